@@ -1,0 +1,161 @@
+package api
+
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Verbs as discovery lists them.
+var (
+	verbsAll        = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
+	verbsGetPatchUp = []string{"get", "patch", "update"}
+)
+
+// Subresource describes /<resource>/<name>/<sub>.
+type Subresource struct {
+	Name string // "status", "scale", "binding", "eviction", "finalize"
+	// Kind is the object the subresource reads and writes; for status it
+	// is the parent's kind, for scale autoscaling/v1 Scale.
+	Kind  schema.GroupVersionKind
+	Verbs []string
+}
+
+// Resource is the static description of one served resource: everything
+// discovery, OpenAPI and routing need to know about it.
+type Resource struct {
+	GroupVersion schema.GroupVersion
+	Name         string // plural, lower case: "deployments"
+	SingularName string
+	Kind         string
+	Namespaced   bool
+	ShortNames   []string
+	Categories   []string
+	Verbs        []string
+	Subresources []Subresource
+}
+
+// GVR returns the resource's group/version/resource.
+func (r Resource) GVR() schema.GroupVersionResource { return r.GroupVersion.WithResource(r.Name) }
+
+// GVK returns the resource's group/version/kind.
+func (r Resource) GVK() schema.GroupVersionKind { return r.GroupVersion.WithKind(r.Kind) }
+
+// Sub returns the named subresource, if served.
+func (r Resource) Sub(name string) (Subresource, bool) {
+	for _, s := range r.Subresources {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Subresource{}, false
+}
+
+var (
+	gvCore         = schema.GroupVersion{Version: "v1"}
+	gvApps         = schema.GroupVersion{Group: "apps", Version: "v1"}
+	gvAuthn        = schema.GroupVersion{Group: "authentication.k8s.io", Version: "v1"}
+	gvBatch        = schema.GroupVersion{Group: "batch", Version: "v1"}
+	gvCoordination = schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}
+	gvDiscovery    = schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}
+	gvEvents       = schema.GroupVersion{Group: "events.k8s.io", Version: "v1"}
+	gvPolicy       = schema.GroupVersion{Group: "policy", Version: "v1"}
+	gvRBAC         = schema.GroupVersion{Group: "rbac.authorization.k8s.io", Version: "v1"}
+	gvScheduling   = schema.GroupVersion{Group: "scheduling.k8s.io", Version: "v1"}
+	gvStorage      = schema.GroupVersion{Group: "storage.k8s.io", Version: "v1"}
+
+	scaleKind = schema.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}
+)
+
+func status(gv schema.GroupVersion, kind string) Subresource {
+	return Subresource{Name: "status", Kind: gv.WithKind(kind), Verbs: verbsGetPatchUp}
+}
+
+func scale() Subresource {
+	return Subresource{Name: "scale", Kind: scaleKind, Verbs: verbsGetPatchUp}
+}
+
+func res(gv schema.GroupVersion, plural, singular, kind string, namespaced bool, short []string, all bool, subs ...Subresource) Resource {
+	r := Resource{GroupVersion: gv, Name: plural, SingularName: singular, Kind: kind, Namespaced: namespaced,
+		ShortNames: short, Verbs: verbsAll, Subresources: subs}
+	if all {
+		r.Categories = []string{"all"}
+	}
+	return r
+}
+
+// Resources lists every served resource, core group first, in the order
+// discovery shows them. Short names and the "all" category match upstream.
+var Resources = []Resource{
+	res(gvCore, "bindings", "binding", "Binding", true, nil, false),
+	res(gvCore, "configmaps", "configmap", "ConfigMap", true, []string{"cm"}, false),
+	res(gvCore, "endpoints", "endpoints", "Endpoints", true, []string{"ep"}, false),
+	res(gvCore, "events", "event", "Event", true, []string{"ev"}, false),
+	res(gvCore, "limitranges", "limitrange", "LimitRange", true, []string{"limits"}, false),
+	res(gvCore, "namespaces", "namespace", "Namespace", false, []string{"ns"}, false,
+		status(gvCore, "Namespace"),
+		Subresource{Name: "finalize", Kind: gvCore.WithKind("Namespace"), Verbs: []string{"update"}}),
+	res(gvCore, "nodes", "node", "Node", false, []string{"no"}, false, status(gvCore, "Node")),
+	res(gvCore, "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, []string{"pvc"}, false,
+		status(gvCore, "PersistentVolumeClaim")),
+	res(gvCore, "persistentvolumes", "persistentvolume", "PersistentVolume", false, []string{"pv"}, false,
+		status(gvCore, "PersistentVolume")),
+	res(gvCore, "pods", "pod", "Pod", true, []string{"po"}, true,
+		status(gvCore, "Pod"),
+		Subresource{Name: "binding", Kind: gvCore.WithKind("Binding"), Verbs: []string{"create"}},
+		Subresource{Name: "eviction", Kind: gvPolicy.WithKind("Eviction"), Verbs: []string{"create"}}),
+	res(gvCore, "podtemplates", "podtemplate", "PodTemplate", true, nil, false),
+	res(gvCore, "replicationcontrollers", "replicationcontroller", "ReplicationController", true, []string{"rc"}, true,
+		scale(), status(gvCore, "ReplicationController")),
+	res(gvCore, "resourcequotas", "resourcequota", "ResourceQuota", true, []string{"quota"}, false,
+		status(gvCore, "ResourceQuota")),
+	res(gvCore, "secrets", "secret", "Secret", true, nil, false),
+	res(gvCore, "serviceaccounts", "serviceaccount", "ServiceAccount", true, []string{"sa"}, false),
+	res(gvCore, "services", "service", "Service", true, []string{"svc"}, true, status(gvCore, "Service")),
+
+	res(gvApps, "controllerrevisions", "controllerrevision", "ControllerRevision", true, nil, false),
+	res(gvApps, "daemonsets", "daemonset", "DaemonSet", true, []string{"ds"}, true, status(gvApps, "DaemonSet")),
+	res(gvApps, "deployments", "deployment", "Deployment", true, []string{"deploy"}, true,
+		scale(), status(gvApps, "Deployment")),
+	res(gvApps, "replicasets", "replicaset", "ReplicaSet", true, []string{"rs"}, true,
+		scale(), status(gvApps, "ReplicaSet")),
+	res(gvApps, "statefulsets", "statefulset", "StatefulSet", true, []string{"sts"}, true,
+		scale(), status(gvApps, "StatefulSet")),
+
+	{GroupVersion: gvAuthn, Name: "selfsubjectreviews", SingularName: "selfsubjectreview", Kind: "SelfSubjectReview",
+		Verbs: []string{"create"}},
+
+	res(gvBatch, "cronjobs", "cronjob", "CronJob", true, []string{"cj"}, true, status(gvBatch, "CronJob")),
+	res(gvBatch, "jobs", "job", "Job", true, nil, true, status(gvBatch, "Job")),
+
+	res(gvCoordination, "leases", "lease", "Lease", true, nil, false),
+
+	res(gvDiscovery, "endpointslices", "endpointslice", "EndpointSlice", true, nil, false),
+
+	res(gvEvents, "events", "event", "Event", true, []string{"ev"}, false),
+
+	res(gvPolicy, "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, []string{"pdb"}, false,
+		status(gvPolicy, "PodDisruptionBudget")),
+
+	res(gvRBAC, "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, nil, false),
+	res(gvRBAC, "clusterroles", "clusterrole", "ClusterRole", false, nil, false),
+	res(gvRBAC, "rolebindings", "rolebinding", "RoleBinding", true, nil, false),
+	res(gvRBAC, "roles", "role", "Role", true, nil, false),
+
+	res(gvScheduling, "priorityclasses", "priorityclass", "PriorityClass", false, []string{"pc"}, false),
+
+	res(gvStorage, "storageclasses", "storageclass", "StorageClass", false, []string{"sc"}, false),
+}
+
+func init() {
+	// bindings only accept create, like upstream.
+	Resources[0].Verbs = []string{"create"}
+}
+
+// Lookup finds a served resource by group, version and plural name.
+func Lookup(gvr schema.GroupVersionResource) (Resource, bool) {
+	for _, r := range Resources {
+		if r.GVR() == gvr {
+			return r, true
+		}
+	}
+	return Resource{}, false
+}

@@ -1,0 +1,65 @@
+package api
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+)
+
+// Scheme knows every Go type the server reads or writes: the served API
+// groups, plus the meta.k8s.io types (Status, Table, WatchEvent,
+// DeleteOptions…) registered into each group version.
+var Scheme = runtime.NewScheme()
+
+// Codecs builds serializers (JSON, YAML, protobuf) for the types in Scheme.
+var Codecs = serializer.NewCodecFactory(Scheme)
+
+// ParameterCodec decodes query parameters into option structs (ListOptions…).
+var ParameterCodec = runtime.NewParameterCodec(Scheme)
+
+// GroupVersions lists the served group versions in discovery order: the
+// core group first, so a bare "events" resolves to core/v1.
+var GroupVersions = []schema.GroupVersion{
+	corev1.SchemeGroupVersion,
+	appsv1.SchemeGroupVersion,
+	authenticationv1.SchemeGroupVersion,
+	autoscalingv1.SchemeGroupVersion,
+	batchv1.SchemeGroupVersion,
+	coordinationv1.SchemeGroupVersion,
+	discoveryv1.SchemeGroupVersion,
+	eventsv1.SchemeGroupVersion,
+	policyv1.SchemeGroupVersion,
+	rbacv1.SchemeGroupVersion,
+	schedulingv1.SchemeGroupVersion,
+	storagev1.SchemeGroupVersion,
+}
+
+func init() {
+	// The scheme is immutable after init; this is the one place types are
+	// registered.
+	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})
+	utilruntime.Must(metav1.AddMetaToScheme(Scheme))
+	for _, add := range []func(*runtime.Scheme) error{
+		corev1.AddToScheme, appsv1.AddToScheme, authenticationv1.AddToScheme,
+		autoscalingv1.AddToScheme, batchv1.AddToScheme, coordinationv1.AddToScheme,
+		discoveryv1.AddToScheme, eventsv1.AddToScheme, policyv1.AddToScheme,
+		rbacv1.AddToScheme, schedulingv1.AddToScheme, storagev1.AddToScheme,
+	} {
+		utilruntime.Must(add(Scheme))
+	}
+	utilruntime.Must(Scheme.SetVersionPriority(GroupVersions...))
+}

@@ -1,0 +1,24 @@
+// Package cmd assembles the tinykube command tree. Each subcommand lives in
+// its own package (pkg/cmd/<verb>) with a flags struct and NewCommand; this
+// file only adds the children.
+package cmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tinykube/tinykube/pkg/cmd/version"
+)
+
+// NewRootCommand returns the `tinykube` command with every subcommand.
+func NewRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tinykube",
+		Short:         "A small, real Kubernetes: API server, controllers, scheduler and node agent in one binary",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		version.NewCommand(),
+	)
+	return root
+}
