@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+
+	"github.com/tinykube/tinykube/pkg/api/defaults"
 )
 
 // Scheme knows every Go type the server reads or writes: the served API
@@ -61,5 +63,6 @@ func init() {
 	} {
 		utilruntime.Must(add(Scheme))
 	}
+	utilruntime.Must(defaults.RegisterDefaults(Scheme))
 	utilruntime.Must(Scheme.SetVersionPriority(GroupVersions...))
 }
