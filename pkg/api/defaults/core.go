@@ -171,10 +171,11 @@ func namespace(ns *corev1.Namespace) {
 }
 
 func node(n *corev1.Node) {
+	// A node that reports no allocatable resources can use all it has. (Upstream
+	// ends up aliasing the two maps; a copy serializes the same and cannot
+	// surprise a later writer.)
 	if n.Status.Allocatable == nil && n.Status.Capacity != nil {
-		// Upstream shares the map rather than copying it; so do we, so
-		// rounding below touches both exactly as upstream does.
-		n.Status.Allocatable = n.Status.Capacity
+		n.Status.Allocatable = n.Status.Capacity.DeepCopy()
 	}
 	resourceList(n.Status.Capacity)
 	resourceList(n.Status.Allocatable)

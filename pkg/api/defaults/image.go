@@ -13,8 +13,10 @@ var (
 		`(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?$|^\[[a-fA-F0-9:]+\](?::[0-9]+)?$`)
 	pathComponentRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
 	tagRE           = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-	digestRE        = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$`)
-	bareIDRE        = regexp.MustCompile(`^[a-f0-9]{64}$`)
+	// Only the digest algorithms a server links in are accepted, each with
+	// its exact lower-case hex length.
+	digestRE = regexp.MustCompile(`^(?:sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$`)
+	bareIDRE = regexp.MustCompile(`^[a-f0-9]{64}$`)
 )
 
 // maxNameLength is the longest repository name (domain included) the
