@@ -85,7 +85,7 @@ func res(gv schema.GroupVersion, plural, singular, kind string, namespaced bool,
 // Resources lists every served resource, core group first, in the order
 // discovery shows them. Short names and the "all" category match upstream.
 var Resources = []Resource{
-	res(gvCore, "bindings", "binding", "Binding", true, nil, false),
+	{GroupVersion: gvCore, Name: "bindings", SingularName: "binding", Kind: "Binding", Namespaced: true, Verbs: []string{"create"}},
 	res(gvCore, "configmaps", "configmap", "ConfigMap", true, []string{"cm"}, false),
 	res(gvCore, "endpoints", "endpoints", "Endpoints", true, []string{"ep"}, false),
 	res(gvCore, "events", "event", "Event", true, []string{"ev"}, false),
@@ -143,11 +143,6 @@ var Resources = []Resource{
 	res(gvScheduling, "priorityclasses", "priorityclass", "PriorityClass", false, []string{"pc"}, false),
 
 	res(gvStorage, "storageclasses", "storageclass", "StorageClass", false, []string{"sc"}, false),
-}
-
-func init() {
-	// bindings only accept create, like upstream.
-	Resources[0].Verbs = []string{"create"}
 }
 
 // Lookup finds a served resource by group, version and plural name.

@@ -64,5 +64,7 @@ func init() {
 		utilruntime.Must(add(Scheme))
 	}
 	utilruntime.Must(defaults.RegisterDefaults(Scheme))
-	utilruntime.Must(Scheme.SetVersionPriority(GroupVersions...))
+	for _, gv := range GroupVersions {
+		utilruntime.Must(Scheme.SetVersionPriority(gv))
+	}
 }
