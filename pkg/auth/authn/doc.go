@@ -1,0 +1,25 @@
+// Package authn decides who sent an HTTP request: the first stage of the
+// API server's handler chain (authn → authz → decode → admission → store).
+//
+// An Authenticator looks at one kind of credential:
+//
+//   - X509 (x509.go): a TLS client certificate chaining to the cluster CA,
+//     with ExtKeyUsageClientAuth; user = Subject CN, groups = Subject O.
+//   - BearerToken + TokenFile (bearer.go, tokenfile.go): an
+//     "Authorization: Bearer <token>" header checked against a static token
+//     file in kube-apiserver's --token-auth-file CSV format.
+//   - Union (union.go): tries several in order.
+//
+// WithAuthentication (filter.go) runs an Authenticator for every request,
+// stores the User in the request context (UserFrom/WithUser), removes the
+// Authorization header so nothing downstream sees the secret, and answers
+// 401 with upstream's Unauthorized Status when there are no valid
+// credentials. Health and version endpoints are served to anonymous
+// callers, as system:anonymous, the way kube-apiserver's default
+// system:public-info-viewer binding allows.
+//
+// The TLS listener must request client certificates without verifying them
+// (tls.RequestClientCert; pki.Bundle.ServerTLSConfig does this): X509
+// verifies the chain itself so that an unknown CA gets a 401 Status rather
+// than a failed handshake.
+package authn
