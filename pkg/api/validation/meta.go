@@ -41,7 +41,21 @@ func objectMeta(m *metav1.ObjectMeta, namespaced bool, nameFn apimachineryvalida
 // creationTimestamp; label/annotation syntax; no new finalizers while
 // deleting).
 func metaUpdate(m, old *metav1.ObjectMeta) field.ErrorList {
-	return apimachineryvalidation.ValidateObjectMetaUpdate(m, old, metadataPath)
+	return withoutResourceVersion(apimachineryvalidation.ValidateObjectMetaUpdate(m, old, metadataPath))
+}
+
+// withoutResourceVersion drops the "resourceVersion must be specified"
+// error: the generic store owns resourceVersion (it fills it in for
+// unconditional updates and answers 409 on conflicts).
+func withoutResourceVersion(errs field.ErrorList) field.ErrorList {
+	rv := metadataPath.Child("resourceVersion").String()
+	out := errs[:0]
+	for _, e := range errs {
+		if e.Field != rv {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // withMetaUpdate prepends the metadata update errors to errs.

@@ -282,5 +282,5 @@ func unknownMetaUpdate(obj, old runtime.Object) field.ErrorList {
 	if err != nil {
 		return nil
 	}
-	return apimachineryvalidation.ValidateObjectMetaAccessorUpdate(m, o, metadataPath)
+	return withoutResourceVersion(apimachineryvalidation.ValidateObjectMetaAccessorUpdate(m, o, metadataPath))
 }
