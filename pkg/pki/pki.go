@@ -17,10 +17,6 @@ const (
 	AdminGroup = "system:masters"
 )
 
-// DefaultServiceIP is the first address of the default service CIDR
-// (10.0.0.0/24): the ClusterIP of the "kubernetes" Service in "default".
-var defaultServiceIP = net.IPv4(10, 0, 0, 1)
-
 // Options says what the serving certificate must cover.
 type Options struct {
 	// ServiceIP is the ClusterIP of the default/kubernetes Service, put in
@@ -35,7 +31,9 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.ServiceIP == nil {
-		o.ServiceIP = defaultServiceIP
+		// First address of the default service CIDR: the ClusterIP of
+		// the "kubernetes" Service in "default".
+		o.ServiceIP = net.IPv4(10, 0, 0, 1)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
