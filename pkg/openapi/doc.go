@@ -22,5 +22,6 @@
 //     negotiation, ETags, gzip and hash-addressed immutable caching.
 //
 // Documents are built on first request and then cached: building them
-// costs far more than server start is allowed to (see BenchmarkBuild).
+// costs far more than server start is allowed to (see BenchmarkBuild and
+// BenchmarkFirstRequests).
 package openapi

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/NYTimes/gziphandler"
 	"k8s.io/kube-openapi/pkg/cached"
 	"k8s.io/kube-openapi/pkg/handler"
 	"k8s.io/kube-openapi/pkg/handler3"
@@ -14,7 +15,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/api"
 )
 
-// Paths NewHandler serves; mount the handler on both.
+// Paths NewHandler serves.
 const (
 	V2Path       = "/openapi/v2"
 	V3Path       = "/openapi/v3"
@@ -23,7 +24,7 @@ const (
 
 // NewHandler returns the handler of /openapi/v2 and /openapi/v3[/…] for
 // resources (normally api.Resources), whose kinds must be registered in
-// api.Scheme. Mount it on both paths, e.g.
+// api.Scheme. Mount it on the three paths it answers, e.g.
 //
 //	h, err := openapi.NewHandler(api.Resources)
 //	mux.Handle(openapi.V2Path, h)
@@ -41,7 +42,7 @@ const (
 //     "/openapi/v3/apis/apps/v1?hash=…"},…}}.
 //   - /openapi/v3/<api/v1|apis/<group>/<version>>: one OpenAPI 3.0 document
 //     per group version, JSON or protobuf
-//     (application/com.github.proto-openapi.spec.v3@v1.0+protobuf); with a
+//     (application/com.github.proto-openapi.spec.v3@v1.0+protobuf), gzip; with a
 //     matching ?hash= it is served as immutable, with a stale hash it
 //     redirects to the current one.
 func NewHandler(resources []api.Resource) (http.Handler, error) {
@@ -81,13 +82,15 @@ func NewHandler(resources []api.Resource) (http.Handler, error) {
 			}, v3Specs))
 	}
 	mux.HandleFunc(V3Path, v3.HandleDiscovery)
-	mux.HandleFunc(v3PathPrefix, func(w http.ResponseWriter, r *http.Request) {
+	// handler3 leaves compression to the server (v2's handler gzips by
+	// itself); the api/v1 document is over 1 MB of JSON.
+	mux.Handle(v3PathPrefix, gziphandler.GzipHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// handler3 answers an empty 200 for unknown group versions; say 404.
 		if !known[strings.TrimPrefix(r.URL.Path, v3PathPrefix)] {
 			http.NotFound(w, r)
 			return
 		}
 		v3.HandleGroupVersion(w, r)
-	})
+	})))
 	return mux, nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	goruntime "runtime"
 	"strings"
 	"testing"
 
@@ -307,4 +308,68 @@ func BenchmarkBuild(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkFirstRequests measures a fresh handler answering its first
+// requests, and the heap the handler keeps afterwards (MB-retained):
+//   - kubectl-apply: /openapi/v3 discovery and apis/apps/v1 as JSON, what
+//     `kubectl apply --validate=strict` of a Deployment fetches;
+//   - all: also /openapi/v2 as protobuf and every group version as JSON
+//     and protobuf.
+func BenchmarkFirstRequests(b *testing.B) {
+	type request struct{ path, accept string }
+	const (
+		jsonType = "application/json"
+		v3Proto  = "application/com.github.proto-openapi.spec.v3@v1.0+protobuf"
+	)
+	kubectl := []request{{V3Path, jsonType}, {v3PathPrefix + "apis/apps/v1", jsonType}}
+	all := append([]request{{V2Path, "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"}}, kubectl...)
+	for _, gv := range NewBuilder(api.Scheme, api.Resources).GroupVersions() {
+		all = append(all, request{v3PathPrefix + GroupVersionPath(gv), jsonType}, request{v3PathPrefix + GroupVersionPath(gv), v3Proto})
+	}
+	for _, bc := range []struct {
+		name     string
+		requests []request
+	}{{"kubectl-apply", kubectl}, {"all", all}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var retained uint64
+			for i := 0; i < b.N; i++ {
+				var before, after goruntime.MemStats
+				goruntime.GC()
+				goruntime.ReadMemStats(&before)
+				h, err := NewHandler(api.Resources)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range bc.requests {
+					req := httptest.NewRequest("GET", r.path, nil)
+					req.Header.Set("Accept", r.accept)
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code != http.StatusOK {
+						b.Fatalf("%s: %d", r.path, w.Code)
+					}
+				}
+				goruntime.GC()
+				goruntime.ReadMemStats(&after)
+				retained += after.HeapAlloc - before.HeapAlloc
+				goruntime.KeepAlive(h)
+			}
+			b.ReportMetric(float64(retained)/float64(b.N)/(1<<20), "MB-retained")
+		})
+	}
+}
+
+func TestV3Gzip(t *testing.T) {
+	srv, _ := newServer(t)
+	req, _ := http.NewRequest("GET", srv.URL+"/openapi/v3/api/v1", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("status %d, Content-Encoding %q", resp.StatusCode, resp.Header.Get("Content-Encoding"))
+	}
 }
