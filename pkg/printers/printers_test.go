@@ -179,11 +179,11 @@ func TestRows(t *testing.T) {
 		{"service external name", &corev1.Service{ObjectMeta: om("ext"), Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName,
 			ExternalName: "example.com"}},
 			[]interface{}{"ext", "ExternalName", "<none>", "example.com", "<none>", "90m", "<none>"}},
-		{"endpoints", &corev1.Endpoints{ObjectMeta: om("ep"), Subsets: []corev1.EndpointSubset{{ //nolint:staticcheck
+		{"endpoints", &corev1.Endpoints{ObjectMeta: om("ep"), Subsets: []corev1.EndpointSubset{{
 			Addresses: []corev1.EndpointAddress{{IP: "1.1.1.1"}, {IP: "1.1.1.2"}, {IP: "1.1.1.3"}},
 			Ports:     []corev1.EndpointPort{{Port: 80}, {Port: 443}}}}},
 			[]interface{}{"ep", "1.1.1.1:80,1.1.1.2:80,1.1.1.3:80 + 3 more...", "90m"}},
-		{"endpoints empty", &corev1.Endpoints{ObjectMeta: om("ep")}, //nolint:staticcheck
+		{"endpoints empty", &corev1.Endpoints{ObjectMeta: om("ep")},
 			[]interface{}{"ep", "<none>", "90m"}},
 		{"node ready, cordoned, with roles", &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{Name: "n1", CreationTimestamp: ago(50 * time.Hour), Labels: map[string]string{
