@@ -288,10 +288,19 @@ func TestSchemasFeedServerSideApply(t *testing.T) {
 	}
 }
 
-// BenchmarkBuild measures what the first request to each endpoint costs:
-// building the v2 document and all v3 documents (JSON marshalling excluded).
+// BenchmarkBuild measures what server start pays (NewHandler) and what
+// building the v2 document and all v3 documents costs (JSON marshalling
+// excluded).
 func BenchmarkBuild(b *testing.B) {
 	bl := NewBuilder(api.Scheme, api.Resources)
+	b.Run("NewHandler", func(b *testing.B) { // paid at server start
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := NewHandler(api.Resources); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("v2", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
