@@ -34,6 +34,12 @@ type RVError struct {
 	Err       error // ErrExpired or ErrTooLarge
 	Requested int64
 	Current   int64 // the store's current (or oldest kept) revision
+	// Continue (added for expired continue tokens): a fresh token that
+	// resumes the list where the expired one would have, at the latest
+	// revision — upstream returns it in the 410's ListMeta-less Status as
+	// metadata.continue so clients may accept an inconsistent list.
+	// Empty for any other error.
+	Continue string
 }
 
 func (e *RVError) Error() string { return e.Err.Error() }

@@ -1,0 +1,248 @@
+package etcd3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/tinykube/tinykube/pkg/storage"
+)
+
+// Store is a storage.Interface on an etcd v3 client. It holds no state of
+// its own beyond its collaborators, so one Store per resource is cheap.
+type Store struct {
+	client      *clientv3.Client
+	codec       runtime.Codec
+	newFunc     func() runtime.Object
+	newListFunc func() runtime.Object
+}
+
+var _ storage.Interface = (*Store)(nil)
+
+// New returns a store that encodes values with codec. newFunc returns an
+// empty object of the stored type (e.g. &corev1.Pod{}), newListFunc an
+// empty list of it (&corev1.PodList{}).
+func New(client *clientv3.Client, codec runtime.Codec, newFunc, newListFunc func() runtime.Object) *Store {
+	return &Store{client: client, codec: codec, newFunc: newFunc, newListFunc: newListFunc}
+}
+
+// Create implements storage.Interface.
+func (s *Store) Create(ctx context.Context, key string, obj, out runtime.Object) error {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return err
+	}
+	if m.GetResourceVersion() != "" {
+		return errors.New("resourceVersion should not be set on objects to be created")
+	}
+	data, err := s.encode(obj)
+	if err != nil {
+		return err
+	}
+	resp, err := s.client.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, string(data))).
+		Commit()
+	if err != nil {
+		return err
+	}
+	if !resp.Succeeded {
+		return fmt.Errorf("%s: %w", key, storage.ErrKeyExists)
+	}
+	if out == nil {
+		return nil
+	}
+	return s.decode(data, out, resp.Header.Revision)
+}
+
+// Get implements storage.Interface. A resourceVersion other than "" or
+// "0" only checks that etcd has reached it (ErrTooLarge otherwise); the
+// value read is always the latest.
+func (s *Store) Get(ctx context.Context, key string, resourceVersion string, out runtime.Object) error {
+	minRV, err := ParseResourceVersion(resourceVersion)
+	if err != nil {
+		return err
+	}
+	resp, err := s.client.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	if minRV > resp.Header.Revision {
+		return &storage.RVError{Err: storage.ErrTooLarge, Requested: minRV, Current: resp.Header.Revision}
+	}
+	if len(resp.Kvs) == 0 {
+		return fmt.Errorf("%s: %w", key, storage.ErrNotFound)
+	}
+	return s.decode(resp.Kvs[0].Value, out, resp.Kvs[0].ModRevision)
+}
+
+// state is what was last read at a key: the decoded object, its bytes and
+// its ModRevision (0 and a zero object when the key is absent).
+type state struct {
+	obj    runtime.Object
+	data   []byte
+	rev    int64
+	exists bool
+}
+
+func (s *Store) read(ctx context.Context, key string) (*state, error) {
+	resp, err := s.client.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return s.stateFrom(resp.Kvs)
+}
+
+func (s *Store) stateFrom(kvs []*mvccKV) (*state, error) {
+	st := &state{obj: s.newFunc()}
+	if len(kvs) == 0 {
+		return st, nil
+	}
+	st.data, st.rev, st.exists = kvs[0].Value, kvs[0].ModRevision, true
+	if err := s.decode(st.data, st.obj, st.rev); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// GuaranteedUpdate implements storage.Interface.
+func (s *Store) GuaranteedUpdate(ctx context.Context, key string, out runtime.Object, ignoreNotFound bool,
+	preconditions *storage.Preconditions, tryUpdate storage.UpdateFunc) error {
+	cur, err := s.read(ctx, key)
+	if err != nil {
+		return err
+	}
+	for {
+		if !cur.exists && !ignoreNotFound {
+			return fmt.Errorf("%s: %w", key, storage.ErrNotFound)
+		}
+		if err := checkPreconditions(key, preconditions, cur.obj); err != nil {
+			return err
+		}
+		// tryUpdate may modify its argument; keep cur.data as the truth.
+		updated, err := tryUpdate(cur.obj)
+		if err != nil {
+			return err
+		}
+		data, err := s.encode(updated)
+		if err != nil {
+			return err
+		}
+		if cur.exists && bytes.Equal(data, cur.data) {
+			// Nothing changed: no write, and out is the current state.
+			return s.decode(cur.data, out, cur.rev)
+		}
+		resp, err := s.client.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", cur.rev)).
+			Then(clientv3.OpPut(key, string(data))).
+			Else(clientv3.OpGet(key)).
+			Commit()
+		if err != nil {
+			return err
+		}
+		if resp.Succeeded {
+			return s.decode(data, out, resp.Header.Revision)
+		}
+		// Lost the race: retry on what the transaction read.
+		if cur, err = s.stateFrom(resp.Responses[0].GetResponseRange().Kvs); err != nil {
+			return err
+		}
+	}
+}
+
+// Delete implements storage.Interface. out receives the last state with
+// the deletion's revision as its resourceVersion (what a DELETED watch
+// event carries).
+func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, preconditions *storage.Preconditions,
+	validate func(current runtime.Object) error) error {
+	cur, err := s.read(ctx, key)
+	if err != nil {
+		return err
+	}
+	for {
+		if !cur.exists {
+			return fmt.Errorf("%s: %w", key, storage.ErrNotFound)
+		}
+		if err := checkPreconditions(key, preconditions, cur.obj); err != nil {
+			return err
+		}
+		if validate != nil {
+			if err := validate(cur.obj); err != nil {
+				return err
+			}
+		}
+		resp, err := s.client.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", cur.rev)).
+			Then(clientv3.OpDelete(key)).
+			Else(clientv3.OpGet(key)).
+			Commit()
+		if err != nil {
+			return err
+		}
+		if resp.Succeeded {
+			if out == nil {
+				return nil
+			}
+			return s.decode(cur.data, out, resp.Header.Revision)
+		}
+		if cur, err = s.stateFrom(resp.Responses[0].GetResponseRange().Kvs); err != nil {
+			return err
+		}
+	}
+}
+
+// Count implements storage.Interface.
+func (s *Store) Count(ctx context.Context, key string) (int64, error) {
+	key = prefixKey(key)
+	resp, err := s.client.Get(ctx, key, clientv3.WithRange(clientv3.GetPrefixRangeEnd(key)), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, err
+	}
+	return resp.Count, nil
+}
+
+// checkPreconditions reports a failed precondition as ErrConflict, with
+// upstream's wording.
+func checkPreconditions(key string, p *storage.Preconditions, obj runtime.Object) error {
+	if p == nil {
+		return nil
+	}
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return err
+	}
+	if p.UID != nil && *p.UID != m.GetUID() {
+		return fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v: %w", *p.UID, m.GetUID(), storage.ErrConflict)
+	}
+	if p.ResourceVersion != nil && *p.ResourceVersion != m.GetResourceVersion() {
+		return fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v: %w", *p.ResourceVersion, m.GetResourceVersion(), storage.ErrConflict)
+	}
+	return nil
+}
+
+// ParseResourceVersion parses a resourceVersion parameter: "" is 0.
+func ParseResourceVersion(rv string) (int64, error) {
+	if rv == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(rv, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid resource version %q", rv)
+	}
+	return n, nil
+}
+
+// prefixKey makes a collection key end in "/", so "/registry/pods/a"
+// does not also list "/registry/pods/ab/…".
+func prefixKey(key string) string {
+	if len(key) > 0 && key[len(key)-1] != '/' {
+		return key + "/"
+	}
+	return key
+}
