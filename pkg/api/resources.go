@@ -82,6 +82,11 @@ func res(gv schema.GroupVersion, plural, singular, kind string, namespaced bool,
 	return r
 }
 
+func withVerbs(r Resource, verbs ...string) Resource {
+	r.Verbs = verbs
+	return r
+}
+
 // Resources lists every served resource, core group first, in the order
 // discovery shows them. Short names and the "all" category match upstream.
 var Resources = []Resource{
@@ -90,9 +95,10 @@ var Resources = []Resource{
 	res(gvCore, "endpoints", "endpoints", "Endpoints", true, []string{"ep"}, false),
 	res(gvCore, "events", "event", "Event", true, []string{"ev"}, false),
 	res(gvCore, "limitranges", "limitrange", "LimitRange", true, []string{"limits"}, false),
-	res(gvCore, "namespaces", "namespace", "Namespace", false, []string{"ns"}, false,
+	withVerbs(res(gvCore, "namespaces", "namespace", "Namespace", false, []string{"ns"}, false,
 		status(gvCore, "Namespace"),
 		Subresource{Name: "finalize", Kind: gvCore.WithKind("Namespace"), Verbs: []string{"update"}}),
+		"create", "delete", "get", "list", "patch", "update", "watch"),
 	res(gvCore, "nodes", "node", "Node", false, []string{"no"}, false, status(gvCore, "Node")),
 	res(gvCore, "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, []string{"pvc"}, false,
 		status(gvCore, "PersistentVolumeClaim")),

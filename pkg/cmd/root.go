@@ -6,6 +6,8 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/tinykube/tinykube/pkg/cmd/bench"
+	"github.com/tinykube/tinykube/pkg/cmd/server"
 	"github.com/tinykube/tinykube/pkg/cmd/version"
 )
 
@@ -18,7 +20,10 @@ func NewRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(
+		server.NewCommand(),
+		server.NewAPIServerCommand(),
 		version.NewCommand(),
+		bench.NewCommand(),
 	)
 	return root
 }

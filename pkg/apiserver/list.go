@@ -1,0 +1,38 @@
+package apiserver
+
+import (
+	"net/http"
+
+	restful "github.com/emicklei/go-restful/v3"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// list serves GET on a collection: a list, or a watch with ?watch=true.
+func (e *endpoint) list(req *restful.Request, resp *restful.Response) {
+	ns, _ := scope(req)
+	opts := &metav1.ListOptions{}
+	if err := decodeQuery(req.Request.URL.Query(), opts); err != nil {
+		fail(resp, req, err)
+		return
+	}
+	if opts.Watch {
+		e.watch(req, resp, ns, opts)
+		return
+	}
+	if opts.SendInitialEvents != nil {
+		fail(resp, req, apierrors.NewBadRequest("sendInitialEvents is only supported on watch requests"))
+		return
+	}
+	out, err := negotiate(req.Request, true)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	list, err := e.store.List(reqCtx(req), ns, opts)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	writeObject(resp.ResponseWriter, req.Request, http.StatusOK, list, e.gv(), out)
+}

@@ -1,0 +1,151 @@
+package apiserver
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/munnerz/goautoneg"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tinykube/tinykube/pkg/api"
+)
+
+// Output shapes a client can ask for with Accept parameters
+// (application/json;as=Table;v=v1;g=meta.k8s.io).
+type outputAs string
+
+const (
+	asObject          outputAs = ""
+	asTable           outputAs = "Table"
+	asPartialMeta     outputAs = "PartialObjectMetadata"
+	asPartialMetaList outputAs = "PartialObjectMetadataList"
+)
+
+// output is the negotiated response format.
+type output struct {
+	info runtime.SerializerInfo
+	as   outputAs
+}
+
+// negotiate picks the response serializer and shape from Accept. list says
+// whether the endpoint returns a list (PartialObjectMetadataList) or one
+// object. An Accept nothing matches is 406.
+func negotiate(r *http.Request, list bool) (output, error) {
+	header := r.Header.Get("Accept")
+	if header == "" {
+		header = "application/json"
+	}
+	for _, clause := range goautoneg.ParseAccept(header) {
+		info, ok := serializerFor(clause.Type + "/" + clause.SubType)
+		if !ok {
+			continue
+		}
+		as := outputAs(clause.Params["as"])
+		switch as {
+		case asObject:
+		case asTable:
+			if clause.Params["g"] != "meta.k8s.io" || (clause.Params["v"] != "v1" && clause.Params["v"] != "v1beta1") {
+				continue
+			}
+		case asPartialMeta, asPartialMetaList:
+			if clause.Params["g"] != "meta.k8s.io" || clause.Params["v"] != "v1" {
+				continue
+			}
+			if (as == asPartialMetaList) != list {
+				continue
+			}
+		default:
+			continue
+		}
+		return output{info: info, as: as}, nil
+	}
+	return output{}, apierrors.NewGenericServerResponse(http.StatusNotAcceptable, "", schema.GroupResource{}, "", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf", 0, false)
+}
+
+// serializerFor maps a media type (or wildcard) to a serializer.
+func serializerFor(mediaType string) (runtime.SerializerInfo, bool) {
+	switch mediaType {
+	case "*/*", "application/*":
+		mediaType = runtime.ContentTypeJSON
+	}
+	for _, info := range api.Codecs.SupportedMediaTypes() {
+		if info.MediaType == mediaType {
+			return info, true
+		}
+	}
+	return runtime.SerializerInfo{}, false
+}
+
+// requestSerializer picks the decoder for a request body by Content-Type.
+// An unknown type is 415.
+func requestSerializer(r *http.Request) (runtime.SerializerInfo, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		ct = runtime.ContentTypeJSON
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil {
+		for _, info := range api.Codecs.SupportedMediaTypes() {
+			if info.MediaType == mt {
+				return info, nil
+			}
+		}
+	}
+	return runtime.SerializerInfo{}, unsupportedMediaType(ct)
+}
+
+// withKind returns obj with apiVersion/kind set. Objects may be shared
+// with the watch cache, so a shallow copy takes the TypeMeta, never obj.
+func withKind(obj runtime.Object, gvk schema.GroupVersionKind) runtime.Object {
+	if obj.GetObjectKind().GroupVersionKind() == gvk {
+		return obj
+	}
+	v := reflect.ValueOf(obj)
+	cp := reflect.New(v.Elem().Type())
+	cp.Elem().Set(v.Elem())
+	out := cp.Interface().(runtime.Object)
+	out.GetObjectKind().SetGroupVersionKind(gvk)
+	return out
+}
+
+// kindOf returns the GroupVersionKind to write for obj: the scheme's
+// preferred one (metav1 types live in several group versions).
+func kindOf(obj runtime.Object, preferred schema.GroupVersion) schema.GroupVersionKind {
+	kinds, _, err := api.Scheme.ObjectKinds(obj)
+	if err != nil || len(kinds) == 0 {
+		return obj.GetObjectKind().GroupVersionKind()
+	}
+	for _, k := range kinds {
+		if k.GroupVersion() == preferred {
+			return k
+		}
+	}
+	for _, k := range kinds {
+		if k.Group == "meta.k8s.io" || (k.Group == "" && k.Version == "v1") {
+			return k
+		}
+	}
+	return kinds[0]
+}
+
+func isYAML(info runtime.SerializerInfo) bool { return strings.Contains(info.MediaType, "yaml") }
+
+// unsupportedMediaType is upstream's 415 for a body or patch type the
+// server does not read.
+func unsupportedMediaType(mediaType string) error {
+	return apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "", schema.GroupResource{}, "",
+		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s", strings.Join(acceptedMediaTypes(), ", ")), 0, false)
+}
+
+func acceptedMediaTypes() []string {
+	var out []string
+	for _, info := range api.Codecs.SupportedMediaTypes() {
+		out = append(out, info.MediaType)
+	}
+	return out
+}

@@ -1,0 +1,184 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+
+	restful "github.com/emicklei/go-restful/v3"
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tinykube/tinykube/pkg/registry/generic"
+)
+
+// MaxJSONPatchOperations caps JSON patches, as upstream (10,000).
+const MaxJSONPatchOperations = 10000
+
+// patch serves PATCH: JSON patch, JSON merge patch, strategic merge patch
+// and server-side apply, on the resource or its status.
+func (e *endpoint) patch(req *restful.Request, resp *restful.Response) {
+	ns, name := scope(req)
+	opts := &metav1.PatchOptions{}
+	if err := decodeQuery(req.Request.URL.Query(), opts); err != nil {
+		fail(resp, req, err)
+		return
+	}
+	dry, err := dryRun(opts.DryRun)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	validation, err := fieldValidation(req)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	pt := types.PatchType(mediaTypeOf(req.Request.Header.Get("Content-Type")))
+	switch pt {
+	case types.JSONPatchType, types.MergePatchType, types.StrategicMergePatchType, types.ApplyYAMLPatchType:
+	default:
+		fail(resp, req, unsupportedMediaType(string(pt)))
+		return
+	}
+	if pt != types.ApplyYAMLPatchType && opts.Force != nil {
+		fail(resp, req, apierrors.NewBadRequest("force may only be set for server-side apply patches"))
+		return
+	}
+	body, err := readBody(req)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	manager := opts.FieldManager
+	if pt == types.ApplyYAMLPatchType && manager == "" {
+		fail(resp, req, apierrors.NewBadRequest("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"))
+		return
+	}
+	if manager, err = e.manager(req, manager); err != nil {
+		fail(resp, req, err)
+		return
+	}
+	var jp jsonpatch.Patch
+	if pt == types.JSONPatchType {
+		if jp, err = decodeJSONPatch(body); err != nil {
+			fail(resp, req, err)
+			return
+		}
+	}
+	jsonInfo := mustSerializer(runtime.ContentTypeJSON)
+	fn := func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+		if pt == types.ApplyYAMLPatchType {
+			return e.apply(current, body, manager, opts.Force != nil && *opts.Force)
+		}
+		if current == nil {
+			return nil, apierrors.NewNotFound(e.resource().GVR().GroupResource(), name)
+		}
+		currentJSON, err := json.Marshal(current)
+		if err != nil {
+			return nil, err
+		}
+		var patched []byte
+		switch pt {
+		case types.JSONPatchType:
+			patched, err = jp.Apply(currentJSON)
+		case types.MergePatchType:
+			patched, err = jsonpatch.MergePatch(currentJSON, body)
+		case types.StrategicMergePatchType:
+			patched, err = strategicpatch.StrategicMergePatch(currentJSON, body, e.store.New())
+		}
+		if err != nil {
+			return nil, patchError(err)
+		}
+		obj, err := decodeAs(resp, jsonInfo, validation, patched, e.resource().GVK(), e.store.New())
+		if err != nil {
+			return nil, err
+		}
+		return e.trackFields(current, obj, manager)
+	}
+	out, created, err := e.store.Update(reqCtx(req), ns, name, fn, generic.UpdateOptions{
+		DryRun: dry, Strategy: e.strategy, ForceAllowCreate: pt == types.ApplyYAMLPatchType && e.sub == ""})
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	e.respond(resp, req, code, out)
+}
+
+// apply runs server-side apply of a YAML (or JSON) configuration.
+func (e *endpoint) apply(current runtime.Object, body []byte, manager string, force bool) (runtime.Object, error) {
+	fm, err := e.fields()
+	if err != nil {
+		return nil, err
+	}
+	patchObj := &unstructured.Unstructured{Object: map[string]interface{}{}}
+	if err := yaml.Unmarshal(body, &patchObj.Object); err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding YAML: %v", err))
+	}
+	gvk := e.resource().GVK()
+	if e.sub == "status" || e.sub == "" {
+		if patchObj.GetAPIVersion() != gvk.GroupVersion().String() || patchObj.GetKind() != gvk.Kind {
+			return nil, apierrors.NewBadRequest(fmt.Sprintf("apply patch must have apiVersion %q and kind %q", gvk.GroupVersion(), gvk.Kind))
+		}
+	}
+	live := current
+	if live == nil {
+		live = e.store.New()
+		m := objectMeta(live)
+		m.SetName(patchObj.GetName())
+		m.SetNamespace(patchObj.GetNamespace())
+	}
+	obj, err := fm.Apply(live, patchObj, manager, force)
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// decodeJSONPatch parses a JSON patch and enforces the operation cap.
+func decodeJSONPatch(body []byte) (jsonpatch.Patch, error) {
+	var ops []json.RawMessage
+	if err := json.Unmarshal(body, &ops); err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding patch: %v", err))
+	}
+	if len(ops) > MaxJSONPatchOperations {
+		return nil, apierrors.NewRequestEntityTooLargeError(fmt.Sprintf(
+			"The allowed maximum operations in a JSON patch is %d, got %d", MaxJSONPatchOperations, len(ops)))
+	}
+	p, err := jsonpatch.DecodePatch(body)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding patch: %v", err))
+	}
+	return p, nil
+}
+
+// patchError maps a failed patch application to 422 (a valid patch that
+// does not apply) or 400.
+func patchError(err error) error {
+	if errors.Is(err, jsonpatch.ErrTestFailed) || errors.Is(err, jsonpatch.ErrMissing) {
+		return apierrors.NewGenericServerResponse(http.StatusUnprocessableEntity, "", schema.GroupResource{}, "", err.Error(), 0, false)
+	}
+	return apierrors.NewBadRequest(err.Error())
+}
+
+// mediaTypeOf strips parameters from a Content-Type.
+func mediaTypeOf(ct string) string {
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		return mt
+	}
+	return ct
+}

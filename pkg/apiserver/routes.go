@@ -1,0 +1,96 @@
+package apiserver
+
+import (
+	"path"
+
+	restful "github.com/emicklei/go-restful/v3"
+
+	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/registry/generic"
+)
+
+// gvRoot is the URL root of a group version: /api/v1 or /apis/<g>/<v>.
+func gvRoot(r api.Resource) string {
+	if r.GroupVersion.Group == "" {
+		return "/api/" + r.GroupVersion.Version
+	}
+	return "/apis/" + r.GroupVersion.Group + "/" + r.GroupVersion.Version
+}
+
+// installResource adds the routes of one resource and its subresources to
+// its group version's web service:
+//
+//	GET    …/namespaces/{namespace}/pods            list or watch
+//	POST   …/namespaces/{namespace}/pods            create
+//	DELETE …/namespaces/{namespace}/pods            deletecollection
+//	GET    …/pods                                   list or watch in all namespaces
+//	GET|PUT|PATCH|DELETE …/namespaces/{namespace}/pods/{name}
+//	GET|PUT|PATCH …/pods/{name}/status, …/scale;  POST …/binding, …/eviction
+func (s *Server) installResource(ws *restful.WebService, store *generic.Store) {
+	r := store.Resource
+	main := &endpoint{srv: s, store: store, strategy: store.Strategy}
+	collection := "/" + r.Name
+	if r.Namespaced {
+		collection = "/namespaces/{namespace}/" + r.Name
+	}
+	item := collection + "/{name}"
+	route := func(b *restful.RouteBuilder, op string) *restful.RouteBuilder {
+		return b.Operation(op + r.Kind).Consumes("*/*").Produces("*/*")
+	}
+	has := func(verb string) bool {
+		for _, v := range r.Verbs {
+			if v == verb {
+				return true
+			}
+		}
+		return false
+	}
+	if special, ok := s.specialCreates[r.GVR()]; ok {
+		ws.Route(route(ws.POST(collection), "create").To(special))
+		return
+	}
+	if has("list") {
+		ws.Route(route(ws.GET(collection), "list").To(main.list))
+		if r.Namespaced {
+			ws.Route(route(ws.GET("/"+r.Name), "listAllNamespaces").To(main.list))
+		}
+	}
+	if has("create") {
+		ws.Route(route(ws.POST(collection), "create").To(main.create))
+	}
+	if has("deletecollection") {
+		ws.Route(route(ws.DELETE(collection), "deletecollection").To(main.deleteCollection))
+	}
+	if has("get") {
+		ws.Route(route(ws.GET(item), "read").To(main.get))
+		ws.Route(route(ws.PUT(item), "replace").To(main.update))
+		ws.Route(route(ws.PATCH(item), "patch").To(main.patch))
+		ws.Route(route(ws.DELETE(item), "delete").To(main.delete))
+	}
+	for _, sub := range r.Subresources {
+		p := path.Join(item, sub.Name)
+		switch sub.Name {
+		case "status":
+			e := &endpoint{srv: s, store: store, sub: "status", strategy: generic.StatusStrategy{Strategy: store.Strategy}}
+			ws.Route(route(ws.GET(p), "readStatus").To(e.get))
+			ws.Route(route(ws.PUT(p), "replaceStatus").To(e.update))
+			ws.Route(route(ws.PATCH(p), "patchStatus").To(e.patch))
+		case "scale":
+			e := &scaleEndpoint{endpoint: endpoint{srv: s, store: store, sub: "scale", strategy: store.Strategy}}
+			ws.Route(route(ws.GET(p), "readScale").To(e.get))
+			ws.Route(route(ws.PUT(p), "replaceScale").To(e.update))
+			ws.Route(route(ws.PATCH(p), "patchScale").To(e.patch))
+		default:
+			if h, ok := s.specialSubresources[r.GVR().String()+"/"+sub.Name]; ok {
+				for _, verb := range sub.Verbs {
+					switch verb {
+					case "create":
+						ws.Route(route(ws.POST(p), "create"+sub.Name).To(h))
+					case "update":
+						ws.Route(route(ws.PUT(p), "replace"+sub.Name).To(h))
+					}
+				}
+			}
+		}
+	}
+}

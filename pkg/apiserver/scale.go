@@ -1,0 +1,204 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	restful "github.com/emicklei/go-restful/v3"
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
+
+	"github.com/tinykube/tinykube/pkg/registry/generic"
+)
+
+var scaleGVK = autoscalingv1.SchemeGroupVersion.WithKind("Scale")
+
+// scaleEndpoint serves …/scale: an autoscaling/v1 Scale view of the
+// replicas of a Deployment, ReplicaSet, StatefulSet or
+// ReplicationController.
+type scaleEndpoint struct{ endpoint }
+
+// scaleOf builds the Scale view of obj.
+func scaleOf(obj runtime.Object) (*autoscalingv1.Scale, error) {
+	var spec, status int32
+	var selector string
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		spec, status = ptr.Deref(o.Spec.Replicas, 1), o.Status.Replicas
+		selector = selectorString(o.Spec.Selector)
+	case *appsv1.ReplicaSet:
+		spec, status = ptr.Deref(o.Spec.Replicas, 1), o.Status.Replicas
+		selector = selectorString(o.Spec.Selector)
+	case *appsv1.StatefulSet:
+		spec, status = ptr.Deref(o.Spec.Replicas, 1), o.Status.Replicas
+		selector = selectorString(o.Spec.Selector)
+	case *corev1.ReplicationController:
+		spec, status = ptr.Deref(o.Spec.Replicas, 1), o.Status.Replicas
+		selector = labels.SelectorFromSet(o.Spec.Selector).String()
+	default:
+		return nil, fmt.Errorf("%T has no scale subresource", obj)
+	}
+	m := objectMeta(obj)
+	return &autoscalingv1.Scale{
+		ObjectMeta: metav1.ObjectMeta{Name: m.GetName(), Namespace: m.GetNamespace(), UID: m.GetUID(),
+			ResourceVersion: m.GetResourceVersion(), CreationTimestamp: m.GetCreationTimestamp()},
+		Spec:   autoscalingv1.ScaleSpec{Replicas: spec},
+		Status: autoscalingv1.ScaleStatus{Replicas: status, Selector: selector},
+	}, nil
+}
+
+func selectorString(s *metav1.LabelSelector) string {
+	sel, err := metav1.LabelSelectorAsSelector(s)
+	if err != nil {
+		return ""
+	}
+	return sel.String()
+}
+
+// setReplicas writes a Scale's spec.replicas into its parent.
+func setReplicas(obj runtime.Object, n int32) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		o.Spec.Replicas = &n
+	case *appsv1.ReplicaSet:
+		o.Spec.Replicas = &n
+	case *appsv1.StatefulSet:
+		o.Spec.Replicas = &n
+	case *corev1.ReplicationController:
+		o.Spec.Replicas = &n
+	}
+}
+
+func (e *scaleEndpoint) get(req *restful.Request, resp *restful.Response) {
+	ns, name := scope(req)
+	obj, err := e.store.Get(reqCtx(req), ns, name, nil)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	sc, err := scaleOf(obj)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	e.respondScale(resp, req, sc)
+}
+
+func (e *scaleEndpoint) respondScale(resp *restful.Response, req *restful.Request, sc *autoscalingv1.Scale) {
+	out, err := negotiate(req.Request, false)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	writeObject(resp.ResponseWriter, req.Request, http.StatusOK, sc, autoscalingv1.SchemeGroupVersion, out)
+}
+
+// update serves PUT of a Scale.
+func (e *scaleEndpoint) update(req *restful.Request, resp *restful.Response) {
+	body, err := readBody(req)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	obj, err := decodeBody(req, resp, body, scaleGVK, &autoscalingv1.Scale{})
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	want := obj.(*autoscalingv1.Scale)
+	e.writeScale(req, resp, func(*autoscalingv1.Scale) (*autoscalingv1.Scale, error) { return want, nil })
+}
+
+// patch serves PATCH of a Scale (kubectl scale sends a merge patch).
+func (e *scaleEndpoint) patch(req *restful.Request, resp *restful.Response) {
+	body, err := readBody(req)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	pt := types.PatchType(mediaTypeOf(req.Request.Header.Get("Content-Type")))
+	e.writeScale(req, resp, func(cur *autoscalingv1.Scale) (*autoscalingv1.Scale, error) {
+		cur.SetGroupVersionKind(scaleGVK)
+		js, err := json.Marshal(cur)
+		if err != nil {
+			return nil, err
+		}
+		var patched []byte
+		switch pt {
+		case types.MergePatchType:
+			patched, err = jsonpatch.MergePatch(js, body)
+		case types.StrategicMergePatchType:
+			patched, err = strategicpatch.StrategicMergePatch(js, body, &autoscalingv1.Scale{})
+		case types.JSONPatchType:
+			var p jsonpatch.Patch
+			if p, err = decodeJSONPatch(body); err == nil {
+				patched, err = p.Apply(js)
+			}
+		default:
+			return nil, unsupportedMediaType(string(pt))
+		}
+		if err != nil {
+			return nil, patchError(err)
+		}
+		out := &autoscalingv1.Scale{}
+		if err := json.Unmarshal(patched, out); err != nil {
+			return nil, apierrors.NewBadRequest(err.Error())
+		}
+		return out, nil
+	})
+}
+
+// writeScale updates the parent's replicas from the Scale fn returns.
+func (e *scaleEndpoint) writeScale(req *restful.Request, resp *restful.Response, fn func(*autoscalingv1.Scale) (*autoscalingv1.Scale, error)) {
+	ns, name := scope(req)
+	dry, err := dryRun(req.Request.URL.Query()["dryRun"])
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	out, _, err := e.store.Update(reqCtx(req), ns, name, func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
+		if cur == nil {
+			return nil, apierrors.NewNotFound(e.resource().GVR().GroupResource(), name)
+		}
+		sc, err := scaleOf(cur)
+		if err != nil {
+			return nil, err
+		}
+		want, err := fn(sc)
+		if err != nil {
+			return nil, err
+		}
+		if want.Spec.Replicas < 0 {
+			return nil, apierrors.NewInvalid(scaleGVK.GroupKind(), name, field.ErrorList{
+				field.Invalid(field.NewPath("spec", "replicas"), want.Spec.Replicas, "must be greater than or equal to 0")})
+		}
+		if want.ResourceVersion != "" && want.ResourceVersion != objectMeta(cur).GetResourceVersion() {
+			return nil, apierrors.NewConflict(e.resource().GVR().GroupResource(), name, errors.New(generic.OptimisticLockMsg))
+		}
+		setReplicas(cur, want.Spec.Replicas)
+		return cur, nil
+	}, generic.UpdateOptions{DryRun: dry})
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	sc, err := scaleOf(out)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	e.respondScale(resp, req, sc)
+}

@@ -1,0 +1,225 @@
+package apiserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	restful "github.com/emicklei/go-restful/v3"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/auth/authn"
+	"github.com/tinykube/tinykube/pkg/auth/authz"
+	"github.com/tinykube/tinykube/pkg/registry/generic"
+	"github.com/tinykube/tinykube/pkg/version"
+)
+
+// Config is what the API server is built from.
+type Config struct {
+	// Stores serve the resources, keyed by group/version/resource.
+	Stores map[schema.GroupVersionResource]*generic.Store
+	// Authenticator identifies callers; nil admits everyone as anonymous
+	// (tests only).
+	Authenticator authn.Authenticator
+	Authorizer    authz.Authorizer
+	// OpenAPI serves /openapi/v2 and /openapi/v3; nil leaves them 404.
+	OpenAPI http.Handler
+	// MaxRequestsInFlight bounds concurrent non-watch requests; beyond it
+	// the server answers 429 with Retry-After. 0 means 400.
+	MaxRequestsInFlight int
+	// Ready reports readiness for /readyz (nil: always ready).
+	Ready func() error
+	// Subresources that are not plain status/scale (pods/binding,
+	// pods/eviction, namespaces/finalize), keyed "<gvr>/<sub>", and
+	// resources whose only verb is create (bindings, selfsubjectreviews).
+	SpecialSubresources map[string]restful.RouteFunction
+	SpecialCreates      map[schema.GroupVersionResource]restful.RouteFunction
+	// ReturnDeletedObject lists resources whose DELETE answers with the
+	// object rather than a Status (pods, services, namespaces…).
+	ReturnDeletedObject map[string]bool
+}
+
+// Server is the HTTP side of the API server. Build it with New; serve
+// Handler() over TLS.
+type Server struct {
+	cfg                 Config
+	container           *restful.Container
+	specialSubresources map[string]restful.RouteFunction
+	specialCreates      map[schema.GroupVersionResource]restful.RouteFunction
+	handler             http.Handler
+}
+
+// New builds the routes for every store.
+func New(cfg Config) (*Server, error) {
+	if cfg.MaxRequestsInFlight == 0 {
+		cfg.MaxRequestsInFlight = 400
+	}
+	s := &Server{cfg: cfg, container: restful.NewContainer(),
+		specialSubresources: cfg.SpecialSubresources, specialCreates: cfg.SpecialCreates}
+	s.container.Router(restful.CurlyRouter{})
+	s.container.ServiceErrorHandler(func(se restful.ServiceError, req *restful.Request, resp *restful.Response) {
+		var err error
+		switch se.Code {
+		case http.StatusNotFound:
+			err = apierrors.NewNotFound(schema.GroupResource{}, "")
+			err.(*apierrors.StatusError).ErrStatus.Message = "the server could not find the requested resource"
+		case http.StatusMethodNotAllowed:
+			err = apierrors.NewMethodNotSupported(schema.GroupResource{}, req.Request.Method)
+		default:
+			err = apierrors.NewGenericServerResponse(se.Code, req.Request.Method, schema.GroupResource{}, "", se.Message, 0, false)
+		}
+		writeError(resp.ResponseWriter, req.Request, err)
+	})
+
+	services := map[schema.GroupVersion]*restful.WebService{}
+	for _, gv := range api.GroupVersions {
+		ws := new(restful.WebService)
+		root := "/apis/" + gv.Group + "/" + gv.Version
+		if gv.Group == "" {
+			root = "/api/v1"
+		}
+		ws.Path(root)
+		ws.Route(ws.GET("/").To(wrap(s.serveResourceList(gv))))
+		services[gv] = ws
+	}
+	for _, r := range api.Resources {
+		store, ok := cfg.Stores[r.GVR()]
+		if !ok {
+			if _, special := cfg.SpecialCreates[r.GVR()]; !special {
+				return nil, fmt.Errorf("no store for %v", r.GVR())
+			}
+			store = &generic.Store{Resource: r}
+		}
+		s.installResource(services[r.GroupVersion], store)
+	}
+	for _, gv := range api.GroupVersions {
+		s.container.Add(services[gv])
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api", s.serveAPIVersions)
+	mux.HandleFunc("/api/", s.serveAPIVersions)
+	mux.HandleFunc("/apis", s.serveAPIGroupList)
+	mux.HandleFunc("/apis/", s.serveAPIGroupList)
+	for _, gv := range api.GroupVersions {
+		if gv.Group != "" {
+			mux.HandleFunc("/apis/"+gv.Group, s.serveAPIGroup(gv))
+			mux.HandleFunc("/apis/"+gv.Group+"/", s.serveAPIGroup(gv))
+		}
+		prefix := gvRoot(api.Resource{GroupVersion: gv})
+		mux.Handle(prefix, http.HandlerFunc(s.serveResourceList(gv)))
+		mux.Handle(prefix+"/", s.container)
+	}
+	for _, p := range []string{"/healthz", "/livez"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+		mux.HandleFunc(p+"/", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	}
+	mux.HandleFunc("/readyz", s.serveReadyz)
+	mux.HandleFunc("/readyz/", s.serveReadyz)
+	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		b, _ := json.MarshalIndent(version.Get(), "", "  ")
+		_, _ = w.Write(b)
+	})
+	if cfg.OpenAPI != nil {
+		mux.Handle("/openapi/", cfg.OpenAPI)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		err := apierrors.NewNotFound(schema.GroupResource{}, "")
+		err.ErrStatus.Message = "the server could not find the requested resource"
+		writeError(w, r, err)
+	})
+
+	var h http.Handler = mux
+	h = withBodyLimit(h)
+	h = withAuthorization(h, cfg.Authorizer)
+	if cfg.Authenticator != nil {
+		h = authn.WithAuthentication(h, cfg.Authenticator)
+	}
+	h = withInFlightLimit(h, cfg.MaxRequestsInFlight)
+	h = withPanicRecovery(h)
+	s.handler = h
+	return s, nil
+}
+
+// Handler returns the server's root handler, filters included.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) returnsDeletedObject(resource string) bool {
+	return s.cfg.ReturnDeletedObject[resource]
+}
+
+func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ok"))
+}
+
+// wrap adapts an http.HandlerFunc to a go-restful route.
+func wrap(h http.HandlerFunc) restful.RouteFunction {
+	return func(req *restful.Request, resp *restful.Response) { h(resp.ResponseWriter, req.Request) }
+}
+
+// withPanicRecovery turns a handler panic into a 500 Status instead of a
+// dropped connection, and logs the stack.
+func withPanicRecovery(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				fmt.Printf("panic serving %s %s: %v\n%s", r.Method, r.URL, p, debug.Stack())
+				writeError(w, r, apierrors.NewInternalError(fmt.Errorf("%v", p)))
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// withInFlightLimit answers 429 with Retry-After once max non-long-running
+// requests are in flight, rather than queueing without bound.
+func withInFlightLimit(h http.Handler, max int) http.Handler {
+	sem := make(chan struct{}, max)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isLongRunning(r) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		select {
+		case sem <- struct{}{}:
+			defer func() { <-sem }()
+			h.ServeHTTP(w, r)
+		default:
+			writeError(w, r, apierrors.NewTooManyRequests("too many requests, please try again later", 1))
+		}
+	})
+}
+
+// isLongRunning reports watches, which are not counted in flight.
+func isLongRunning(r *http.Request) bool {
+	q := r.URL.Query()
+	return q.Get("watch") == "true" || q.Get("watch") == "1" || strings.Contains(r.URL.Path, "/watch/")
+}
+
+// withBodyLimit caps request bodies; readers see *http.MaxBytesError.
+func withBodyLimit(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxRequestBodyBytes {
+			writeError(w, r, apierrors.NewRequestEntityTooLargeError(fmt.Sprintf("limit is %d", MaxRequestBodyBytes)))
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBodyBytes+1)
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,135 @@
+package apiserver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	restful "github.com/emicklei/go-restful/v3"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/tinykube/tinykube/pkg/printers"
+)
+
+// minWatchTimeout is the shortest server-chosen watch lifetime when the
+// client gives no timeoutSeconds; upstream picks 30–60 minutes at random
+// so reconnects spread out.
+const minWatchTimeout = 30 * time.Minute
+
+// watch streams events as chunked JSON objects or length-framed protobuf,
+// flushing after each one.
+func (e *endpoint) watch(req *restful.Request, resp *restful.Response, ns string, opts *metav1.ListOptions) {
+	out, err := negotiate(req.Request, false)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	if opts.SendInitialEvents != nil && *opts.SendInitialEvents && !opts.AllowWatchBookmarks {
+		fail(resp, req, apierrors.NewInvalid(metaGV.WithKind("ListOptions").GroupKind(), "", field.ErrorList{
+			field.Forbidden(field.NewPath("allowWatchBookmarks"), "allowWatchBookmarks must be set to true when sendInitialEvents is true")}))
+		return
+	}
+	timeout := minWatchTimeout + time.Duration(rand.Int64N(int64(minWatchTimeout)))
+	if opts.TimeoutSeconds != nil {
+		timeout = time.Duration(*opts.TimeoutSeconds) * time.Second
+	}
+	ctx, cancel := context.WithTimeout(reqCtx(req), timeout)
+	defer cancel()
+	w, err := e.store.Watch(ctx, ns, opts)
+	if err != nil {
+		fail(resp, req, err)
+		return
+	}
+	defer w.Stop()
+
+	stream := out.info.StreamSerializer
+	if stream == nil {
+		fail(resp, req, apierrors.NewBadRequest("no streaming support for "+out.info.MediaType))
+		return
+	}
+	flusher, _ := resp.ResponseWriter.(http.Flusher)
+	ct := out.info.MediaType
+	if ct == "application/vnd.kubernetes.protobuf" {
+		ct = "application/vnd.kubernetes.protobuf;stream=watch"
+	}
+	resp.ResponseWriter.Header().Set("Content-Type", ct)
+	resp.ResponseWriter.Header().Set("Transfer-Encoding", "chunked")
+	resp.ResponseWriter.WriteHeader(http.StatusOK)
+	if flusher != nil {
+		flusher.Flush()
+	}
+	frames := stream.Framer.NewFrameWriter(resp.ResponseWriter)
+	var objBuf, evBuf bytes.Buffer
+	first := true
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return
+			}
+			obj, err := e.watchObject(req, ev, out, first)
+			if err != nil {
+				obj = errorStatus(err)
+				ev.Type = watch.Error
+			}
+			first = false
+			objBuf.Reset()
+			if err := out.info.Serializer.Encode(obj, &objBuf); err != nil {
+				return
+			}
+			we := &metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: objBuf.Bytes()}}
+			evBuf.Reset()
+			if err := stream.Serializer.Encode(we, &evBuf); err != nil {
+				return
+			}
+			if _, err := frames.Write(evBuf.Bytes()); err != nil {
+				return
+			}
+			if flusher != nil && len(w.ResultChan()) == 0 {
+				flusher.Flush()
+			}
+		}
+	}
+}
+
+// watchObject shapes one event's object for the client, with its kind set.
+func (e *endpoint) watchObject(req *restful.Request, ev watch.Event, out output, first bool) (runtime.Object, error) {
+	if ev.Type == watch.Error {
+		if s, ok := ev.Object.(*metav1.Status); ok {
+			return withKind(s, statusKind), nil
+		}
+		return nil, fmt.Errorf("watch error: %v", ev.Object)
+	}
+	switch out.as {
+	case asTable:
+		opts, err := tableOptions(req.Request)
+		if err != nil {
+			return nil, err
+		}
+		if ev.Type == watch.Bookmark {
+			t := &metav1.Table{}
+			if m, err := meta.Accessor(ev.Object); err == nil {
+				t.ResourceVersion = m.GetResourceVersion()
+			}
+			return withKind(t, metaGV.WithKind("Table")), nil
+		}
+		t, err := printers.ToTable(ev.Object, opts, !first)
+		if err != nil {
+			return nil, err
+		}
+		return withKind(t, metaGV.WithKind("Table")), nil
+	case asPartialMeta:
+		return partialMeta(ev.Object)
+	}
+	return withKind(ev.Object, e.resource().GVK()), nil
+}

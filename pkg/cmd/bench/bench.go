@@ -1,0 +1,28 @@
+// Package bench is the `tinykube bench` command: a parent for the load
+// generators in pkg/bench, each a subcommand printing one JSON report on
+// stdout and a human summary on stderr.
+package bench
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tinykube/tinykube/pkg/cmd/bench/api"
+	"github.com/tinykube/tinykube/pkg/cmd/bench/etcd"
+)
+
+// NewCommand returns `tinykube bench` with its subcommands.
+func NewCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Load generators for any Kubernetes API server (and its etcd); results as JSON",
+		Long: `Load generators that speak only the Kubernetes API (client-go), so the same
+run can be pointed at tinykube and at upstream kube-apiserver. Each prints one
+JSON report on stdout and progress plus a short summary on stderr.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(
+		api.NewCommand(),
+		etcd.NewCommand(),
+	)
+	return cmd
+}

@@ -1,0 +1,99 @@
+// Package server is the `tinykube server` and `tinykube apiserver`
+// commands: flags in, pkg/server out.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tinykube/tinykube/pkg/server"
+)
+
+// flags are the command line of both commands.
+type flags struct {
+	cfg         server.Config
+	etcdServers string
+	verbose     bool
+}
+
+func (f *flags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&f.cfg.DataDir, "data-dir", f.cfg.DataDir, "directory for etcd data, certificates and admin.kubeconfig")
+	fs.StringVar(&f.cfg.BindAddress, "bind-address", f.cfg.BindAddress, "address to serve HTTPS on")
+	fs.IntVar(&f.cfg.SecurePort, "secure-port", f.cfg.SecurePort, "port to serve HTTPS on (0 = any free port)")
+	fs.StringVar(&f.etcdServers, "etcd-servers", "", "comma-separated etcd client URLs; empty runs an embedded etcd under --data-dir")
+	fs.StringVar(&f.cfg.TokenAuthFile, "token-auth-file", "", "static bearer tokens, CSV: token,user,uid,\"group1,group2\"")
+	fs.StringVar(&f.cfg.ServiceCIDR, "service-cluster-ip-range", f.cfg.ServiceCIDR, "CIDR Service ClusterIPs are allocated from")
+	fs.StringVar(&f.cfg.NodePortRange, "service-node-port-range", f.cfg.NodePortRange, "port range NodePorts are allocated from")
+	fs.IntVar(&f.cfg.MaxRequestsInFlight, "max-requests-inflight", f.cfg.MaxRequestsInFlight, "concurrent requests before answering 429")
+	fs.DurationVar(&f.cfg.CompactionInterval, "etcd-compaction-interval", f.cfg.CompactionInterval, "interval between etcd compactions (0 disables)")
+	fs.BoolVar(&f.cfg.UnsafeNoFsync, "unsafe-no-fsync", false, "embedded etcd skips fsync: fast, loses data on a machine crash (tests only)")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
+}
+
+// NewCommand returns `tinykube server`: the whole cluster control plane in
+// one process.
+func NewCommand() *cobra.Command {
+	f := &flags{cfg: server.DefaultConfig()}
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run tinykube: API server on an embedded (or external) etcd",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context()) },
+	}
+	f.add(cmd.Flags())
+	return cmd
+}
+
+// NewAPIServerCommand returns `tinykube apiserver`: the API server alone.
+func NewAPIServerCommand() *cobra.Command {
+	f := &flags{cfg: server.DefaultConfig()}
+	cmd := &cobra.Command{
+		Use:   "apiserver",
+		Short: "Run the API server alone (no controllers, scheduler or nodes)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context()) },
+	}
+	f.add(cmd.Flags())
+	return cmd
+}
+
+func (f *flags) run(ctx context.Context) error {
+	level := slog.LevelInfo
+	if f.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	f.cfg.Logger = logger
+	if f.etcdServers != "" {
+		f.cfg.EtcdServers = strings.Split(f.etcdServers, ",")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	s, err := server.Start(ctx, f.cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	logger.Info("tinykube ready", "url", s.URL, "kubeconfig", s.KubeconfigPath, "startup", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "export KUBECONFIG=%s\n", s.KubeconfigPath)
+	select {
+	case <-ctx.Done():
+	case err := <-s.EtcdErr():
+		return fmt.Errorf("etcd: %w", err)
+	}
+	logger.Info("shutting down")
+	return nil
+}

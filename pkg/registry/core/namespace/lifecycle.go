@@ -1,0 +1,38 @@
+package namespace
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tinykube/tinykube/pkg/registry/generic"
+)
+
+// Lifecycle is the namespace lifecycle admission check.
+type Lifecycle struct {
+	Namespaces *generic.Store
+}
+
+var _ generic.NamespaceChecker = Lifecycle{}
+
+// CheckCreate rejects creates in a namespace that is missing (404) or
+// terminating (403), as upstream's NamespaceLifecycle plugin. It reads
+// the watch cache first and etcd only on a miss, so a namespace created a
+// moment ago is still found.
+func (l Lifecycle) CheckCreate(ctx context.Context, name string) error {
+	obj, err := l.Namespaces.Get(ctx, "", name, &metav1.GetOptions{ResourceVersion: "0"})
+	if apierrors.IsNotFound(err) {
+		obj, err = l.Namespaces.Get(ctx, "", name, nil)
+	}
+	if err != nil {
+		return err
+	}
+	if ns := obj.(*corev1.Namespace); ns.Status.Phase == corev1.NamespaceTerminating {
+		return apierrors.NewForbidden(l.Namespaces.Resource.GVR().GroupResource(), name,
+			fmt.Errorf("unable to create new content in namespace %s because it is being terminated", name))
+	}
+	return nil
+}

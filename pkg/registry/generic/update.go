@@ -1,0 +1,158 @@
+package generic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/tinykube/tinykube/pkg/storage"
+)
+
+// UpdateFunc computes the desired object from the stored one (a private
+// copy the function may modify). For PUT it returns the request body; for
+// PATCH the patched object. current is nil when the object does not exist
+// and the update may create it.
+type UpdateFunc func(ctx context.Context, current runtime.Object) (runtime.Object, error)
+
+// UpdateOptions controls one update.
+type UpdateOptions struct {
+	DryRun bool
+	// Strategy overrides the store's strategy (the /status endpoint).
+	Strategy Strategy
+	// ForceAllowCreate lets a missing object be created (server-side
+	// apply, PUT on resources that allow create-on-update).
+	ForceAllowCreate bool
+}
+
+// Update applies fn to the stored object with compare-and-swap, retrying
+// on races. It returns the stored result and whether it was created.
+func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts UpdateOptions) (runtime.Object, bool, error) {
+	strategy := opts.Strategy
+	if strategy == nil {
+		strategy = s.Strategy
+	}
+	key := s.key(ns, name)
+	current := s.New()
+	err := s.Storage.Get(ctx, key, "", current)
+	if errors.Is(err, storage.ErrNotFound) {
+		if !opts.ForceAllowCreate && !strategy.AllowCreateOnUpdate() {
+			return nil, false, s.toAPIError(err, name)
+		}
+		obj, err := fn(ctx, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		if err := checkName(obj, ns, name, s.Resource.Namespaced); err != nil {
+			return nil, false, err
+		}
+		objectMeta(obj).SetResourceVersion("")
+		out, err := s.Create(ctx, ns, obj, opts.DryRun)
+		return out, err == nil, err
+	} else if err != nil {
+		return nil, false, s.toAPIError(err, name)
+	}
+
+	if opts.DryRun {
+		obj, err := s.prepareUpdate(ctx, strategy, ns, name, fn, current)
+		return obj, false, err
+	}
+	out := s.New()
+	err = s.Storage.GuaranteedUpdate(ctx, key, out, false, nil, func(cur runtime.Object) (runtime.Object, error) {
+		return s.prepareUpdate(ctx, strategy, ns, name, fn, cur)
+	})
+	if err != nil {
+		return nil, false, s.toAPIError(err, name)
+	}
+	// An object being deleted whose last finalizer was just removed goes.
+	m := objectMeta(out)
+	fin, finalizing := s.Strategy.(Finalizing)
+	if m.GetDeletionTimestamp() != nil && len(m.GetFinalizers()) == 0 && !(finalizing && fin.HasPendingFinalizers(out)) {
+		rv := m.GetResourceVersion()
+		last := s.New()
+		err := s.Storage.Delete(ctx, key, last, &storage.Preconditions{ResourceVersion: &rv}, nil)
+		switch {
+		case err == nil:
+			s.afterDelete(last)
+		case !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrConflict):
+			return nil, false, s.toAPIError(err, name)
+		}
+	}
+	return out, false, nil
+}
+
+// prepareUpdate runs the write path for one update attempt.
+func (s *Store) prepareUpdate(ctx context.Context, strategy Strategy, ns, name string, fn UpdateFunc, cur runtime.Object) (runtime.Object, error) {
+	old := cur.DeepCopyObject()
+	obj, err := fn(ctx, cur)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkName(obj, ns, name, s.Resource.Namespaced); err != nil {
+		return nil, err
+	}
+	om, nm := objectMeta(old), objectMeta(obj)
+	if rv := nm.GetResourceVersion(); rv != "" && rv != om.GetResourceVersion() {
+		return nil, apierrors.NewConflict(s.Resource.GVR().GroupResource(), name, errors.New(OptimisticLockMsg))
+	}
+	if uid := nm.GetUID(); uid != "" && uid != om.GetUID() {
+		return nil, apierrors.NewConflict(s.Resource.GVR().GroupResource(), name,
+			fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", uid, om.GetUID()))
+	}
+	strategy.PrepareForUpdate(ctx, obj, old)
+	// Server-owned metadata cannot change through an update.
+	nm.SetUID(om.GetUID())
+	nm.SetCreationTimestamp(om.GetCreationTimestamp())
+	nm.SetDeletionTimestamp(om.GetDeletionTimestamp())
+	nm.SetDeletionGracePeriodSeconds(om.GetDeletionGracePeriodSeconds())
+	nm.SetGeneration(om.GetGeneration())
+	nm.SetResourceVersion(om.GetResourceVersion())
+	if !s.Resource.Namespaced {
+		nm.SetNamespace("")
+	}
+	if strategy.TracksGeneration() {
+		if spec := specOf(obj); spec.IsValid() && !equality.Semantic.DeepEqual(spec.Interface(), specOf(old).Interface()) {
+			nm.SetGeneration(om.GetGeneration() + 1)
+		}
+	}
+	// Once deleting, finalizers may only be removed, not added.
+	if om.GetDeletionTimestamp() != nil {
+		for _, f := range nm.GetFinalizers() {
+			if !hasFinalizer(om, f) {
+				return nil, apierrors.NewForbidden(s.Resource.GVR().GroupResource(), name,
+					fmt.Errorf("no new finalizers can be added if the object is being deleted, found new finalizers %q", f))
+			}
+		}
+	}
+	if err := s.validateUpdate(ctx, strategy, obj, old); err != nil {
+		return nil, err
+	}
+	if reflect.DeepEqual(obj, old) {
+		return old, nil
+	}
+	return obj, nil
+}
+
+// checkName rejects a body whose name or namespace differs from the path.
+func checkName(obj runtime.Object, ns, name string, namespaced bool) error {
+	m := objectMeta(obj)
+	if m.GetName() == "" {
+		m.SetName(name)
+	}
+	if m.GetName() != name {
+		return apierrors.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", m.GetName(), name))
+	}
+	if namespaced {
+		if m.GetNamespace() == "" {
+			m.SetNamespace(ns)
+		}
+		if m.GetNamespace() != ns {
+			return apierrors.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,24 @@
+package registry
+
+// keyRoots maps resources to their etcd key roots where upstream's differ
+// from /registry/<resource>; keeping upstream's layout lets either server
+// read the other's etcd.
+var keyRoots = map[string]string{
+	"services":               "/registry/services/specs",
+	"endpoints":              "/registry/services/endpoints",
+	"nodes":                  "/registry/minions",
+	"replicationcontrollers": "/registry/controllers",
+	"events.events.k8s.io":   "/registry/events",
+}
+
+// keyRoot returns the etcd key root of a resource.
+func keyRoot(group, resource string) string {
+	if group != "" {
+		if k, ok := keyRoots[resource+"."+group]; ok {
+			return k
+		}
+	} else if k, ok := keyRoots[resource]; ok {
+		return k
+	}
+	return "/registry/" + resource
+}

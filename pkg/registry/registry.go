@@ -1,0 +1,109 @@
+package registry
+
+import (
+	"fmt"
+	"net/netip"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/registry/core/event"
+	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
+	"github.com/tinykube/tinykube/pkg/registry/core/node"
+	"github.com/tinykube/tinykube/pkg/registry/core/pod"
+	"github.com/tinykube/tinykube/pkg/registry/core/secret"
+	"github.com/tinykube/tinykube/pkg/registry/core/service"
+	"github.com/tinykube/tinykube/pkg/registry/generic"
+	"github.com/tinykube/tinykube/pkg/storage"
+)
+
+// StorageFunc returns the storage of one resource whose keys live under
+// keyRoot. newFunc/newListFunc build empty objects of its kind.
+type StorageFunc func(r api.Resource, keyRoot string, newFunc, newListFunc func() runtime.Object, attrs storage.AttrFunc) (storage.Interface, error)
+
+// Config is what the registry is built from.
+type Config struct {
+	Storage StorageFunc
+	// ServiceCIDR is the ClusterIP range (default 10.0.0.0/24).
+	ServiceCIDR netip.Prefix
+	// NodePortBase and NodePortCount give the NodePort range (default
+	// 30000-32767).
+	NodePortBase, NodePortCount int32
+}
+
+// Registry holds one store per served resource.
+type Registry struct {
+	Stores    map[schema.GroupVersionResource]*generic.Store
+	Allocator *service.Allocator
+}
+
+// Store returns the store of a core/v1 or grouped resource.
+func (r *Registry) Store(group, resource string) *generic.Store {
+	for gvr, s := range r.Stores {
+		if gvr.Group == group && gvr.Resource == resource {
+			return s
+		}
+	}
+	return nil
+}
+
+// strategies lists resources with their own strategy; the rest use
+// generic.Default.
+func strategyFor(r api.Resource) generic.Strategy {
+	switch r.GVR().GroupResource().String() {
+	case "pods":
+		return pod.NewStrategy(r)
+	case "namespaces":
+		return namespace.NewStrategy(r)
+	case "services":
+		return service.NewStrategy(r)
+	case "events":
+		return event.NewStrategy(r)
+	case "secrets":
+		return secret.NewStrategy(r)
+	case "nodes":
+		return node.NewStrategy(r)
+	}
+	return generic.Default{Resource: r}
+}
+
+// Build creates the stores of every resource in api.Resources that is
+// stored (bindings and selfsubjectreviews are not).
+func Build(cfg Config) (*Registry, error) {
+	if !cfg.ServiceCIDR.IsValid() {
+		cfg.ServiceCIDR = netip.MustParsePrefix("10.0.0.0/24")
+	}
+	if cfg.NodePortBase == 0 {
+		cfg.NodePortBase, cfg.NodePortCount = 30000, 2768
+	}
+	reg := &Registry{Stores: map[schema.GroupVersionResource]*generic.Store{}}
+	for _, r := range api.Resources {
+		if r.Name == "bindings" || r.Name == "selfsubjectreviews" {
+			continue
+		}
+		s := &generic.Store{Resource: r, KeyRoot: keyRoot(r.GroupVersion.Group, r.Name), Strategy: strategyFor(r)}
+		st, err := cfg.Storage(r, s.KeyRoot, s.New, s.NewList, s.Strategy.GetAttrs)
+		if err != nil {
+			return nil, fmt.Errorf("storage for %s: %w", r.Name, err)
+		}
+		s.Storage = st
+		reg.Stores[r.GVR()] = s
+	}
+	lifecycle := namespace.Lifecycle{Namespaces: reg.Store("", "namespaces")}
+	for _, s := range reg.Stores {
+		if s.Resource.Namespaced {
+			s.Namespaces = lifecycle
+		}
+	}
+	services := reg.Store("", "services")
+	reg.Allocator = &service.Allocator{CIDR: cfg.ServiceCIDR, PortBase: cfg.NodePortBase, PortCount: cfg.NodePortCount, Services: services}
+	services.BeforeCreate = reg.Allocator.Allocate
+	services.AfterDelete = reg.Allocator.Release
+	return reg, nil
+}
+
+// ReturnsDeletedObject lists resources whose DELETE answers with the
+// deleted object, as upstream; others answer with a Status.
+var ReturnsDeletedObject = map[string]bool{"pods": true, "services": true, "namespaces": true, "nodes": true,
+	"persistentvolumes": true, "persistentvolumeclaims": true}

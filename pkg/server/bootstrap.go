@@ -1,0 +1,69 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/registry"
+	"github.com/tinykube/tinykube/pkg/registry/generic"
+)
+
+// bootstrap creates the objects every cluster starts with, if missing:
+// the system namespaces, the kubernetes Service in default and the two
+// system priority classes. It is idempotent, so it runs on every start.
+func bootstrap(ctx context.Context, reg *registry.Registry, securePort int32) error {
+	namespaces := reg.Store("", "namespaces")
+	for _, name := range []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease} {
+		if err := ensure(ctx, namespaces, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+			return err
+		}
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: metav1.NamespaceDefault,
+			Labels: map[string]string{"component": "apiserver", "provider": "kubernetes"}},
+		Spec: corev1.ServiceSpec{
+			ClusterIP: reg.Allocator.FirstIP().String(),
+			Ports: []corev1.ServicePort{{Name: "https", Port: 443, Protocol: corev1.ProtocolTCP,
+				TargetPort: intstr.FromInt32(securePort)}},
+		},
+	}
+	if err := ensure(ctx, reg.Store("", "services"), metav1.NamespaceDefault, svc); err != nil {
+		return err
+	}
+	priorities := reg.Store("scheduling.k8s.io", "priorityclasses")
+	for name, value := range map[string]int32{"system-node-critical": 2000001000, "system-cluster-critical": 2000000000} {
+		pc := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Value: value,
+			Description: "Used for system critical pods that must not be moved from their current node."}
+		if err := ensure(ctx, priorities, "", pc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensure creates obj unless it exists.
+func ensure(ctx context.Context, store *generic.Store, ns string, obj runtime.Object) error {
+	name := objectName(obj)
+	if _, exists, err := store.Exists(ctx, ns, name); err != nil || exists {
+		return err
+	}
+	api.Scheme.Default(obj)
+	if _, err := store.Create(ctx, ns, obj, false); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("bootstrap %T: %w", obj, err)
+	}
+	return nil
+}
+
+func objectName(obj runtime.Object) string {
+	m, _ := meta.Accessor(obj)
+	return m.GetName()
+}

@@ -1,0 +1,241 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	apitypes "github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/apiserver"
+	"github.com/tinykube/tinykube/pkg/auth/authn"
+	"github.com/tinykube/tinykube/pkg/auth/authz"
+	"github.com/tinykube/tinykube/pkg/etcd"
+	"github.com/tinykube/tinykube/pkg/openapi"
+	"github.com/tinykube/tinykube/pkg/pki"
+	"github.com/tinykube/tinykube/pkg/registry"
+)
+
+// Config configures a server. DefaultConfig gives the CLI defaults.
+type Config struct {
+	// DataDir holds etcd's data (DataDir/etcd), certificates
+	// (DataDir/pki) and DataDir/admin.kubeconfig.
+	DataDir string
+	// BindAddress and SecurePort: where HTTPS is served.
+	BindAddress string
+	SecurePort  int
+	// EtcdServers, if set, are external etcd client URLs used instead of
+	// the embedded etcd.
+	EtcdServers []string
+	// TokenAuthFile is an optional static token file (token,user,uid,"groups").
+	TokenAuthFile string
+	// ServiceCIDR is the ClusterIP range; NodePortRange "30000-32767".
+	ServiceCIDR   string
+	NodePortRange string
+	// MaxRequestsInFlight bounds concurrent requests (429 beyond).
+	MaxRequestsInFlight int
+	// CompactionInterval between etcd compactions (0 disables).
+	CompactionInterval time.Duration
+	// UnsafeNoFsync skips fsync in the embedded etcd (tests, benchmarks).
+	UnsafeNoFsync bool
+	Logger        *slog.Logger
+}
+
+// DefaultConfig returns the defaults of `tinykube server`.
+func DefaultConfig() Config {
+	return Config{
+		DataDir: "tinykube-data", BindAddress: "127.0.0.1", SecurePort: 6443,
+		ServiceCIDR: "10.0.0.0/24", NodePortRange: "30000-32767",
+		MaxRequestsInFlight: 400, CompactionInterval: 5 * time.Minute,
+	}
+}
+
+// Validate reports configuration errors before anything starts.
+func (c Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("--data-dir is required")
+	}
+	if _, err := netip.ParsePrefix(c.ServiceCIDR); err != nil {
+		return fmt.Errorf("--service-cluster-ip-range: %w", err)
+	}
+	if _, _, err := parsePortRange(c.NodePortRange); err != nil {
+		return fmt.Errorf("--service-node-port-range: %w", err)
+	}
+	if c.SecurePort < 0 || c.SecurePort > 65535 {
+		return fmt.Errorf("--secure-port %d out of range", c.SecurePort)
+	}
+	return nil
+}
+
+// Server is a running API server.
+type Server struct {
+	cfg      Config
+	etcd     *etcd.Embedded
+	client   *clientv3.Client
+	Registry *registry.Registry
+	listener net.Listener
+	http     *http.Server
+	ready    atomic.Bool
+	// KubeconfigPath is the admin kubeconfig written on start.
+	KubeconfigPath string
+	// URL is the https URL the server listens on.
+	URL string
+}
+
+// Start brings the server up: certificates, etcd, stores, HTTPS, then the
+// bootstrap objects, after which /readyz answers ok. It returns once
+// ready; Close stops everything.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	cidr := netip.MustParsePrefix(cfg.ServiceCIDR)
+	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), pki.Options{ServiceIP: cidr.Masked().Addr().Next().AsSlice()})
+	if err != nil {
+		return nil, fmt.Errorf("certificates: %w", err)
+	}
+
+	// Listen before etcd is up so the port is claimed (and clients can
+	// poll /readyz) as early as possible.
+	s.listener, err = net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.SecurePort)))
+	if err != nil {
+		return nil, err
+	}
+	s.URL = "https://" + s.listener.Addr().String()
+
+	if len(cfg.EtcdServers) > 0 {
+		s.client, err = etcd.NewClient(cfg.EtcdServers)
+	} else {
+		s.etcd, err = etcd.StartEmbedded(ctx, etcd.Config{DataDir: filepath.Join(cfg.DataDir, "etcd"), UnsafeNoFsync: cfg.UnsafeNoFsync})
+		if err == nil {
+			s.client = s.etcd.Client()
+		}
+	}
+	if err != nil {
+		s.listener.Close()
+		return nil, fmt.Errorf("etcd: %w", err)
+	}
+
+	base, count, _ := parsePortRange(cfg.NodePortRange)
+	s.Registry, err = registry.Build(registry.Config{Storage: storageFunc(s.client), ServiceCIDR: cidr,
+		NodePortBase: base, NodePortCount: count})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	authenticator, err := s.authenticator(bundle)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	reg := s.Registry
+	subs, creates := apiserver.SpecialHandlers(reg.Store("", "pods"), reg.Store("policy", "poddisruptionbudgets"), reg.Store("", "namespaces"))
+	openapiHandler, err := openapi.NewHandler(apitypes.Resources)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	api, err := apiserver.New(apiserver.Config{
+		OpenAPI: openapiHandler,
+		Stores:  reg.Stores, Authenticator: authenticator, Authorizer: authz.AlwaysAllow(),
+		MaxRequestsInFlight: cfg.MaxRequestsInFlight,
+		Ready: func() error {
+			if !s.ready.Load() {
+				return errors.New("bootstrap not finished")
+			}
+			return nil
+		},
+		SpecialSubresources: subs, SpecialCreates: creates, ReturnDeletedObject: registry.ReturnsDeletedObject,
+	})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	tlsConfig := bundle.ServerTLSConfig()
+	s.http = &http.Server{Handler: api.Handler(), TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
+	go func() {
+		if err := s.http.Serve(tls.NewListener(s.listener, tlsConfig)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cfg.Logger.Error("serving HTTPS", "err", err)
+		}
+	}()
+
+	if err := bootstrap(ctx, reg, int32(s.listener.Addr().(*net.TCPAddr).Port)); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.KubeconfigPath = filepath.Join(cfg.DataDir, "admin.kubeconfig")
+	if err := bundle.WriteKubeconfig(s.KubeconfigPath, s.URL, pki.AdminUser); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if cfg.CompactionInterval > 0 {
+		go etcd.RunCompaction(ctx, s.client, cfg.CompactionInterval)
+	}
+	s.ready.Store(true)
+	return s, nil
+}
+
+func (s *Server) authenticator(bundle *pki.Bundle) (authn.Authenticator, error) {
+	as := []authn.Authenticator{authn.NewX509(bundle.CAPool)}
+	if s.cfg.TokenAuthFile != "" {
+		tokens, err := authn.LoadTokenFile(s.cfg.TokenAuthFile)
+		if err != nil {
+			return nil, fmt.Errorf("--token-auth-file: %w", err)
+		}
+		as = append(as, authn.NewBearerToken(tokens))
+	}
+	return authn.NewUnion(as...), nil
+}
+
+// Close stops serving and shuts etcd down.
+func (s *Server) Close() error {
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.http.Shutdown(ctx)
+		cancel()
+	} else if s.listener != nil {
+		s.listener.Close()
+	}
+	if s.etcd != nil {
+		return s.etcd.Close()
+	}
+	if s.client != nil {
+		return s.client.Close()
+	}
+	return nil
+}
+
+// EtcdErr reports a fatal embedded etcd error (nil channel for external).
+func (s *Server) EtcdErr() <-chan error {
+	if s.etcd == nil {
+		return nil
+	}
+	return s.etcd.Err()
+}
+
+func parsePortRange(r string) (base, count int32, err error) {
+	var lo, hi int32
+	if _, err := fmt.Sscanf(r, "%d-%d", &lo, &hi); err != nil || lo <= 0 || hi < lo || hi > 65535 {
+		return 0, 0, fmt.Errorf("invalid port range %q", r)
+	}
+	return lo, hi - lo + 1, nil
+}
