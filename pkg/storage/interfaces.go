@@ -128,6 +128,22 @@ type ListOptions struct {
 // once (on CAS retries), so it must not have side effects.
 type UpdateFunc func(current runtime.Object) (updated runtime.Object, err error)
 
+// ProgressRequester is an optional interface of an Interface whose
+// watches can report progress on demand (storage/etcd3 implements it).
+// The watch cache uses it to serve consistent (RV "") reads from memory:
+// it learns the current revision, then asks its own watch to catch up.
+// Without it, the cache sends consistent reads to the store.
+type ProgressRequester interface {
+	// CurrentRevision returns the store's latest revision (a quorum read).
+	CurrentRevision(ctx context.Context) (int64, error)
+	// RequestWatchProgress asks the watches that were opened with ctx (or
+	// a context derived from it, with no other metadata) and with
+	// ListOptions.ProgressNotify to emit a Bookmark at the latest revision
+	// once every earlier event has been sent. It is a hint: a Bookmark may
+	// be late or not come, and callers need a timeout.
+	RequestWatchProgress(ctx context.Context) error
+}
+
 // Interface is the key-value contract between the generic registry and
 // etcd. Keys are full etcd keys ("/registry/pods/default/web"). Objects
 // carry their resourceVersion in metadata; implementations set it from
@@ -169,7 +185,15 @@ type Interface interface {
 	// ListOptions. The result channel closes when ctx ends or Stop is
 	// called. Objects in DELETED events are the last state with the
 	// deletion's revision as resourceVersion. A compacted start revision
-	// yields ErrExpired from Watch itself.
+	// yields ErrExpired (an *RVError) from Watch itself.
+	//
+	// Errors after the watch started (etcd compacted past a lagging watch,
+	// etcd failed) end the stream with one watch.Error event whose object
+	// is a *metav1.Status (410 Expired "too old resource version: N (M)",
+	// or 500); the API layer forwards it as the ERROR event. A watch may
+	// also just close (e.g. the watch cache dropped a watcher too slow to
+	// keep up, as upstream does); clients re-watch from the last
+	// resourceVersion they saw.
 	Watch(ctx context.Context, key string, opts ListOptions) (watch.Interface, error)
 
 	// Count returns how many keys are under the prefix key.

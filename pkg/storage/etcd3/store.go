@@ -246,3 +246,22 @@ func prefixKey(key string) string {
 	}
 	return key
 }
+
+var _ storage.ProgressRequester = (*Store)(nil)
+
+// CurrentRevision implements storage.ProgressRequester.
+func (s *Store) CurrentRevision(ctx context.Context) (int64, error) {
+	resp, err := s.client.Get(ctx, "compact_rev_key", clientv3.WithCountOnly())
+	if err != nil {
+		return 0, err
+	}
+	return resp.Header.Revision, nil
+}
+
+// RequestWatchProgress implements storage.ProgressRequester. clientv3
+// groups watches into gRPC streams by the context's metadata, and Watch
+// adds only the require-leader flag, so adding it here names the same
+// stream.
+func (s *Store) RequestWatchProgress(ctx context.Context) error {
+	return s.client.RequestProgress(clientv3.WithRequireLeader(ctx))
+}

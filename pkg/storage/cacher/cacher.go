@@ -1,0 +1,337 @@
+package cacher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/tinykube/tinykube/pkg/storage"
+)
+
+// Config configures a Cacher. Storage, ResourcePrefix, NewFunc and
+// NewListFunc are required.
+type Config struct {
+	// Storage is the store behind the cache (an *etcd3.Store). If it
+	// implements storage.ProgressRequester, consistent reads are served
+	// from memory; otherwise they go to Storage.
+	Storage storage.Interface
+	// ResourcePrefix is the key prefix of the resource
+	// ("/registry/pods"); the cache holds every key under it.
+	ResourcePrefix string
+	NewFunc        func() runtime.Object
+	NewListFunc    func() runtime.Object
+	// GetAttrs computes labels and fields once per cached object version,
+	// so each watcher's selector is a map lookup. Optional: without it
+	// each Predicate's own GetAttrs runs per watcher.
+	GetAttrs storage.AttrFunc
+	// KeyFunc returns an object's key. Default: ResourcePrefix +
+	// "/<namespace>/<name>", or "/<name>" for cluster-scoped objects.
+	KeyFunc func(obj runtime.Object) (string, error)
+
+	// EventBufferSize is how many recent events are kept for watches that
+	// resume from a resourceVersion. Default 1000.
+	EventBufferSize int
+	// WatcherBufferSize is how many events a watcher may lag behind before
+	// it is closed. Default 100.
+	WatcherBufferSize int
+	// BookmarkInterval is how often watchers that asked for bookmarks get
+	// one. Default 1 minute (upstream's cadence).
+	BookmarkInterval time.Duration
+	// WaitTimeout bounds waiting for the cache to reach a requested
+	// resourceVersion (then ErrTooLarge) or to become ready. Default 3s.
+	WaitTimeout time.Duration
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Validate reports a missing collaborator.
+func (c Config) Validate() error {
+	switch {
+	case c.Storage == nil:
+		return errors.New("cacher: Storage is required")
+	case c.ResourcePrefix == "":
+		return errors.New("cacher: ResourcePrefix is required")
+	case c.NewFunc == nil || c.NewListFunc == nil:
+		return errors.New("cacher: NewFunc and NewListFunc are required")
+	}
+	return nil
+}
+
+func (c *Config) setDefaults() {
+	if c.ResourcePrefix[len(c.ResourcePrefix)-1] == '/' {
+		c.ResourcePrefix = c.ResourcePrefix[:len(c.ResourcePrefix)-1]
+	}
+	if c.KeyFunc == nil {
+		prefix := c.ResourcePrefix
+		c.KeyFunc = func(obj runtime.Object) (string, error) {
+			m, err := meta.Accessor(obj)
+			if err != nil {
+				return "", err
+			}
+			if ns := m.GetNamespace(); ns != "" {
+				return prefix + "/" + ns + "/" + m.GetName(), nil
+			}
+			return prefix + "/" + m.GetName(), nil
+		}
+	}
+	if c.EventBufferSize <= 0 {
+		c.EventBufferSize = 1000
+	}
+	if c.WatcherBufferSize <= 0 {
+		c.WatcherBufferSize = 100
+	}
+	if c.BookmarkInterval <= 0 {
+		c.BookmarkInterval = time.Minute
+	}
+	if c.WaitTimeout <= 0 {
+		c.WaitTimeout = 3 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Cacher is the watch cache for one resource. Create it with New and
+// release it with Stop.
+type Cacher struct {
+	cfg      Config
+	storage  storage.Interface
+	progress storage.ProgressRequester // nil if Storage cannot report progress
+	prefix   string                    // ResourcePrefix + "/"
+
+	ctx    context.Context // the reflector's; also names its watch stream
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu sync.RWMutex
+	// ready: the objects reflect the store at rev (false while (re)listing).
+	ready   bool
+	rev     int64
+	objects map[string]*entry
+	events  ring
+	// advanced is closed (and replaced) whenever rev or ready changes.
+	advanced chan struct{}
+	watchers map[*cacheWatcher]struct{}
+}
+
+// entry is one cached object version with its precomputed attributes.
+type entry struct {
+	obj    runtime.Object
+	labels labels.Set
+	fields fields.Set
+}
+
+var _ storage.Interface = (*Cacher)(nil)
+
+// New starts the cache's list-and-watch loop and returns at once; until
+// the first list completes requests wait (up to WaitTimeout) or go to
+// the store.
+func New(cfg Config) (*Cacher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Cacher{
+		cfg:      cfg,
+		storage:  cfg.Storage,
+		prefix:   cfg.ResourcePrefix + "/",
+		ctx:      ctx,
+		cancel:   cancel,
+		done:     make(chan struct{}),
+		objects:  map[string]*entry{},
+		events:   newRing(cfg.EventBufferSize),
+		advanced: make(chan struct{}),
+		watchers: map[*cacheWatcher]struct{}{},
+	}
+	c.progress, _ = cfg.Storage.(storage.ProgressRequester)
+	go c.run()
+	return c, nil
+}
+
+// Stop ends the underlying watch and closes every client watch.
+func (c *Cacher) Stop() {
+	c.cancel()
+	<-c.done
+}
+
+// newEntry computes the attributes of obj once.
+func (c *Cacher) newEntry(obj runtime.Object) *entry {
+	e := &entry{obj: obj}
+	if c.cfg.GetAttrs != nil {
+		if l, f, err := c.cfg.GetAttrs(obj); err == nil {
+			e.labels, e.fields = l, f
+		}
+	}
+	return e
+}
+
+// matches evaluates pred on a cached entry, using the precomputed
+// attributes when there are some.
+func (c *Cacher) matches(pred storage.Predicate, e *entry) bool {
+	if pred.Empty() {
+		return true
+	}
+	if e.labels == nil && e.fields == nil {
+		ok, err := pred.Matches(e.obj)
+		return err == nil && ok
+	}
+	if pred.Label != nil && !pred.Label.Matches(e.labels) {
+		return false
+	}
+	if pred.Field != nil && !pred.Field.Matches(e.fields) {
+		return false
+	}
+	return true
+}
+
+// covers reports whether key (a list/watch key) lies inside the cache.
+func (c *Cacher) covers(key string, recursive bool) bool {
+	if recursive {
+		key = prefixKey(key)
+	}
+	return len(key) >= len(c.prefix) && key[:len(c.prefix)] == c.prefix
+}
+
+// advanceLocked records that the cache reflects the store at rev and
+// wakes everybody waiting for freshness.
+func (c *Cacher) advanceLocked(rev int64) {
+	if rev > c.rev {
+		c.rev = rev
+	}
+	close(c.advanced)
+	c.advanced = make(chan struct{})
+}
+
+// waitFor blocks until the cache is ready at a revision ≥ rev (0: just
+// ready), for at most WaitTimeout. It returns the cache's revision, or
+// an error: ErrTooLarge (*RVError) if the cache did not get there.
+func (c *Cacher) waitFor(ctx context.Context, rev int64) (int64, error) {
+	timer := time.NewTimer(c.cfg.WaitTimeout)
+	defer timer.Stop()
+	for {
+		c.mu.RLock()
+		ready, cur, ch := c.ready, c.rev, c.advanced
+		c.mu.RUnlock()
+		if ready && cur >= rev {
+			return cur, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-timer.C:
+			return 0, &storage.RVError{Err: storage.ErrTooLarge, Requested: rev, Current: cur}
+		}
+	}
+}
+
+// waitFresh makes the cache catch up with the store's current revision,
+// for a consistent read from memory. false: could not, use the store.
+func (c *Cacher) waitFresh(ctx context.Context) bool {
+	if c.progress == nil {
+		return false
+	}
+	cur, err := c.progress.CurrentRevision(ctx)
+	if err != nil {
+		return false
+	}
+	c.mu.RLock()
+	fresh := c.ready && c.rev >= cur
+	c.mu.RUnlock()
+	if fresh {
+		return true
+	}
+	// Ask our watch for a progress bookmark, re-asking while we wait: etcd
+	// answers only when every watch on the stream has caught up.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			_ = c.progress.RequestWatchProgress(c.ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	_, err = c.waitFor(ctx, cur)
+	return err == nil
+}
+
+// Create implements storage.Interface (passes through).
+func (c *Cacher) Create(ctx context.Context, key string, obj, out runtime.Object) error {
+	return c.storage.Create(ctx, key, obj, out)
+}
+
+// GuaranteedUpdate implements storage.Interface (passes through).
+func (c *Cacher) GuaranteedUpdate(ctx context.Context, key string, out runtime.Object, ignoreNotFound bool,
+	preconditions *storage.Preconditions, tryUpdate storage.UpdateFunc) error {
+	return c.storage.GuaranteedUpdate(ctx, key, out, ignoreNotFound, preconditions, tryUpdate)
+}
+
+// Delete implements storage.Interface (passes through).
+func (c *Cacher) Delete(ctx context.Context, key string, out runtime.Object, preconditions *storage.Preconditions,
+	validate func(current runtime.Object) error) error {
+	return c.storage.Delete(ctx, key, out, preconditions, validate)
+}
+
+// Count implements storage.Interface (passes through).
+func (c *Cacher) Count(ctx context.Context, key string) (int64, error) {
+	return c.storage.Count(ctx, key)
+}
+
+// Get implements storage.Interface. RV "" reads the store; "0" and "N"
+// are served from memory (a deep copy) once the cache has reached N.
+func (c *Cacher) Get(ctx context.Context, key string, resourceVersion string, out runtime.Object) error {
+	if resourceVersion == "" || !c.covers(key, false) {
+		return c.storage.Get(ctx, key, resourceVersion, out)
+	}
+	rv, err := parseRV(resourceVersion)
+	if err != nil {
+		return err
+	}
+	if _, err := c.waitFor(ctx, rv); err != nil {
+		if rv == 0 && !errors.Is(err, context.Canceled) {
+			return c.storage.Get(ctx, key, resourceVersion, out)
+		}
+		return err
+	}
+	c.mu.RLock()
+	e, ok := c.objects[key]
+	c.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("%s: %w", key, storage.ErrNotFound)
+	}
+	return copyInto(e.obj.DeepCopyObject(), out)
+}
+
+func parseRV(rv string) (int64, error) {
+	if rv == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(rv, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid resource version %q", rv)
+	}
+	return n, nil
+}
+
+func prefixKey(key string) string {
+	if len(key) > 0 && key[len(key)-1] != '/' {
+		return key + "/"
+	}
+	return key
+}

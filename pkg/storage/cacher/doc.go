@@ -1,0 +1,17 @@
+// Package cacher is the watch cache: a storage.Interface in front of the
+// etcd3 store that serves lists and watches from memory.
+//
+// One Cacher per resource keeps one underlying watch on the resource's
+// key prefix (list, then watch from the list's revision; on any error the
+// watchers are closed and the cache re-lists), the current objects by key,
+// and a ring buffer of recent events. Writes, Count, Get with RV "" and
+// the lists memory cannot answer (Exact revisions, continue tokens,
+// Limit with RV "" or "N") go to the store. Every client watch is one
+// goroutine fed by a non-blocking fan-out: a watcher that falls behind is
+// closed instead of slowing the others, as upstream's cacher does.
+//
+// Objects are decoded once and shared: watch events carry the cached
+// pointers and list items are shallow copies sharing maps and slices with
+// the cache. Callers must treat them as read-only (the API layer only
+// encodes them) and DeepCopy before mutating. Get returns a deep copy.
+package cacher
