@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/registry/batch/job"
 	"github.com/tinykube/tinykube/pkg/registry/core/event"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
 	"github.com/tinykube/tinykube/pkg/registry/core/node"
@@ -64,6 +65,8 @@ func strategyFor(r api.Resource) generic.Strategy {
 		return secret.NewStrategy(r)
 	case "nodes":
 		return node.NewStrategy(r)
+	case "jobs.batch":
+		return job.NewStrategy(r)
 	}
 	return generic.Default{Resource: r}
 }

@@ -50,6 +50,11 @@ type bindStrategy struct{ generic.Strategy }
 
 func (bindStrategy) PrepareForUpdate(context.Context, runtime.Object, runtime.Object) {}
 
+// ValidateUpdate: Bind itself checks the one change it makes.
+func (bindStrategy) ValidateUpdate(context.Context, runtime.Object, runtime.Object) field.ErrorList {
+	return nil
+}
+
 func setCondition(p *corev1.Pod, c corev1.PodCondition) {
 	for i := range p.Status.Conditions {
 		if p.Status.Conditions[i].Type == c.Type {
