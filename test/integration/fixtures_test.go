@@ -1,0 +1,191 @@
+package integration
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tinykube/tinykube/pkg/api"
+)
+
+// podSpec is a minimal valid pod spec, indented to sit under "spec:" at
+// the given depth by fixture().
+const podSpec = `containers:
+- name: app
+  image: nginx:1.27`
+
+// manifests holds one minimal valid object per served resource, keyed by
+// "<group>/<resource>" (core group ""). Each is written as a user would
+// write it; the server fills in defaults. NS stands for the namespace;
+// fixture() adds name, namespace and the label fixture=<name>.
+var manifests = map[string]string{
+	"/configmaps": `
+data: {k: v}`,
+	"/endpoints": `
+subsets:
+- addresses: [{ip: 10.244.0.5}]
+  ports: [{name: http, port: 80}]`,
+	"/events": `
+involvedObject: {kind: Pod, name: web, namespace: NS}
+reason: Started
+type: Normal
+count: 1`,
+	"/limitranges": `
+spec:
+  limits:
+  - type: Container
+    default: {cpu: 500m}`,
+	"/namespaces": ``,
+	"/nodes": `
+spec: {podCIDR: 10.244.1.0/24}`,
+	"/persistentvolumeclaims": `
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}`,
+	"/persistentvolumes": `
+spec:
+  capacity: {storage: 10Gi}
+  accessModes: [ReadWriteOnce]
+  hostPath: {path: /mnt/data}`,
+	"/pods": `
+spec:
+` + indent(podSpec, 2),
+	"/podtemplates": `
+template:
+  metadata: {labels: {app: web}}
+  spec:
+` + indent(podSpec, 4),
+	"/replicationcontrollers": `
+spec:
+  replicas: 1
+  selector: {app: web}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+` + indent(podSpec, 6),
+	"/resourcequotas": `
+spec: {hard: {pods: "10"}}`,
+	"/secrets": `
+stringData: {password: hunter2}`,
+	"/serviceaccounts": ``,
+	"/services": `
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]`,
+	"apps/controllerrevisions": `
+data: {spec: {}}
+revision: 1`,
+	"apps/daemonsets": `
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+` + indent(podSpec, 6),
+	"apps/deployments": `
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+` + indent(podSpec, 6),
+	"apps/replicasets": `
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+` + indent(podSpec, 6),
+	"apps/statefulsets": `
+spec:
+  replicas: 1
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+` + indent(podSpec, 6),
+	"batch/cronjobs": `
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+` + indent(podSpec, 10),
+	"batch/jobs": `
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+` + indent(podSpec, 6),
+	"coordination.k8s.io/leases": `
+spec: {holderIdentity: a, leaseDurationSeconds: 15}`,
+	"discovery.k8s.io/endpointslices": `
+addressType: IPv4
+endpoints:
+- addresses: [10.244.0.5]
+ports: [{name: http, port: 80, protocol: TCP}]`,
+	"events.k8s.io/events": `
+eventTime: "2024-01-01T00:00:00.000000Z"
+reportingController: kubelet
+reportingInstance: node-1
+action: Started
+reason: Started
+type: Normal
+regarding: {kind: Pod, name: web, namespace: NS}`,
+	"policy/poddisruptionbudgets": `
+spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}`,
+	"rbac.authorization.k8s.io/clusterrolebindings": `
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: User, name: jane}]`,
+	"rbac.authorization.k8s.io/clusterroles": `
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]`,
+	"rbac.authorization.k8s.io/rolebindings": `
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+subjects: [{kind: User, name: jane}]`,
+	"rbac.authorization.k8s.io/roles": `
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]`,
+	"scheduling.k8s.io/priorityclasses": `
+value: 1000`,
+	"storage.k8s.io/storageclasses": `
+provisioner: example.com/local`,
+}
+
+// createOnly are resources served with only the create verb: they are
+// not CRUD-able and are covered by their own tests.
+var createOnly = map[string]bool{"/bindings": true, "authentication.k8s.io/selfsubjectreviews": true}
+
+func resourceKey(r api.Resource) string { return r.GroupVersion.Group + "/" + r.Name }
+
+// fixture returns the object for r named name in namespace ns (ignored
+// for cluster-scoped resources) as unstructured.
+func fixture(t testing.TB, r api.Resource, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	body, ok := manifests[resourceKey(r)]
+	if !ok {
+		t.Fatalf("no fixture for %s: add one to manifests", resourceKey(r))
+	}
+	nsLine := ""
+	if r.Namespaced {
+		nsLine = ", namespace: " + ns
+	}
+	doc := fmt.Sprintf("apiVersion: %s\nkind: %s\nmetadata: {name: %s%s, labels: {fixture: %s}}\n%s",
+		r.GroupVersion.String(), r.Kind, name, nsLine, name, strings.ReplaceAll(strings.TrimPrefix(body, "\n"), "NS", ns))
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+		t.Fatalf("%s fixture: %v\n%s", resourceKey(r), err, doc)
+	}
+	return u
+}
+
+func indent(s string, n int) string {
+	pad := strings.Repeat(" ", n)
+	return pad + strings.ReplaceAll(s, "\n", "\n"+pad)
+}
