@@ -6,6 +6,7 @@ package testserver
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +25,16 @@ type Server struct {
 	// RESTConfig authenticates as the admin (system:masters).
 	RESTConfig *rest.Config
 	Client     kubernetes.Interface
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Close stops the server; it is safe to call more than once (tests that
+// restart a server close it themselves before the cleanup does).
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.Server.Close() })
+	return s.closeErr
 }
 
 // Start starts a server for t on a fresh data dir; it is closed when the

@@ -224,6 +224,10 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// EtcdClient returns the server's etcd client, for tests and tools that
+// need etcd itself (compaction, inspecting stored bytes). Do not close it.
+func (s *Server) EtcdClient() *clientv3.Client { return s.client }
+
 // EtcdErr reports a fatal embedded etcd error (nil channel for external).
 func (s *Server) EtcdErr() <-chan error {
 	if s.etcd == nil {
