@@ -8,7 +8,10 @@ var keyRoots = map[string]string{
 	"endpoints":              "/registry/services/endpoints",
 	"nodes":                  "/registry/minions",
 	"replicationcontrollers": "/registry/controllers",
-	"events.events.k8s.io":   "/registry/events",
+	// events.k8s.io/v1 Events are a different Go type from core/v1 Events;
+	// upstream converts between them and stores both under
+	// /registry/events. Until we convert, they live apart.
+	"events.events.k8s.io": "/registry/events.k8s.io/events",
 }
 
 // keyRoot returns the etcd key root of a resource.
