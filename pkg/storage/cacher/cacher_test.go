@@ -2,6 +2,7 @@ package cacher_test
 
 import (
 	"testing"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -33,6 +34,7 @@ func newCacher(t testing.TB, client *clientv3.Client, tweak ...func(*cacher.Conf
 
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, client *clientv3.Client) storage.Interface {
-		return newCacher(t, client)
+		// Too-large cases wait WaitTimeout; keep them short.
+		return newCacher(t, client, func(cfg *cacher.Config) { cfg.WaitTimeout = 300 * time.Millisecond })
 	})
 }
