@@ -233,6 +233,19 @@ func secret(s *corev1.Secret) {
 	if s.Type == "" {
 		s.Type = corev1.SecretTypeOpaque
 	}
+	// stringData is write-only: upstream merges it into data when a
+	// request body is converted to the internal type, which happens with
+	// defaulting at decode time. Doing the same here means managedFields,
+	// validation and storage all see data, never stringData.
+	if len(s.StringData) > 0 {
+		if s.Data == nil {
+			s.Data = make(map[string][]byte, len(s.StringData))
+		}
+		for k, v := range s.StringData {
+			s.Data[k] = []byte(v)
+		}
+	}
+	s.StringData = nil
 }
 
 func configMap(cm *corev1.ConfigMap) {

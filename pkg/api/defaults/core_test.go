@@ -362,7 +362,11 @@ func TestCoreDefaults(t *testing.T) {
 	runDefaultCases(t, []defaultCase{{
 		name: "secret",
 		in:   `{apiVersion: v1, kind: Secret, metadata: {name: s}, stringData: {a: b}}`,
-		want: `{apiVersion: v1, kind: Secret, metadata: {name: s}, stringData: {a: b}, type: Opaque}`,
+		want: `{apiVersion: v1, kind: Secret, metadata: {name: s}, data: {a: Yg==}, type: Opaque}`,
+	}, {
+		name: "secret stringData wins over data",
+		in:   `{apiVersion: v1, kind: Secret, metadata: {name: s}, data: {a: eA==, c: eQ==}, stringData: {a: b}}`,
+		want: `{apiVersion: v1, kind: Secret, metadata: {name: s}, data: {a: Yg==, c: eQ==}, type: Opaque}`,
 	}, {
 		name: "secret keeps its type",
 		in:   `{apiVersion: v1, kind: Secret, metadata: {name: s}, type: kubernetes.io/tls}`,
