@@ -55,6 +55,10 @@ func init() {
 	// registered.
 	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})
 	utilruntime.Must(metav1.AddMetaToScheme(Scheme))
+	// Option bodies may also be sent as meta.k8s.io/v1 (kubectl delete
+	// sends DeleteOptions so), as upstream's metainternalversion registers.
+	Scheme.AddKnownTypes(metav1.SchemeGroupVersion, &metav1.ListOptions{}, &metav1.GetOptions{},
+		&metav1.DeleteOptions{}, &metav1.CreateOptions{}, &metav1.UpdateOptions{}, &metav1.PatchOptions{})
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, appsv1.AddToScheme, authenticationv1.AddToScheme,
 		autoscalingv1.AddToScheme, batchv1.AddToScheme, coordinationv1.AddToScheme,
