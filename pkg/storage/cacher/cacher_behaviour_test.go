@@ -187,7 +187,7 @@ func TestBookmarks(t *testing.T) {
 }
 
 func TestSlowWatcherIsClosed(t *testing.T) {
-	c, _, _ := setup(t, func(cfg *cacher.Config) { cfg.WatcherBufferSize = 5 })
+	c, _, _ := setup(t, func(cfg *cacher.Config) { cfg.WatcherBufferSize = 10 })
 	ctx := context.Background()
 	a := create(t, c, "ns", "a")
 	slow, err := c.Watch(ctx, storagetest.Prefix(""), storage.ListOptions{Recursive: true, ResourceVersion: a.ResourceVersion})
@@ -200,7 +200,7 @@ func TestSlowWatcherIsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fast.Stop()
-	const n = 30
+	const n = 60
 	got := make(chan int)
 	go func() {
 		count := 0

@@ -7,8 +7,9 @@
 // and a ring buffer of recent events. Writes, Count, Get with RV "" and
 // the lists memory cannot answer (Exact revisions, continue tokens,
 // Limit with RV "" or "N") go to the store. Every client watch is one
-// goroutine fed by a non-blocking fan-out: a watcher that falls behind is
-// closed instead of slowing the others, as upstream's cacher does.
+// goroutine fed by a fan-out that waits at most 50ms per event for full
+// watcher buffers: a watcher that falls behind is closed instead of
+// slowing the others, as upstream's cacher does.
 //
 // Objects are decoded once and shared: watch events carry the cached
 // pointers and list items are shallow copies sharing maps and slices with

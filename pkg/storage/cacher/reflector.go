@@ -153,9 +153,12 @@ func (c *Cacher) process(ev watch.Event) error {
 	return nil
 }
 
-// dispatchLocked hands e to every watcher whose key it concerns, without
-// blocking: a watcher whose buffer is full is closed.
+// dispatchLocked hands e to every watcher whose key it concerns. Watchers
+// with room get it at once; the others share a short grace period
+// (dispatchBudget, as upstream's cacher) and are closed if they still
+// have no room, so one slow client cannot stall the rest for long.
 func (c *Cacher) dispatchLocked(e *event) {
+	var blocked []*cacheWatcher
 	for w := range c.watchers {
 		if !w.wants(e.key) {
 			continue
@@ -163,10 +166,31 @@ func (c *Cacher) dispatchLocked(e *event) {
 		select {
 		case w.input <- e:
 		default:
-			c.terminateLocked(w)
+			blocked = append(blocked, w)
 		}
 	}
+	if len(blocked) == 0 {
+		return
+	}
+	timer := time.NewTimer(dispatchBudget)
+	defer timer.Stop()
+	expired := false
+	for _, w := range blocked {
+		if !expired {
+			select {
+			case w.input <- e:
+				continue
+			case <-w.done:
+			case <-timer.C:
+				expired = true
+			}
+		}
+		c.terminateLocked(w)
+	}
 }
+
+// dispatchBudget is how long one event's fan-out may wait for slow watchers.
+const dispatchBudget = 50 * time.Millisecond
 
 // sendBookmarks gives every watcher that asked for bookmarks one at the
 // cache's revision, if its buffer has room (a bookmark is only a hint).

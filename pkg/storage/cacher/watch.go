@@ -70,8 +70,9 @@ func (c *Cacher) Watch(ctx context.Context, key string, opts storage.ListOptions
 	var replay []*event
 	c.mu.Lock()
 	if !c.ready || c.rev < rv { // re-listing since waitFor
+		cur := c.rev
 		c.mu.Unlock()
-		return nil, &storage.RVError{Err: storage.ErrTooLarge, Requested: rv, Current: c.rev}
+		return nil, &storage.RVError{Err: storage.ErrTooLarge, Requested: rv, Current: cur}
 	}
 	w.startRev = c.rev
 	if initial {
