@@ -25,6 +25,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/openapi"
 	"github.com/tinykube/tinykube/pkg/pki"
 	"github.com/tinykube/tinykube/pkg/registry"
+	"github.com/tinykube/tinykube/pkg/storage/cacher"
 )
 
 // Config configures a server. DefaultConfig gives the CLI defaults.
@@ -84,6 +85,7 @@ type Server struct {
 	etcd     *etcd.Embedded
 	client   *clientv3.Client
 	Registry *registry.Registry
+	caches   []*cacher.Cacher
 	listener net.Listener
 	http     *http.Server
 	ready    atomic.Bool
@@ -135,7 +137,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 
 	base, count, _ := parsePortRange(cfg.NodePortRange)
-	s.Registry, err = registry.Build(registry.Config{Storage: storageFunc(s.client), ServiceCIDR: cidr,
+	s.Registry, err = registry.Build(registry.Config{Storage: storageFunc(s.client, &s.caches, cfg.Logger), ServiceCIDR: cidr,
 		NodePortBase: base, NodePortCount: count})
 	if err != nil {
 		s.Close()
@@ -214,6 +216,9 @@ func (s *Server) Close() error {
 		cancel()
 	} else if s.listener != nil {
 		s.listener.Close()
+	}
+	for _, c := range s.caches {
+		c.Stop()
 	}
 	if s.etcd != nil {
 		return s.etcd.Close()

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"log/slog"
+
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
@@ -8,16 +10,26 @@ import (
 	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/registry"
 	"github.com/tinykube/tinykube/pkg/storage"
+	"github.com/tinykube/tinykube/pkg/storage/cacher"
 	"github.com/tinykube/tinykube/pkg/storage/etcd3"
 )
 
-// storageFunc returns the per-resource storage: built-in types are stored
-// as protobuf (upstream's "k8s\x00" envelope), so upstream can read our
-// etcd and we can read theirs.
-func storageFunc(client *clientv3.Client) registry.StorageFunc {
+// storageFunc returns the per-resource storage: a watch cache in front of
+// etcd. Built-in types are stored as protobuf (upstream's "k8s\x00"
+// envelope), so upstream can read our etcd and we can read theirs. Every
+// cache started is added to caches, for Close to stop.
+func storageFunc(client *clientv3.Client, caches *[]*cacher.Cacher, logger *slog.Logger) registry.StorageFunc {
 	pb := protobuf.NewSerializer(api.Scheme, api.Scheme)
 	return func(r api.Resource, keyRoot string, newFunc, newListFunc func() runtime.Object, attrs storage.AttrFunc) (storage.Interface, error) {
 		codec := api.Codecs.CodecForVersions(pb, pb, r.GroupVersion, r.GroupVersion)
-		return etcd3.New(client, codec, newFunc, newListFunc), nil
+		c, err := cacher.New(cacher.Config{
+			Storage: etcd3.New(client, codec, newFunc, newListFunc), ResourcePrefix: keyRoot,
+			NewFunc: newFunc, NewListFunc: newListFunc, GetAttrs: attrs, Logger: logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		*caches = append(*caches, c)
+		return c, nil
 	}
 }
