@@ -1,6 +1,7 @@
 package api
 
 import (
+	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -34,12 +35,14 @@ var Codecs = serializer.NewCodecFactory(Scheme)
 var ParameterCodec = runtime.NewParameterCodec(Scheme)
 
 // GroupVersions lists the served group versions in discovery order: the
-// core group first, so a bare "events" resolves to core/v1.
+// core group first, so a bare "events" resolves to core/v1. Only group
+// versions with resources are listed: clients fail discovery on an empty
+// one (kubectl 1.32: "received empty response for: autoscaling/v1").
+// autoscaling/v1 is registered for the Scale subresource kind only.
 var GroupVersions = []schema.GroupVersion{
 	corev1.SchemeGroupVersion,
 	appsv1.SchemeGroupVersion,
 	authenticationv1.SchemeGroupVersion,
-	autoscalingv1.SchemeGroupVersion,
 	batchv1.SchemeGroupVersion,
 	coordinationv1.SchemeGroupVersion,
 	discoveryv1.SchemeGroupVersion,
@@ -64,6 +67,7 @@ func init() {
 		autoscalingv1.AddToScheme, batchv1.AddToScheme, coordinationv1.AddToScheme,
 		discoveryv1.AddToScheme, eventsv1.AddToScheme, policyv1.AddToScheme,
 		rbacv1.AddToScheme, schedulingv1.AddToScheme, storagev1.AddToScheme,
+		apidiscoveryv2.AddToScheme,
 	} {
 		utilruntime.Must(add(Scheme))
 	}
@@ -71,4 +75,5 @@ func init() {
 	for _, gv := range GroupVersions {
 		utilruntime.Must(Scheme.SetVersionPriority(gv))
 	}
+	utilruntime.Must(Scheme.SetVersionPriority(autoscalingv1.SchemeGroupVersion))
 }

@@ -19,6 +19,11 @@ import (
 // back, as COMPAT.md describes.
 
 func (s *Server) serveAPIVersions(w http.ResponseWriter, r *http.Request) {
+	if mt, ok := wantsAggregated(r); ok {
+		core, _ := aggregated()
+		serveAggregated(w, core, mt)
+		return
+	}
 	addr := r.Host
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		addr = net.JoinHostPort(addr, "443")
@@ -33,6 +38,11 @@ func (s *Server) serveAPIVersions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveAPIGroupList(w http.ResponseWriter, r *http.Request) {
+	if mt, ok := wantsAggregated(r); ok {
+		_, groups := aggregated()
+		serveAggregated(w, groups, mt)
+		return
+	}
 	list := &metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}}
 	for _, gv := range api.GroupVersions {
 		if gv.Group == "" {

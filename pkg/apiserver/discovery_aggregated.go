@@ -1,0 +1,89 @@
+package apiserver
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/munnerz/goautoneg"
+	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tinykube/tinykube/pkg/api"
+)
+
+// Aggregated discovery (apidiscovery.k8s.io/v2): the whole of /api or /apis
+// in one document, so kubectl and client-go need two requests instead of
+// one per group version. Clients that do not ask for it get the legacy
+// documents.
+
+var aggregatedGVK = apidiscoveryv2.SchemeGroupVersion.WithKind("APIGroupDiscoveryList")
+
+// wantsAggregated returns the serializer media type ("application/json" or
+// protobuf) if the client's preferred acceptable clause is aggregated
+// discovery v2.
+func wantsAggregated(r *http.Request) (string, bool) {
+	for _, c := range goautoneg.ParseAccept(r.Header.Get("Accept")) {
+		mt := c.Type + "/" + c.SubType
+		if c.Params["as"] == "APIGroupDiscoveryList" && c.Params["g"] == "apidiscovery.k8s.io" && c.Params["v"] == "v2" {
+			if _, ok := serializerFor(mt); ok && mt != "*/*" {
+				return mt, true
+			}
+			continue
+		}
+		if _, ok := serializerFor(mt); ok {
+			return "", false // a plain document is preferred
+		}
+	}
+	return "", false
+}
+
+// aggregated builds the discovery documents for the core group (/api) and
+// the named groups (/apis) once.
+var aggregated = sync.OnceValues(func() (*apidiscoveryv2.APIGroupDiscoveryList, *apidiscoveryv2.APIGroupDiscoveryList) {
+	core := &apidiscoveryv2.APIGroupDiscoveryList{}
+	groups := &apidiscoveryv2.APIGroupDiscoveryList{}
+	for _, gv := range api.GroupVersions {
+		g := apidiscoveryv2.APIGroupDiscovery{ObjectMeta: metav1.ObjectMeta{Name: gv.Group},
+			Versions: []apidiscoveryv2.APIVersionDiscovery{{Version: gv.Version, Freshness: apidiscoveryv2.DiscoveryFreshnessCurrent,
+				Resources: resourcesDiscovery(gv)}}}
+		if gv.Group == "" {
+			core.Items = append(core.Items, g)
+		} else {
+			groups.Items = append(groups.Items, g)
+		}
+	}
+	return core, groups
+})
+
+func resourcesDiscovery(gv schema.GroupVersion) []apidiscoveryv2.APIResourceDiscovery {
+	var out []apidiscoveryv2.APIResourceDiscovery
+	for _, r := range api.Resources {
+		if r.GroupVersion != gv {
+			continue
+		}
+		scope := apidiscoveryv2.ScopeCluster
+		if r.Namespaced {
+			scope = apidiscoveryv2.ScopeNamespace
+		}
+		d := apidiscoveryv2.APIResourceDiscovery{Resource: r.Name, SingularResource: r.SingularName, Scope: scope,
+			Verbs: r.Verbs, ShortNames: r.ShortNames, Categories: r.Categories,
+			ResponseKind: &metav1.GroupVersionKind{Group: gv.Group, Version: gv.Version, Kind: r.Kind}}
+		for _, s := range r.Subresources {
+			d.Subresources = append(d.Subresources, apidiscoveryv2.APISubresourceDiscovery{Subresource: s.Name, Verbs: s.Verbs,
+				ResponseKind: &metav1.GroupVersionKind{Group: s.Kind.Group, Version: s.Kind.Version, Kind: s.Kind.Kind}})
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// serveAggregated writes list as aggregated discovery in mediaType.
+func serveAggregated(w http.ResponseWriter, list *apidiscoveryv2.APIGroupDiscoveryList, mediaType string) {
+	info, _ := serializerFor(mediaType)
+	w.Header().Set("Vary", "Accept")
+	cp := *list
+	cp.SetGroupVersionKind(aggregatedGVK)
+	info.MediaType = mediaType + ";g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+	encodeTo(w, http.StatusOK, &cp, info)
+}
