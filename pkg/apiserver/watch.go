@@ -44,6 +44,13 @@ func (e *endpoint) watch(req *restful.Request, resp *restful.Response, ns string
 	ctx, cancel := context.WithTimeout(reqCtx(req), timeout)
 	defer cancel()
 	w, err := e.store.Watch(ctx, ns, opts)
+	if isResourceVersionError(err) {
+		// As upstream: once the request is admitted and its
+		// resourceVersion parsed, a too old (410) or too new (504)
+		// resourceVersion is one ERROR event on a 200 stream, which
+		// is what reflectors expect before relisting.
+		w, err = errorWatch(err), nil
+	}
 	if err != nil {
 		fail(resp, req, err)
 		return
@@ -132,4 +139,19 @@ func (e *endpoint) watchObject(req *restful.Request, ev watch.Event, out output,
 		return partialMeta(ev.Object)
 	}
 	return withKind(ev.Object, e.resource().GVK()), nil
+}
+
+// isResourceVersionError reports a 410 Expired/Gone or 504 too large
+// resourceVersion error from the store.
+func isResourceVersionError(err error) bool {
+	return apierrors.IsResourceExpired(err) || apierrors.IsGone(err) || apierrors.HasStatusCause(err, metav1.CauseTypeResourceVersionTooLarge)
+}
+
+// errorWatch is a watch that delivers one ERROR event carrying err's
+// Status and ends.
+func errorWatch(err error) watch.Interface {
+	ch := make(chan watch.Event, 1)
+	ch <- watch.Event{Type: watch.Error, Object: errorStatus(err)}
+	close(ch)
+	return watch.NewProxyWatcher(ch)
 }
