@@ -1,0 +1,9 @@
+// Package e2e drives a real `tinykube server` subprocess with real
+// kubectl binaries: upstream kubectl built from the k8s.io/kubectl
+// version pinned in go.mod (./kubectl, cached between runs) and the
+// machine's preinstalled kubectl, so client skew is covered too.
+//
+// Reading order: build_test.go (binaries), server_test.go (the server
+// subprocess), kubectl_test.go (the command helpers), session_test.go
+// (the scripted session itself).
+package e2e
