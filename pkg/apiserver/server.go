@@ -65,8 +65,7 @@ func New(cfg Config) (*Server, error) {
 		var err error
 		switch se.Code {
 		case http.StatusNotFound:
-			err = apierrors.NewNotFound(schema.GroupResource{}, "")
-			err.(*apierrors.StatusError).ErrStatus.Message = "the server could not find the requested resource"
+			err = errUnknownPath()
 		case http.StatusMethodNotAllowed:
 			err = apierrors.NewMethodNotSupported(schema.GroupResource{}, req.Request.Method)
 		default:
@@ -101,14 +100,14 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("/api", s.serveAPIVersions)
-	mux.HandleFunc("/api/", s.serveAPIVersions)
-	mux.HandleFunc("/apis", s.serveAPIGroupList)
-	mux.HandleFunc("/apis/", s.serveAPIGroupList)
+	mux.HandleFunc("/api", exactly("/api", s.serveAPIVersions))
+	mux.HandleFunc("/api/", exactly("/api", s.serveAPIVersions))
+	mux.HandleFunc("/apis", exactly("/apis", s.serveAPIGroupList))
+	mux.HandleFunc("/apis/", exactly("/apis", s.serveAPIGroupList))
 	for _, gv := range api.GroupVersions {
 		if gv.Group != "" {
-			mux.HandleFunc("/apis/"+gv.Group, s.serveAPIGroup(gv))
-			mux.HandleFunc("/apis/"+gv.Group+"/", s.serveAPIGroup(gv))
+			mux.HandleFunc("/apis/"+gv.Group, exactly("/apis/"+gv.Group, s.serveAPIGroup(gv)))
+			mux.HandleFunc("/apis/"+gv.Group+"/", exactly("/apis/"+gv.Group, s.serveAPIGroup(gv)))
 		}
 		prefix := gvRoot(api.Resource{GroupVersion: gv})
 		mux.Handle(prefix, http.HandlerFunc(s.serveResourceList(gv)))
@@ -222,4 +221,24 @@ func withBodyLimit(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// errUnknownPath is upstream's 404 for a path no route serves.
+func errUnknownPath() error {
+	err := apierrors.NewNotFound(schema.GroupResource{}, "")
+	err.ErrStatus.Message = "the server could not find the requested resource"
+	return err
+}
+
+// exactly serves h on path and path+"/" only. The mux routes every path
+// under a discovery prefix to it; deeper paths (an unknown group, version
+// or resource) are 404, not the discovery document.
+func exactly(path string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path && r.URL.Path != path+"/" {
+			writeError(w, r, errUnknownPath())
+			return
+		}
+		h(w, r)
+	}
 }
