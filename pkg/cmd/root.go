@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tinykube/tinykube/pkg/cmd/bench"
+	"github.com/tinykube/tinykube/pkg/cmd/controllermanager"
 	"github.com/tinykube/tinykube/pkg/cmd/server"
 	"github.com/tinykube/tinykube/pkg/cmd/version"
 )
@@ -22,6 +23,7 @@ func NewRootCommand() *cobra.Command {
 	root.AddCommand(
 		server.NewCommand(),
 		server.NewAPIServerCommand(),
+		controllermanager.NewCommand(),
 		version.NewCommand(),
 		bench.NewCommand(),
 	)

@@ -14,7 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/tools/clientcmd"
 
+	cmcmd "github.com/tinykube/tinykube/pkg/cmd/controllermanager"
+	"github.com/tinykube/tinykube/pkg/controllermanager"
 	"github.com/tinykube/tinykube/pkg/server"
 )
 
@@ -23,6 +26,8 @@ type flags struct {
 	cfg         server.Config
 	etcdServers string
 	verbose     bool
+	// controllers is nil for `tinykube apiserver`.
+	controllers *cmcmd.Flags
 }
 
 func (f *flags) add(fs *pflag.FlagSet) {
@@ -42,14 +47,15 @@ func (f *flags) add(fs *pflag.FlagSet) {
 // NewCommand returns `tinykube server`: the whole cluster control plane in
 // one process.
 func NewCommand() *cobra.Command {
-	f := &flags{cfg: server.DefaultConfig()}
+	f := &flags{cfg: server.DefaultConfig(), controllers: cmcmd.DefaultFlags()}
 	cmd := &cobra.Command{
 		Use:   "server",
-		Short: "Run tinykube: API server on an embedded (or external) etcd",
+		Short: "Run tinykube: API server on an embedded (or external) etcd, and the controllers",
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context()) },
 	}
 	f.add(cmd.Flags())
+	f.controllers.Add(cmd.Flags())
 	return cmd
 }
 
@@ -88,11 +94,28 @@ func (f *flags) run(ctx context.Context) error {
 	}
 	defer s.Close()
 	logger.Info("tinykube ready", "url", s.URL, "kubeconfig", s.KubeconfigPath, "startup", time.Since(start).Round(time.Millisecond))
+	errs := make(chan error, 1)
+	if f.controllers != nil {
+		rc, err := clientcmd.BuildConfigFromFlags("", s.KubeconfigPath)
+		if err != nil {
+			return err
+		}
+		cm := controllermanager.DefaultConfig()
+		cm.RESTConfig, cm.RootCA, cm.Logger = rc, rc.CAData, logger
+		if err := f.controllers.Apply(&cm); err != nil {
+			return err
+		}
+		go func() { errs <- controllermanager.Run(ctx, cm) }()
+	}
 	fmt.Fprintf(os.Stderr, "export KUBECONFIG=%s\n", s.KubeconfigPath)
 	select {
 	case <-ctx.Done():
 	case err := <-s.EtcdErr():
 		return fmt.Errorf("etcd: %w", err)
+	case err := <-errs:
+		if err != nil {
+			return fmt.Errorf("controller-manager: %w", err)
+		}
 	}
 	logger.Info("shutting down")
 	return nil

@@ -1,0 +1,82 @@
+// Package controllermanager is the `tinykube controller-manager` command:
+// the controllers alone, against any Kubernetes API server.
+package controllermanager
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tinykube/tinykube/pkg/controllermanager"
+)
+
+// Flags are the controller settings shared by `tinykube server` and
+// `tinykube controller-manager`.
+type Flags struct {
+	Controllers []string
+	ClusterCIDR string
+	NodeMask    int
+	Workers     int
+}
+
+// DefaultFlags mirrors controllermanager.DefaultConfig.
+func DefaultFlags() *Flags {
+	d := controllermanager.DefaultConfig()
+	return &Flags{Controllers: d.Controllers, ClusterCIDR: d.ClusterCIDR.String(), NodeMask: d.NodeCIDRMaskSize, Workers: d.Workers}
+}
+
+// Add registers the flags.
+func (f *Flags) Add(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&f.Controllers, "controllers", f.Controllers, `controllers to run: "*" for all, "-name" to disable one`)
+	fs.StringVar(&f.ClusterCIDR, "cluster-cidr", f.ClusterCIDR, "pod network, split into one podCIDR per node")
+	fs.IntVar(&f.NodeMask, "node-cidr-mask-size", f.NodeMask, "prefix length of each node's podCIDR")
+	fs.IntVar(&f.Workers, "concurrent-syncs", f.Workers, "workers per controller")
+}
+
+// Apply copies the flags into cfg.
+func (f *Flags) Apply(cfg *controllermanager.Config) error {
+	cidr, err := netip.ParsePrefix(f.ClusterCIDR)
+	if err != nil {
+		return fmt.Errorf("--cluster-cidr: %w", err)
+	}
+	cfg.Controllers, cfg.ClusterCIDR, cfg.NodeCIDRMaskSize, cfg.Workers = f.Controllers, cidr, f.NodeMask, f.Workers
+	return nil
+}
+
+// NewCommand returns `tinykube controller-manager`.
+func NewCommand() *cobra.Command {
+	f := DefaultFlags()
+	var kubeconfig string
+	leaderElect := true
+	cmd := &cobra.Command{
+		Use:   "controller-manager",
+		Short: "Run the controllers against a Kubernetes API server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+			if err != nil {
+				return err
+			}
+			cfg := controllermanager.DefaultConfig()
+			cfg.RESTConfig, cfg.RootCA, cfg.LeaderElect = rc, rc.CAData, leaderElect
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			if err := f.Apply(&cfg); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return controllermanager.Run(ctx, cfg)
+		},
+	}
+	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the API server")
+	cmd.Flags().BoolVar(&leaderElect, "leader-elect", leaderElect, "run only while holding the kube-system/kube-controller-manager Lease")
+	f.Add(cmd.Flags())
+	return cmd
+}

@@ -1,0 +1,33 @@
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+)
+
+// Context is what controllers are built from. Informers is shared: a
+// controller asks it for the informers it needs before the manager starts
+// it, and must not start it itself.
+type Context struct {
+	Client     kubernetes.Interface
+	Metadata   metadata.Interface
+	RESTConfig *rest.Config
+	Informers  informers.SharedInformerFactory
+
+	ClusterCIDR      netip.Prefix
+	NodeCIDRMaskSize int
+	RootCA           []byte
+	Logger           *slog.Logger
+}
+
+// Runner is a built controller. Run blocks until ctx ends; it waits for
+// its informers' caches to sync before acting.
+type Runner interface {
+	Run(ctx context.Context, workers int)
+}

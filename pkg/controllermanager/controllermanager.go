@@ -1,0 +1,178 @@
+package controllermanager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+
+	"github.com/tinykube/tinykube/pkg/controller"
+)
+
+// Config configures a controller manager. DefaultConfig fills the defaults.
+type Config struct {
+	// RESTConfig reaches the API server.
+	RESTConfig *rest.Config
+	// Controllers to run by name; "*" (the default) runs all, "-name"
+	// disables one.
+	Controllers []string
+	// ClusterCIDR is the pod network split into per-node podCIDRs by
+	// node IPAM; NodeCIDRMaskSize is each node's prefix length.
+	ClusterCIDR      netip.Prefix
+	NodeCIDRMaskSize int
+	// RootCA is published as the kube-root-ca.crt ConfigMap in every
+	// namespace.
+	RootCA []byte
+	// LeaderElect runs controllers only while holding the Lease
+	// kube-system/kube-controller-manager.
+	LeaderElect bool
+	// Identity names this process in the Lease (default hostname + pid).
+	Identity string
+	// Workers per controller (default 5).
+	Workers int
+	// ResyncPeriod of the shared informers (default 0: none).
+	ResyncPeriod time.Duration
+	Logger       *slog.Logger
+}
+
+// DefaultConfig returns the defaults of `tinykube controller-manager`.
+func DefaultConfig() Config {
+	host, _ := os.Hostname()
+	return Config{
+		Controllers: []string{"*"}, ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16"), NodeCIDRMaskSize: 24,
+		LeaderElect: true, Identity: fmt.Sprintf("%s_%d", host, os.Getpid()), Workers: 5,
+	}
+}
+
+// Validate reports configuration errors.
+func (c Config) Validate() error {
+	if c.RESTConfig == nil {
+		return errors.New("controller-manager: RESTConfig is required")
+	}
+	if c.ClusterCIDR.IsValid() && (c.NodeCIDRMaskSize <= c.ClusterCIDR.Bits() || c.NodeCIDRMaskSize > c.ClusterCIDR.Addr().BitLen()) {
+		return fmt.Errorf("controller-manager: node CIDR mask /%d does not fit in cluster CIDR %s", c.NodeCIDRMaskSize, c.ClusterCIDR)
+	}
+	return nil
+}
+
+// enabled reports whether the named controller is selected.
+func (c Config) enabled(name string) bool {
+	on := false
+	for _, s := range c.Controllers {
+		switch s {
+		case "*":
+			on = true
+		case name:
+			on = true
+		case "-" + name:
+			return false
+		}
+	}
+	return on
+}
+
+// Run runs the selected controllers until ctx ends. With LeaderElect it
+// first acquires the Lease and stops everything if it loses it.
+func Run(ctx context.Context, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 5
+	}
+	client, err := kubernetes.NewForConfig(withUserAgent(cfg.RESTConfig, "tinykube-controller-manager"))
+	if err != nil {
+		return err
+	}
+	if !cfg.LeaderElect {
+		return runControllers(ctx, cfg, client)
+	}
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, "kube-system", "kube-controller-manager",
+		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: cfg.Identity})
+	if err != nil {
+		return err
+	}
+	var runErr error
+	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+		Lock: lock, ReleaseOnCancel: true, Name: "kube-controller-manager",
+		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(ctx context.Context) {
+				cfg.Logger.Info("controller-manager: became leader", "identity", cfg.Identity)
+				runErr = runControllers(ctx, cfg, client)
+			},
+			OnStoppedLeading: func() { cfg.Logger.Info("controller-manager: stopped leading", "identity", cfg.Identity) },
+		},
+	})
+	return runErr
+}
+
+// runControllers builds every enabled controller on one informer factory
+// and runs them until ctx ends.
+func runControllers(ctx context.Context, cfg Config, client kubernetes.Interface) error {
+	meta, err := metadata.NewForConfig(cfg.RESTConfig)
+	if err != nil {
+		return err
+	}
+	cc := controller.Context{
+		Client: client, Metadata: meta, RESTConfig: cfg.RESTConfig,
+		Informers:   informers.NewSharedInformerFactory(client, cfg.ResyncPeriod),
+		ClusterCIDR: cfg.ClusterCIDR, NodeCIDRMaskSize: cfg.NodeCIDRMaskSize, RootCA: cfg.RootCA,
+		Logger: cfg.Logger,
+	}
+	names := make([]string, 0, len(controllers))
+	for name := range controllers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var runners []controller.Runner
+	var started []string
+	for _, name := range names {
+		if !cfg.enabled(name) {
+			continue
+		}
+		r, err := controllers[name](ctx, cc)
+		if err != nil {
+			return fmt.Errorf("controller %s: %w", name, err)
+		}
+		if r == nil {
+			continue // disabled by its own configuration
+		}
+		runners = append(runners, r)
+		started = append(started, name)
+	}
+	cc.Informers.Start(ctx.Done())
+	cfg.Logger.Info("controller-manager: starting controllers", "controllers", started)
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.Run(ctx, cfg.Workers)
+		}()
+	}
+	wg.Wait()
+	cc.Informers.Shutdown()
+	return nil
+}
+
+func withUserAgent(c *rest.Config, ua string) *rest.Config {
+	c = rest.CopyConfig(c)
+	c.UserAgent = ua
+	return c
+}

@@ -1,0 +1,14 @@
+package controllermanager
+
+import (
+	"context"
+
+	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/serviceaccount"
+)
+
+// controllers maps each controller's name (as in --controllers) to its
+// constructor. Adding a controller is one line here.
+var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
+	"serviceaccount": serviceaccount.New,
+}
