@@ -4,11 +4,13 @@ import (
 	"context"
 
 	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/namespace"
 	"github.com/tinykube/tinykube/pkg/controller/serviceaccount"
 )
 
 // controllers maps each controller's name (as in --controllers) to its
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
+	"namespace":      namespace.New,
 	"serviceaccount": serviceaccount.New,
 }
