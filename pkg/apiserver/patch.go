@@ -88,17 +88,9 @@ func (e *endpoint) patch(req *restful.Request, resp *restful.Response) {
 		if err != nil {
 			return nil, err
 		}
-		var patched []byte
-		switch pt {
-		case types.JSONPatchType:
-			patched, err = jp.Apply(currentJSON)
-		case types.MergePatchType:
-			patched, err = jsonpatch.MergePatch(currentJSON, body)
-		case types.StrategicMergePatchType:
-			patched, err = strategicpatch.StrategicMergePatch(currentJSON, body, e.store.New())
-		}
+		patched, err := applyPatch(pt, currentJSON, body, jp, e.store.New())
 		if err != nil {
-			return nil, patchError(err)
+			return nil, err
 		}
 		obj, err := decodeAs(resp, jsonInfo, validation, patched, e.resource().GVK(), e.store.New())
 		if err != nil {
@@ -149,6 +141,43 @@ func (e *endpoint) apply(current runtime.Object, body []byte, manager string, fo
 	return obj, nil
 }
 
+// applyPatch applies a JSON patch (jp, already decoded from body), JSON
+// merge patch or strategic merge patch (schema: an empty object of the
+// target kind) to the current object's JSON.
+func applyPatch(pt types.PatchType, current, body []byte, jp jsonpatch.Patch, schema runtime.Object) ([]byte, error) {
+	var patched []byte
+	var err error
+	switch pt {
+	case types.JSONPatchType:
+		patched, err = applyJSONPatch(jp, current)
+	case types.MergePatchType:
+		patched, err = jsonpatch.MergePatch(current, body)
+	case types.StrategicMergePatchType:
+		patched, err = strategicpatch.StrategicMergePatch(current, body, schema)
+	default:
+		return nil, unsupportedMediaType(string(pt))
+	}
+	if err != nil {
+		return nil, patchError(err)
+	}
+	return patched, nil
+}
+
+// errJSONPatchPanic marks a JSON patch the library panicked on.
+var errJSONPatchPanic = errors.New("invalid JSON patch")
+
+// applyJSONPatch applies jp to doc. json-patch dereferences nil on some
+// malformed operations (a "test" without a value on the root path, found
+// by FuzzApplyPatch); that must be the client's 422, not a server panic.
+func applyJSONPatch(jp jsonpatch.Patch, doc []byte) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("%w: %v", errJSONPatchPanic, r)
+		}
+	}()
+	return jp.Apply(doc)
+}
+
 // decodeJSONPatch parses a JSON patch and enforces the operation cap.
 func decodeJSONPatch(body []byte) (jsonpatch.Patch, error) {
 	var ops []json.RawMessage
@@ -169,7 +198,7 @@ func decodeJSONPatch(body []byte) (jsonpatch.Patch, error) {
 // patchError maps a failed patch application to 422 (a valid patch that
 // does not apply) or 400.
 func patchError(err error) error {
-	if errors.Is(err, jsonpatch.ErrTestFailed) || errors.Is(err, jsonpatch.ErrMissing) {
+	if errors.Is(err, jsonpatch.ErrTestFailed) || errors.Is(err, jsonpatch.ErrMissing) || errors.Is(err, errJSONPatchPanic) {
 		return apierrors.NewGenericServerResponse(http.StatusUnprocessableEntity, "", schema.GroupResource{}, "", err.Error(), 0, false)
 	}
 	return apierrors.NewBadRequest(err.Error())
