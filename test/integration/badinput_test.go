@@ -191,6 +191,8 @@ func TestBadInput(t *testing.T) {
 			code: 413, reason: metav1.StatusReasonRequestEntityTooLarge},
 		{name: "JSON patch with 20,000 operations", method: "PATCH", path: deploy, contentType: "application/json-patch+json",
 			body: jsonPatchOps(20000), code: 413, reason: metav1.StatusReasonRequestEntityTooLarge},
+		{name: "JSON patch test op without value on the root", method: "PATCH", path: deploy, contentType: "application/json-patch+json",
+			body: []byte(`[{"op":"test","path":""}]`), code: 422, reason: metav1.StatusReasonInvalid},
 		{name: "unsupported patch type", method: "PATCH", path: cmPath, contentType: "application/xml",
 			body: []byte(`<x/>`), code: 415, reason: metav1.StatusReasonUnsupportedMediaType},
 		{name: "unknown resource", method: "GET", path: "/api/v1/namespaces/bad/widgets",
