@@ -80,7 +80,15 @@ func (d Default) ValidateUpdate(_ context.Context, obj, old runtime.Object) fiel
 
 func (d Default) AllowCreateOnUpdate() bool { return false }
 
-func (d Default) TracksGeneration() bool { return hasField(d.Resource, "Spec") }
+// TracksGeneration: the kinds whose upstream strategies set generation 1
+// on create and bump it on spec changes (others leave it 0).
+func (d Default) TracksGeneration() bool { return generationTracked[d.Resource.GVR().GroupResource().String()] }
+
+var generationTracked = map[string]bool{
+	"pods": true, "replicationcontrollers": true, "deployments.apps": true, "replicasets.apps": true,
+	"statefulsets.apps": true, "daemonsets.apps": true, "jobs.batch": true, "cronjobs.batch": true,
+	"poddisruptionbudgets.policy": true,
+}
 
 func (d Default) GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 	m, err := meta.Accessor(obj)
@@ -150,14 +158,6 @@ func keepOnly(obj, old runtime.Object, keep string) {
 // specOf returns the value of obj's Spec field, or an invalid Value.
 func specOf(obj runtime.Object) reflect.Value {
 	return reflect.ValueOf(obj).Elem().FieldByName("Spec")
-}
-
-func hasField(r api.Resource, name string) bool {
-	obj, err := api.Scheme.New(r.GVK())
-	if err != nil {
-		return false
-	}
-	return reflect.ValueOf(obj).Elem().FieldByName(name).IsValid()
 }
 
 // Finalizing is implemented by resources whose deletion waits on more than
