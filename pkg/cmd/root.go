@@ -8,6 +8,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/cmd/bench"
 	"github.com/tinykube/tinykube/pkg/cmd/controllermanager"
+	"github.com/tinykube/tinykube/pkg/cmd/node"
 	"github.com/tinykube/tinykube/pkg/cmd/server"
 	"github.com/tinykube/tinykube/pkg/cmd/version"
 )
@@ -24,6 +25,7 @@ func NewRootCommand() *cobra.Command {
 		server.NewCommand(),
 		server.NewAPIServerCommand(),
 		controllermanager.NewCommand(),
+		node.NewCommand(),
 		version.NewCommand(),
 		bench.NewCommand(),
 	)

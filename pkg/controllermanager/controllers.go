@@ -5,6 +5,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/namespace"
+	"github.com/tinykube/tinykube/pkg/controller/nodeipam"
 	"github.com/tinykube/tinykube/pkg/controller/serviceaccount"
 )
 
@@ -12,5 +13,6 @@ import (
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
 	"namespace":      namespace.New,
+	"nodeipam":       nodeipam.New,
 	"serviceaccount": serviceaccount.New,
 }

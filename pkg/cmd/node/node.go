@@ -1,0 +1,109 @@
+// Package node is the `tinykube node` command: simulated nodes (the node
+// agent of pkg/node on the simulated runtime) against any API server.
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/clock"
+
+	"github.com/tinykube/tinykube/pkg/node"
+	"github.com/tinykube/tinykube/pkg/node/simulated"
+)
+
+// Flags configure simulated nodes; `tinykube server --simulated-nodes`
+// uses the defaults.
+type Flags struct {
+	Config     node.Config
+	Kubeconfig string
+}
+
+// DefaultFlags mirrors node.DefaultConfig.
+func DefaultFlags() *Flags {
+	return &Flags{Config: node.DefaultConfig(), Kubeconfig: os.Getenv("KUBECONFIG")}
+}
+
+func (f *Flags) add(fs *pflag.FlagSet) {
+	c := &f.Config
+	fs.StringVar(&f.Kubeconfig, "kubeconfig", f.Kubeconfig, "kubeconfig of the API server")
+	fs.IntVar(&c.Count, "simulated", c.Count, "number of simulated nodes to run")
+	fs.StringVar(&c.NamePrefix, "name-prefix", c.NamePrefix, "node names are <prefix><index>")
+	fs.IntVar(&c.FirstIndex, "first-index", c.FirstIndex, "index of the first node (to run several agents side by side)")
+	fs.Var(&quantity{&c.CPU}, "cpu", "CPU capacity (and allocatable) of each node")
+	fs.Var(&quantity{&c.Memory}, "memory", "memory capacity (and allocatable) of each node")
+	fs.Int64Var(&c.MaxPods, "max-pods", c.MaxPods, "pods capacity of each node")
+	fs.StringToStringVar(&c.Labels, "node-labels", c.Labels, "extra labels on every node")
+	fs.DurationVar(&c.LeaseDuration, "lease-duration", c.LeaseDuration, "Lease duration written to kube-node-lease")
+	fs.DurationVar(&c.LeaseRenewInterval, "lease-renew-interval", c.LeaseRenewInterval, "interval between Lease renewals")
+	fs.DurationVar(&c.StatusReportInterval, "node-status-report-frequency", c.StatusReportInterval, "interval between unchanged node status reports")
+	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", c.ShutdownDelay, "simulated container shutdown on graceful delete (capped by the grace period)")
+	fs.DurationVar(&c.RestartBackoff, "restart-backoff", c.RestartBackoff, "first back-off before restarting an exited container (doubles up to 5m)")
+	fs.Float32Var(&c.QPS, "kube-api-qps", c.QPS, "API requests per second, shared by all nodes")
+	fs.IntVar(&c.Burst, "kube-api-burst", c.Burst, "API request burst, shared by all nodes")
+}
+
+// Run runs the nodes on the simulated runtime until ctx ends.
+func Run(ctx context.Context, rc *rest.Config, cfg node.Config) error {
+	host := simulated.NewHost(clock.RealClock{})
+	go host.Run(ctx)
+	cfg.RESTConfig = rc
+	cfg.NewRuntime = func(string) node.Runtime { return host.NewRuntime() }
+	agent, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	return agent.Run(ctx)
+}
+
+// NewCommand returns `tinykube node`.
+func NewCommand() *cobra.Command {
+	f := DefaultFlags()
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "Run simulated nodes (node agent on the simulated runtime) against a Kubernetes API server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rc, err := clientcmd.BuildConfigFromFlags("", f.Kubeconfig)
+			if err != nil {
+				return err
+			}
+			f.Config.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return Run(ctx, rc, f.Config)
+		},
+	}
+	f.add(cmd.Flags())
+	return cmd
+}
+
+// quantity is a resource.Quantity flag.
+type quantity struct{ q *resource.Quantity }
+
+func (q *quantity) String() string {
+	if q.q == nil {
+		return ""
+	}
+	return q.q.String()
+}
+
+func (q *quantity) Set(s string) error {
+	v, err := resource.ParseQuantity(s)
+	if err != nil {
+		return fmt.Errorf("quantity %q: %w", s, err)
+	}
+	*q.q = v
+	return nil
+}
+
+func (q *quantity) Type() string { return "quantity" }

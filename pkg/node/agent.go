@@ -1,0 +1,258 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net/netip"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// Agent runs a set of nodes. Build it with New, then Run it.
+type Agent struct {
+	cfg    Config
+	client kubernetes.Interface
+	log    *slog.Logger
+
+	// nodes is fixed after New: the agent's nodes by name.
+	nodes map[string]*nodeState
+
+	podFactory, nodeFactory informers.SharedInformerFactory
+	pods                    corelisters.PodLister
+	nodeLister              corelisters.NodeLister
+	synced                  []cache.InformerSynced
+
+	podQueue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	nodeQueue workqueue.TypedRateLimitingInterface[string]
+
+	mu sync.Mutex
+	// records holds the runtime state of the pods this agent runs.
+	records map[cache.ObjectName]*podRecord
+}
+
+// New builds an agent for cfg's nodes; nothing talks to the API server
+// until Run.
+func New(cfg Config) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	rc := rest.CopyConfig(cfg.RESTConfig)
+	rc.QPS, rc.Burst, rc.UserAgent = cfg.QPS, cfg.Burst, "tinykube-node"
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{
+		cfg: cfg, client: client, log: cfg.Logger, nodes: map[string]*nodeState{},
+		records: map[cache.ObjectName]*podRecord{},
+		podQueue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "node-agent-pods", Clock: cfg.Clock}),
+		nodeQueue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "node-agent-nodes", Clock: cfg.Clock}),
+	}
+	var only string
+	for i := cfg.FirstIndex; i < cfg.FirstIndex+cfg.Count; i++ {
+		name := fmt.Sprintf("%s%d", cfg.NamePrefix, i)
+		ip, err := nthAddr(cfg.NodeIPRange, uint64(i)+2)
+		if err != nil {
+			return nil, err
+		}
+		fallback, err := nthSubnet(cfg.FallbackPodCIDRs, cfg.FallbackPodCIDRMask, uint64(i))
+		if err != nil {
+			return nil, fmt.Errorf("node %s: fallback pod CIDR: %w", name, err)
+		}
+		a.nodes[name] = &nodeState{name: name, ip: ip, fallbackCIDR: fallback, runtime: cfg.NewRuntime(name)}
+		only = name
+	}
+
+	// Pods: only bound ones, and only ours when there is one node.
+	selector := fields.OneTermNotEqualSelector("spec.nodeName", "").String()
+	if cfg.Count == 1 {
+		selector = fields.OneTermEqualSelector("spec.nodeName", only).String()
+	}
+	a.podFactory = informers.NewSharedInformerFactoryWithOptions(client, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = selector }))
+	a.nodeFactory = informers.NewSharedInformerFactory(client, 0)
+	podInformer := a.podFactory.Core().V1().Pods()
+	nodeInformer := a.nodeFactory.Core().V1().Nodes()
+	a.pods, a.nodeLister = podInformer.Lister(), nodeInformer.Lister()
+	a.synced = []cache.InformerSynced{podInformer.Informer().HasSynced, nodeInformer.Informer().HasSynced}
+	for _, inf := range []cache.SharedIndexInformer{podInformer.Informer(), nodeInformer.Informer()} {
+		if err := inf.SetTransform(stripManagedFields); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    a.enqueuePod,
+		UpdateFunc: func(_, obj any) { a.enqueuePod(obj) },
+		DeleteFunc: a.enqueuePod,
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := nodeInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    a.enqueueNode,
+		UpdateFunc: func(_, obj any) { a.enqueueNode(obj) },
+	}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// stripManagedFields keeps the informer caches small: the agent never
+// reads managedFields, and at 30,000 pods they are most of the bytes.
+func stripManagedFields(obj any) (any, error) {
+	if m, err := meta.Accessor(obj); err == nil {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
+}
+
+func (a *Agent) enqueuePod(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	p, ok := obj.(*corev1.Pod)
+	if !ok || a.nodes[p.Spec.NodeName] == nil {
+		return
+	}
+	a.podQueue.Add(cache.MetaObjectToName(p))
+}
+
+// enqueueNode reacts to changes to our Node objects: a new podCIDR, or a
+// status someone else (node lifecycle) rewrote.
+func (a *Agent) enqueueNode(obj any) {
+	n, ok := obj.(*corev1.Node)
+	if !ok || a.nodes[n.Name] == nil {
+		return
+	}
+	a.nodeQueue.Add(n.Name)
+}
+
+// Run registers the nodes and runs them until ctx ends.
+func (a *Agent) Run(ctx context.Context) error {
+	defer utilruntime.HandleCrash()
+	defer a.podQueue.ShutDown()
+	defer a.nodeQueue.ShutDown()
+	a.podFactory.Start(ctx.Done())
+	a.nodeFactory.Start(ctx.Done())
+	defer a.podFactory.Shutdown()
+	defer a.nodeFactory.Shutdown()
+
+	events := make(chan *runtimeapi.ContainerEventResponse, 1024)
+	var wg sync.WaitGroup
+	for _, ns := range a.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := ns.runtime.GetContainerEvents(ctx, events, nil); err != nil && ctx.Err() == nil {
+				a.log.Error("node: container events", "node", ns.name, "err", err)
+			}
+		}()
+	}
+	defer wg.Wait()
+	go a.consumeEvents(ctx, events)
+
+	if !cache.WaitForCacheSync(ctx.Done(), a.synced...) {
+		return ctx.Err()
+	}
+	for name := range a.nodes {
+		a.nodeQueue.Add(name)
+	}
+	for i := 0; i < a.cfg.NodeWorkers; i++ {
+		go wait.UntilWithContext(ctx, func(ctx context.Context) {
+			for processNext(ctx, a.nodeQueue, a.syncNode, a.log, "node") {
+			}
+		}, time.Second)
+	}
+	for i := 0; i < a.cfg.PodWorkers; i++ {
+		go wait.UntilWithContext(ctx, func(ctx context.Context) {
+			for processNext(ctx, a.podQueue, a.syncPod, a.log, "pod") {
+			}
+		}, time.Second)
+	}
+	a.log.Info("node agent: running", "nodes", len(a.nodes))
+	<-ctx.Done()
+	return nil
+}
+
+// consumeEvents turns runtime events into pod syncs.
+func (a *Agent) consumeEvents(ctx context.Context, events <-chan *runtimeapi.ContainerEventResponse) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-events:
+			if md := ev.GetPodSandboxStatus().GetMetadata(); md != nil {
+				a.podQueue.Add(cache.ObjectName{Namespace: md.Namespace, Name: md.Name})
+			}
+		}
+	}
+}
+
+// processNext runs sync for one key. sync returns how long until the key
+// wants another look (0: not needed) or an error to retry with backoff.
+func processNext[K comparable](ctx context.Context, q workqueue.TypedRateLimitingInterface[K],
+	sync func(context.Context, K) (time.Duration, error), log *slog.Logger, what string) bool {
+	key, quit := q.Get()
+	if quit {
+		return false
+	}
+	defer q.Done(key)
+	after, err := sync(ctx, key)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Debug("node agent: sync failed, retrying", what, key, "err", err)
+		}
+		q.AddRateLimited(key)
+		return true
+	}
+	q.Forget(key)
+	if after > 0 {
+		q.AddAfter(key, after)
+	}
+	return true
+}
+
+// nthAddr returns the n-th address of p.
+func nthAddr(p netip.Prefix, n uint64) (netip.Addr, error) {
+	base := new(big.Int).SetBytes(p.Masked().Addr().AsSlice())
+	base.Add(base, new(big.Int).SetUint64(n))
+	b := base.FillBytes(make([]byte, p.Addr().BitLen()/8))
+	ip, _ := netip.AddrFromSlice(b)
+	if !p.Contains(ip) {
+		return netip.Addr{}, fmt.Errorf("address %d is outside %s", n, p)
+	}
+	return ip.Unmap(), nil
+}
+
+// nthSubnet returns the n-th /mask subnet of p.
+func nthSubnet(p netip.Prefix, mask int, n uint64) (netip.Prefix, error) {
+	shift := p.Addr().BitLen() - mask
+	base := new(big.Int).SetBytes(p.Masked().Addr().AsSlice())
+	base.Add(base, new(big.Int).Lsh(new(big.Int).SetUint64(n), uint(shift)))
+	b := base.FillBytes(make([]byte, p.Addr().BitLen()/8))
+	ip, _ := netip.AddrFromSlice(b)
+	if !p.Contains(ip) {
+		return netip.Prefix{}, fmt.Errorf("subnet %d of /%d is outside %s", n, mask, p)
+	}
+	return netip.PrefixFrom(ip, mask), nil
+}

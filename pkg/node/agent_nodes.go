@@ -1,0 +1,307 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/utils/ptr"
+)
+
+// KubeletVersion is what simulated nodes report as status.nodeInfo.kubeletVersion.
+const KubeletVersion = "v1.37.0-tinykube"
+
+// nodeState is the agent's memory of one node. Fields below mu are
+// written by node syncs and read by pod syncs.
+type nodeState struct {
+	name         string
+	ip           netip.Addr
+	fallbackCIDR netip.Prefix
+	runtime      Runtime
+
+	// Only the node's sync touches these (the queue never syncs one
+	// name twice at once).
+	uid          string
+	lease        *coordinationv1.Lease
+	nextRenew    time.Time
+	lastReport   time.Time
+	registeredAt time.Time
+	runtimeName  string
+
+	mu sync.Mutex
+	// podCIDRs is what the runtime was last configured with ("" = none
+	// yet); usingFallback when it is the agent's own range.
+	podCIDRs      string
+	usingFallback bool
+}
+
+// syncNode registers the node if needed, keeps the runtime's podCIDR in
+// step with the Node, reports status when due or changed, and renews the
+// Lease when due. It returns the delay until the next renewal or report.
+func (a *Agent) syncNode(ctx context.Context, name string) (time.Duration, error) {
+	ns := a.nodes[name]
+	now := a.cfg.Clock.Now()
+	if ns.runtimeName == "" {
+		v, err := ns.runtime.Version(ctx, "v1")
+		if err != nil {
+			return 0, fmt.Errorf("runtime version: %w", err)
+		}
+		ns.runtimeName = v.RuntimeName + "://" + v.RuntimeVersion
+	}
+	node, err := a.nodeLister.Get(name)
+	if apierrors.IsNotFound(err) && ns.uid != "" {
+		// Registered but not in the cache yet (or deleted by someone:
+		// the kubelet does not re-register either).
+		return a.cfg.LeaseRenewInterval, nil
+	}
+	if apierrors.IsNotFound(err) {
+		if node, err = a.register(ctx, ns); err != nil {
+			return 0, err
+		}
+		ns.registeredAt = now
+	} else if err != nil {
+		return 0, err
+	}
+	ns.uid = string(node.UID)
+	if ns.registeredAt.IsZero() {
+		ns.registeredAt = now
+	}
+	if err := a.configurePodCIDR(ctx, ns, node, now); err != nil {
+		return 0, err
+	}
+	if now.Sub(ns.lastReport) >= a.cfg.StatusReportInterval || !statusCurrent(node, a.nodeStatus(ns, node, now)) {
+		if err := a.reportStatus(ctx, ns, node, now); err != nil {
+			return 0, err
+		}
+	}
+	if !now.Before(ns.nextRenew) {
+		if err := a.renewLease(ctx, ns, node, now); err != nil {
+			return 0, err
+		}
+	}
+	next := ns.nextRenew
+	if r := ns.lastReport.Add(a.cfg.StatusReportInterval); r.Before(next) {
+		next = r
+	}
+	if ns.podCIDRs == "" || ns.usingFallback {
+		// Look again soon for a podCIDR from node IPAM.
+		if w := now.Add(time.Second); w.Before(next) {
+			next = w
+		}
+	}
+	return max(next.Sub(now), time.Millisecond), nil
+}
+
+// register creates the Node (or adopts an existing one of that name).
+func (a *Agent) register(ctx context.Context, ns *nodeState) (*corev1.Node, error) {
+	labels := map[string]string{
+		corev1.LabelHostname: ns.name, corev1.LabelOSStable: runtime.GOOS, corev1.LabelArchStable: runtime.GOARCH,
+		corev1.LabelInstanceTypeStable: "tinykube-sim", "node.tinykube.io/simulated": "true",
+	}
+	for k, v := range a.cfg.Labels {
+		labels[k] = v
+	}
+	want := &corev1.Node{ObjectMeta: metav1.ObjectMeta{
+		Name: ns.name, Labels: labels,
+		Annotations: map[string]string{"node.alpha.kubernetes.io/ttl": "0"},
+	}}
+	node, err := a.client.CoreV1().Nodes().Create(ctx, want, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		node, err = a.client.CoreV1().Nodes().Get(ctx, ns.name, metav1.GetOptions{})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registering node %s: %w", ns.name, err)
+	}
+	return node, nil
+}
+
+// configurePodCIDR hands the runtime the node's spec.podCIDRs, or the
+// fallback range once node IPAM has had PodCIDRWait to assign one.
+func (a *Agent) configurePodCIDR(ctx context.Context, ns *nodeState, node *corev1.Node, now time.Time) error {
+	want, fallback := strings.Join(node.Spec.PodCIDRs, ","), false
+	if want == "" {
+		want = node.Spec.PodCIDR
+	}
+	if want == "" {
+		if now.Sub(ns.registeredAt) < a.cfg.PodCIDRWait {
+			return nil
+		}
+		want, fallback = ns.fallbackCIDR.String(), true
+	}
+	ns.mu.Lock()
+	same := ns.podCIDRs == want
+	ns.mu.Unlock()
+	if same {
+		return nil
+	}
+	if err := ns.runtime.UpdateRuntimeConfig(ctx, &runtimeapi.RuntimeConfig{NetworkConfig: &runtimeapi.NetworkConfig{PodCidr: want}}); err != nil {
+		return fmt.Errorf("runtime pod CIDR: %w", err)
+	}
+	ns.mu.Lock()
+	first := ns.podCIDRs == ""
+	ns.podCIDRs, ns.usingFallback = want, fallback
+	ns.mu.Unlock()
+	if first {
+		// Pods that waited for a podCIDR can start now.
+		a.enqueuePodsOn(ns.name)
+	}
+	return nil
+}
+
+// podCIDRReady reports whether the node's runtime can give pods IPs.
+func (ns *nodeState) podCIDRReady() bool {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return ns.podCIDRs != ""
+}
+
+func (a *Agent) enqueuePodsOn(node string) {
+	pods, err := a.pods.List(everything)
+	if err != nil {
+		return
+	}
+	for _, p := range pods {
+		if p.Spec.NodeName == node {
+			a.podQueue.Add(cacheKey(p))
+		}
+	}
+}
+
+// nodeStatus is the status the agent reports for ns, keeping transition
+// times from current.
+func (a *Agent) nodeStatus(ns *nodeState, current *corev1.Node, now time.Time) corev1.NodeStatus {
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU: a.cfg.CPU, corev1.ResourceMemory: a.cfg.Memory,
+		corev1.ResourceEphemeralStorage: a.cfg.EphemeralStorage,
+		corev1.ResourcePods:             *resource.NewQuantity(a.cfg.MaxPods, resource.DecimalSI),
+	}
+	hb := metav1.NewTime(now.Truncate(time.Second))
+	cond := func(t corev1.NodeConditionType, s corev1.ConditionStatus, reason, msg string) corev1.NodeCondition {
+		c := corev1.NodeCondition{Type: t, Status: s, Reason: reason, Message: msg, LastHeartbeatTime: hb, LastTransitionTime: hb}
+		for _, old := range current.Status.Conditions {
+			if old.Type == t && old.Status == s {
+				c.LastTransitionTime = old.LastTransitionTime
+			}
+		}
+		return c
+	}
+	return corev1.NodeStatus{
+		Capacity: capacity, Allocatable: capacity.DeepCopy(),
+		Conditions: []corev1.NodeCondition{
+			cond(corev1.NodeMemoryPressure, corev1.ConditionFalse, "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+			cond(corev1.NodeDiskPressure, corev1.ConditionFalse, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+			cond(corev1.NodePIDPressure, corev1.ConditionFalse, "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+			cond(corev1.NodeReady, corev1.ConditionTrue, "KubeletReady", "kubelet is posting ready status"),
+		},
+		Addresses: []corev1.NodeAddress{
+			{Type: corev1.NodeInternalIP, Address: ns.ip.String()},
+			{Type: corev1.NodeHostName, Address: ns.name},
+		},
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: 10250}},
+		NodeInfo: corev1.NodeSystemInfo{
+			MachineID: ns.name, SystemUUID: ns.name, BootID: ns.uid,
+			KernelVersion: "6.8.0-tinykube", OSImage: "tinykube simulated node",
+			ContainerRuntimeVersion: ns.runtimeName, KubeletVersion: KubeletVersion,
+			OperatingSystem: runtime.GOOS, Architecture: runtime.GOARCH,
+		},
+		Images: current.Status.Images, VolumesInUse: current.Status.VolumesInUse, VolumesAttached: current.Status.VolumesAttached,
+	}
+}
+
+// statusCurrent reports whether node's stored status already says what
+// want says, heartbeat times aside.
+func statusCurrent(node *corev1.Node, want corev1.NodeStatus) bool {
+	have := node.Status
+	if len(have.Addresses) != len(want.Addresses) || have.NodeInfo != want.NodeInfo || len(have.Capacity) != len(want.Capacity) {
+		return false
+	}
+	for _, c := range want.Conditions {
+		found := false
+		for _, h := range have.Conditions {
+			if h.Type == c.Type {
+				found = h.Status == c.Status && h.Reason == c.Reason
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	for i := range want.Addresses {
+		if have.Addresses[i] != want.Addresses[i] {
+			return false
+		}
+	}
+	for k, v := range want.Capacity {
+		if hv, ok := have.Capacity[k]; !ok || hv.Cmp(v) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Agent) reportStatus(ctx context.Context, ns *nodeState, node *corev1.Node, now time.Time) error {
+	n := node.DeepCopy()
+	n.Status = a.nodeStatus(ns, node, now)
+	for _, c := range node.Status.Conditions { // keep conditions others report
+		switch c.Type {
+		case corev1.NodeReady, corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure:
+		default:
+			n.Status.Conditions = append(n.Status.Conditions, c)
+		}
+	}
+	_, err := a.client.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{})
+	if err != nil {
+		return fmt.Errorf("node %s status: %w", ns.name, err)
+	}
+	ns.lastReport = now
+	return nil
+}
+
+// renewLease creates or renews the node's Lease, owned by the Node so
+// that deleting the Node deletes it.
+func (a *Agent) renewLease(ctx context.Context, ns *nodeState, node *corev1.Node, now time.Time) error {
+	leases := a.client.CoordinationV1().Leases(corev1.NamespaceNodeLease)
+	renew := metav1.NewMicroTime(now)
+	if ns.lease == nil {
+		l, err := leases.Get(ctx, ns.name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			l = &coordinationv1.Lease{
+				ObjectMeta: metav1.ObjectMeta{Name: ns.name, Namespace: corev1.NamespaceNodeLease,
+					OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: node.Name, UID: node.UID}}},
+				Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(ns.name),
+					LeaseDurationSeconds: ptr.To(int32(a.cfg.LeaseDuration / time.Second)), RenewTime: &renew},
+			}
+			if l, err = leases.Create(ctx, l, metav1.CreateOptions{}); err != nil {
+				return fmt.Errorf("creating lease %s: %w", ns.name, err)
+			}
+			ns.lease, ns.nextRenew = l, now.Add(a.cfg.LeaseRenewInterval)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("lease %s: %w", ns.name, err)
+		}
+		ns.lease = l
+	}
+	l := ns.lease.DeepCopy()
+	l.Spec.HolderIdentity = ptr.To(ns.name)
+	l.Spec.LeaseDurationSeconds = ptr.To(int32(a.cfg.LeaseDuration / time.Second))
+	l.Spec.RenewTime = &renew
+	updated, err := leases.Update(ctx, l, metav1.UpdateOptions{})
+	if err != nil {
+		ns.lease = nil // fetch afresh next time
+		return fmt.Errorf("renewing lease %s: %w", ns.name, err)
+	}
+	ns.lease, ns.nextRenew = updated, now.Add(a.cfg.LeaseRenewInterval)
+	return nil
+}

@@ -1,0 +1,332 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/utils/ptr"
+)
+
+var everything = labels.Everything()
+
+func cacheKey(p *corev1.Pod) cache.ObjectName { return cache.MetaObjectToName(p) }
+
+// podRecord is what the agent remembers about a pod it runs: the
+// sandbox and, per container name, the current container.
+type podRecord struct {
+	uid        types.UID
+	node       *nodeState
+	sandboxID  string
+	sandbox    *runtimeapi.PodSandboxConfig
+	ips        []string
+	startedAt  time.Time
+	containers map[string]*containerRecord
+	// stopAt is when a pod being deleted finishes its simulated shutdown.
+	stopAt time.Time
+}
+
+type containerRecord struct {
+	id       string
+	restarts int32
+	// last is how the previous instance ended (lastState).
+	last *corev1.ContainerStateTerminated
+	// restartAt is set while an exited container waits out its back-off.
+	restartAt time.Time
+}
+
+func (a *Agent) record(key cache.ObjectName) *podRecord {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.records[key]
+}
+
+func (a *Agent) setRecord(key cache.ObjectName, r *podRecord) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if r == nil {
+		delete(a.records, key)
+		return
+	}
+	a.records[key] = r
+}
+
+// syncPod moves one pod a step towards what its spec and metadata ask:
+// start it, restart or finish its containers, or confirm its deletion;
+// then writes the status a kubelet would report.
+func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duration, error) {
+	rec := a.record(key)
+	pod, err := a.pods.Pods(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		return 0, a.teardown(ctx, key, rec)
+	}
+	if err != nil {
+		return 0, err
+	}
+	ns := a.nodes[pod.Spec.NodeName]
+	if rec != nil && (rec.uid != pod.UID || ns == nil) {
+		if err := a.teardown(ctx, key, rec); err != nil { // a new pod with the same name
+			return 0, err
+		}
+		rec = nil
+	}
+	if ns == nil {
+		return 0, nil
+	}
+	if pod.DeletionTimestamp != nil {
+		return a.terminate(ctx, key, pod, rec)
+	}
+	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return 0, a.teardown(ctx, key, rec) // finished: the kubelet never restarts it
+	}
+	if rec == nil {
+		if !ns.podCIDRReady() {
+			return time.Second, nil // waiting for node IPAM (or the fallback)
+		}
+		if rec, err = a.runSandbox(ctx, ns, pod); err != nil {
+			return 0, err
+		}
+		a.setRecord(key, rec)
+	}
+	after, err := a.step(ctx, pod, rec)
+	if err != nil {
+		return 0, err
+	}
+	return after, a.writeStatus(ctx, pod, rec, false)
+}
+
+// runSandbox starts the pod's sandbox; its IPs come from the runtime.
+func (a *Agent) runSandbox(ctx context.Context, ns *nodeState, pod *corev1.Pod) (*podRecord, error) {
+	lbls := map[string]string{
+		"io.kubernetes.pod.name": pod.Name, "io.kubernetes.pod.namespace": pod.Namespace, "io.kubernetes.pod.uid": string(pod.UID),
+	}
+	for k, v := range pod.Labels {
+		lbls[k] = v
+	}
+	hostname := pod.Name
+	if pod.Spec.Hostname != "" {
+		hostname = pod.Spec.Hostname
+	}
+	cfg := &runtimeapi.PodSandboxConfig{
+		Metadata: &runtimeapi.PodSandboxMetadata{Name: pod.Name, Namespace: pod.Namespace, Uid: string(pod.UID)},
+		Hostname: hostname, Labels: lbls, Annotations: pod.Annotations,
+	}
+	id, err := ns.runtime.RunPodSandbox(ctx, cfg, "")
+	if err != nil {
+		return nil, fmt.Errorf("running sandbox: %w", err)
+	}
+	st, err := ns.runtime.PodSandboxStatus(ctx, id, false)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox status: %w", err)
+	}
+	rec := &podRecord{uid: pod.UID, node: ns, sandboxID: id, sandbox: cfg, containers: map[string]*containerRecord{},
+		startedAt: time.Unix(0, st.GetStatus().GetCreatedAt())}
+	if net := st.GetStatus().GetNetwork(); net != nil && net.Ip != "" {
+		rec.ips = append(rec.ips, net.Ip)
+		for _, ip := range net.AdditionalIps {
+			rec.ips = append(rec.ips, ip.Ip)
+		}
+	}
+	return rec, nil
+}
+
+// step creates, starts and restarts containers: init containers one at a
+// time in order (sidecars, restartPolicy Always, only need to have
+// started), then every regular container. It returns the delay until a
+// pending restart is due.
+func (a *Agent) step(ctx context.Context, pod *corev1.Pod, rec *podRecord) (time.Duration, error) {
+	var after time.Duration
+	next := func(d time.Duration) {
+		if d > 0 && (after == 0 || d < after) {
+			after = d
+		}
+	}
+	for i := range pod.Spec.InitContainers {
+		c := &pod.Spec.InitContainers[i]
+		sidecar := isSidecar(c)
+		st, d, err := a.ensure(ctx, pod, rec, c, true, func(code int32) bool {
+			return sidecar || (code != 0 && pod.Spec.RestartPolicy != corev1.RestartPolicyNever)
+		})
+		if err != nil {
+			return 0, err
+		}
+		next(d)
+		running := st.GetState() == runtimeapi.ContainerState_CONTAINER_RUNNING
+		succeeded := st.GetState() == runtimeapi.ContainerState_CONTAINER_EXITED && st.GetExitCode() == 0
+		if (sidecar && running) || (!sidecar && succeeded) {
+			continue
+		}
+		return after, nil // this init container blocks the rest
+	}
+	for i := range pod.Spec.Containers {
+		_, d, err := a.ensure(ctx, pod, rec, &pod.Spec.Containers[i], false, func(code int32) bool {
+			return pod.Spec.RestartPolicy == corev1.RestartPolicyAlways ||
+				(pod.Spec.RestartPolicy == corev1.RestartPolicyOnFailure && code != 0)
+		})
+		if err != nil {
+			return 0, err
+		}
+		next(d)
+	}
+	return after, nil
+}
+
+func isSidecar(c *corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+}
+
+// ensure makes container c exist and run, restarting an exited instance
+// (after its back-off) when restart says so for its exit code. It returns
+// the current instance's status and the delay until a pending restart.
+func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *corev1.Container, init bool,
+	restart func(exitCode int32) bool) (*runtimeapi.ContainerStatus, time.Duration, error) {
+	rt := rec.node.runtime
+	cr := rec.containers[c.Name]
+	if cr == nil {
+		cr = &containerRecord{}
+		rec.containers[c.Name] = cr
+	}
+	if cr.id != "" {
+		resp, err := rt.ContainerStatus(ctx, cr.id, false)
+		if err != nil {
+			return nil, 0, fmt.Errorf("container %s status: %w", c.Name, err)
+		}
+		st := resp.GetStatus()
+		if st.GetState() != runtimeapi.ContainerState_CONTAINER_EXITED || !restart(st.GetExitCode()) {
+			return st, 0, nil
+		}
+		now := a.cfg.Clock.Now()
+		if cr.restartAt.IsZero() {
+			backoff := a.cfg.RestartBackoff << min(cr.restarts, 20)
+			if backoff > a.cfg.MaxRestartBackoff || backoff <= 0 {
+				backoff = a.cfg.MaxRestartBackoff
+			}
+			cr.restartAt = time.Unix(0, st.GetFinishedAt()).Add(backoff)
+		}
+		if now.Before(cr.restartAt) {
+			return st, cr.restartAt.Sub(now), nil
+		}
+		cr.last = terminatedState(st, a.containerIDPrefix(rec))
+		if err := rt.RemoveContainer(ctx, cr.id); err != nil {
+			return nil, 0, err
+		}
+		cr.id, cr.restartAt = "", time.Time{}
+		cr.restarts++
+	}
+	cfg := &runtimeapi.ContainerConfig{
+		Metadata: &runtimeapi.ContainerMetadata{Name: c.Name, Attempt: uint32(cr.restarts)},
+		Image:    &runtimeapi.ImageSpec{Image: c.Image}, Command: c.Command, Args: c.Args, WorkingDir: c.WorkingDir,
+		Labels: map[string]string{
+			"io.kubernetes.container.name": c.Name, "io.kubernetes.pod.name": pod.Name,
+			"io.kubernetes.pod.namespace": pod.Namespace, "io.kubernetes.pod.uid": string(pod.UID),
+		},
+	}
+	if init && !isSidecar(c) {
+		// Simulated init containers complete at once; a real runtime
+		// ignores this.
+		cfg.Annotations = map[string]string{AnnotationExitAfter: "0s", AnnotationExitCode: "0"}
+	}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil {
+			cfg.Envs = append(cfg.Envs, &runtimeapi.KeyValue{Key: e.Name, Value: []byte(e.Value)})
+		}
+	}
+	id, err := rt.CreateContainer(ctx, rec.sandboxID, cfg, rec.sandbox)
+	if err != nil {
+		return nil, 0, fmt.Errorf("creating container %s: %w", c.Name, err)
+	}
+	cr.id = id
+	if err := rt.StartContainer(ctx, id); err != nil {
+		return nil, 0, fmt.Errorf("starting container %s: %w", c.Name, err)
+	}
+	resp, err := rt.ContainerStatus(ctx, id, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	return resp.GetStatus(), 0, nil
+}
+
+// terminate confirms a graceful deletion: after a simulated shutdown
+// (the grace period, capped at ShutdownDelay) the containers stop, the
+// final status is written and the pod is deleted for good (grace period
+// 0, UID precondition so a successor of the same name is never hit).
+func (a *Agent) terminate(ctx context.Context, key cache.ObjectName, pod *corev1.Pod, rec *podRecord) (time.Duration, error) {
+	if rec != nil {
+		now := a.cfg.Clock.Now()
+		if rec.stopAt.IsZero() {
+			shutdown := a.cfg.ShutdownDelay
+			if g := pod.DeletionGracePeriodSeconds; g != nil && time.Duration(*g)*time.Second < shutdown {
+				shutdown = time.Duration(*g) * time.Second
+			}
+			rec.stopAt = now.Add(shutdown)
+		}
+		if now.Before(rec.stopAt) {
+			return rec.stopAt.Sub(now), nil
+		}
+		if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
+			return 0, err
+		}
+		terminal := pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+		if !terminal {
+			if err := a.writeStatus(ctx, pod, rec, true); err != nil && !apierrors.IsNotFound(err) {
+				return 0, err
+			}
+		}
+		if err := a.teardown(ctx, key, rec); err != nil {
+			return 0, err
+		}
+	}
+	err := a.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
+		GracePeriodSeconds: ptr.To[int64](0), Preconditions: metav1.NewUIDPreconditions(string(pod.UID)),
+	})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return 0, nil
+	}
+	return 0, err
+}
+
+// teardown removes a pod's sandbox and forgets it.
+func (a *Agent) teardown(ctx context.Context, key cache.ObjectName, rec *podRecord) error {
+	if rec == nil {
+		return nil
+	}
+	if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
+		return err
+	}
+	if err := rec.node.runtime.RemovePodSandbox(ctx, rec.sandboxID); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	if a.records[key] == rec {
+		delete(a.records, key)
+	}
+	a.mu.Unlock()
+	return nil
+}
+
+// writeStatus writes the pod's status as observed in the runtime, if it
+// differs from what is stored.
+func (a *Agent) writeStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, terminating bool) error {
+	status, err := a.podStatus(ctx, pod, rec, terminating)
+	if err != nil {
+		return err
+	}
+	if apiequality.Semantic.DeepEqual(status, pod.Status) {
+		return nil
+	}
+	p := pod.DeepCopy()
+	p.Status = status
+	_, err = a.client.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+	if err != nil {
+		return fmt.Errorf("pod status: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+)
+
+// Config configures an Agent. DefaultConfig fills every field except
+// RESTConfig and NewRuntime.
+type Config struct {
+	// RESTConfig reaches the API server; all nodes share one client.
+	RESTConfig *rest.Config
+	// QPS and Burst of that client.
+	QPS   float32
+	Burst int
+
+	// Count nodes are run, named NamePrefix<i> for i in
+	// [FirstIndex, FirstIndex+Count).
+	Count      int
+	NamePrefix string
+	FirstIndex int
+
+	// NewRuntime returns the runtime for one node.
+	NewRuntime func(nodeName string) Runtime
+
+	// Capacity of every node (allocatable is the same).
+	CPU, Memory, EphemeralStorage resource.Quantity
+	MaxPods                       int64
+	// Labels added to every node besides kubernetes.io/hostname, os, arch.
+	Labels map[string]string
+
+	// NodeIPRange: node i's InternalIP is the (i+2)th address in it.
+	NodeIPRange netip.Prefix
+	// FallbackPodCIDRs: when a node has had no spec.podCIDR (from node
+	// IPAM) for PodCIDRWait, it uses the i-th /FallbackPodCIDRMask of
+	// this range.
+	FallbackPodCIDRs    netip.Prefix
+	FallbackPodCIDRMask int
+	PodCIDRWait         time.Duration
+
+	// LeaseDuration is written to each Lease; it is renewed every
+	// LeaseRenewInterval. Node status is re-reported every
+	// StatusReportInterval (and whenever it differs from what the agent
+	// would report).
+	LeaseDuration        time.Duration
+	LeaseRenewInterval   time.Duration
+	StatusReportInterval time.Duration
+
+	// ShutdownDelay caps the simulated container shutdown on graceful
+	// deletion (the pod's grace period, if shorter, wins).
+	ShutdownDelay time.Duration
+	// RestartBackoff is the first delay before restarting an exited
+	// container, doubling per restart up to MaxRestartBackoff.
+	RestartBackoff, MaxRestartBackoff time.Duration
+
+	// Workers for the pod and node queues.
+	PodWorkers, NodeWorkers int
+
+	Clock  clock.WithTicker
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults of `tinykube node`: nodes shaped like
+// an 8-CPU, 32 GiB machine, upstream kubelet timings.
+func DefaultConfig() Config {
+	return Config{
+		QPS: 500, Burst: 1000,
+		Count: 1, NamePrefix: "tinykube-node-",
+		CPU: resource.MustParse("8"), Memory: resource.MustParse("32Gi"), EphemeralStorage: resource.MustParse("100Gi"),
+		MaxPods:     110,
+		NodeIPRange: netip.MustParsePrefix("172.18.0.0/16"), FallbackPodCIDRs: netip.MustParsePrefix("100.64.0.0/10"),
+		FallbackPodCIDRMask: 24, PodCIDRWait: 5 * time.Second,
+		LeaseDuration: 40 * time.Second, LeaseRenewInterval: 10 * time.Second, StatusReportInterval: 5 * time.Minute,
+		ShutdownDelay: time.Second, RestartBackoff: 10 * time.Second, MaxRestartBackoff: 5 * time.Minute,
+		PodWorkers: 16, NodeWorkers: 4,
+		Clock: clock.RealClock{},
+	}
+}
+
+// Validate reports configuration errors.
+func (c Config) Validate() error {
+	switch {
+	case c.RESTConfig == nil:
+		return errors.New("node: RESTConfig is required")
+	case c.NewRuntime == nil:
+		return errors.New("node: NewRuntime is required")
+	case c.Count < 0 || c.FirstIndex < 0:
+		return errors.New("node: Count and FirstIndex must not be negative")
+	case c.LeaseRenewInterval <= 0 || c.LeaseDuration < c.LeaseRenewInterval:
+		return fmt.Errorf("node: lease renew interval %v must be positive and within the lease duration %v", c.LeaseRenewInterval, c.LeaseDuration)
+	case c.StatusReportInterval <= 0:
+		return errors.New("node: StatusReportInterval must be positive")
+	case c.PodWorkers <= 0 || c.NodeWorkers <= 0:
+		return errors.New("node: workers must be positive")
+	case c.Clock == nil:
+		return errors.New("node: Clock is required")
+	}
+	last := c.FirstIndex + c.Count + 1
+	if hostBits := c.NodeIPRange.Addr().BitLen() - c.NodeIPRange.Bits(); hostBits < 63 && last >= 1<<hostBits {
+		return fmt.Errorf("node: %d nodes do not fit in node IP range %s", last, c.NodeIPRange)
+	}
+	if c.FallbackPodCIDRMask <= c.FallbackPodCIDRs.Bits() || c.FallbackPodCIDRMask > c.FallbackPodCIDRs.Addr().BitLen() {
+		return fmt.Errorf("node: fallback pod CIDR mask /%d does not fit in %s", c.FallbackPodCIDRMask, c.FallbackPodCIDRs)
+	}
+	return nil
+}

@@ -1,0 +1,23 @@
+// Package node is the node agent (tinykube's kubelet): it registers Nodes,
+// heartbeats their Leases in kube-node-lease, reports node status, and
+// runs the pods bound to them through a Runtime — a CRI-shaped interface
+// (runtime.go) whose simulated implementation lives in pkg/node/simulated.
+//
+// One Agent runs many nodes in one process with a fixed set of goroutines,
+// whatever the node count:
+//
+//   - one pod informer (pods with a spec.nodeName) and one node informer
+//     are shared by all nodes;
+//   - a node queue of node names: each sync registers the node, renews its
+//     Lease, reports status when due or when someone else changed it, and
+//     re-adds the name after the delay until the next renewal (the
+//     workqueue's delaying heap is the timer wheel);
+//   - a pod queue of pod keys: each sync drives the pod's sandbox and
+//     containers in the runtime one step and writes the resulting status
+//     (agent_pods.go, podstatus.go); graceful deletions are confirmed after
+//     a short simulated shutdown (a delayed re-add, again);
+//   - the runtimes' container events (exits) re-add the pod key.
+//
+// Reading order: config.go, agent.go, agent_nodes.go, agent_pods.go,
+// podstatus.go.
+package node

@@ -1,0 +1,70 @@
+package node
+
+import (
+	"context"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// Runtime is what the agent needs from a container runtime: a subset of
+// the CRI RuntimeService (k8s.io/cri-api/pkg/apis), with the same method
+// signatures, so that a CRI client for containerd satisfies it as is and
+// the simulated runtime (pkg/node/simulated) is just one implementation.
+//
+// The agent calls a Runtime from several goroutines at once, but never
+// for the same pod sandbox concurrently. Implementations must be safe for
+// concurrent use.
+type Runtime interface {
+	// Version names the runtime; the agent reports it as the node's
+	// containerRuntimeVersion ("<RuntimeName>://<RuntimeVersion>") and
+	// prefixes container IDs with "<RuntimeName>://".
+	Version(ctx context.Context, apiVersion string) (*runtimeapi.VersionResponse, error)
+	// UpdateRuntimeConfig hands the runtime the node's podCIDR(s); pod IPs
+	// come from it (through CNI for a real runtime).
+	UpdateRuntimeConfig(ctx context.Context, cfg *runtimeapi.RuntimeConfig) error
+
+	// RunPodSandbox creates and starts a pod's sandbox (its network
+	// namespace and IP) and returns its ID.
+	RunPodSandbox(ctx context.Context, config *runtimeapi.PodSandboxConfig, runtimeHandler string) (string, error)
+	// StopPodSandbox stops every container in the sandbox; idempotent.
+	StopPodSandbox(ctx context.Context, podSandboxID string) error
+	// RemovePodSandbox removes the sandbox and its containers and frees its
+	// IP; removing a missing sandbox is not an error.
+	RemovePodSandbox(ctx context.Context, podSandboxID string) error
+	// PodSandboxStatus reports the sandbox's state and IPs.
+	PodSandboxStatus(ctx context.Context, podSandboxID string, verbose bool) (*runtimeapi.PodSandboxStatusResponse, error)
+
+	// CreateContainer creates a container in a sandbox; StartContainer
+	// starts it.
+	CreateContainer(ctx context.Context, podSandboxID string, config *runtimeapi.ContainerConfig, sandboxConfig *runtimeapi.PodSandboxConfig) (string, error)
+	StartContainer(ctx context.Context, containerID string) error
+	// StopContainer stops a running container within timeout seconds.
+	StopContainer(ctx context.Context, containerID string, timeout int64) error
+	RemoveContainer(ctx context.Context, containerID string) error
+	ListContainers(ctx context.Context, filter *runtimeapi.ContainerFilter) ([]*runtimeapi.Container, error)
+	ContainerStatus(ctx context.Context, containerID string, verbose bool) (*runtimeapi.ContainerStatusResponse, error)
+
+	// GetContainerEvents streams container state changes the runtime
+	// decides on its own (a process exiting) to ch until ctx ends. Each
+	// event carries the pod sandbox's metadata, which is how the agent
+	// finds the pod to sync.
+	GetContainerEvents(ctx context.Context, ch chan *runtimeapi.ContainerEventResponse, connectionEstablishedCallback func(runtimeapi.RuntimeService_GetContainerEventsClient)) error
+}
+
+// Annotations that drive the simulated runtime. The agent copies a pod's
+// annotations into its sandbox config, as the kubelet does, so setting
+// them on a pod applies to all of the pod's (non-init) containers:
+//
+//	sim.tinykube.io/exit-after: "5s"   // containers exit this long after starting
+//	sim.tinykube.io/exit-code:  "1"    // with this exit code (default 0)
+//
+// Without exit-after a simulated container runs until stopped. With
+// restartPolicy Never the pod then ends Succeeded (code 0) or Failed;
+// with OnFailure/Always the container restarts after a back-off
+// (restartCount and lastState as the kubelet reports them). Init
+// containers ignore the pod's annotations and complete at once with 0.
+// A real runtime ignores these annotations.
+const (
+	AnnotationExitAfter = "sim.tinykube.io/exit-after"
+	AnnotationExitCode  = "sim.tinykube.io/exit-code"
+)
