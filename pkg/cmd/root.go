@@ -9,6 +9,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/cmd/bench"
 	"github.com/tinykube/tinykube/pkg/cmd/controllermanager"
 	"github.com/tinykube/tinykube/pkg/cmd/node"
+	"github.com/tinykube/tinykube/pkg/cmd/scheduler"
 	"github.com/tinykube/tinykube/pkg/cmd/server"
 	"github.com/tinykube/tinykube/pkg/cmd/version"
 )
@@ -26,6 +27,7 @@ func NewRootCommand() *cobra.Command {
 		server.NewAPIServerCommand(),
 		controllermanager.NewCommand(),
 		node.NewCommand(),
+		scheduler.NewCommand(),
 		version.NewCommand(),
 		bench.NewCommand(),
 	)

@@ -17,7 +17,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	cmcmd "github.com/tinykube/tinykube/pkg/cmd/controllermanager"
+	schedcmd "github.com/tinykube/tinykube/pkg/cmd/scheduler"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
+	"github.com/tinykube/tinykube/pkg/scheduler"
 	"github.com/tinykube/tinykube/pkg/server"
 )
 
@@ -28,6 +30,9 @@ type flags struct {
 	verbose     bool
 	// controllers is nil for `tinykube apiserver`.
 	controllers *cmcmd.Flags
+	// scheduler is nil for `tinykube apiserver`.
+	scheduler        *schedcmd.Flags
+	disableScheduler bool
 }
 
 func (f *flags) add(fs *pflag.FlagSet) {
@@ -56,6 +61,10 @@ func NewCommand() *cobra.Command {
 	}
 	f.add(cmd.Flags())
 	f.controllers.Add(cmd.Flags())
+	// scheduler flags (pkg/cmd/scheduler)
+	f.scheduler = schedcmd.DefaultFlags()
+	f.scheduler.Add(cmd.Flags())
+	cmd.Flags().BoolVar(&f.disableScheduler, "disable-scheduler", false, "do not run the scheduler in-process")
 	return cmd
 }
 
@@ -94,7 +103,7 @@ func (f *flags) run(ctx context.Context) error {
 	}
 	defer s.Close()
 	logger.Info("tinykube ready", "url", s.URL, "kubeconfig", s.KubeconfigPath, "startup", time.Since(start).Round(time.Millisecond))
-	errs := make(chan error, 1)
+	errs := make(chan error, 4)
 	if f.controllers != nil {
 		rc, err := clientcmd.BuildConfigFromFlags("", s.KubeconfigPath)
 		if err != nil {
@@ -107,6 +116,22 @@ func (f *flags) run(ctx context.Context) error {
 		}
 		go func() { errs <- controllermanager.Run(ctx, cm) }()
 	}
+	// --- scheduler (pkg/scheduler) ---
+	if f.scheduler != nil && !f.disableScheduler {
+		rc, err := clientcmd.BuildConfigFromFlags("", s.KubeconfigPath)
+		if err != nil {
+			return err
+		}
+		sc := scheduler.DefaultConfig()
+		sc.RESTConfig, sc.Logger = rc, logger
+		f.scheduler.Apply(&sc)
+		go func() {
+			if err := scheduler.Run(ctx, sc); err != nil {
+				errs <- fmt.Errorf("scheduler: %w", err)
+			}
+		}()
+	}
+	// --- end scheduler ---
 	fmt.Fprintf(os.Stderr, "export KUBECONFIG=%s\n", s.KubeconfigPath)
 	select {
 	case <-ctx.Done():
