@@ -38,6 +38,16 @@ type Strategy interface {
 	TracksGeneration() bool
 }
 
+// GenerationTrigger is implemented by strategies whose metadata.generation
+// also moves on changes outside the spec (deployments: annotations, which
+// the controller copies to ReplicaSets). Only consulted when
+// TracksGeneration is true; /status endpoints never bump generation.
+type GenerationTrigger interface {
+	// BumpsGeneration reports whether obj differs from old in a way
+	// that moves generation, beyond a spec change.
+	BumpsGeneration(obj, old runtime.Object) bool
+}
+
 // GracefulDeleter is implemented by strategies whose objects go through
 // a grace period (pods bound to a node) instead of being removed at once.
 type GracefulDeleter interface {
@@ -82,7 +92,9 @@ func (d Default) AllowCreateOnUpdate() bool { return false }
 
 // TracksGeneration: the kinds whose upstream strategies set generation 1
 // on create and bump it on spec changes (others leave it 0).
-func (d Default) TracksGeneration() bool { return generationTracked[d.Resource.GVR().GroupResource().String()] }
+func (d Default) TracksGeneration() bool {
+	return generationTracked[d.Resource.GVR().GroupResource().String()]
+}
 
 var generationTracked = map[string]bool{
 	"pods": true, "replicationcontrollers": true, "deployments.apps": true, "replicasets.apps": true,

@@ -115,7 +115,12 @@ func (s *Store) prepareUpdate(ctx context.Context, strategy Strategy, ns, name s
 		nm.SetNamespace("")
 	}
 	if strategy.TracksGeneration() {
-		if spec := specOf(obj); spec.IsValid() && !equality.Semantic.DeepEqual(spec.Interface(), specOf(old).Interface()) {
+		spec := specOf(obj)
+		bump := spec.IsValid() && !equality.Semantic.DeepEqual(spec.Interface(), specOf(old).Interface())
+		if g, ok := strategy.(GenerationTrigger); ok && g.BumpsGeneration(obj, old) {
+			bump = true
+		}
+		if bump {
 			nm.SetGeneration(om.GetGeneration() + 1)
 		}
 	}
