@@ -289,9 +289,16 @@ func session(t *testing.T, k *kubectl) {
 	})
 
 	step("label and annotate", func(t *testing.T) {
+		gen := getDeployment(t).Generation
 		expectMatch(t, k.run(t, in("label", "deployment", "web", "tier=frontend")...), `^deployment.apps/web labeled\n$`)
+		if d := getDeployment(t); d.Generation != gen {
+			t.Fatalf("label moved generation %d → %d", gen, d.Generation)
+		}
 		expectMatch(t, k.run(t, in("annotate", "deployment", "web", "note=hello")...), `^deployment.apps/web annotated\n$`)
 		d := getDeployment(t)
+		if d.Generation != gen+1 {
+			t.Fatalf("annotate: generation %d → %d; deployments bump it on annotation changes", gen, d.Generation)
+		}
 		if d.Labels["tier"] != "frontend" || d.Labels["app"] != "web" || d.Annotations["note"] != "hello" {
 			t.Fatalf("labels %v annotations %v", d.Labels, d.Annotations)
 		}
