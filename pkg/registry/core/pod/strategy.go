@@ -50,11 +50,12 @@ func boolString(b bool) string {
 	return "false"
 }
 
-// PrepareForCreate starts every pod Pending with QoS class computed, as
-// upstream does.
+// PrepareForCreate starts every pod Pending with QoS class computed and
+// the default not-ready/unreachable tolerations added, as upstream does.
 func (s Strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 	p := obj.(*corev1.Pod)
 	p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: qosClass(p)}
+	addDefaultTolerations(p)
 }
 
 // GracePeriod: unscheduled and terminal pods go at once; pods on a node
