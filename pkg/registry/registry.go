@@ -106,7 +106,6 @@ func Build(cfg Config) (*Registry, error) {
 	reg.Allocator = &service.Allocator{CIDR: cfg.ServiceCIDR, PortBase: cfg.NodePortBase, PortCount: cfg.NodePortCount, Services: services}
 	services.BeforeCreate = reg.Allocator.Allocate
 	services.AfterDelete = reg.Allocator.Release
-	reg.Store("", "pods").BeforeCreate = pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit
 	return reg, nil
 }
 
