@@ -6,6 +6,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/namespace"
 	"github.com/tinykube/tinykube/pkg/controller/nodeipam"
+	"github.com/tinykube/tinykube/pkg/controller/nodelifecycle"
 	"github.com/tinykube/tinykube/pkg/controller/serviceaccount"
 )
 
@@ -14,5 +15,6 @@ import (
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
 	"namespace":      namespace.New,
 	"nodeipam":       nodeipam.New,
+	"nodelifecycle":  nodelifecycle.New,
 	"serviceaccount": serviceaccount.New,
 }
