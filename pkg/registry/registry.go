@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/api"
-	"github.com/tinykube/tinykube/pkg/registry/apps/deployment"
 	"github.com/tinykube/tinykube/pkg/registry/batch/job"
 	"github.com/tinykube/tinykube/pkg/registry/core/event"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
@@ -68,8 +67,6 @@ func strategyFor(r api.Resource) generic.Strategy {
 		return node.NewStrategy(r)
 	case "jobs.batch":
 		return job.NewStrategy(r)
-	case "deployments.apps":
-		return deployment.NewStrategy(r)
 	}
 	return generic.Default{Resource: r}
 }
@@ -106,6 +103,7 @@ func Build(cfg Config) (*Registry, error) {
 	reg.Allocator = &service.Allocator{CIDR: cfg.ServiceCIDR, PortBase: cfg.NodePortBase, PortCount: cfg.NodePortCount, Services: services}
 	services.BeforeCreate = reg.Allocator.Allocate
 	services.AfterDelete = reg.Allocator.Release
+	reg.Store("", "pods").BeforeCreate = pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit
 	return reg, nil
 }
 
