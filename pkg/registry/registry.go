@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/registry/apps/deployment"
 	"github.com/tinykube/tinykube/pkg/registry/batch/job"
 	"github.com/tinykube/tinykube/pkg/registry/core/event"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
@@ -67,6 +68,8 @@ func strategyFor(r api.Resource) generic.Strategy {
 		return node.NewStrategy(r)
 	case "jobs.batch":
 		return job.NewStrategy(r)
+	case "deployments.apps":
+		return deployment.NewStrategy(r)
 	}
 	return generic.Default{Resource: r}
 }
