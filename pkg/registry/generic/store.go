@@ -95,6 +95,12 @@ func (s *Store) toAPIError(err error, name string) error {
 		return apierrors.NewAlreadyExists(gr, name)
 	case errors.Is(err, storage.ErrConflict):
 		return apierrors.NewConflict(gr, name, errors.New(OptimisticLockMsg))
+	case errors.As(err, &rvErr) && errors.Is(err, storage.ErrExpired) && rvErr.Continue != "":
+		// An expired continue token: the 410 carries a fresh token in
+		// its ListMeta so the client may finish an inconsistent list.
+		e := apierrors.NewResourceExpired(inconsistentContinueMsg)
+		e.ErrStatus.Continue = rvErr.Continue
+		return e
 	case errors.As(err, &rvErr) && errors.Is(err, storage.ErrExpired):
 		return apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", rvErr.Requested, rvErr.Current))
 	case errors.Is(err, storage.ErrExpired):
@@ -110,6 +116,13 @@ func (s *Store) toAPIError(err error, name string) error {
 	}
 	return apierrors.NewInternalError(err)
 }
+
+// inconsistentContinueMsg is upstream's message for an expired continue
+// token answered with a token that resumes at the latest revision.
+const inconsistentContinueMsg = "The provided continue parameter is too old to display a consistent list result. " +
+	"You can start a new list without the continue parameter, or use the continue token in this response to " +
+	"retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - " +
+	"objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."
 
 // OptimisticLockMsg is upstream's message for a stale resourceVersion.
 const OptimisticLockMsg = "the object has been modified; please apply your changes to the latest version and try again"
