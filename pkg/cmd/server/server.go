@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	cmcmd "github.com/tinykube/tinykube/pkg/cmd/controllermanager"
+	nodecmd "github.com/tinykube/tinykube/pkg/cmd/node"
 	schedcmd "github.com/tinykube/tinykube/pkg/cmd/scheduler"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
 	"github.com/tinykube/tinykube/pkg/scheduler"
@@ -33,6 +34,8 @@ type flags struct {
 	// scheduler is nil for `tinykube apiserver`.
 	scheduler        *schedcmd.Flags
 	disableScheduler bool
+	// simulatedNodes run in-process (pkg/node); 0 for none.
+	simulatedNodes int
 }
 
 func (f *flags) add(fs *pflag.FlagSet) {
@@ -65,6 +68,7 @@ func NewCommand() *cobra.Command {
 	f.scheduler = schedcmd.DefaultFlags()
 	f.scheduler.Add(cmd.Flags())
 	cmd.Flags().BoolVar(&f.disableScheduler, "disable-scheduler", false, "do not run the scheduler in-process")
+	cmd.Flags().IntVar(&f.simulatedNodes, "simulated-nodes", 0, "run this many simulated nodes in-process (like tinykube node --simulated N)")
 	return cmd
 }
 
@@ -132,6 +136,21 @@ func (f *flags) run(ctx context.Context) error {
 		}()
 	}
 	// --- end scheduler ---
+	// --- simulated nodes (pkg/node) ---
+	if f.simulatedNodes > 0 {
+		rc, err := clientcmd.BuildConfigFromFlags("", s.KubeconfigPath)
+		if err != nil {
+			return err
+		}
+		nc := nodecmd.DefaultFlags().Config
+		nc.Count, nc.Logger = f.simulatedNodes, logger
+		go func() {
+			if err := nodecmd.Run(ctx, rc, nc); err != nil {
+				errs <- fmt.Errorf("simulated nodes: %w", err)
+			}
+		}()
+	}
+	// --- end simulated nodes ---
 	fmt.Fprintf(os.Stderr, "export KUBECONFIG=%s\n", s.KubeconfigPath)
 	select {
 	case <-ctx.Done():
