@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/garbagecollector"
 	"github.com/tinykube/tinykube/pkg/controller/namespace"
 	"github.com/tinykube/tinykube/pkg/controller/nodeipam"
 	"github.com/tinykube/tinykube/pkg/controller/nodelifecycle"
@@ -13,8 +14,9 @@ import (
 // controllers maps each controller's name (as in --controllers) to its
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
-	"namespace":      namespace.New,
-	"nodeipam":       nodeipam.New,
-	"nodelifecycle":  nodelifecycle.New,
-	"serviceaccount": serviceaccount.New,
+	"garbagecollector": garbagecollector.New,
+	"namespace":        namespace.New,
+	"nodeipam":         nodeipam.New,
+	"nodelifecycle":    nodelifecycle.New,
+	"serviceaccount":   serviceaccount.New,
 }

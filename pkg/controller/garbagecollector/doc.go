@@ -1,0 +1,25 @@
+// Package garbagecollector is the garbage collector: it deletes objects
+// whose owners (metadata.ownerReferences) are all gone, and carries out
+// the two propagation policies the API server only records as finalizers:
+//
+//   - background (the default): the owner goes at once; its dependents
+//     are deleted afterwards, once none of their owners exists;
+//   - foreground: the owner keeps a deletionTimestamp and the
+//     "foregroundDeletion" finalizer; its dependents are deleted, and the
+//     finalizer is removed once no dependent with blockOwnerDeletion=true
+//     is left, so the owner goes last;
+//   - orphan: the owner has the "orphan" finalizer; its dependents lose
+//     their ownerReferences to it, then the finalizer is removed.
+//
+// Reading order: graph.go is the in-memory picture (every object's uid,
+// owners and deletion state, and an owner uid → dependents index), fed by
+// metadata informers over every deletable resource that discovery lists
+// (monitors.go, re-discovered periodically so custom resources join).
+// garbagecollector.go runs a work queue of uids; process.go decides what
+// to do for one uid; owners.go classifies an object's owners, asking the
+// API server (by name, comparing uid) when the graph has not seen one.
+//
+// Upstream's graph builder keeps "virtual" nodes and a separate
+// attemptToOrphan queue; here one queue and live lookups for unseen
+// owners do the same job with less machinery.
+package garbagecollector

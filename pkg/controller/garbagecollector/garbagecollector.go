@@ -1,0 +1,128 @@
+package garbagecollector
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/tinykube/tinykube/pkg/controller"
+)
+
+// RediscoveryPeriod is how often new resources (CRDs) are looked for.
+const RediscoveryPeriod = 30 * time.Second
+
+// Controller is the garbage collector.
+type Controller struct {
+	metadata  metadata.Interface
+	discovery discovery.DiscoveryInterface
+	mapper    *restmapper.DeferredDiscoveryRESTMapper
+	informers metadatainformer.SharedInformerFactory
+	logger    *slog.Logger
+
+	graph *graph
+	// queue holds uids of objects to look at: dependents whose owners
+	// may be gone, and owners with a propagation finalizer to honour.
+	queue workqueue.TypedRateLimitingInterface[types.UID]
+
+	monitorsMu sync.Mutex
+	monitors   map[schema.GroupVersionResource]bool
+}
+
+var _ controller.Runner = (*Controller)(nil)
+
+// New builds the collector. It uses its own metadata informers (every
+// resource, metadata only), not the shared typed ones.
+func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
+	disc, err := discovery.NewDiscoveryClientForConfig(cc.RESTConfig)
+	if err != nil {
+		return nil, err
+	}
+	logger := cc.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Controller{
+		metadata:  cc.Metadata,
+		discovery: disc,
+		mapper:    restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
+		informers: metadatainformer.NewSharedInformerFactory(cc.Metadata, 0),
+		logger:    logger.With("controller", "garbagecollector"),
+		graph:     newGraph(),
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[types.UID](),
+			workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "garbagecollector"}),
+		monitors: map[schema.GroupVersionResource]bool{},
+	}, nil
+}
+
+// Run discovers resources, waits until all their informers have synced
+// (acting on a partial graph could take a live owner for a gone one —
+// though owners.go double-checks with the server), then runs workers and
+// rediscovers periodically.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	defer c.informers.Shutdown()
+	var synced []cache.InformerSynced
+	err := wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
+		s, err := c.syncMonitors(ctx)
+		if err != nil {
+			c.logger.Error("garbage collector: discovering resources", "err", err)
+			return false, nil
+		}
+		synced = s
+		return true, nil
+	})
+	if err != nil {
+		return
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.worker, time.Second)
+	}
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
+		if _, err := c.syncMonitors(ctx); err != nil {
+			c.logger.Error("garbage collector: rediscovering resources", "err", err)
+		}
+		c.mapper.Reset()
+	}, RediscoveryPeriod)
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	uid, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(uid)
+	err := c.process(ctx, uid)
+	switch {
+	case err == nil:
+		c.queue.Forget(uid)
+	case errors.Is(err, errWaiting):
+		c.queue.AddRateLimited(uid)
+	default:
+		utilruntime.HandleErrorWithContext(ctx, err, "garbage collecting", "uid", uid)
+		c.queue.AddRateLimited(uid)
+	}
+	return true
+}

@@ -1,0 +1,198 @@
+package garbagecollector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+)
+
+// errWaiting requeues a uid with backoff without logging: an owner in
+// foreground deletion waiting for blocking dependents. Their deletion
+// events requeue it too; the backoff is a safety net.
+var errWaiting = errors.New("waiting for dependents")
+
+// process decides what the object with uid needs:
+//   - being deleted with the orphan finalizer: orphan its dependents;
+//   - being deleted with the foregroundDeletion finalizer: delete its
+//     dependents, finish when no blocking one is left;
+//   - otherwise, if it has owners: delete it if none is left.
+func (c *Controller) process(ctx context.Context, uid types.UID) error {
+	n := c.graph.get(uid)
+	if n == nil {
+		return nil // gone, or never seen (an owner outside the graph)
+	}
+	if n.deleting {
+		switch {
+		case n.hasFinalizer(metav1.FinalizerOrphanDependents):
+			return c.orphanDependents(ctx, n)
+		case n.hasFinalizer(metav1.FinalizerDeleteDependents):
+			return c.deleteDependentsFirst(ctx, n)
+		}
+		return nil
+	}
+	if len(n.owners) == 0 {
+		return nil
+	}
+	return c.collect(ctx, n)
+}
+
+// collect deletes n if all its owners are gone or deleting in foreground,
+// and drops references to such owners if some owner remains.
+func (c *Controller) collect(ctx context.Context, n *node) error {
+	states, err := c.classify(ctx, n)
+	if err != nil {
+		return err
+	}
+	var keep, drop int
+	var waitingOwners int
+	for _, st := range states {
+		switch st {
+		case solid, invalid:
+			keep++
+		case absent:
+			drop++
+		case waiting:
+			drop++
+			waitingOwners++
+		}
+	}
+	if keep > 0 {
+		if drop == 0 {
+			return nil
+		}
+		// Still owned: forget only the owners that are gone or going.
+		return c.removeOwnerRefs(ctx, n, func(r metav1.OwnerReference) bool {
+			for i, o := range n.owners {
+				if o.UID == r.UID {
+					return states[i] == absent || states[i] == waiting
+				}
+			}
+			return false
+		})
+	}
+	// No owner left. An owner deleting in foreground waits for n, so n
+	// deletes its own dependents first too (the chain goes bottom up).
+	policy := metav1.DeletePropagationBackground
+	if waitingOwners > 0 && c.graph.hasDependents(n.uid) {
+		policy = metav1.DeletePropagationForeground
+	}
+	c.logger.Info("garbage collector: deleting object whose owners are gone",
+		"resource", n.gvr.Resource, "namespace", n.namespace, "name", n.name, "propagation", policy)
+	uid := n.uid
+	err = c.metadata.Resource(n.gvr).Namespace(n.namespace).Delete(ctx, n.name, metav1.DeleteOptions{
+		Preconditions: &metav1.Preconditions{UID: &uid}, PropagationPolicy: &policy})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil // already gone, or replaced by a new object of that name
+	}
+	return err
+}
+
+// deleteDependentsFirst is foreground deletion of owner n: its
+// dependents are queued (collect deletes them, seeing n as waiting); n's
+// finalizer goes once no dependent blocks it.
+func (c *Controller) deleteDependentsFirst(ctx context.Context, n *node) error {
+	blocking := 0
+	for _, d := range c.graph.dependentsOf(n.uid) {
+		if !d.deleting {
+			c.queue.Add(d.uid)
+		}
+		if r, ok := d.ownerRef(n.uid); ok && r.BlockOwnerDeletion != nil && *r.BlockOwnerDeletion {
+			blocking++
+		}
+	}
+	if blocking > 0 {
+		return fmt.Errorf("%w: %d blocking dependents of %s %s/%s", errWaiting, blocking, n.gvr.Resource, n.namespace, n.name)
+	}
+	return c.removeFinalizer(ctx, n, metav1.FinalizerDeleteDependents)
+}
+
+// orphanDependents is orphan deletion of owner n: every dependent loses
+// its reference to n, then n's finalizer goes and with it n.
+func (c *Controller) orphanDependents(ctx context.Context, n *node) error {
+	for _, d := range c.graph.dependentsOf(n.uid) {
+		err := c.removeOwnerRefs(ctx, d, func(r metav1.OwnerReference) bool { return r.UID == n.uid })
+		if err != nil {
+			return fmt.Errorf("orphaning %s %s/%s: %w", d.gvr.Resource, d.namespace, d.name, err)
+		}
+	}
+	return c.removeFinalizer(ctx, n, metav1.FinalizerOrphanDependents)
+}
+
+// removeOwnerRefs drops the references drop selects from n, reading the
+// object fresh and writing with its resourceVersion (retried on
+// conflict).
+func (c *Controller) removeOwnerRefs(ctx context.Context, n *node, drop func(metav1.OwnerReference) bool) error {
+	return c.patchMeta(ctx, n, func(m *metav1.PartialObjectMetadata) (any, bool) {
+		var refs []metav1.OwnerReference
+		for _, r := range m.OwnerReferences {
+			if !drop(r) {
+				refs = append(refs, r)
+			}
+		}
+		if len(refs) == len(m.OwnerReferences) {
+			return nil, false
+		}
+		if refs == nil {
+			return map[string]any{"ownerReferences": nil}, true
+		}
+		return map[string]any{"ownerReferences": refs}, true
+	})
+}
+
+// removeFinalizer removes finalizer f from n; with none left the API
+// server completes the deletion.
+func (c *Controller) removeFinalizer(ctx context.Context, n *node, f string) error {
+	return c.patchMeta(ctx, n, func(m *metav1.PartialObjectMetadata) (any, bool) {
+		var fins []string
+		for _, x := range m.Finalizers {
+			if x != f {
+				fins = append(fins, x)
+			}
+		}
+		if len(fins) == len(m.Finalizers) {
+			return nil, false
+		}
+		if fins == nil {
+			return map[string]any{"finalizers": nil}, true
+		}
+		return map[string]any{"finalizers": fins}, true
+	})
+}
+
+// patchMeta reads n's metadata, lets change compute new metadata fields
+// (ok=false: nothing to do) and writes them as a merge patch guarded by
+// uid and resourceVersion.
+func (c *Controller) patchMeta(ctx context.Context, n *node, change func(*metav1.PartialObjectMetadata) (fields any, ok bool)) error {
+	client := c.metadata.Resource(n.gvr).Namespace(n.namespace)
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		m, err := client.Get(ctx, n.name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if m.UID != n.uid {
+			return nil // replaced by a new object of that name
+		}
+		fields, ok := change(m)
+		if !ok {
+			return nil
+		}
+		md := fields.(map[string]any)
+		md["uid"], md["resourceVersion"] = m.UID, m.ResourceVersion
+		body, err := json.Marshal(map[string]any{"metadata": md})
+		if err != nil {
+			return err
+		}
+		_, err = client.Patch(ctx, n.name, types.MergePatchType, body, metav1.PatchOptions{})
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
