@@ -5,6 +5,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/garbagecollector"
+	"github.com/tinykube/tinykube/pkg/controller/job"
 	"github.com/tinykube/tinykube/pkg/controller/namespace"
 	"github.com/tinykube/tinykube/pkg/controller/nodeipam"
 	"github.com/tinykube/tinykube/pkg/controller/nodelifecycle"
@@ -15,6 +16,7 @@ import (
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
 	"garbagecollector": garbagecollector.New,
+	"job":              job.New,
 	"namespace":        namespace.New,
 	"nodeipam":         nodeipam.New,
 	"nodelifecycle":    nodelifecycle.New,

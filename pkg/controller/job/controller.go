@@ -1,0 +1,186 @@
+package job
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	batchlisters "k8s.io/client-go/listers/batch/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+
+	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/expectations"
+)
+
+// Config tunes the controller; DefaultConfig has upstream's values.
+type Config struct {
+	// BackoffBase delays recreating pods after the first failure; each
+	// further consecutive failure doubles it, up to BackoffMax.
+	BackoffBase, BackoffMax time.Duration
+	// Clock drives backoff, deadlines and the queue's delays.
+	Clock clock.WithTicker
+}
+
+// DefaultConfig returns upstream's backoff (10s doubling to 6m) and the
+// real clock.
+func DefaultConfig() Config {
+	return Config{BackoffBase: 10 * time.Second, BackoffMax: 6 * time.Minute, Clock: clock.RealClock{}}
+}
+
+// Validate reports configuration errors.
+func (c Config) Validate() error {
+	if c.BackoffBase <= 0 || c.BackoffMax < c.BackoffBase || c.Clock == nil {
+		return fmt.Errorf("job controller: need 0 < BackoffBase <= BackoffMax and a Clock")
+	}
+	return nil
+}
+
+// Controller runs Jobs' pods.
+type Controller struct {
+	cfg    Config
+	client kubernetes.Interface
+	jobs   batchlisters.JobLister
+	pods   corelisters.PodLister
+	synced []cache.InformerSynced
+	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	// expect holds pod creations/deletions not yet seen, per Job key.
+	expect *expectations.Expectations
+
+	mu sync.Mutex
+	// backoff is the consecutive-failure record per Job uid.
+	backoff map[types.UID]backoffRecord
+}
+
+type backoffRecord struct {
+	failures int
+	last     time.Time
+}
+
+var _ controller.Runner = (*Controller)(nil)
+
+// New builds the controller with DefaultConfig.
+func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
+	return NewWithConfig(ctx, cc, DefaultConfig())
+}
+
+// NewWithConfig builds the controller on the shared informers.
+func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Controller, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	jobInformer := cc.Informers.Batch().V1().Jobs()
+	podInformer := cc.Informers.Core().V1().Pods()
+	c := &Controller{
+		cfg:    cfg,
+		client: cc.Client,
+		jobs:   jobInformer.Lister(),
+		pods:   podInformer.Lister(),
+		synced: []cache.InformerSynced{jobInformer.Informer().HasSynced, podInformer.Informer().HasSynced},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "job", Clock: cfg.Clock}),
+		expect:  expectations.New(cfg.Clock.Now),
+		backoff: map[types.UID]backoffRecord{},
+	}
+	_, err := jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { c.enqueue(obj) },
+		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+		DeleteFunc: func(obj any) { c.enqueue(obj) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	_, err = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) {
+			if key, ok := ownerKey(obj); ok {
+				c.expect.Created(key.String())
+				c.queue.Add(key)
+			}
+		},
+		UpdateFunc: func(old, obj any) {
+			key, ok := ownerKey(obj)
+			if !ok {
+				return
+			}
+			if old.(*corev1.Pod).DeletionTimestamp == nil && obj.(*corev1.Pod).DeletionTimestamp != nil {
+				c.expect.Deleted(key.String())
+			}
+			c.queue.Add(key)
+		},
+		DeleteFunc: func(obj any) {
+			if key, ok := ownerKey(obj); ok {
+				c.expect.Deleted(key.String())
+				c.queue.Add(key)
+			}
+		},
+	})
+	return c, err
+}
+
+func (c *Controller) enqueue(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	if j, ok := obj.(*batchv1.Job); ok {
+		c.queue.Add(cache.MetaObjectToName(j))
+	}
+}
+
+// ownerKey is the Job controlling a pod, if any.
+func ownerKey(obj any) (cache.ObjectName, bool) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return cache.ObjectName{}, false
+	}
+	ref := metav1.GetControllerOf(p)
+	if ref == nil || ref.Kind != "Job" || ref.APIVersion != batchv1.SchemeGroupVersion.String() {
+		return cache.ObjectName{}, false
+	}
+	return cache.NewObjectName(p.Namespace, ref.Name), true
+}
+
+// Run waits for the caches, then runs workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.worker, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	if err := c.sync(ctx, key); err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "syncing job", "job", key)
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	return true
+}

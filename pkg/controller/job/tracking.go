@@ -1,0 +1,148 @@
+package job
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+)
+
+// removeFinalizerPatch drops the tracking finalizer and nothing else.
+var removeFinalizerPatch = fmt.Appendf(nil, `{"metadata":{"$deleteFromPrimitiveList/finalizers":[%q]}}`, batchv1.JobTrackingFinalizer)
+
+func hasFinalizer(p *corev1.Pod) bool {
+	return slices.Contains(p.Finalizers, batchv1.JobTrackingFinalizer)
+}
+
+// finished reports a pod that will not run again: it succeeded, failed,
+// or is being deleted without ever reaching a node (no kubelet will
+// report on it).
+func finished(p *corev1.Pod) (done, succeeded bool) {
+	switch {
+	case p.Status.Phase == corev1.PodSucceeded:
+		return true, true
+	case p.Status.Phase == corev1.PodFailed:
+		return true, false
+	case p.DeletionTimestamp != nil && p.Spec.NodeName == "":
+		return true, false
+	}
+	return false, false
+}
+
+// removeFinalizers patches the tracking finalizer off pods.
+func (c *Controller) removeFinalizers(ctx context.Context, pods []*corev1.Pod) error {
+	for _, p := range pods {
+		if !hasFinalizer(p) {
+			continue
+		}
+		_, err := c.client.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.StrategicMergePatchType, removeFinalizerPatch, metav1.PatchOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("removing tracking finalizer from %s/%s: %w", p.Namespace, p.Name, err)
+		}
+	}
+	return nil
+}
+
+// releaseDeleted removes the tracking finalizer from the pods of a Job
+// that no longer exists, so they can go away.
+func (c *Controller) releaseDeleted(ctx context.Context, key cache.ObjectName) error {
+	pods, err := c.pods.Pods(key.Namespace).List(everything)
+	if err != nil {
+		return err
+	}
+	var orphans []*corev1.Pod
+	for _, p := range pods {
+		if k, ok := ownerKey(p); ok && k == key && hasFinalizer(p) {
+			orphans = append(orphans, p)
+		}
+	}
+	return c.removeFinalizers(ctx, orphans)
+}
+
+// track does the counting protocol described in doc.go for one sync.
+// It returns the Job as last written and how many pods it newly moved
+// into status.succeeded and status.failed. Pods whose uid it records
+// are listed in uncounted.
+func (c *Controller) track(ctx context.Context, job *batchv1.Job, pods []*corev1.Pod) (*batchv1.Job, int, int, error) {
+	st := &job.Status
+	if st.UncountedTerminatedPods == nil {
+		st.UncountedTerminatedPods = &batchv1.UncountedTerminatedPods{}
+	}
+	u := st.UncountedTerminatedPods
+	recorded := map[types.UID]bool{}
+	for _, uid := range u.Succeeded {
+		recorded[uid] = true
+	}
+	for _, uid := range u.Failed {
+		recorded[uid] = true
+	}
+	// 1. Record newly finished pods that still carry the finalizer.
+	var record bool
+	for _, p := range pods {
+		done, ok := finished(p)
+		if !done || !hasFinalizer(p) || recorded[p.UID] {
+			continue
+		}
+		record, recorded[p.UID] = true, true
+		if ok {
+			u.Succeeded = append(u.Succeeded, p.UID)
+			if isIndexed(job) {
+				if i, valid := podIndex(p, job); valid {
+					st.CompletedIndexes = addIndex(st.CompletedIndexes, i)
+				}
+			}
+		} else {
+			u.Failed = append(u.Failed, p.UID)
+		}
+	}
+	if record {
+		updated, err := c.client.BatchV1().Jobs(job.Namespace).UpdateStatus(ctx, job, metav1.UpdateOptions{})
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("recording finished pods of job %s/%s: %w", job.Namespace, job.Name, err)
+		}
+		job = updated
+		st, u = &job.Status, job.Status.UncountedTerminatedPods
+	}
+	// 2. Remove the finalizer from recorded pods.
+	byUID := map[types.UID]*corev1.Pod{}
+	var release []*corev1.Pod
+	for _, p := range pods {
+		byUID[p.UID] = p
+		if recorded[p.UID] && hasFinalizer(p) {
+			release = append(release, p)
+		}
+	}
+	if err := c.removeFinalizers(ctx, release); err != nil {
+		return nil, 0, 0, err
+	}
+	// 3. Count recorded pods the cache shows released or gone; the rest
+	// are counted on the sync their update event triggers.
+	counted := func(uid types.UID) bool {
+		p, ok := byUID[uid]
+		return !ok || !hasFinalizer(p)
+	}
+	var succeeded, failed int
+	u.Succeeded = slices.DeleteFunc(u.Succeeded, func(uid types.UID) bool {
+		if counted(uid) {
+			succeeded++
+			return true
+		}
+		return false
+	})
+	u.Failed = slices.DeleteFunc(u.Failed, func(uid types.UID) bool {
+		if counted(uid) {
+			failed++
+			return true
+		}
+		return false
+	})
+	st.Succeeded += int32(succeeded)
+	st.Failed += int32(failed)
+	return job, succeeded, failed, nil
+}
