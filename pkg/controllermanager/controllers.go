@@ -9,16 +9,18 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/namespace"
 	"github.com/tinykube/tinykube/pkg/controller/nodeipam"
 	"github.com/tinykube/tinykube/pkg/controller/nodelifecycle"
+	"github.com/tinykube/tinykube/pkg/controller/rootcacert"
 	"github.com/tinykube/tinykube/pkg/controller/serviceaccount"
 )
 
 // controllers maps each controller's name (as in --controllers) to its
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
-	"garbagecollector": garbagecollector.New,
-	"job":              job.New,
-	"namespace":        namespace.New,
-	"nodeipam":         nodeipam.New,
-	"nodelifecycle":    nodelifecycle.New,
-	"serviceaccount":   serviceaccount.New,
+	"garbagecollector":       garbagecollector.New,
+	"job":                    job.New,
+	"namespace":              namespace.New,
+	"nodeipam":               nodeipam.New,
+	"nodelifecycle":          nodelifecycle.New,
+	"root-ca-cert-publisher": rootcacert.New,
+	"serviceaccount":         serviceaccount.New,
 }
