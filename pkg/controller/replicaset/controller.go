@@ -1,0 +1,222 @@
+package replicaset
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/podcontrol"
+)
+
+// BurstReplicas caps the pods one sync creates or deletes; the rest
+// follow in later syncs.
+const BurstReplicas = 500
+
+// Controller keeps the pods of every ReplicaSet (or every
+// ReplicationController: one Controller serves one kind).
+type Controller struct {
+	kind   kind
+	client kubernetes.Interface
+	pods   cache.Indexer
+	synced []cache.InformerSynced
+	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	// expectations hold the creates and deletes issued per owner and not
+	// yet seen by the pod informer.
+	expectations *podcontrol.Expectations[cache.ObjectName]
+	now          func() time.Time
+}
+
+var _ controller.Runner = (*Controller)(nil)
+
+// NewReplicaSet builds the controller for apps/v1 ReplicaSets.
+func NewReplicaSet(_ context.Context, cc controller.Context) (controller.Runner, error) {
+	return newController(cc, newReplicaSets(cc), "replicaset")
+}
+
+// NewReplicationController builds the controller for core/v1
+// ReplicationControllers.
+func NewReplicationController(_ context.Context, cc controller.Context) (controller.Runner, error) {
+	return newController(cc, newReplicationControllers(cc), "replicationcontroller")
+}
+
+func newController(cc controller.Context, k kind, name string) (*Controller, error) {
+	podInformer := cc.Informers.Core().V1().Pods().Informer()
+	if err := podcontrol.AddControllerIndex(podInformer); err != nil {
+		return nil, err
+	}
+	c := &Controller{
+		kind: k, client: cc.Client, pods: podInformer.GetIndexer(),
+		synced: []cache.InformerSynced{k.informer().HasSynced, podInformer.HasSynced},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: name}),
+		expectations: podcontrol.NewExpectations[cache.ObjectName](nil),
+		now:          time.Now,
+	}
+	enqueue := func(obj any) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		if m, ok := obj.(metav1.Object); ok {
+			c.queue.Add(cache.MetaObjectToName(m))
+		}
+	}
+	if _, err := k.informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: enqueue, UpdateFunc: func(_, obj any) { enqueue(obj) }, DeleteFunc: enqueue,
+	}); err != nil {
+		return nil, err
+	}
+	_, err := podInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.addPod,
+		UpdateFunc: c.updatePod,
+		DeleteFunc: c.deletePod,
+	})
+	return c, err
+}
+
+// owner returns the key of the object of our kind that controls pod, if
+// it is in the cache with the referenced UID.
+func (c *Controller) owner(ref *metav1.OwnerReference, namespace string) (cache.ObjectName, bool) {
+	gvk := c.kind.gvk()
+	if ref == nil || ref.Kind != gvk.Kind || ref.APIVersion != gvk.GroupVersion().String() {
+		return cache.ObjectName{}, false
+	}
+	rs, err := c.kind.get(namespace, ref.Name)
+	if err != nil || rs.UID != ref.UID {
+		return cache.ObjectName{}, false
+	}
+	return cache.NewObjectName(namespace, ref.Name), true
+}
+
+// enqueueMatching wakes every owner whose selector matches an orphan
+// pod, so one of them adopts it.
+func (c *Controller) enqueueMatching(pod *corev1.Pod) {
+	all, err := c.kind.list(pod.Namespace)
+	if err != nil {
+		return
+	}
+	for _, rs := range all {
+		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
+			continue
+		}
+		c.queue.Add(cache.MetaObjectToName(rs))
+	}
+}
+
+func (c *Controller) addPod(obj any) {
+	pod := obj.(*corev1.Pod)
+	if pod.DeletionTimestamp != nil {
+		// Seen for the first time already terminating (informer relist).
+		c.deletePod(pod)
+		return
+	}
+	ref := metav1.GetControllerOfNoCopy(pod)
+	if ref == nil {
+		c.enqueueMatching(pod)
+		return
+	}
+	if key, ok := c.owner(ref, pod.Namespace); ok {
+		c.expectations.CreationObserved(key)
+		c.queue.Add(key)
+	}
+}
+
+func (c *Controller) updatePod(oldObj, newObj any) {
+	old, pod := oldObj.(*corev1.Pod), newObj.(*corev1.Pod)
+	if old.ResourceVersion == pod.ResourceVersion {
+		return // periodic resync: nothing changed
+	}
+	oldRef, ref := metav1.GetControllerOfNoCopy(old), metav1.GetControllerOfNoCopy(pod)
+	if oldRef != nil && (ref == nil || oldRef.UID != ref.UID) {
+		if key, ok := c.owner(oldRef, old.Namespace); ok {
+			c.queue.Add(key) // it lost a pod
+		}
+	}
+	if pod.DeletionTimestamp != nil && old.DeletionTimestamp == nil {
+		// A graceful delete: the pod stops counting now, not when it is
+		// finally removed.
+		c.deletePod(pod)
+		return
+	}
+	if ref == nil {
+		if !labels.Equals(old.Labels, pod.Labels) || oldRef != nil {
+			c.enqueueMatching(pod)
+		}
+		return
+	}
+	key, ok := c.owner(ref, pod.Namespace)
+	if !ok {
+		return
+	}
+	c.queue.Add(key)
+	// No event announces that a ready pod has become available; look
+	// again once minReadySeconds have passed.
+	if !podcontrol.IsReady(old) && podcontrol.IsReady(pod) {
+		if rs, err := c.kind.get(key.Namespace, key.Name); err == nil && rs.Spec.MinReadySeconds > 0 {
+			c.queue.AddAfter(key, time.Duration(rs.Spec.MinReadySeconds)*time.Second)
+		}
+	}
+}
+
+func (c *Controller) deletePod(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	if key, ok := c.owner(metav1.GetControllerOfNoCopy(pod), pod.Namespace); ok {
+		c.expectations.DeletionObserved(key, pod.Name)
+		c.queue.Add(key)
+	}
+}
+
+// Run waits for the caches, then runs workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return
+	}
+	for range workers {
+		go wait.UntilWithContext(ctx, c.worker, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	if err := c.sync(ctx, key); err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "syncing "+c.kind.gvk().Kind, "key", key.String())
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	return true
+}
+
+func notFound(gvk schema.GroupVersionKind, name string) error {
+	return apierrors.NewNotFound(schema.GroupResource{Group: gvk.Group, Resource: strings.ToLower(gvk.Kind) + "s"}, name)
+}
