@@ -12,6 +12,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/replicaset"
 	"github.com/tinykube/tinykube/pkg/controller/rootcacert"
 	"github.com/tinykube/tinykube/pkg/controller/serviceaccount"
+	"github.com/tinykube/tinykube/pkg/controller/statefulset"
 )
 
 // controllers maps each controller's name (as in --controllers) to its
@@ -26,4 +27,5 @@ var controllers = map[string]func(context.Context, controller.Context) (controll
 	"replicationcontroller":  replicaset.NewReplicationController,
 	"root-ca-cert-publisher": rootcacert.New,
 	"serviceaccount":         serviceaccount.New,
+	"statefulset":            statefulset.New,
 }

@@ -1,0 +1,122 @@
+package statefulset
+
+import (
+	"context"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+
+	"github.com/tinykube/tinykube/pkg/controller"
+)
+
+// Controller runs StatefulSets' pods.
+type Controller struct {
+	client    kubernetes.Interface
+	sets      appslisters.StatefulSetLister
+	pods      corelisters.PodLister
+	pvcs      corelisters.PersistentVolumeClaimLister
+	revisions appslisters.ControllerRevisionLister
+	clock     clock.Clock
+	synced    []cache.InformerSynced
+	queue     workqueue.TypedRateLimitingInterface[cache.ObjectName]
+}
+
+var _ controller.Runner = (*Controller)(nil)
+
+// New builds the controller on the shared informers.
+func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
+	setInformer := cc.Informers.Apps().V1().StatefulSets()
+	podInformer := cc.Informers.Core().V1().Pods()
+	pvcInformer := cc.Informers.Core().V1().PersistentVolumeClaims()
+	revInformer := cc.Informers.Apps().V1().ControllerRevisions()
+	c := &Controller{
+		client:    cc.Client,
+		sets:      setInformer.Lister(),
+		pods:      podInformer.Lister(),
+		pvcs:      pvcInformer.Lister(),
+		revisions: revInformer.Lister(),
+		clock:     clock.RealClock{},
+		synced: []cache.InformerSynced{setInformer.Informer().HasSynced, podInformer.Informer().HasSynced,
+			pvcInformer.Informer().HasSynced, revInformer.Informer().HasSynced},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "statefulset"}),
+	}
+	_, err := setInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { c.enqueue(obj) },
+		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+		DeleteFunc: func(obj any) { c.enqueue(obj) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	onPod := func(obj any) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		p, ok := obj.(*corev1.Pod)
+		if !ok {
+			return
+		}
+		if ref := metav1.GetControllerOf(p); ref != nil && ref.Kind == "StatefulSet" && ref.APIVersion == appsv1.SchemeGroupVersion.String() {
+			c.queue.Add(cache.NewObjectName(p.Namespace, ref.Name))
+		}
+	}
+	_, err = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    onPod,
+		UpdateFunc: func(_, obj any) { onPod(obj) },
+		DeleteFunc: onPod,
+	})
+	return c, err
+}
+
+func (c *Controller) enqueue(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	if s, ok := obj.(*appsv1.StatefulSet); ok {
+		c.queue.Add(cache.MetaObjectToName(s))
+	}
+}
+
+// Run waits for the caches, then runs workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.worker, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	if err := c.sync(ctx, key); err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "syncing statefulset", "statefulset", key)
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	return true
+}
