@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/endpoint"
 	"github.com/tinykube/tinykube/pkg/controller/garbagecollector"
 	"github.com/tinykube/tinykube/pkg/controller/job"
 	"github.com/tinykube/tinykube/pkg/controller/namespace"
@@ -18,6 +19,7 @@ import (
 // controllers maps each controller's name (as in --controllers) to its
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
+	"endpoint":               endpoint.New,
 	"garbagecollector":       garbagecollector.New,
 	"job":                    job.New,
 	"namespace":              namespace.New,

@@ -1,0 +1,212 @@
+// Package endpoint is the endpoints controller: for every Service with a
+// selector it keeps an Endpoints object of the same name listing the
+// matching pods — ready ones in addresses, others in notReadyAddresses —
+// with the ports each pod serves (targetPort numbers, or names resolved
+// against the pod's container ports). Services without a selector (the
+// "kubernetes" service, hand-managed endpoints) are left alone.
+//
+// pods.go holds what the endpointslice controller shares with it.
+package endpoint
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/tinykube/tinykube/pkg/controller"
+)
+
+// Labels and annotations the controller sets, as upstream.
+const (
+	LabelManagedBy   = "endpoints.kubernetes.io/managed-by"
+	ControllerName   = "endpoint-controller"
+	MaxCapacity      = 1000
+	annotationTrunc  = corev1.EndpointsOverCapacity
+	valueTruncated   = "truncated"
+	labelHeadless    = corev1.IsHeadlessService
+	endpointsKindRef = "Pod"
+)
+
+// Controller keeps Endpoints in step with Services and their pods.
+type Controller struct {
+	client    kubernetes.Interface
+	services  corelisters.ServiceLister
+	pods      corelisters.PodLister
+	endpoints corelisters.EndpointsLister
+	synced    []cache.InformerSynced
+	queue     workqueue.TypedRateLimitingInterface[cache.ObjectName]
+}
+
+var _ controller.Runner = (*Controller)(nil)
+
+// New builds the controller on the shared informers.
+func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
+	svcInf := cc.Informers.Core().V1().Services()
+	podInf := cc.Informers.Core().V1().Pods()
+	epInf := cc.Informers.Core().V1().Endpoints()
+	c := &Controller{
+		client:    cc.Client,
+		services:  svcInf.Lister(),
+		pods:      podInf.Lister(),
+		endpoints: epInf.Lister(),
+		synced:    []cache.InformerSynced{svcInf.Informer().HasSynced, podInf.Informer().HasSynced, epInf.Informer().HasSynced},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "endpoint"}),
+	}
+	enqueueObj := func(obj any) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		if m, ok := obj.(metav1.Object); ok {
+			c.queue.Add(cache.MetaObjectToName(m))
+		}
+	}
+	if _, err := svcInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: enqueueObj, UpdateFunc: func(_, obj any) { enqueueObj(obj) }, DeleteFunc: enqueueObj,
+	}); err != nil {
+		return nil, err
+	}
+	// A deleted or edited Endpoints is put back.
+	if _, err := epInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(_, obj any) { enqueueObj(obj) }, DeleteFunc: enqueueObj,
+	}); err != nil {
+		return nil, err
+	}
+	_, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) { c.enqueuePod(obj, nil) },
+		UpdateFunc: func(old, obj any) {
+			c.enqueuePod(obj, old.(*corev1.Pod).Labels)
+		},
+		DeleteFunc: func(obj any) { c.enqueuePod(obj, nil) },
+	})
+	return c, err
+}
+
+func (c *Controller) enqueuePod(obj any, oldLabels map[string]string) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	for _, key := range ServicesForPod(c.services, pod.Namespace, pod.Labels, oldLabels) {
+		c.queue.Add(key)
+	}
+}
+
+// Run waits for the caches, then runs workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.worker, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	if err := c.sync(ctx, key); err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "syncing endpoints", "service", key)
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	return true
+}
+
+// sync writes the Endpoints of service key.
+func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
+	svc, err := c.services.Services(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		// The service is gone: so are its endpoints (only ours).
+		ep, err := c.endpoints.Endpoints(key.Namespace).Get(key.Name)
+		if err != nil || ep.Labels[LabelManagedBy] != ControllerName {
+			return nil
+		}
+		err = c.client.CoreV1().Endpoints(key.Namespace).Delete(ctx, key.Name, metav1.DeleteOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if svc.Spec.Selector == nil {
+		return nil
+	}
+	want, truncated := c.subsets(svc)
+	labels := map[string]string{}
+	for k, v := range svc.Labels {
+		labels[k] = v
+	}
+	if svc.Spec.ClusterIP == corev1.ClusterIPNone {
+		labels[labelHeadless] = ""
+	} else {
+		delete(labels, labelHeadless)
+	}
+	labels[LabelManagedBy] = ControllerName
+
+	current, err := c.endpoints.Endpoints(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		ep := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: svc.Name, Labels: labels}, Subsets: want}
+		if truncated {
+			ep.Annotations = map[string]string{annotationTrunc: valueTruncated}
+		}
+		_, err := c.client.CoreV1().Endpoints(key.Namespace).Create(ctx, ep, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) || apierrors.IsForbidden(err) {
+			return nil // the cache trails, or the namespace is terminating
+		}
+		if err != nil {
+			return fmt.Errorf("creating endpoints %s: %w", key, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, wasTruncated := current.Annotations[annotationTrunc]
+	if equality.Semantic.DeepEqual(current.Subsets, want) && equality.Semantic.DeepEqual(current.Labels, labels) && wasTruncated == truncated {
+		return nil
+	}
+	ep := current.DeepCopy()
+	ep.Subsets, ep.Labels = want, labels
+	if truncated {
+		if ep.Annotations == nil {
+			ep.Annotations = map[string]string{}
+		}
+		ep.Annotations[annotationTrunc] = valueTruncated
+	} else {
+		delete(ep.Annotations, annotationTrunc)
+	}
+	_, err = c.client.CoreV1().Endpoints(key.Namespace).Update(ctx, ep, metav1.UpdateOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
