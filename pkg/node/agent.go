@@ -236,6 +236,9 @@ func processNext[K comparable](ctx context.Context, q workqueue.TypedRateLimitin
 func nthAddr(p netip.Prefix, n uint64) (netip.Addr, error) {
 	base := new(big.Int).SetBytes(p.Masked().Addr().AsSlice())
 	base.Add(base, new(big.Int).SetUint64(n))
+	if base.BitLen() > p.Addr().BitLen() {
+		return netip.Addr{}, fmt.Errorf("address %d is outside %s", n, p)
+	}
 	b := base.FillBytes(make([]byte, p.Addr().BitLen()/8))
 	ip, _ := netip.AddrFromSlice(b)
 	if !p.Contains(ip) {
@@ -249,6 +252,9 @@ func nthSubnet(p netip.Prefix, mask int, n uint64) (netip.Prefix, error) {
 	shift := p.Addr().BitLen() - mask
 	base := new(big.Int).SetBytes(p.Masked().Addr().AsSlice())
 	base.Add(base, new(big.Int).Lsh(new(big.Int).SetUint64(n), uint(shift)))
+	if base.BitLen() > p.Addr().BitLen() {
+		return netip.Prefix{}, fmt.Errorf("subnet %d of /%d is outside %s", n, mask, p)
+	}
 	b := base.FillBytes(make([]byte, p.Addr().BitLen()/8))
 	ip, _ := netip.AddrFromSlice(b)
 	if !p.Contains(ip) {
