@@ -211,7 +211,11 @@ func TestKubeconfigWithClientGo(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("got %d %q", code, body)
 	}
-	if w := decodeWhoami(t, body); w.User.Name != pki.AdminUser || !w.User.InGroup(authn.GroupMasters) {
+	w := decodeWhoami(t, body)
+	if w.User.Name != pki.AdminUser || !w.User.InGroup(authn.GroupMasters) {
 		t.Errorf("user = %+v", w.User)
+	}
+	if id := w.User.Extra[authn.CredentialIDKey]; len(id) != 1 || !strings.HasPrefix(id[0], "X509SHA256=") {
+		t.Errorf("credential id = %v, want X509SHA256=<fingerprint>", id)
 	}
 }

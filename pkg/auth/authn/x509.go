@@ -1,7 +1,9 @@
 package authn
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -43,8 +45,15 @@ func (a *X509) AuthenticateRequest(r *http.Request) (*User, bool, error) {
 	if leaf.Subject.CommonName == "" {
 		return nil, false, errors.New("client certificate has an empty common name")
 	}
+	// Like upstream, name the credential by the certificate's fingerprint,
+	// so audit logs and `kubectl auth whoami` can tell certificates apart.
+	sum := sha256.Sum256(leaf.Raw)
 	return &User{
 		Name:   leaf.Subject.CommonName,
 		Groups: slices.Clone(leaf.Subject.Organization),
+		Extra:  map[string][]string{CredentialIDKey: {"X509SHA256=" + hex.EncodeToString(sum[:])}},
 	}, true, nil
 }
+
+// CredentialIDKey is the user-info extra key naming the credential used.
+const CredentialIDKey = "authentication.kubernetes.io/credential-id"
