@@ -5,6 +5,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/endpoint"
+	"github.com/tinykube/tinykube/pkg/controller/endpointslice"
 	"github.com/tinykube/tinykube/pkg/controller/garbagecollector"
 	"github.com/tinykube/tinykube/pkg/controller/job"
 	"github.com/tinykube/tinykube/pkg/controller/namespace"
@@ -20,6 +21,7 @@ import (
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
 	"endpoint":               endpoint.New,
+	"endpointslice":          endpointslice.New,
 	"garbagecollector":       garbagecollector.New,
 	"job":                    job.New,
 	"namespace":              namespace.New,

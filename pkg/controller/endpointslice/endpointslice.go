@@ -1,0 +1,170 @@
+// Package endpointslice is the endpointslice controller: for every
+// Service with a selector it keeps EndpointSlices (named
+// "<service>-<random>", labelled kubernetes.io/service-name and
+// endpointslice.kubernetes.io/managed-by, owned by the Service) listing
+// the matching pods with their ready/serving/terminating conditions, at
+// most MaxEndpointsPerSlice per slice, one set of ports per slice.
+//
+// desired.go computes the slices a Service should have; reconcile.go
+// turns the difference with the existing ones into creates, updates and
+// deletes. Slices of deleted Services go with them through the garbage
+// collector (ownerReference).
+package endpointslice
+
+import (
+	"context"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	discoverylisters "k8s.io/client-go/listers/discovery/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/endpoint"
+)
+
+// ControllerName is the managed-by label value, as upstream.
+const (
+	ControllerName       = "endpointslice-controller.k8s.io"
+	MaxEndpointsPerSlice = 100
+)
+
+// Controller keeps EndpointSlices in step with Services and their pods.
+type Controller struct {
+	client   kubernetes.Interface
+	services corelisters.ServiceLister
+	pods     corelisters.PodLister
+	nodes    corelisters.NodeLister
+	slices   discoverylisters.EndpointSliceLister
+	synced   []cache.InformerSynced
+	queue    workqueue.TypedRateLimitingInterface[cache.ObjectName]
+}
+
+var _ controller.Runner = (*Controller)(nil)
+
+// New builds the controller on the shared informers.
+func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
+	svcInf := cc.Informers.Core().V1().Services()
+	podInf := cc.Informers.Core().V1().Pods()
+	nodeInf := cc.Informers.Core().V1().Nodes()
+	sliceInf := cc.Informers.Discovery().V1().EndpointSlices()
+	c := &Controller{
+		client:   cc.Client,
+		services: svcInf.Lister(),
+		pods:     podInf.Lister(),
+		nodes:    nodeInf.Lister(),
+		slices:   sliceInf.Lister(),
+		synced: []cache.InformerSynced{svcInf.Informer().HasSynced, podInf.Informer().HasSynced,
+			nodeInf.Informer().HasSynced, sliceInf.Informer().HasSynced},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "endpointslice"}),
+	}
+	enqueueSvc := func(obj any) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		if m, ok := obj.(metav1.Object); ok {
+			c.queue.Add(cache.MetaObjectToName(m))
+		}
+	}
+	if _, err := svcInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: enqueueSvc, UpdateFunc: func(_, obj any) { enqueueSvc(obj) }, DeleteFunc: enqueueSvc,
+	}); err != nil {
+		return nil, err
+	}
+	// A changed or deleted slice of ours: look at its service again.
+	enqueueSlice := func(obj any) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		s, ok := obj.(*discoveryv1.EndpointSlice)
+		if !ok || s.Labels[discoveryv1.LabelManagedBy] != ControllerName || s.Labels[discoveryv1.LabelServiceName] == "" {
+			return
+		}
+		c.queue.Add(cache.ObjectName{Namespace: s.Namespace, Name: s.Labels[discoveryv1.LabelServiceName]})
+	}
+	if _, err := sliceInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: enqueueSlice, UpdateFunc: func(_, obj any) { enqueueSlice(obj) }, DeleteFunc: enqueueSlice,
+	}); err != nil {
+		return nil, err
+	}
+	_, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { c.enqueuePod(obj, nil) },
+		UpdateFunc: func(old, obj any) { c.enqueuePod(obj, old.(*corev1.Pod).Labels) },
+		DeleteFunc: func(obj any) { c.enqueuePod(obj, nil) },
+	})
+	return c, err
+}
+
+func (c *Controller) enqueuePod(obj any, oldLabels map[string]string) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	for _, key := range endpoint.ServicesForPod(c.services, pod.Namespace, pod.Labels, oldLabels) {
+		c.queue.Add(key)
+	}
+}
+
+// Run waits for the caches, then runs workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.worker, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	if err := c.sync(ctx, key); err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "syncing endpoint slices", "service", key)
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	return true
+}
+
+// sync brings the slices of service key to what its pods say.
+func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
+	svc, err := c.services.Services(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		return nil // the garbage collector removes its slices
+	}
+	if err != nil {
+		return err
+	}
+	if svc.Spec.Selector == nil || svc.DeletionTimestamp != nil {
+		return nil
+	}
+	existing, err := c.existingSlices(svc)
+	if err != nil {
+		return err
+	}
+	return c.reconcile(ctx, svc, c.desired(svc), existing)
+}

@@ -1,0 +1,148 @@
+package endpointslice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// existingSlices lists the slices this controller manages for svc,
+// sorted by name.
+func (c *Controller) existingSlices(svc *corev1.Service) ([]*discoveryv1.EndpointSlice, error) {
+	sel := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: svc.Name, discoveryv1.LabelManagedBy: ControllerName})
+	list, err := c.slices.EndpointSlices(svc.Namespace).List(sel)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	return list, nil
+}
+
+// sliceLabels are the service's labels plus the ones that tie a slice to
+// it (and mark headless services), as upstream.
+func sliceLabels(svc *corev1.Service) map[string]string {
+	out := map[string]string{}
+	for k, v := range svc.Labels {
+		out[k] = v
+	}
+	out[discoveryv1.LabelServiceName] = svc.Name
+	out[discoveryv1.LabelManagedBy] = ControllerName
+	if svc.Spec.ClusterIP == corev1.ClusterIPNone {
+		out[corev1.IsHeadlessService] = ""
+	} else {
+		delete(out, corev1.IsHeadlessService)
+	}
+	return out
+}
+
+// reconcile makes the existing slices match the desired groups: each
+// group is cut into chunks of MaxEndpointsPerSlice, chunk i goes into the
+// group's i-th existing slice (updated only if it differs) or a new one;
+// slices left over are deleted. Simpler than upstream's placement, which
+// moves as few endpoints as possible between slices; here a pod added in
+// the middle shifts later endpoints into neighbouring slices.
+func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service, groups []group, existing []*discoveryv1.EndpointSlice) error {
+	lbls := sliceLabels(svc)
+	byKey := map[string][]*discoveryv1.EndpointSlice{}
+	for _, s := range existing {
+		k := group{addressType: s.AddressType, ports: s.Ports}.key()
+		byKey[k] = append(byKey[k], s)
+	}
+	// A Service with no endpoints still gets one empty slice (upstream
+	// does the same: consumers can tell "no endpoints" from "not synced").
+	if len(groups) == 0 {
+		groups = []group{{addressType: addressTypeOf(svc)}}
+	}
+	var errs []error
+	for _, g := range groups {
+		have := byKey[g.key()]
+		delete(byKey, g.key())
+		chunks := chunk(g.endpoints, MaxEndpointsPerSlice)
+		for i, eps := range chunks {
+			if i < len(have) {
+				errs = append(errs, c.update(ctx, have[i], lbls, eps))
+				continue
+			}
+			errs = append(errs, c.create(ctx, svc, lbls, g, eps))
+		}
+		for _, s := range have[min(len(chunks), len(have)):] {
+			errs = append(errs, c.delete(ctx, s))
+		}
+	}
+	for _, stale := range byKey {
+		for _, s := range stale {
+			errs = append(errs, c.delete(ctx, s))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func addressTypeOf(svc *corev1.Service) discoveryv1.AddressType {
+	if len(svc.Spec.IPFamilies) > 0 && svc.Spec.IPFamilies[0] == corev1.IPv6Protocol {
+		return discoveryv1.AddressTypeIPv6
+	}
+	return discoveryv1.AddressTypeIPv4
+}
+
+// chunk cuts eps into pieces of at most n; no endpoints is one empty
+// piece.
+func chunk(eps []discoveryv1.Endpoint, n int) [][]discoveryv1.Endpoint {
+	if len(eps) == 0 {
+		return [][]discoveryv1.Endpoint{nil}
+	}
+	var out [][]discoveryv1.Endpoint
+	for len(eps) > n {
+		out = append(out, eps[:n])
+		eps = eps[n:]
+	}
+	return append(out, eps)
+}
+
+func (c *Controller) create(ctx context.Context, svc *corev1.Service, lbls map[string]string, g group, eps []discoveryv1.Endpoint) error {
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{
+			GenerateName:    svc.Name + "-",
+			Labels:          lbls,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(svc, corev1.SchemeGroupVersion.WithKind("Service"))},
+		},
+		AddressType: g.addressType, Ports: g.ports, Endpoints: eps,
+	}
+	_, err := c.client.DiscoveryV1().EndpointSlices(svc.Namespace).Create(ctx, s, metav1.CreateOptions{})
+	if apierrors.IsForbidden(err) {
+		return nil // namespace terminating
+	}
+	if err != nil {
+		return fmt.Errorf("creating endpoint slice for %s/%s: %w", svc.Namespace, svc.Name, err)
+	}
+	return nil
+}
+
+func (c *Controller) update(ctx context.Context, s *discoveryv1.EndpointSlice, lbls map[string]string, eps []discoveryv1.Endpoint) error {
+	if equality.Semantic.DeepEqual(s.Endpoints, eps) && equality.Semantic.DeepEqual(s.Labels, lbls) {
+		return nil
+	}
+	s = s.DeepCopy()
+	s.Endpoints, s.Labels = eps, lbls
+	_, err := c.client.DiscoveryV1().EndpointSlices(s.Namespace).Update(ctx, s, metav1.UpdateOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func (c *Controller) delete(ctx context.Context, s *discoveryv1.EndpointSlice) error {
+	uid := s.UID
+	err := c.client.DiscoveryV1().EndpointSlices(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil
+	}
+	return err
+}
