@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/cronjob"
 	"github.com/tinykube/tinykube/pkg/controller/endpoint"
 	"github.com/tinykube/tinykube/pkg/controller/endpointslice"
 	"github.com/tinykube/tinykube/pkg/controller/garbagecollector"
@@ -20,6 +21,7 @@ import (
 // controllers maps each controller's name (as in --controllers) to its
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
+	"cronjob":                cronjob.New,
 	"endpoint":               endpoint.New,
 	"endpointslice":          endpointslice.New,
 	"garbagecollector":       garbagecollector.New,

@@ -1,0 +1,120 @@
+package cronjob
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	batchlisters "k8s.io/client-go/listers/batch/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+
+	"github.com/tinykube/tinykube/pkg/controller"
+)
+
+// Controller runs CronJobs.
+type Controller struct {
+	client   kubernetes.Interface
+	cronJobs batchlisters.CronJobLister
+	jobs     batchlisters.JobLister
+	clock    clock.WithTicker
+	log      *slog.Logger
+	synced   []cache.InformerSynced
+	queue    workqueue.TypedRateLimitingInterface[cache.ObjectName]
+}
+
+var _ controller.Runner = (*Controller)(nil)
+
+// New builds the controller on the real clock.
+func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
+	return NewWithClock(ctx, cc, clock.RealClock{})
+}
+
+// NewWithClock builds the controller on the shared informers and clk.
+func NewWithClock(_ context.Context, cc controller.Context, clk clock.WithTicker) (*Controller, error) {
+	if cc.Logger == nil {
+		cc.Logger = slog.Default()
+	}
+	cjInformer := cc.Informers.Batch().V1().CronJobs()
+	jobInformer := cc.Informers.Batch().V1().Jobs()
+	c := &Controller{
+		client:   cc.Client,
+		cronJobs: cjInformer.Lister(),
+		jobs:     jobInformer.Lister(),
+		clock:    clk,
+		log:      cc.Logger,
+		synced:   []cache.InformerSynced{cjInformer.Informer().HasSynced, jobInformer.Informer().HasSynced},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "cronjob", Clock: clk}),
+	}
+	_, err := cjInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { c.enqueue(obj) },
+		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	onJob := func(obj any) {
+		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tomb.Obj
+		}
+		j, ok := obj.(*batchv1.Job)
+		if !ok {
+			return
+		}
+		if ref := metav1.GetControllerOf(j); ref != nil && ref.Kind == "CronJob" && ref.APIVersion == batchv1.SchemeGroupVersion.String() {
+			c.queue.Add(cache.NewObjectName(j.Namespace, ref.Name))
+		}
+	}
+	_, err = jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    onJob,
+		UpdateFunc: func(_, obj any) { onJob(obj) },
+		DeleteFunc: onJob,
+	})
+	return c, err
+}
+
+func (c *Controller) enqueue(obj any) {
+	if cj, ok := obj.(*batchv1.CronJob); ok {
+		c.queue.Add(cache.MetaObjectToName(cj))
+	}
+}
+
+// Run waits for the caches, then runs workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.worker, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	if err := c.sync(ctx, key); err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "syncing cronjob", "cronjob", key)
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	return true
+}

@@ -1,0 +1,201 @@
+package cronjob_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/informers"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/tinykube/tinykube/internal/testserver"
+	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/cronjob"
+)
+
+// start runs the cronjob controller alone on a fake clock set to the
+// next whole minute plus 30s, so steps of a minute cross one schedule.
+func start(t *testing.T) (*testserver.Server, context.Context, *clocktesting.FakeClock) {
+	s := testserver.Start(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	clk := clocktesting.NewFakeClock(time.Now().Truncate(time.Minute).Add(time.Minute + 30*time.Second))
+	cc := controller.Context{Client: s.Client, RESTConfig: s.RESTConfig,
+		Informers: informers.NewSharedInformerFactory(s.Client, 0), Logger: slog.Default()}
+	c, err := cronjob.NewWithClock(ctx, cc, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc.Informers.Start(ctx.Done())
+	go c.Run(ctx, 2)
+	return s, ctx, clk
+}
+
+func newCronJob(name string, policy batchv1.ConcurrencyPolicy) *batchv1.CronJob {
+	return &batchv1.CronJob{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: batchv1.CronJobSpec{
+			Schedule: "* * * * *", ConcurrencyPolicy: policy, TimeZone: new("UTC"),
+			JobTemplate: batchv1.JobTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"cron": name}},
+				Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+					RestartPolicy: corev1.RestartPolicyNever,
+					Containers:    []corev1.Container{{Name: "tick", Image: "busybox"}},
+				}}},
+			},
+		},
+	}
+}
+
+func jobNames(ctx context.Context, t *testing.T, s *testserver.Server) []string {
+	t.Helper()
+	l, err := s.Client.BatchV1().Jobs("default").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, j := range l.Items {
+		if j.DeletionTimestamp == nil {
+			names = append(names, j.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+func waitJobs(ctx context.Context, t *testing.T, s *testserver.Server, want ...string) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		return slices.Equal(jobNames(ctx, t, s), want), nil
+	})
+	if err != nil {
+		t.Fatalf("jobs %v, want %v", jobNames(ctx, t, s), want)
+	}
+}
+
+// jobName is the Job for the run at minute m after the clock's start.
+func jobName(cj string, start time.Time, m int) string {
+	return fmt.Sprintf("%s-%d", cj, start.Truncate(time.Minute).Add(time.Duration(m)*time.Minute).Unix()/60)
+}
+
+// complete marks a Job finished, as the job controller would.
+func complete(ctx context.Context, t *testing.T, s *testserver.Server, name string, now time.Time) {
+	t.Helper()
+	j, err := s.Client.BatchV1().Jobs("default").Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := metav1.NewTime(now)
+	j.Status.StartTime, j.Status.CompletionTime, j.Status.Succeeded = &ts, &ts, 1
+	j.Status.Conditions = []batchv1.JobCondition{
+		{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: batchv1.JobReasonCompletionsReached, LastTransitionTime: ts},
+		{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: batchv1.JobReasonCompletionsReached, LastTransitionTime: ts},
+	}
+	if _, err := s.Client.BatchV1().Jobs("default").UpdateStatus(ctx, j, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// step advances the clock once the controller waits on it.
+func step(t *testing.T, clk *clocktesting.FakeClock, d time.Duration) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return clk.HasWaiters(), nil
+	})
+	if err != nil {
+		t.Fatal("controller never waited on the clock")
+	}
+	clk.Step(d)
+}
+
+// TestForbid: one Job per minute, none while one is running; the missed
+// run starts once the running Job finishes.
+func TestForbid(t *testing.T) {
+	s, ctx, clk := start(t)
+	t0 := clk.Now()
+	cj, err := s.Client.BatchV1().CronJobs("default").Create(ctx, newCronJob("tick", batchv1.ForbidConcurrent), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cj.CreationTimestamp.After(t0) {
+		t.Skip("host clock ran past the fake clock's start")
+	}
+	waitJobs(ctx, t, s) // nothing due yet
+	step(t, clk, time.Minute)
+	first := jobName("tick", t0, 1)
+	waitJobs(ctx, t, s, first)
+	j, _ := s.Client.BatchV1().Jobs("default").Get(ctx, first, metav1.GetOptions{})
+	if got, want := j.Annotations[batchv1.CronJobScheduledTimestampAnnotation], t0.Truncate(time.Minute).Add(time.Minute).UTC().Format(time.RFC3339); got != want {
+		t.Errorf("scheduled-timestamp %q, want %q", got, want)
+	}
+	if j.Labels["cron"] != "tick" || metav1.GetControllerOf(j) == nil {
+		t.Errorf("job labels %v owners %v", j.Labels, j.OwnerReferences)
+	}
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		cj, err := s.Client.BatchV1().CronJobs("default").Get(ctx, "tick", metav1.GetOptions{})
+		return err == nil && len(cj.Status.Active) == 1 && cj.Status.LastScheduleTime != nil, nil
+	})
+	if err != nil {
+		t.Fatalf("status never showed the active job: %v", err)
+	}
+
+	step(t, clk, time.Minute) // minute 2 is due, but tick-1 still runs
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, time.Second, true, func(context.Context) (bool, error) {
+		return len(jobNames(ctx, t, s)) > 1, nil
+	})
+	if err == nil {
+		t.Fatalf("Forbid started a second job: %v", jobNames(ctx, t, s))
+	}
+	complete(ctx, t, s, first, clk.Now())
+	waitJobs(ctx, t, s, first, jobName("tick", t0, 2))
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		cj, err := s.Client.BatchV1().CronJobs("default").Get(ctx, "tick", metav1.GetOptions{})
+		return err == nil && cj.Status.LastSuccessfulTime != nil, nil
+	})
+	if err != nil {
+		t.Fatalf("lastSuccessfulTime never set: %v", err)
+	}
+}
+
+// TestHistoryLimit keeps only the newest successful Job.
+func TestHistoryLimit(t *testing.T) {
+	s, ctx, clk := start(t)
+	t0 := clk.Now()
+	cj := newCronJob("hist", batchv1.AllowConcurrent)
+	cj.Spec.SuccessfulJobsHistoryLimit = new(int32(1))
+	if _, err := s.Client.BatchV1().CronJobs("default").Create(ctx, cj, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for m := 1; m <= 3; m++ {
+		step(t, clk, time.Minute)
+		name := jobName("hist", t0, m)
+		err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			return slices.Contains(jobNames(ctx, t, s), name), nil
+		})
+		if err != nil {
+			t.Fatalf("job %s never created; jobs %v", name, jobNames(ctx, t, s))
+		}
+		complete(ctx, t, s, name, clk.Now())
+	}
+	waitJobs(ctx, t, s, jobName("hist", t0, 3))
+}
+
+// TestReplace deletes the running Job when the next run is due.
+func TestReplace(t *testing.T) {
+	s, ctx, clk := start(t)
+	t0 := clk.Now()
+	if _, err := s.Client.BatchV1().CronJobs("default").Create(ctx, newCronJob("swap", batchv1.ReplaceConcurrent), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, clk, time.Minute)
+	waitJobs(ctx, t, s, jobName("swap", t0, 1))
+	step(t, clk, time.Minute)
+	waitJobs(ctx, t, s, jobName("swap", t0, 2))
+}
