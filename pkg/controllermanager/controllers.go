@@ -12,6 +12,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/namespace"
 	"github.com/tinykube/tinykube/pkg/controller/nodeipam"
 	"github.com/tinykube/tinykube/pkg/controller/nodelifecycle"
+	"github.com/tinykube/tinykube/pkg/controller/podgc"
 	"github.com/tinykube/tinykube/pkg/controller/replicaset"
 	"github.com/tinykube/tinykube/pkg/controller/rootcacert"
 	"github.com/tinykube/tinykube/pkg/controller/serviceaccount"
@@ -29,6 +30,7 @@ var controllers = map[string]func(context.Context, controller.Context) (controll
 	"namespace":              namespace.New,
 	"nodeipam":               nodeipam.New,
 	"nodelifecycle":          nodelifecycle.New,
+	"podgc":                  podgc.New,
 	"replicaset":             replicaset.NewReplicaSet,
 	"replicationcontroller":  replicaset.NewReplicationController,
 	"root-ca-cert-publisher": rootcacert.New,
