@@ -17,6 +17,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/rootcacert"
 	"github.com/tinykube/tinykube/pkg/controller/serviceaccount"
 	"github.com/tinykube/tinykube/pkg/controller/statefulset"
+	"github.com/tinykube/tinykube/pkg/controller/ttlafterfinished"
 )
 
 // controllers maps each controller's name (as in --controllers) to its
@@ -36,4 +37,5 @@ var controllers = map[string]func(context.Context, controller.Context) (controll
 	"root-ca-cert-publisher": rootcacert.New,
 	"serviceaccount":         serviceaccount.New,
 	"statefulset":            statefulset.New,
+	"ttl-after-finished":     ttlafterfinished.New,
 }
