@@ -5,6 +5,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/cronjob"
+	"github.com/tinykube/tinykube/pkg/controller/daemonset"
 	"github.com/tinykube/tinykube/pkg/controller/endpoint"
 	"github.com/tinykube/tinykube/pkg/controller/endpointslice"
 	"github.com/tinykube/tinykube/pkg/controller/garbagecollector"
@@ -24,6 +25,7 @@ import (
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
 	"cronjob":                cronjob.New,
+	"daemonset":              daemonset.New,
 	"endpoint":               endpoint.New,
 	"endpointslice":          endpointslice.New,
 	"garbagecollector":       garbagecollector.New,

@@ -1,0 +1,198 @@
+package daemonset
+
+import (
+	"context"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+
+	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/expectations"
+)
+
+// Controller runs DaemonSets' pods.
+type Controller struct {
+	client    kubernetes.Interface
+	sets      appslisters.DaemonSetLister
+	pods      corelisters.PodLister
+	nodes     corelisters.NodeLister
+	revisions appslisters.ControllerRevisionLister
+	clock     clock.Clock
+	synced    []cache.InformerSynced
+	queue     workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	expect    *expectations.Expectations
+}
+
+var _ controller.Runner = (*Controller)(nil)
+
+// New builds the controller on the shared informers.
+func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
+	setInformer := cc.Informers.Apps().V1().DaemonSets()
+	podInformer := cc.Informers.Core().V1().Pods()
+	nodeInformer := cc.Informers.Core().V1().Nodes()
+	revInformer := cc.Informers.Apps().V1().ControllerRevisions()
+	clk := clock.RealClock{}
+	c := &Controller{
+		client:    cc.Client,
+		sets:      setInformer.Lister(),
+		pods:      podInformer.Lister(),
+		nodes:     nodeInformer.Lister(),
+		revisions: revInformer.Lister(),
+		clock:     clk,
+		synced: []cache.InformerSynced{setInformer.Informer().HasSynced, podInformer.Informer().HasSynced,
+			nodeInformer.Informer().HasSynced, revInformer.Informer().HasSynced},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "daemonset"}),
+		expect: expectations.New(clk.Now),
+	}
+	_, err := setInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { c.enqueue(obj) },
+		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+		DeleteFunc: func(obj any) { c.enqueue(obj) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	_, err = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) {
+			if key, ok := ownerKey(obj); ok {
+				c.expect.Created(key.String())
+				c.queue.Add(key)
+			}
+		},
+		UpdateFunc: func(old, obj any) {
+			if key, ok := ownerKey(obj); ok {
+				if old.(*corev1.Pod).DeletionTimestamp == nil && obj.(*corev1.Pod).DeletionTimestamp != nil {
+					c.expect.Deleted(key.String())
+				}
+				c.queue.Add(key)
+			}
+		},
+		DeleteFunc: func(obj any) {
+			if key, ok := ownerKey(obj); ok {
+				if p, isPod := obj.(*corev1.Pod); !isPod || p.DeletionTimestamp == nil {
+					c.expect.Deleted(key.String()) // not counted when it started terminating
+				}
+				c.queue.Add(key)
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Any node change may change where daemons should run.
+	_, err = nodeInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { c.enqueueAll() },
+		UpdateFunc: func(old, obj any) {
+			o, n := old.(*corev1.Node), obj.(*corev1.Node)
+			if !equalStrings(o.Labels, n.Labels) || !equalTaints(o.Spec.Taints, n.Spec.Taints) || o.Spec.Unschedulable != n.Spec.Unschedulable {
+				c.enqueueAll()
+			}
+		},
+		DeleteFunc: func(any) { c.enqueueAll() },
+	})
+	return c, err
+}
+
+func equalStrings(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func equalTaints(a, b []corev1.Taint) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Key != b[i].Key || a[i].Value != b[i].Value || a[i].Effect != b[i].Effect {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Controller) enqueue(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	if s, ok := obj.(*appsv1.DaemonSet); ok {
+		c.queue.Add(cache.MetaObjectToName(s))
+	}
+}
+
+func (c *Controller) enqueueAll() {
+	sets, err := c.sets.List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, s := range sets {
+		c.queue.Add(cache.MetaObjectToName(s))
+	}
+}
+
+// ownerKey is the DaemonSet controlling a pod, if any.
+func ownerKey(obj any) (cache.ObjectName, bool) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return cache.ObjectName{}, false
+	}
+	ref := metav1.GetControllerOf(p)
+	if ref == nil || ref.Kind != "DaemonSet" || ref.APIVersion != appsv1.SchemeGroupVersion.String() {
+		return cache.ObjectName{}, false
+	}
+	return cache.NewObjectName(p.Namespace, ref.Name), true
+}
+
+// Run waits for the caches, then runs workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.worker, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	if err := c.sync(ctx, key); err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "syncing daemonset", "daemonset", key)
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	return true
+}
