@@ -285,8 +285,10 @@ func (c *Controller) deletePods(ctx context.Context, job *batchv1.Job, pods []*c
 		if err == nil {
 			err = c.client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{})
 		}
+		if err != nil {
+			c.expect.Deleted(key) // never to be observed
+		}
 		if err != nil && !apierrors.IsNotFound(err) {
-			c.expect.Deleted(key)
 			if firstErr == nil {
 				firstErr = fmt.Errorf("deleting pod %s/%s: %w", p.Namespace, p.Name, err)
 			}
