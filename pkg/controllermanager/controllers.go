@@ -6,6 +6,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/cronjob"
 	"github.com/tinykube/tinykube/pkg/controller/daemonset"
+	"github.com/tinykube/tinykube/pkg/controller/deployment"
 	"github.com/tinykube/tinykube/pkg/controller/endpoint"
 	"github.com/tinykube/tinykube/pkg/controller/endpointslice"
 	"github.com/tinykube/tinykube/pkg/controller/garbagecollector"
@@ -26,6 +27,7 @@ import (
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
 	"cronjob":                cronjob.New,
 	"daemonset":              daemonset.New,
+	"deployment":             deployment.New,
 	"endpoint":               endpoint.New,
 	"endpointslice":          endpointslice.New,
 	"garbagecollector":       garbagecollector.New,
