@@ -20,13 +20,13 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/cronjob"
 )
 
-// start runs the cronjob controller alone on a fake clock set to the
-// next whole minute plus 30s, so steps of a minute cross one schedule.
+// start runs the cronjob controller alone on a fake clock; tests move
+// it to anchor once they have created their CronJob.
 func start(t *testing.T) (*testserver.Server, context.Context, *clocktesting.FakeClock) {
 	s := testserver.Start(t, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	clk := clocktesting.NewFakeClock(time.Now().Truncate(time.Minute).Add(time.Minute + 30*time.Second))
+	clk := clocktesting.NewFakeClock(time.Now())
 	cc := controller.Context{Client: s.Client, RESTConfig: s.RESTConfig,
 		Informers: informers.NewSharedInformerFactory(s.Client, 0), Logger: slog.Default()}
 	c, err := cronjob.NewWithClock(ctx, cc, clk)
@@ -80,6 +80,14 @@ func waitJobs(ctx context.Context, t *testing.T, s *testserver.Server, want ...s
 	}
 }
 
+// anchor sets the clock half a minute into the minute the CronJob was
+// created in, so no run is due yet and each minute's step makes one due.
+func anchor(clk *clocktesting.FakeClock, cj *batchv1.CronJob) time.Time {
+	t0 := cj.CreationTimestamp.Truncate(time.Minute).Add(30 * time.Second)
+	clk.SetTime(t0)
+	return t0
+}
+
 // jobName is the Job for the run at minute m after the clock's start.
 func jobName(cj string, start time.Time, m int) string {
 	return fmt.Sprintf("%s-%d", cj, start.Truncate(time.Minute).Add(time.Duration(m)*time.Minute).Unix()/60)
@@ -119,14 +127,11 @@ func step(t *testing.T, clk *clocktesting.FakeClock, d time.Duration) {
 // run starts once the running Job finishes.
 func TestForbid(t *testing.T) {
 	s, ctx, clk := start(t)
-	t0 := clk.Now()
 	cj, err := s.Client.BatchV1().CronJobs("default").Create(ctx, newCronJob("tick", batchv1.ForbidConcurrent), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cj.CreationTimestamp.After(t0) {
-		t.Skip("host clock ran past the fake clock's start")
-	}
+	t0 := anchor(clk, cj)
 	waitJobs(ctx, t, s) // nothing due yet
 	step(t, clk, time.Minute)
 	first := jobName("tick", t0, 1)
@@ -167,12 +172,13 @@ func TestForbid(t *testing.T) {
 // TestHistoryLimit keeps only the newest successful Job.
 func TestHistoryLimit(t *testing.T) {
 	s, ctx, clk := start(t)
-	t0 := clk.Now()
 	cj := newCronJob("hist", batchv1.AllowConcurrent)
 	cj.Spec.SuccessfulJobsHistoryLimit = new(int32(1))
-	if _, err := s.Client.BatchV1().CronJobs("default").Create(ctx, cj, metav1.CreateOptions{}); err != nil {
+	cj, err := s.Client.BatchV1().CronJobs("default").Create(ctx, cj, metav1.CreateOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
+	t0 := anchor(clk, cj)
 	for m := 1; m <= 3; m++ {
 		step(t, clk, time.Minute)
 		name := jobName("hist", t0, m)
@@ -190,10 +196,11 @@ func TestHistoryLimit(t *testing.T) {
 // TestReplace deletes the running Job when the next run is due.
 func TestReplace(t *testing.T) {
 	s, ctx, clk := start(t)
-	t0 := clk.Now()
-	if _, err := s.Client.BatchV1().CronJobs("default").Create(ctx, newCronJob("swap", batchv1.ReplaceConcurrent), metav1.CreateOptions{}); err != nil {
+	cj, err := s.Client.BatchV1().CronJobs("default").Create(ctx, newCronJob("swap", batchv1.ReplaceConcurrent), metav1.CreateOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
+	t0 := anchor(clk, cj)
 	step(t, clk, time.Minute)
 	waitJobs(ctx, t, s, jobName("swap", t0, 1))
 	step(t, clk, time.Minute)

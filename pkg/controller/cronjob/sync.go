@@ -169,7 +169,7 @@ func (c *Controller) runDue(ctx context.Context, cj *batchv1.CronJob, jobs []*ba
 	key := cache.MetaObjectToName(cj)
 	next := sched.Next(now)
 	if !next.IsZero() {
-		c.queue.AddAfter(key, next.Sub(now)+100*time.Millisecond)
+		c.queue.AddAfter(key, next.Sub(c.clock.Now())+100*time.Millisecond)
 	}
 
 	earliest := cj.CreationTimestamp.Time
