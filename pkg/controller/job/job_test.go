@@ -256,3 +256,29 @@ func TestSuspendedJob(t *testing.T) {
 	}
 	waitForCondition(ctx, t, s, "later", batchv1.JobComplete)
 }
+
+// TestActiveDeadline: a Job whose pods never finish fails with
+// DeadlineExceeded and its pods are removed.
+func TestActiveDeadline(t *testing.T) {
+	s := testserver.Start(t, "")
+	ctx := startManager(t, s)
+	j := newJob("slow", 2, 2)
+	j.Spec.ActiveDeadlineSeconds = new(int64(1))
+	if _, err := s.Client.BatchV1().Jobs("default").Create(ctx, j, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	j = waitForCondition(ctx, t, s, "slow", batchv1.JobFailed)
+	if c := condition(j, batchv1.JobFailed); c.Reason != batchv1.JobReasonDeadlineExceeded {
+		t.Errorf("Failed reason %q, want DeadlineExceeded", c.Reason)
+	}
+	if j.Status.Active != 0 {
+		t.Errorf("active %d after failure", j.Status.Active)
+	}
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		l, err := s.Client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+		return err == nil && len(l.Items) == 0, nil
+	})
+	if err != nil {
+		t.Fatalf("pods of the failed job remain: %v", err)
+	}
+}
