@@ -7,6 +7,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/cronjob"
 	"github.com/tinykube/tinykube/pkg/controller/daemonset"
 	"github.com/tinykube/tinykube/pkg/controller/deployment"
+	"github.com/tinykube/tinykube/pkg/controller/disruption"
 	"github.com/tinykube/tinykube/pkg/controller/endpoint"
 	"github.com/tinykube/tinykube/pkg/controller/endpointslice"
 	"github.com/tinykube/tinykube/pkg/controller/garbagecollector"
@@ -28,6 +29,7 @@ var controllers = map[string]func(context.Context, controller.Context) (controll
 	"cronjob":                cronjob.New,
 	"daemonset":              daemonset.New,
 	"deployment":             deployment.New,
+	"disruption":             disruption.New,
 	"endpoint":               endpoint.New,
 	"endpointslice":          endpointslice.New,
 	"garbagecollector":       garbagecollector.New,
