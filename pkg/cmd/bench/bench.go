@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tinykube/tinykube/pkg/cmd/bench/api"
+	"github.com/tinykube/tinykube/pkg/cmd/bench/density"
 	"github.com/tinykube/tinykube/pkg/cmd/bench/etcd"
 )
 
@@ -22,6 +23,7 @@ JSON report on stdout and progress plus a short summary on stderr.`,
 	}
 	cmd.AddCommand(
 		api.NewCommand(),
+		density.NewCommand(),
 		etcd.NewCommand(),
 	)
 	return cmd
