@@ -12,8 +12,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/watch"
+	coreinformers "k8s.io/client-go/informers/core/v1"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/node"
@@ -57,21 +57,19 @@ func benchOnce(b *testing.B, nodes, pods int) {
 	defer stop()
 
 	ready := func(n *corev1.Node) bool { return readyCondition(n) == corev1.ConditionTrue }
-	waitAll(b, ctx, s, "nodes", nodes, func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-		return s.Client.CoreV1().Nodes().Watch(ctx, opts)
-	}, func(obj any) (string, bool) { n := obj.(*corev1.Node); return n.Name, ready(n) })
+	waitAll(b, ctx, "nodes", nodes, coreinformers.NewNodeInformer(s.Client, 0, nil),
+		func(obj any) (string, bool) { n := obj.(*corev1.Node); return n.Name, ready(n) })
 	nodesReady := time.Since(start)
 
 	podStart := time.Now()
 	running := make(chan struct{})
 	go func() {
 		defer close(running)
-		waitAll(b, ctx, s, "pods", pods, func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			return s.Client.CoreV1().Pods("default").Watch(ctx, opts)
-		}, func(obj any) (string, bool) {
-			p := obj.(*corev1.Pod)
-			return p.Name, p.Status.Phase == corev1.PodRunning
-		})
+		waitAll(b, ctx, "pods", pods, coreinformers.NewPodInformer(s.Client, "default", 0, nil),
+			func(obj any) (string, bool) {
+				p := obj.(*corev1.Pod)
+				return p.Name, p.Status.Phase == corev1.PodRunning
+			})
 	}()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -101,30 +99,34 @@ func benchOnce(b *testing.B, nodes, pods int) {
 	b.ReportMetric(float64(after-before)/(1<<20), "MB-heap-growth")
 }
 
-// waitAll watches until n distinct objects satisfy done.
-func waitAll(b *testing.B, ctx context.Context, s *testserver.Server, what string, n int,
-	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error), done func(any) (string, bool)) {
+// waitAll runs an informer on inf until n distinct objects satisfy done
+// (an informer, not a bare watch: the server may close a slow watch).
+func waitAll(b *testing.B, ctx context.Context, what string, n int, inf cache.SharedIndexInformer, done func(any) (string, bool)) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
+	var mu sync.Mutex
 	seen := map[string]bool{}
-	w, err := watchFn(ctx, metav1.ListOptions{FieldSelector: fields.Everything().String(), ResourceVersion: "0"})
-	if err != nil {
+	all := make(chan struct{})
+	check := func(obj any) {
+		name, ok := done(obj)
+		mu.Lock()
+		defer mu.Unlock()
+		if ok && !seen[name] {
+			seen[name] = true
+			if len(seen) == n {
+				close(all)
+			}
+		}
+	}
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: check, UpdateFunc: func(_, o any) { check(o) }}); err != nil {
 		b.Fatal(err)
 	}
-	defer w.Stop()
-	for len(seen) < n {
-		select {
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				b.Fatalf("%s: watch closed with %d/%d", what, len(seen), n)
-			}
-			if ev.Type == watch.Added || ev.Type == watch.Modified {
-				if name, ok := done(ev.Object); ok {
-					seen[name] = true
-				}
-			}
-		case <-ctx.Done():
-			b.Fatalf("%s: %d/%d after timeout", what, len(seen), n)
-		}
+	go inf.RunWithContext(ctx)
+	select {
+	case <-all:
+	case <-ctx.Done():
+		mu.Lock()
+		defer mu.Unlock()
+		b.Fatalf("%s: %d/%d after timeout", what, len(seen), n)
 	}
 }
