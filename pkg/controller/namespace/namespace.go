@@ -58,8 +58,9 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		synced:     inf.Informer().HasSynced,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			// Content usually goes within a second; pods on nodes take
-			// their grace period. Back off from 100ms up to a minute.
-			workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, time.Minute),
+			// their grace period (30s by default). Back off from 100ms to
+			// at most 5s, so a namespace goes soon after its last pod.
+			workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 5*time.Second),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "namespace"}),
 	}
 	_, err = inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
