@@ -44,6 +44,10 @@ type Config struct {
 	Workers int
 	// ResyncPeriod of the shared informers (default 0: none).
 	ResyncPeriod time.Duration
+	// QPS and Burst of the controllers' API client (client-go's default of
+	// 5 QPS is far too slow for a thousand nodes).
+	QPS   float32
+	Burst int
 	Logger       *slog.Logger
 }
 
@@ -53,6 +57,7 @@ func DefaultConfig() Config {
 	return Config{
 		Controllers: []string{"*"}, ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16"), NodeCIDRMaskSize: 24,
 		LeaderElect: true, Identity: fmt.Sprintf("%s_%d", host, os.Getpid()), Workers: 5,
+		QPS: 500, Burst: 1000,
 	}
 }
 
@@ -95,7 +100,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 5
 	}
-	client, err := kubernetes.NewForConfig(withUserAgent(cfg.RESTConfig, "tinykube-controller-manager"))
+	cfg.RESTConfig = clientConfig(cfg)
+	client, err := kubernetes.NewForConfig(cfg.RESTConfig)
 	if err != nil {
 		return err
 	}
@@ -171,8 +177,13 @@ func runControllers(ctx context.Context, cfg Config, client kubernetes.Interface
 	return nil
 }
 
-func withUserAgent(c *rest.Config, ua string) *rest.Config {
-	c = rest.CopyConfig(c)
-	c.UserAgent = ua
+// clientConfig is the controllers' client config: their user agent and
+// rate limits.
+func clientConfig(cfg Config) *rest.Config {
+	c := rest.CopyConfig(cfg.RESTConfig)
+	c.UserAgent = "tinykube-controller-manager"
+	if cfg.QPS > 0 {
+		c.QPS, c.Burst = cfg.QPS, cfg.Burst
+	}
 	return c
 }
