@@ -46,9 +46,9 @@ type Config struct {
 	ResyncPeriod time.Duration
 	// QPS and Burst of the controllers' API client (client-go's default of
 	// 5 QPS is far too slow for a thousand nodes).
-	QPS   float32
-	Burst int
-	Logger       *slog.Logger
+	QPS    float32
+	Burst  int
+	Logger *slog.Logger
 }
 
 // DefaultConfig returns the defaults of `tinykube controller-manager`.
