@@ -51,16 +51,19 @@ func (r Resource) Sub(name string) (Subresource, bool) {
 
 var (
 	gvCore         = schema.GroupVersion{Version: "v1"}
+	gvAdmission    = schema.GroupVersion{Group: "admissionregistration.k8s.io", Version: "v1"}
 	gvApps         = schema.GroupVersion{Group: "apps", Version: "v1"}
 	gvAuthn        = schema.GroupVersion{Group: "authentication.k8s.io", Version: "v1"}
 	gvBatch        = schema.GroupVersion{Group: "batch", Version: "v1"}
 	gvCoordination = schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}
 	gvDiscovery    = schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}
 	gvEvents       = schema.GroupVersion{Group: "events.k8s.io", Version: "v1"}
+	gvFlowcontrol  = schema.GroupVersion{Group: "flowcontrol.apiserver.k8s.io", Version: "v1"}
 	gvPolicy       = schema.GroupVersion{Group: "policy", Version: "v1"}
 	gvRBAC         = schema.GroupVersion{Group: "rbac.authorization.k8s.io", Version: "v1"}
 	gvScheduling   = schema.GroupVersion{Group: "scheduling.k8s.io", Version: "v1"}
 	gvStorage      = schema.GroupVersion{Group: "storage.k8s.io", Version: "v1"}
+	gvMigration    = schema.GroupVersion{Group: "storagemigration.k8s.io", Version: "v1"}
 
 	scaleKind = schema.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"}
 )
@@ -117,6 +120,16 @@ var Resources = []Resource{
 	res(gvCore, "serviceaccounts", "serviceaccount", "ServiceAccount", true, []string{"sa"}, false),
 	res(gvCore, "services", "service", "Service", true, []string{"svc"}, true, status(gvCore, "Service")),
 
+	// Admission policies and webhook configurations are stored and
+	// served; the server does not enforce them yet.
+	res(gvAdmission, "mutatingadmissionpolicies", "mutatingadmissionpolicy", "MutatingAdmissionPolicy", false, nil, false),
+	res(gvAdmission, "mutatingadmissionpolicybindings", "mutatingadmissionpolicybinding", "MutatingAdmissionPolicyBinding", false, nil, false),
+	res(gvAdmission, "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", false, nil, false),
+	res(gvAdmission, "validatingadmissionpolicies", "validatingadmissionpolicy", "ValidatingAdmissionPolicy", false, nil, false,
+		status(gvAdmission, "ValidatingAdmissionPolicy")),
+	res(gvAdmission, "validatingadmissionpolicybindings", "validatingadmissionpolicybinding", "ValidatingAdmissionPolicyBinding", false, nil, false),
+	res(gvAdmission, "validatingwebhookconfigurations", "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", false, nil, false),
+
 	res(gvApps, "controllerrevisions", "controllerrevision", "ControllerRevision", true, nil, false),
 	res(gvApps, "daemonsets", "daemonset", "DaemonSet", true, []string{"ds"}, true, status(gvApps, "DaemonSet")),
 	res(gvApps, "deployments", "deployment", "Deployment", true, []string{"deploy"}, true,
@@ -138,6 +151,10 @@ var Resources = []Resource{
 
 	res(gvEvents, "events", "event", "Event", true, []string{"ev"}, false),
 
+	res(gvFlowcontrol, "flowschemas", "flowschema", "FlowSchema", false, nil, false, status(gvFlowcontrol, "FlowSchema")),
+	res(gvFlowcontrol, "prioritylevelconfigurations", "prioritylevelconfiguration", "PriorityLevelConfiguration", false, nil, false,
+		status(gvFlowcontrol, "PriorityLevelConfiguration")),
+
 	res(gvPolicy, "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, []string{"pdb"}, false,
 		status(gvPolicy, "PodDisruptionBudget")),
 
@@ -149,6 +166,9 @@ var Resources = []Resource{
 	res(gvScheduling, "priorityclasses", "priorityclass", "PriorityClass", false, []string{"pc"}, false),
 
 	res(gvStorage, "storageclasses", "storageclass", "StorageClass", false, []string{"sc"}, false),
+
+	res(gvMigration, "storageversionmigrations", "storageversionmigration", "StorageVersionMigration", false, nil, false,
+		status(gvMigration, "StorageVersionMigration")),
 }
 
 // Lookup finds a served resource by group, version and plural name.

@@ -23,6 +23,7 @@ func TestConformanceFixes(t *testing.T) {
 		run  func(t *testing.T, ctx context.Context, s *testserver.Server)
 	}{
 		{"chunking: continue listing after the original version was compacted", testInconsistentContinue},
+		{"FlowSchema, PriorityLevelConfiguration, admission policy and StorageVersionMigration API operations: discovery", testServedGroups},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, context.Background(), s) })
@@ -85,5 +86,48 @@ func testInconsistentContinue(t *testing.T, ctx context.Context, s *testserver.S
 	// 11 objects now: 3 seen, 3 in this page, 5 left.
 	if page.RemainingItemCount == nil || *page.RemainingItemCount != 5 {
 		t.Errorf("remainingItemCount = %v, want 5", page.RemainingItemCount)
+	}
+}
+
+// testServedGroups: the API groups the conformance specs drive through
+// discovery first are served, with the status subresources they patch.
+// (TestCRUDTyped covers create/get/list/watch/patch/update/delete.)
+func testServedGroups(t *testing.T, ctx context.Context, s *testserver.Server) {
+	want := map[string][]string{
+		"admissionregistration.k8s.io/v1": {"validatingadmissionpolicies", "validatingadmissionpolicies/status",
+			"validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
+			"validatingwebhookconfigurations", "mutatingwebhookconfigurations"},
+		"flowcontrol.apiserver.k8s.io/v1": {"flowschemas", "flowschemas/status",
+			"prioritylevelconfigurations", "prioritylevelconfigurations/status"},
+		"storagemigration.k8s.io/v1": {"storageversionmigrations", "storageversionmigrations/status"},
+	}
+	groups, err := s.Client.Discovery().ServerGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, g := range groups.Groups {
+		for _, v := range g.Versions {
+			listed[v.GroupVersion] = true
+		}
+	}
+	for gv, resources := range want {
+		if !listed[gv] {
+			t.Errorf("/apis does not list %s", gv)
+		}
+		list, err := s.Client.Discovery().ServerResourcesForGroupVersion(gv)
+		if err != nil {
+			t.Errorf("%s: %v", gv, err)
+			continue
+		}
+		have := map[string]bool{}
+		for _, r := range list.APIResources {
+			have[r.Name] = true
+		}
+		for _, r := range resources {
+			if !have[r] {
+				t.Errorf("%s does not list %s", gv, r)
+			}
+		}
 	}
 }

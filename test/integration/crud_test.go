@@ -24,6 +24,8 @@ import (
 var upstreamGeneration = map[string]bool{
 	"Pod": true, "ReplicationController": true, "Deployment": true, "ReplicaSet": true, "StatefulSet": true,
 	"DaemonSet": true, "Job": true, "CronJob": true, "PodDisruptionBudget": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true, "MutatingAdmissionPolicy": true,
+	"MutatingAdmissionPolicyBinding": true, "FlowSchema": true, "PriorityLevelConfiguration": true,
 }
 
 // crudResources returns the served resources that support full CRUD.

@@ -75,6 +75,35 @@ stringData: {password: hunter2}`,
 spec:
   selector: {app: web}
   ports: [{port: 80}]`,
+	"admissionregistration.k8s.io/mutatingadmissionpolicies": `
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration: {expression: 'Object{metadata: Object.metadata{labels: {"mutated": "true"}}}'}
+  reinvocationPolicy: Never`,
+	"admissionregistration.k8s.io/mutatingadmissionpolicybindings": `
+spec: {policyName: some-policy}`,
+	"admissionregistration.k8s.io/mutatingwebhookconfigurations": `
+webhooks:
+- name: m.example.com
+  clientConfig: {url: "https://example.com/mutate"}
+  admissionReviewVersions: [v1]
+  sideEffects: None`,
+	"admissionregistration.k8s.io/validatingadmissionpolicies": `
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]
+  validations: [{expression: "object.spec.replicas <= 5"}]`,
+	"admissionregistration.k8s.io/validatingadmissionpolicybindings": `
+spec: {policyName: some-policy, validationActions: [Deny]}`,
+	"admissionregistration.k8s.io/validatingwebhookconfigurations": `
+webhooks:
+- name: v.example.com
+  clientConfig: {url: "https://example.com/validate"}
+  admissionReviewVersions: [v1]
+  sideEffects: None`,
 	"apps/controllerrevisions": `
 data: {spec: {}}
 revision: 1`,
@@ -140,6 +169,19 @@ action: Started
 reason: Started
 type: Normal
 regarding: {kind: Pod, name: web, namespace: NS}`,
+	"flowcontrol.apiserver.k8s.io/flowschemas": `
+spec:
+  priorityLevelConfiguration: {name: global-default}
+  matchingPrecedence: 10000
+  rules:
+  - subjects: [{kind: User, user: {name: jane}}]
+    nonResourceRules: [{verbs: ["*"], nonResourceURLs: ["*"]}]`,
+	"flowcontrol.apiserver.k8s.io/prioritylevelconfigurations": `
+spec:
+  type: Limited
+  limited:
+    nominalConcurrencyShares: 1
+    limitResponse: {type: Reject}`,
 	"policy/poddisruptionbudgets": `
 spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}`,
 	"rbac.authorization.k8s.io/clusterrolebindings": `
@@ -156,6 +198,8 @@ rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]`,
 value: 1000`,
 	"storage.k8s.io/storageclasses": `
 provisioner: example.com/local`,
+	"storagemigration.k8s.io/storageversionmigrations": `
+spec: {resource: {group: "", resource: foo}}`,
 }
 
 // createOnly are resources served with only the create verb: they are

@@ -113,6 +113,18 @@ func typedClientFor(cs kubernetes.Interface, key, ns string) (typedClient, error
 		return typed(core.ServiceAccounts(ns)), nil
 	case "/services":
 		return typed(core.Services(ns)), nil
+	case "admissionregistration.k8s.io/mutatingadmissionpolicies":
+		return typed(cs.AdmissionregistrationV1().MutatingAdmissionPolicies()), nil
+	case "admissionregistration.k8s.io/mutatingadmissionpolicybindings":
+		return typed(cs.AdmissionregistrationV1().MutatingAdmissionPolicyBindings()), nil
+	case "admissionregistration.k8s.io/mutatingwebhookconfigurations":
+		return typed(cs.AdmissionregistrationV1().MutatingWebhookConfigurations()), nil
+	case "admissionregistration.k8s.io/validatingadmissionpolicies":
+		return typed(cs.AdmissionregistrationV1().ValidatingAdmissionPolicies()), nil
+	case "admissionregistration.k8s.io/validatingadmissionpolicybindings":
+		return typed(cs.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings()), nil
+	case "admissionregistration.k8s.io/validatingwebhookconfigurations":
+		return typed(cs.AdmissionregistrationV1().ValidatingWebhookConfigurations()), nil
 	case "apps/controllerrevisions":
 		return typed(apps.ControllerRevisions(ns)), nil
 	case "apps/daemonsets":
@@ -133,6 +145,10 @@ func typedClientFor(cs kubernetes.Interface, key, ns string) (typedClient, error
 		return typed(cs.DiscoveryV1().EndpointSlices(ns)), nil
 	case "events.k8s.io/events":
 		return typed(cs.EventsV1().Events(ns)), nil
+	case "flowcontrol.apiserver.k8s.io/flowschemas":
+		return typed(cs.FlowcontrolV1().FlowSchemas()), nil
+	case "flowcontrol.apiserver.k8s.io/prioritylevelconfigurations":
+		return typed(cs.FlowcontrolV1().PriorityLevelConfigurations()), nil
 	case "policy/poddisruptionbudgets":
 		return typed(cs.PolicyV1().PodDisruptionBudgets(ns)), nil
 	case "rbac.authorization.k8s.io/clusterrolebindings":
@@ -147,6 +163,8 @@ func typedClientFor(cs kubernetes.Interface, key, ns string) (typedClient, error
 		return typed(cs.SchedulingV1().PriorityClasses()), nil
 	case "storage.k8s.io/storageclasses":
 		return typed(cs.StorageV1().StorageClasses()), nil
+	case "storagemigration.k8s.io/storageversionmigrations":
+		return typed(cs.StoragemigrationV1().StorageVersionMigrations()), nil
 	}
 	return typedClient{}, fmt.Errorf("no typed client for %s: add it to typedClientFor", key)
 }

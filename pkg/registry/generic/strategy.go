@@ -99,7 +99,10 @@ func (d Default) TracksGeneration() bool {
 var generationTracked = map[string]bool{
 	"pods": true, "replicationcontrollers": true, "deployments.apps": true, "replicasets.apps": true,
 	"statefulsets.apps": true, "daemonsets.apps": true, "jobs.batch": true, "cronjobs.batch": true,
-	"poddisruptionbudgets.policy": true,
+	"poddisruptionbudgets.policy": true, "flowschemas.flowcontrol.apiserver.k8s.io": true,
+	"prioritylevelconfigurations.flowcontrol.apiserver.k8s.io": true,
+	"validatingadmissionpolicies.admissionregistration.k8s.io": true, "mutatingadmissionpolicies.admissionregistration.k8s.io": true,
+	"validatingadmissionpolicybindings.admissionregistration.k8s.io": true, "mutatingadmissionpolicybindings.admissionregistration.k8s.io": true,
 }
 
 func (d Default) GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
