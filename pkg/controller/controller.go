@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"time"
 
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -23,7 +24,11 @@ type Context struct {
 	ClusterCIDR      netip.Prefix
 	NodeCIDRMaskSize int
 	RootCA           []byte
-	Logger           *slog.Logger
+	// NodeMonitorGracePeriod is how long a node may go without renewing
+	// its Lease before node lifecycle marks it Unknown (0: the
+	// controller's default).
+	NodeMonitorGracePeriod time.Duration
+	Logger                 *slog.Logger
 }
 
 // Runner is a built controller. Run blocks until ctx ends; it waits for

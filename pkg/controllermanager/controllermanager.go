@@ -32,6 +32,9 @@ type Config struct {
 	// node IPAM; NodeCIDRMaskSize is each node's prefix length.
 	ClusterCIDR      netip.Prefix
 	NodeCIDRMaskSize int
+	// NodeMonitorGracePeriod without a Lease renewal before a node goes
+	// Unknown (0: node lifecycle's default, upstream's 40 s).
+	NodeMonitorGracePeriod time.Duration
 	// RootCA is published as the kube-root-ca.crt ConfigMap in every
 	// namespace.
 	RootCA []byte
@@ -139,7 +142,7 @@ func runControllers(ctx context.Context, cfg Config, client kubernetes.Interface
 		Client: client, Metadata: meta, RESTConfig: cfg.RESTConfig,
 		Informers:   informers.NewSharedInformerFactory(client, cfg.ResyncPeriod),
 		ClusterCIDR: cfg.ClusterCIDR, NodeCIDRMaskSize: cfg.NodeCIDRMaskSize, RootCA: cfg.RootCA,
-		Logger: cfg.Logger,
+		NodeMonitorGracePeriod: cfg.NodeMonitorGracePeriod, Logger: cfg.Logger,
 	}
 	names := make([]string, 0, len(controllers))
 	for name := range controllers {

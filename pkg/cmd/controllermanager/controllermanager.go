@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -24,6 +25,8 @@ type Flags struct {
 	ClusterCIDR string
 	NodeMask    int
 	Workers     int
+	// NodeMonitorGracePeriod: see controllermanager.Config.
+	NodeMonitorGracePeriod time.Duration
 }
 
 // DefaultFlags mirrors controllermanager.DefaultConfig.
@@ -38,6 +41,8 @@ func (f *Flags) Add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ClusterCIDR, "cluster-cidr", f.ClusterCIDR, "pod network, split into one podCIDR per node")
 	fs.IntVar(&f.NodeMask, "node-cidr-mask-size", f.NodeMask, "prefix length of each node's podCIDR")
 	fs.IntVar(&f.Workers, "concurrent-syncs", f.Workers, "workers per controller")
+	fs.DurationVar(&f.NodeMonitorGracePeriod, "node-monitor-grace-period", f.NodeMonitorGracePeriod,
+		"how long a node may go without renewing its Lease before it is marked Unknown (0: 40s)")
 }
 
 // Apply copies the flags into cfg.
@@ -47,6 +52,7 @@ func (f *Flags) Apply(cfg *controllermanager.Config) error {
 		return fmt.Errorf("--cluster-cidr: %w", err)
 	}
 	cfg.Controllers, cfg.ClusterCIDR, cfg.NodeCIDRMaskSize, cfg.Workers = f.Controllers, cidr, f.NodeMask, f.Workers
+	cfg.NodeMonitorGracePeriod = f.NodeMonitorGracePeriod
 	return nil
 }
 

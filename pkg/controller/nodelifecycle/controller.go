@@ -65,9 +65,13 @@ type probe struct {
 
 var _ controller.Runner = (*Controller)(nil)
 
-// New builds the controller with DefaultConfig.
+// New builds the controller with DefaultConfig and cc's grace period.
 func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
-	return NewController(ctx, cc, DefaultConfig())
+	cfg := DefaultConfig()
+	if cc.NodeMonitorGracePeriod > 0 {
+		cfg.GracePeriod = cc.NodeMonitorGracePeriod
+	}
+	return NewController(ctx, cc, cfg)
 }
 
 // NewController builds the controller on cc's shared informers.
