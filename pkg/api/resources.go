@@ -54,6 +54,7 @@ var (
 	gvAdmission    = schema.GroupVersion{Group: "admissionregistration.k8s.io", Version: "v1"}
 	gvApps         = schema.GroupVersion{Group: "apps", Version: "v1"}
 	gvAuthn        = schema.GroupVersion{Group: "authentication.k8s.io", Version: "v1"}
+	gvAuthz        = schema.GroupVersion{Group: "authorization.k8s.io", Version: "v1"}
 	gvBatch        = schema.GroupVersion{Group: "batch", Version: "v1"}
 	gvCoordination = schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}
 	gvDiscovery    = schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}
@@ -140,6 +141,13 @@ var Resources = []Resource{
 		scale(), status(gvApps, "StatefulSet")),
 
 	{GroupVersion: gvAuthn, Name: "selfsubjectreviews", SingularName: "selfsubjectreview", Kind: "SelfSubjectReview",
+		Verbs: []string{"create"}},
+
+	{GroupVersion: gvAuthz, Name: "localsubjectaccessreviews", SingularName: "localsubjectaccessreview", Kind: "LocalSubjectAccessReview",
+		Namespaced: true, Verbs: []string{"create"}},
+	{GroupVersion: gvAuthz, Name: "selfsubjectaccessreviews", SingularName: "selfsubjectaccessreview", Kind: "SelfSubjectAccessReview",
+		Verbs: []string{"create"}},
+	{GroupVersion: gvAuthz, Name: "subjectaccessreviews", SingularName: "subjectaccessreview", Kind: "SubjectAccessReview",
 		Verbs: []string{"create"}},
 
 	res(gvBatch, "cronjobs", "cronjob", "CronJob", true, []string{"cj"}, true, status(gvBatch, "CronJob")),

@@ -5,6 +5,7 @@ import (
 	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -47,6 +48,7 @@ var GroupVersions = []schema.GroupVersion{
 	admissionregistrationv1.SchemeGroupVersion,
 	appsv1.SchemeGroupVersion,
 	authenticationv1.SchemeGroupVersion,
+	authorizationv1.SchemeGroupVersion,
 	batchv1.SchemeGroupVersion,
 	coordinationv1.SchemeGroupVersion,
 	discoveryv1.SchemeGroupVersion,
@@ -74,7 +76,7 @@ func init() {
 		discoveryv1.AddToScheme, eventsv1.AddToScheme, policyv1.AddToScheme,
 		rbacv1.AddToScheme, schedulingv1.AddToScheme, storagev1.AddToScheme,
 		apidiscoveryv2.AddToScheme, admissionregistrationv1.AddToScheme, flowcontrolv1.AddToScheme,
-		storagemigrationv1.AddToScheme,
+		storagemigrationv1.AddToScheme, authorizationv1.AddToScheme,
 	} {
 		utilruntime.Must(add(Scheme))
 	}

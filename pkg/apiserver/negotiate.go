@@ -64,7 +64,12 @@ func negotiate(r *http.Request, list bool) (output, error) {
 		}
 		return output{info: info, as: as}, nil
 	}
-	return output{}, apierrors.NewGenericServerResponse(http.StatusNotAcceptable, "", schema.GroupResource{}, "", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf", 0, false)
+	return output{}, errNotAcceptable()
+}
+
+// errNotAcceptable is the 406 for an Accept the endpoint cannot serve.
+func errNotAcceptable() error {
+	return apierrors.NewGenericServerResponse(http.StatusNotAcceptable, "", schema.GroupResource{}, "", "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf", 0, false)
 }
 
 // serializerFor maps a media type (or wildcard) to a serializer.

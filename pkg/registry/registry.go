@@ -75,7 +75,8 @@ func strategyFor(r api.Resource) generic.Strategy {
 }
 
 // Build creates the stores of every resource in api.Resources that is
-// stored (bindings and selfsubjectreviews are not).
+// stored (create-only ones — bindings, selfsubjectreviews, access
+// reviews — are not).
 func Build(cfg Config) (*Registry, error) {
 	if !cfg.ServiceCIDR.IsValid() {
 		cfg.ServiceCIDR = netip.MustParsePrefix("10.0.0.0/24")
@@ -85,7 +86,7 @@ func Build(cfg Config) (*Registry, error) {
 	}
 	reg := &Registry{Stores: map[schema.GroupVersionResource]*generic.Store{}}
 	for _, r := range api.Resources {
-		if r.Name == "bindings" || r.Name == "selfsubjectreviews" {
+		if len(r.Verbs) == 1 && r.Verbs[0] == "create" {
 			continue
 		}
 		s := &generic.Store{Resource: r, KeyRoot: keyRoot(r.GroupVersion.Group, r.Name), Strategy: strategyFor(r)}

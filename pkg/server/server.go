@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -150,6 +151,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	reg := s.Registry
 	subs, creates := apiserver.SpecialHandlers(reg.Store("", "pods"), reg.Store("policy", "poddisruptionbudgets"), reg.Store("", "namespaces"))
+	authorizer := authz.AlwaysAllow()
+	maps.Copy(creates, apiserver.AccessReviewHandlers(authorizer))
 	openapiHandler, err := openapi.NewHandler(apitypes.Resources)
 	if err != nil {
 		s.Close()
@@ -157,7 +160,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	api, err := apiserver.New(apiserver.Config{
 		OpenAPI: openapiHandler,
-		Stores:  reg.Stores, Authenticator: authenticator, Authorizer: authz.AlwaysAllow(),
+		Stores:  reg.Stores, Authenticator: authenticator, Authorizer: authorizer,
 		MaxRequestsInFlight: cfg.MaxRequestsInFlight,
 		Ready: func() error {
 			if !s.ready.Load() {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,6 +24,7 @@ func TestConformanceFixes(t *testing.T) {
 		run  func(t *testing.T, ctx context.Context, s *testserver.Server)
 	}{
 		{"chunking: continue listing after the original version was compacted", testInconsistentContinue},
+		{"Table transformation: 406 for a backend which does not implement metadata; access reviews", testAccessReviews},
 		{"FlowSchema, PriorityLevelConfiguration, admission policy and StorageVersionMigration API operations: discovery", testServedGroups},
 	}
 	for _, c := range cases {
@@ -129,5 +131,84 @@ func testServedGroups(t *testing.T, ctx context.Context, s *testserver.Server) {
 				t.Errorf("%s does not list %s", gv, r)
 			}
 		}
+	}
+}
+
+// testAccessReviews: authorization.k8s.io/v1 access reviews answer in
+// status (the server's authorizer allows everyone today), reject a spec
+// with neither attribute set, and a Table request is 406 as upstream.
+func testAccessReviews(t *testing.T, ctx context.Context, s *testserver.Server) {
+	authz := s.Client.AuthorizationV1()
+	get := &authorizationv1.ResourceAttributes{Verb: "get", Resource: "pods", Namespace: "default"}
+	cases := []struct {
+		name        string
+		create      func() (authorizationv1.SubjectAccessReviewStatus, error)
+		wantAllowed bool
+		wantInvalid bool
+	}{
+		{"self, resource", func() (authorizationv1.SubjectAccessReviewStatus, error) {
+			r, err := authz.SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+				Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: get}}, metav1.CreateOptions{})
+			if err != nil {
+				return authorizationv1.SubjectAccessReviewStatus{}, err
+			}
+			return r.Status, nil
+		}, true, false},
+		{"self, non-resource", func() (authorizationv1.SubjectAccessReviewStatus, error) {
+			r, err := authz.SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+				Spec: authorizationv1.SelfSubjectAccessReviewSpec{NonResourceAttributes: &authorizationv1.NonResourceAttributes{Path: "/", Verb: "get"}}}, metav1.CreateOptions{})
+			if err != nil {
+				return authorizationv1.SubjectAccessReviewStatus{}, err
+			}
+			return r.Status, nil
+		}, true, false},
+		{"self, no attributes", func() (authorizationv1.SubjectAccessReviewStatus, error) {
+			_, err := authz.SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{}, metav1.CreateOptions{})
+			return authorizationv1.SubjectAccessReviewStatus{}, err
+		}, false, true},
+		{"subject", func() (authorizationv1.SubjectAccessReviewStatus, error) {
+			r, err := authz.SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
+				Spec: authorizationv1.SubjectAccessReviewSpec{User: "jane", ResourceAttributes: get}}, metav1.CreateOptions{})
+			if err != nil {
+				return authorizationv1.SubjectAccessReviewStatus{}, err
+			}
+			return r.Status, nil
+		}, true, false},
+		{"subject without user or group", func() (authorizationv1.SubjectAccessReviewStatus, error) {
+			_, err := authz.SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
+				Spec: authorizationv1.SubjectAccessReviewSpec{ResourceAttributes: get}}, metav1.CreateOptions{})
+			return authorizationv1.SubjectAccessReviewStatus{}, err
+		}, false, true},
+		{"local", func() (authorizationv1.SubjectAccessReviewStatus, error) {
+			r, err := authz.LocalSubjectAccessReviews("default").Create(ctx, &authorizationv1.LocalSubjectAccessReview{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default"},
+				Spec:       authorizationv1.SubjectAccessReviewSpec{User: "jane", ResourceAttributes: get}}, metav1.CreateOptions{})
+			if err != nil {
+				return authorizationv1.SubjectAccessReviewStatus{}, err
+			}
+			return r.Status, nil
+		}, true, false},
+	}
+	for _, c := range cases {
+		st, err := c.create()
+		switch {
+		case c.wantInvalid:
+			if !apierrors.IsInvalid(err) {
+				t.Errorf("%s: want 422 Invalid, got %v", c.name, err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case st.Allowed != c.wantAllowed:
+			t.Errorf("%s: allowed = %v, want %v (%+v)", c.name, st.Allowed, c.wantAllowed, st)
+		}
+	}
+
+	// As the conformance spec asks: Table output of a review is 406.
+	sar := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+		NonResourceAttributes: &authorizationv1.NonResourceAttributes{Path: "/", Verb: "get"}}}
+	err := authz.RESTClient().Post().Resource("selfsubjectaccessreviews").
+		SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io").Body(sar).Do(ctx).Error()
+	if st, ok := err.(apierrors.APIStatus); !ok || st.Status().Code != 406 {
+		t.Errorf("Table from selfsubjectaccessreviews: want 406, got %v", err)
 	}
 }
