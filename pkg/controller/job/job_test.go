@@ -35,11 +35,16 @@ func startManager(t *testing.T, s *testserver.Server) context.Context {
 
 // startWithBackoff runs the job controller alone with a short backoff.
 func startWithBackoff(t *testing.T, s *testserver.Server) context.Context {
+	return startWithBackoffOf(t, s, 10*time.Millisecond, 50*time.Millisecond)
+}
+
+// startWithBackoffOf runs the job controller alone with the given backoff.
+func startWithBackoffOf(t *testing.T, s *testserver.Server, base, maxDelay time.Duration) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	cc := controller.Context{Client: s.Client, RESTConfig: s.RESTConfig,
 		Informers: informers.NewSharedInformerFactory(s.Client, 0), Logger: slog.Default()}
-	c, err := job.NewWithConfig(ctx, cc, job.Config{BackoffBase: 10 * time.Millisecond, BackoffMax: 50 * time.Millisecond, Clock: clock.RealClock{}})
+	c, err := job.NewWithConfig(ctx, cc, job.Config{BackoffBase: base, BackoffMax: maxDelay, Clock: clock.RealClock{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,6 +210,32 @@ func TestJobBackoffLimit(t *testing.T) {
 	}
 	if pods := waitReleased(ctx, t, s); len(pods) != 3 {
 		t.Errorf("%d pods, want 3", len(pods))
+	}
+}
+
+// TestJobBackoffDelaysReplacement: the pod replacing a failed one is
+// created only after the backoff, counted from the sync that first sees
+// the failure (it used to start when the failed pod's finalizer removal
+// reached the cache, after the replacement had been created at once).
+func TestJobBackoffDelaysReplacement(t *testing.T) {
+	s := testserver.Start(t, "")
+	ctx := startWithBackoffOf(t, s, 2*time.Second, 2*time.Second)
+	runKubelet(ctx, t, s, "default", func(*corev1.Pod) int32 { return 1 })
+	j := newJob("slow-retry", 1, 1)
+	j.Spec.BackoffLimit = new(int32(1))
+	if _, err := s.Client.BatchV1().Jobs("default").Create(ctx, j, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitForCondition(ctx, t, s, "slow-retry", batchv1.JobFailed)
+	pods := waitReleased(ctx, t, s)
+	if len(pods) != 2 {
+		t.Fatalf("%d pods, want 2", len(pods))
+	}
+	slices.SortFunc(pods, func(a, b corev1.Pod) int { return a.CreationTimestamp.Compare(b.CreationTimestamp.Time) })
+	// Timestamps have one-second resolution: a 2s backoff leaves at least 1s.
+	finished := pods[0].Status.ContainerStatuses[0].State.Terminated.FinishedAt.Time
+	if gap := pods[1].CreationTimestamp.Sub(finished); gap < time.Second {
+		t.Errorf("replacement created %s after the failure, want the 2s backoff", gap)
 	}
 }
 

@@ -36,7 +36,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		c.forgetBackoff(cached)
 		return c.removeFinalizers(ctx, pods)
 	}
-	job, newSucceeded, newFailed, err := c.track(ctx, cached.DeepCopy(), pods)
+	job, err := c.track(ctx, cached.DeepCopy(), pods)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,6 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		old = job.Status.DeepCopy() // track wrote status already
 	}
 	now := c.cfg.Clock.Now()
-	c.noteFailures(job, newSucceeded, newFailed, now)
 
 	var active, terminating []*corev1.Pod
 	var ready, restarts int32

@@ -65,11 +65,13 @@ func (c *Controller) releaseDeleted(ctx context.Context, key cache.ObjectName) e
 	return c.removeFinalizers(ctx, orphans)
 }
 
-// track does the counting protocol described in doc.go for one sync.
-// It returns the Job as last written and how many pods it newly moved
-// into status.succeeded and status.failed. Pods whose uid it records
-// are listed in uncounted.
-func (c *Controller) track(ctx context.Context, job *batchv1.Job, pods []*corev1.Pod) (*batchv1.Job, int, int, error) {
+// track does the counting protocol described in doc.go for one sync and
+// returns the Job as last written. Pods whose uid it records are listed
+// in uncounted. Recording is also when a pod's outcome enters the
+// failure backoff: it must be on the sync that first sees the pod
+// finished, not later when the counted pod's finalizer removal reaches
+// the cache — by then its replacement would be created without a delay.
+func (c *Controller) track(ctx context.Context, job *batchv1.Job, pods []*corev1.Pod) (*batchv1.Job, error) {
 	st := &job.Status
 	if st.UncountedTerminatedPods == nil {
 		st.UncountedTerminatedPods = &batchv1.UncountedTerminatedPods{}
@@ -83,14 +85,15 @@ func (c *Controller) track(ctx context.Context, job *batchv1.Job, pods []*corev1
 		recorded[uid] = true
 	}
 	// 1. Record newly finished pods that still carry the finalizer.
-	var record bool
+	var newSucceeded, newFailed int
 	for _, p := range pods {
 		done, ok := finished(p)
 		if !done || !hasFinalizer(p) || recorded[p.UID] {
 			continue
 		}
-		record, recorded[p.UID] = true, true
+		recorded[p.UID] = true
 		if ok {
+			newSucceeded++
 			u.Succeeded = append(u.Succeeded, p.UID)
 			if isIndexed(job) {
 				if i, valid := podIndex(p, job); valid {
@@ -98,14 +101,16 @@ func (c *Controller) track(ctx context.Context, job *batchv1.Job, pods []*corev1
 				}
 			}
 		} else {
+			newFailed++
 			u.Failed = append(u.Failed, p.UID)
 		}
 	}
-	if record {
+	if newSucceeded+newFailed > 0 {
 		updated, err := c.client.BatchV1().Jobs(job.Namespace).UpdateStatus(ctx, job, metav1.UpdateOptions{})
 		if err != nil {
-			return nil, 0, 0, fmt.Errorf("recording finished pods of job %s/%s: %w", job.Namespace, job.Name, err)
+			return nil, fmt.Errorf("recording finished pods of job %s/%s: %w", job.Namespace, job.Name, err)
 		}
+		c.noteFailures(job, newSucceeded, newFailed, c.cfg.Clock.Now())
 		job = updated
 		st, u = &job.Status, job.Status.UncountedTerminatedPods
 	}
@@ -119,7 +124,7 @@ func (c *Controller) track(ctx context.Context, job *batchv1.Job, pods []*corev1
 		}
 	}
 	if err := c.removeFinalizers(ctx, release); err != nil {
-		return nil, 0, 0, err
+		return nil, err
 	}
 	// 3. Count recorded pods the cache shows released or gone; the rest
 	// are counted on the sync their update event triggers.
@@ -144,5 +149,5 @@ func (c *Controller) track(ctx context.Context, job *batchv1.Job, pods []*corev1
 	})
 	st.Succeeded += int32(succeeded)
 	st.Failed += int32(failed)
-	return job, succeeded, failed, nil
+	return job, nil
 }
