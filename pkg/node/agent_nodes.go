@@ -196,7 +196,7 @@ func (a *Agent) nodeStatus(ns *nodeState, current *corev1.Node, now time.Time) c
 		return c
 	}
 	return corev1.NodeStatus{
-		Capacity: capacity, Allocatable: capacity.DeepCopy(),
+		Capacity: withOthers(capacity, current.Status.Capacity), Allocatable: withOthers(capacity, current.Status.Allocatable),
 		Conditions: []corev1.NodeCondition{
 			cond(corev1.NodeMemoryPressure, corev1.ConditionFalse, "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
 			cond(corev1.NodeDiskPressure, corev1.ConditionFalse, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
@@ -218,11 +218,24 @@ func (a *Agent) nodeStatus(ns *nodeState, current *corev1.Node, now time.Time) c
 	}
 }
 
+// withOthers is own plus the resources in current that the agent does not
+// report itself — extended resources patched in by others (device plugins
+// upstream; e2e's AddExtendedResource) — which a kubelet keeps.
+func withOthers(own, current corev1.ResourceList) corev1.ResourceList {
+	out := own.DeepCopy()
+	for k, v := range current {
+		if _, ok := own[k]; !ok {
+			out[k] = v.DeepCopy()
+		}
+	}
+	return out
+}
+
 // statusCurrent reports whether node's stored status already says what
 // want says, heartbeat times aside.
 func statusCurrent(node *corev1.Node, want corev1.NodeStatus) bool {
 	have := node.Status
-	if len(have.Addresses) != len(want.Addresses) || have.NodeInfo != want.NodeInfo || len(have.Capacity) != len(want.Capacity) {
+	if len(have.Addresses) != len(want.Addresses) || have.NodeInfo != want.NodeInfo {
 		return false
 	}
 	for _, c := range want.Conditions {
@@ -242,9 +255,11 @@ func statusCurrent(node *corev1.Node, want corev1.NodeStatus) bool {
 			return false
 		}
 	}
-	for k, v := range want.Capacity {
-		if hv, ok := have.Capacity[k]; !ok || hv.Cmp(v) != 0 {
-			return false
+	for _, rl := range [][2]corev1.ResourceList{{have.Capacity, want.Capacity}, {have.Allocatable, want.Allocatable}} {
+		for k, v := range rl[1] {
+			if hv, ok := rl[0][k]; !ok || hv.Cmp(v) != 0 {
+				return false
+			}
 		}
 	}
 	return true
