@@ -27,10 +27,10 @@ type server struct {
 
 var readyLine = regexp.MustCompile(`msg="tinykube ready".* url=(\S+)`)
 
-// startServer runs `tinykube server --secure-port 0` and returns once it
-// logged its URL and /readyz answers ok. The process is stopped (SIGTERM,
+// startServer runs `tinykube server --secure-port 0 args...` and returns
+// once it logged its URL and /readyz answers ok. The process is stopped (SIGTERM,
 // then SIGKILL) when t ends; its log is printed if t failed.
-func startServer(t *testing.T, bin string) *server {
+func startServer(t *testing.T, bin string, args ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	s := &server{Kubeconfig: filepath.Join(dir, "admin.kubeconfig"), logPath: filepath.Join(dir, "server.log")}
@@ -39,7 +39,7 @@ func startServer(t *testing.T, bin string) *server {
 		t.Fatal(err)
 	}
 	pr, pw := io.Pipe()
-	cmd := exec.Command(bin, "server", "--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync")
+	cmd := exec.Command(bin, append([]string{"server", "--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync"}, args...)...)
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
