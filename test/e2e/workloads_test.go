@@ -315,6 +315,17 @@ func (w *workloads) coreFlow(t *testing.T) {
 			t.Fatalf("history rows %q, want revisions 1 and 2", rows)
 		}
 		expectMatch(t, w.run(t, "rollout", "history", "deployment/web", "--revision=1"), `(?m)^\s+Image:\s+nginx:1.25$`)
+		rows = expectHeader(t, w.run(t, "get", "rs", "-l", "app=web"), "NAME DESIRED CURRENT READY AGE")
+		expectCells(t, row(t, rows, 0, oldRS), oldRS, "0", "0", "0")
+		d := w.deployment(t, "web")
+		for _, c := range d.Status.Conditions {
+			if c.Status != corev1.ConditionTrue || (c.Type == appsv1.DeploymentProgressing && c.Reason != "NewReplicaSetAvailable") {
+				t.Fatalf("deployment condition %+v", c)
+			}
+		}
+		if len(d.Status.Conditions) != 2 || d.Status.AvailableReplicas != 10 || d.Status.UpdatedReplicas != 10 {
+			t.Fatalf("deployment status %+v", d.Status)
+		}
 	})
 	step("rollout undo restores the image", func(t *testing.T) {
 		expectMatch(t, w.run(t, "rollout", "undo", "deployment/web"), `^deployment.apps/web rolled back\n$`)
@@ -504,6 +515,15 @@ func (w *workloads) session(t *testing.T) {
 		if failed != 2 {
 			t.Fatalf("job bad: %d Failed pods, want 2 (backoffLimit 1): %s", failed, podSummary(pods))
 		}
+		// The STATUS column shows the terminated containers' reasons.
+		rows = expectHeader(t, w.run(t, "get", "pods", "-l", "job-name in (ok,bad)"), "NAME READY STATUS RESTARTS AGE")
+		for _, r := range rows[1:] {
+			want := "Error"
+			if strings.HasPrefix(r[0], "ok-") {
+				want = "Completed"
+			}
+			expectCells(t, r, r[0], "0/1", want, "0")
+		}
 	})
 
 	step("daemonset has one pod per node", func(t *testing.T) {
@@ -513,6 +533,9 @@ func (w *workloads) session(t *testing.T) {
 		if nodes := nodesOf(pods); len(nodes) != simulatedNodes {
 			t.Fatalf("DaemonSet pods on nodes %q: %s", nodes, podSummary(pods))
 		}
+		rows := expectHeader(t, w.run(t, "get", "ds", "agent"), "NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE")
+		n := fmt.Sprint(simulatedNodes)
+		expectCells(t, row(t, rows, 0, "agent"), "agent", n, n, n, n, n, "<none>")
 	})
 
 	step("statefulset creates db-0, db-1, db-2 in order", func(t *testing.T) {
@@ -553,6 +576,28 @@ func (w *workloads) session(t *testing.T) {
 		}
 		if c[1].Before(c[0]) || c[2].Before(c[1]) {
 			t.Fatalf("creationTimestamps out of order: %v", c)
+		}
+		rows := expectHeader(t, w.run(t, "get", "pods", "-l", "app=db", "-o", "wide"), "NAME READY STATUS RESTARTS AGE IP NODE NOMINATED NODE READINESS GATES")
+		for _, p := range pods {
+			expectCells(t, row(t, rows, 0, p.Name), p.Name, "1/1", "Running", "0", "*", p.Status.PodIP, p.Spec.NodeName)
+		}
+	})
+
+	step("statefulset scales down in reverse order", func(t *testing.T) {
+		events := w.k.start(t, w.in("get", "pods", "-l", "app=db", "--watch-only", "--output-watch-events", "--no-headers",
+			"-o", "custom-columns=EVENT:.type,NAME:.object.metadata.name")...)
+		expectMatch(t, w.run(t, "scale", "statefulset", "db", "--replicas=1"), `^statefulset.apps/db scaled\n$`)
+		w.rolloutStatus(t, "statefulset", "db")
+		w.waitRunning(t, "app=db", 1, 30*time.Second)
+		// db-1 is deleted only once db-2 is gone.
+		if got := strings.Fields(events.expectLine(t, `^DELETED\s`, 30*time.Second)); got[1] != "db-2" {
+			t.Fatalf("first deleted %s, want db-2", got[1])
+		}
+		if got := strings.Fields(events.expectLine(t, `^(DELETED\s|MODIFIED\s+db-1$)`, 30*time.Second)); got[0] != "MODIFIED" {
+			t.Fatalf("db-1 deleted without a graceful deletion first")
+		}
+		if got := strings.Fields(events.expectLine(t, `^DELETED\s`, 30*time.Second)); got[1] != "db-1" {
+			t.Fatalf("second deleted %s, want db-1", got[1])
 		}
 	})
 
@@ -761,10 +806,9 @@ func (w *workloads) session(t *testing.T) {
 		}
 		expectMatch(t, w.k.run(t, "delete", "namespace", w.ns, "--timeout=90s"), `^namespace "`+w.ns+`" deleted`)
 		w.k.fail(t, "NotFound", "get", "namespace", w.ns)
-		var pods corev1.PodList
-		w.k.json(t, &pods, w.in("get", "pods", "-o", "json")...)
-		if len(pods.Items) != 0 {
-			t.Fatalf("pods left in deleted namespace: %s", podSummary(pods.Items))
+		left := w.run(t, "get", "all,configmaps,secrets,serviceaccounts,events,poddisruptionbudgets,controllerrevisions,endpointslices", "-o", "name")
+		if left != "" {
+			t.Fatalf("objects left in the deleted namespace:\n%s", left)
 		}
 	})
 }
