@@ -19,6 +19,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -266,6 +267,35 @@ func (w *workloads) coreFlow(t *testing.T) {
 		if nodes := nodesOf(pods); len(nodes) != simulatedNodes {
 			t.Fatalf("10 replicas on nodes %q: %s", nodes, podSummary(pods))
 		}
+	})
+	step("expose: EndpointSlice lists the ready pods", func(t *testing.T) {
+		expectMatch(t, w.run(t, "expose", "deployment", "web", "--port=80"), `^service/web exposed\n$`)
+		pods := w.waitRunning(t, "app=web", 10, 10*time.Second)
+		var want []string
+		for _, p := range pods {
+			want = append(want, p.Status.PodIP)
+		}
+		sort.Strings(want)
+		eventually(t, 30*time.Second, "EndpointSlice of service web", func() error {
+			var l discoveryv1.EndpointSliceList
+			if err := w.k.tryJSON(&l, w.in("get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o", "json")...); err != nil {
+				return err
+			}
+			var got []string
+			for _, sl := range l.Items {
+				for _, e := range sl.Endpoints {
+					if e.Conditions.Ready != nil && *e.Conditions.Ready {
+						got = append(got, e.Addresses...)
+					}
+				}
+			}
+			sort.Strings(got)
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				return fmt.Errorf("ready endpoints %q, want %q", got, want)
+			}
+			return nil
+		})
+		w.run(t, "delete", "service", "web")
 	})
 	var oldRS string
 	step("set image rolls out a new ReplicaSet", func(t *testing.T) {
@@ -538,6 +568,20 @@ func (w *workloads) session(t *testing.T) {
 		expectCells(t, row(t, rows, 0, "agent"), "agent", n, n, n, n, n, "<none>")
 	})
 
+	step("daemonset rolling update", func(t *testing.T) {
+		w.run(t, "set", "image", "daemonset/agent", "c=busybox:1.37")
+		w.rolloutStatus(t, "daemonset", "agent")
+		pods := w.waitRunning(t, "app=agent", simulatedNodes, 30*time.Second)
+		for _, p := range pods {
+			if img := p.Spec.Containers[0].Image; img != "busybox:1.37" {
+				t.Fatalf("%s runs %s after the rolling update", p.Name, img)
+			}
+		}
+		if nodes := nodesOf(pods); len(nodes) != simulatedNodes {
+			t.Fatalf("DaemonSet pods on nodes %q after the update", nodes)
+		}
+	})
+
 	step("statefulset creates db-0, db-1, db-2 in order", func(t *testing.T) {
 		watch := w.k.start(t, w.in("get", "pods", "-l", "app=db", "--watch", "--no-headers",
 			"-o", `custom-columns=NAME:.metadata.name,PHASE:.status.phase,READY:.status.conditions[?(@.type=="Ready")].status`)...)
@@ -580,6 +624,23 @@ func (w *workloads) session(t *testing.T) {
 		rows := expectHeader(t, w.run(t, "get", "pods", "-l", "app=db", "-o", "wide"), "NAME READY STATUS RESTARTS AGE IP NODE NOMINATED NODE READINESS GATES")
 		for _, p := range pods {
 			expectCells(t, row(t, rows, 0, p.Name), p.Name, "1/1", "Running", "0", "*", p.Status.PodIP, p.Spec.NodeName)
+		}
+	})
+
+	step("statefulset rolling update goes from db-2 down to db-0", func(t *testing.T) {
+		events := w.k.start(t, w.in("get", "pods", "-l", "app=db", "--watch-only", "--output-watch-events", "--no-headers",
+			"-o", "custom-columns=EVENT:.type,NAME:.object.metadata.name")...)
+		w.run(t, "set", "image", "statefulset/db", "c=postgres:17")
+		w.rolloutStatus(t, "statefulset", "db")
+		for _, p := range w.waitRunning(t, "app=db", 3, 30*time.Second) {
+			if img := p.Spec.Containers[0].Image; img != "postgres:17" {
+				t.Fatalf("%s runs %s after the rolling update", p.Name, img)
+			}
+		}
+		for _, want := range []string{"db-2", "db-1", "db-0"} {
+			if got := strings.Fields(events.expectLine(t, `^DELETED\s`, 30*time.Second)); got[1] != want {
+				t.Fatalf("replaced %s, want %s next", got[1], want)
+			}
 		}
 	})
 
@@ -797,6 +858,9 @@ func (w *workloads) session(t *testing.T) {
 			return nil
 		})
 		w.run(t, "wait", "--for=jsonpath={.status.lastSuccessfulTime}", "cronjob/tick", "--timeout=60s")
+		// A Job by hand from the CronJob's template.
+		expectMatch(t, w.run(t, "create", "job", "manual", "--from=cronjob/tick"), `^job.batch/manual created\n$`)
+		w.run(t, "wait", "--for=condition=Complete", "job/manual", "--timeout=60s")
 	})
 
 	step("deleting the namespace removes everything in it", func(t *testing.T) {
