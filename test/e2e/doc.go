@@ -5,5 +5,8 @@
 //
 // Reading order: build_test.go (binaries), server_test.go (the server
 // subprocess), kubectl_test.go (the command helpers), session_test.go
-// (the scripted session itself).
+// (the scripted session against the API server), workloads_test.go (the
+// control loops: controllers, scheduler and simulated nodes under
+// `tinykube server --simulated-nodes 3`, plus one `tinykube node` process
+// it kills to fail a node).
 package e2e
