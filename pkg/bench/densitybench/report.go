@@ -19,6 +19,9 @@ type Report struct {
 // Result is what a density run measured.
 type Result struct {
 	Namespace string `json:"namespace"`
+	// LoadAvgStart is the load average when the run started; the report's
+	// machine.loadavg is taken at the end.
+	LoadAvgStart string `json:"loadavg_start"`
 	// NodesReady is the number of Ready nodes when pods were created;
 	// NodePodCapacity the sum of their allocatable pods.
 	NodesReady      int       `json:"nodes_ready"`
@@ -50,6 +53,7 @@ func (r *Report) WriteSummary(w io.Writer) {
 	r.Report.WriteSummary(w)
 	d := &r.Density
 	p := &d.Pods
+	fmt.Fprintf(w, "load average at start %s, at end %s\n", d.LoadAvgStart, r.Machine.LoadAvg)
 	fmt.Fprintf(w, "density: %d Ready nodes (pod capacity %d, waited %.1fs), %d pods wanted in namespace %s\n",
 		d.NodesReady, d.NodePodCapacity, d.NodeWaitSeconds, p.Want, d.Namespace)
 	fmt.Fprintf(w, "  seen %d, bound %d, running %d (all running: %v, deleted before running %d)\n",

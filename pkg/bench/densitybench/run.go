@@ -53,6 +53,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Settings:  cfg,
 	}}
 	r.report.Density.Namespace = r.ns
+	r.report.Density.LoadAvgStart = r.report.Machine.LoadAvg
 	v, err := r.client.Discovery().ServerVersion()
 	if err != nil {
 		return nil, fmt.Errorf("contacting API server: %w", err)
