@@ -6,5 +6,6 @@
 // apibench speaks only the Kubernetes API through client-go typed clients, so
 // the same run can be pointed at tinykube and at upstream kube-apiserver;
 // etcdbench writes the same protobuf-encoded pods straight into etcd to give
-// the raw-storage ceiling. The Cobra commands are in pkg/cmd/bench.
+// the raw-storage ceiling; densitybench times Deployments turning into
+// Running pods on a cluster's (simulated) nodes, from one pod watch. The Cobra commands are in pkg/cmd/bench.
 package bench
