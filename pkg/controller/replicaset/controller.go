@@ -10,8 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
@@ -58,9 +56,8 @@ func newController(cc controller.Context, k kind, name string) (*Controller, err
 	}
 	c := &Controller{
 		kind: k, client: cc.Client, pods: podInformer.GetIndexer(),
-		synced: []cache.InformerSynced{k.informer().HasSynced, podInformer.HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: name}),
+		synced:       []cache.InformerSynced{k.informer().HasSynced, podInformer.HasSynced},
+		queue:        controller.NewQueue[cache.ObjectName](name),
 		expectations: podcontrol.NewExpectations[cache.ObjectName](nil),
 		now:          time.Now,
 	}
@@ -186,35 +183,7 @@ func (c *Controller) deletePod(obj any) {
 
 // Run waits for the caches, then runs workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) {
-	defer utilruntime.HandleCrash()
-	defer c.queue.ShutDown()
-	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
-		return
-	}
-	for range workers {
-		go wait.UntilWithContext(ctx, c.worker, time.Second)
-	}
-	<-ctx.Done()
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNext(ctx) {
-	}
-}
-
-func (c *Controller) processNext(ctx context.Context) bool {
-	key, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(key)
-	if err := c.sync(ctx, key); err != nil {
-		utilruntime.HandleErrorWithContext(ctx, err, "syncing "+c.kind.gvk().Kind, "key", key.String())
-		c.queue.AddRateLimited(key)
-		return true
-	}
-	c.queue.Forget(key)
-	return true
+	controller.RunWorkers(ctx, strings.ToLower(c.kind.gvk().Kind), c.queue, c.synced, workers, c.sync)
 }
 
 func notFound(gvk schema.GroupVersionKind, name string) error {
