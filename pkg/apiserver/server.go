@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"runtime/debug"
 	"strings"
 
@@ -31,6 +32,8 @@ type Config struct {
 	// MaxRequestsInFlight bounds concurrent non-watch requests; beyond it
 	// the server answers 429 with Retry-After. 0 means 400.
 	MaxRequestsInFlight int
+	// Profiling serves /debug/pprof (to authenticated users).
+	Profiling bool
 	// Ready reports readiness for /readyz (nil: always ready).
 	Ready func() error
 	// Subresources that are not plain status/scale (pods/binding,
@@ -119,6 +122,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux.HandleFunc("/readyz", s.serveReadyz)
 	mux.HandleFunc("/readyz/", s.serveReadyz)
+	if cfg.Profiling {
+		// As upstream's --profiling (on by default): pprof for
+		// authenticated, authorized callers only.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		b, _ := json.MarshalIndent(version.Get(), "", "  ")

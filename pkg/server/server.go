@@ -51,7 +51,9 @@ type Config struct {
 	CompactionInterval time.Duration
 	// UnsafeNoFsync skips fsync in the embedded etcd (tests, benchmarks).
 	UnsafeNoFsync bool
-	Logger        *slog.Logger
+	// Profiling serves /debug/pprof to authenticated users, as upstream.
+	Profiling bool
+	Logger    *slog.Logger
 }
 
 // DefaultConfig returns the defaults of `tinykube server`.
@@ -59,7 +61,7 @@ func DefaultConfig() Config {
 	return Config{
 		DataDir: "tinykube-data", BindAddress: "127.0.0.1", SecurePort: 6443,
 		ServiceCIDR: "10.0.0.0/24", NodePortRange: "30000-32767",
-		MaxRequestsInFlight: 400, CompactionInterval: 5 * time.Minute,
+		MaxRequestsInFlight: 400, CompactionInterval: 5 * time.Minute, Profiling: true,
 	}
 }
 
@@ -159,8 +161,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	api, err := apiserver.New(apiserver.Config{
-		OpenAPI: openapiHandler,
-		Stores:  reg.Stores, Authenticator: authenticator, Authorizer: authorizer,
+		OpenAPI: openapiHandler, Profiling: cfg.Profiling,
+		Stores: reg.Stores, Authenticator: authenticator, Authorizer: authorizer,
 		MaxRequestsInFlight: cfg.MaxRequestsInFlight,
 		Ready: func() error {
 			if !s.ready.Load() {

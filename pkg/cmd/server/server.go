@@ -49,6 +49,7 @@ func (f *flags) add(fs *pflag.FlagSet) {
 	fs.IntVar(&f.cfg.MaxRequestsInFlight, "max-requests-inflight", f.cfg.MaxRequestsInFlight, "concurrent requests before answering 429")
 	fs.DurationVar(&f.cfg.CompactionInterval, "etcd-compaction-interval", f.cfg.CompactionInterval, "interval between etcd compactions (0 disables)")
 	fs.BoolVar(&f.cfg.UnsafeNoFsync, "unsafe-no-fsync", false, "embedded etcd skips fsync: fast, loses data on a machine crash (tests only)")
+	fs.BoolVar(&f.cfg.Profiling, "profiling", f.cfg.Profiling, "serve /debug/pprof to authenticated users")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
 }
 
