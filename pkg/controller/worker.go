@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -9,6 +10,12 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 )
+
+// ErrWaiting, wrapped into a sync error, marks an expected wait rather
+// than a failure (content still going away, dependents not yet deleted,
+// a cache behind the server): the key is requeued with the queue's rate
+// limit like any error, but not logged.
+var ErrWaiting = errors.New("waiting")
 
 // RunWorkers is the body of every controller's Run: it waits for the
 // informer caches, then runs workers that pop keys off queue and call
@@ -22,14 +29,22 @@ func RunWorkers[K comparable](ctx context.Context, name string, queue workqueue.
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return
 	}
+	StartWorkers(ctx, name, queue, workers, sync)
+	<-ctx.Done()
+}
+
+// StartWorkers starts the workers of RunWorkers and returns at once; they
+// stop when ctx ends. It is for a Run with more to do between the cache
+// sync and the first key; that Run shuts the queue down.
+func StartWorkers[K comparable](ctx context.Context, name string, queue workqueue.TypedRateLimitingInterface[K],
+	workers int, sync func(context.Context, K) error) {
 	worker := func(ctx context.Context) {
 		for processNext(ctx, name, queue, sync) {
 		}
 	}
-	for i := 0; i < workers; i++ {
+	for range workers {
 		go wait.UntilWithContext(ctx, worker, time.Second)
 	}
-	<-ctx.Done()
 }
 
 func processNext[K comparable](ctx context.Context, name string, queue workqueue.TypedRateLimitingInterface[K], sync func(context.Context, K) error) bool {
@@ -38,12 +53,16 @@ func processNext[K comparable](ctx context.Context, name string, queue workqueue
 		return false
 	}
 	defer queue.Done(key)
-	if err := sync(ctx, key); err != nil {
+	err := sync(ctx, key)
+	switch {
+	case err == nil:
+		queue.Forget(key)
+	case errors.Is(err, ErrWaiting):
+		queue.AddRateLimited(key)
+	default:
 		utilruntime.HandleErrorWithContext(ctx, err, "sync failed", "controller", name, "key", key)
 		queue.AddRateLimited(key)
-		return true
 	}
-	queue.Forget(key)
 	return true
 }
 

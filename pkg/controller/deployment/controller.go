@@ -10,8 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	"k8s.io/client-go/tools/cache"
@@ -47,9 +45,8 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	c := &Controller{
 		client: cc.Client, deployments: dInf.Lister(), replicaSets: rsInf.Lister(), pods: podInf.GetIndexer(),
 		synced: []cache.InformerSynced{dInf.Informer().HasSynced, rsInf.Informer().HasSynced, podInf.HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "deployment"}),
-		now: time.Now,
+		queue:  controller.NewQueue[cache.ObjectName]("deployment"),
+		now:    time.Now,
 	}
 	enqueue := func(obj any) {
 		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
@@ -162,41 +159,15 @@ func (c *Controller) podDeleted(obj any) {
 
 // Run waits for the caches, then runs workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) {
-	defer utilruntime.HandleCrash()
-	defer c.queue.ShutDown()
-	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
-		return
-	}
-	for range workers {
-		go wait.UntilWithContext(ctx, c.worker, time.Second)
-	}
-	<-ctx.Done()
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNext(ctx) {
-	}
-}
-
-func (c *Controller) processNext(ctx context.Context) bool {
-	key, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(key)
-	err := c.sync(ctx, key)
-	switch {
-	case err == nil:
-		c.queue.Forget(key)
-	case apierrors.IsConflict(err):
-		// Our cache was behind; the newer object's event requeues the
-		// key, but requeue anyway in case that event was ours.
-		c.queue.AddRateLimited(key)
-	default:
-		utilruntime.HandleErrorWithContext(ctx, err, "syncing Deployment", "key", key.String())
-		c.queue.AddRateLimited(key)
-	}
-	return true
+	controller.RunWorkers(ctx, "deployment", c.queue, c.synced, workers, func(ctx context.Context, key cache.ObjectName) error {
+		err := c.sync(ctx, key)
+		if apierrors.IsConflict(err) {
+			// Our cache was behind; the newer object's event requeues the
+			// key, but requeue anyway in case that event was ours.
+			return fmt.Errorf("%w: %w", controller.ErrWaiting, err)
+		}
+		return err
+	})
 }
 
 // sync reconciles one Deployment.

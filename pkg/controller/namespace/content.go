@@ -2,7 +2,6 @@ package namespace
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,13 +10,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
+
+	"github.com/tinykube/tinykube/pkg/controller"
 )
 
 // errRemaining means content is still going away (graceful deletion,
-// finalizers): not a failure, the namespace is retried with backoff.
-var errRemaining = errors.New("content remaining")
-
-func errorsIsRemaining(err error) bool { return errors.Is(err, errRemaining) }
+// finalizers): not a failure, the namespace is retried with backoff and
+// nothing is logged.
+var errRemaining = fmt.Errorf("%w for content to go", controller.ErrWaiting)
 
 // contentResult is what one pass over a namespace's content found.
 type contentResult struct {
