@@ -24,7 +24,7 @@ func (s *Store) Create(ctx context.Context, ns string, obj runtime.Object, dryRu
 		return nil, err
 	}
 	if s.Namespaces != nil && s.Resource.Namespaced {
-		if err := s.Namespaces.CheckCreate(ctx, ns); err != nil {
+		if err := s.Namespaces.CheckCreate(ctx, ns, s.Resource.GVR().GroupResource(), m.GetName()); err != nil {
 			return nil, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/tinykube/tinykube/pkg/api"
@@ -18,8 +19,9 @@ import (
 
 // NamespaceChecker answers whether objects may be created in a namespace
 // (namespace lifecycle admission): it must exist and not be terminating.
+// resource and name are the object being created, for the error.
 type NamespaceChecker interface {
-	CheckCreate(ctx context.Context, namespace string) error
+	CheckCreate(ctx context.Context, namespace string, resource schema.GroupResource, name string) error
 }
 
 // Store serves one resource over a storage.Interface. All methods are safe

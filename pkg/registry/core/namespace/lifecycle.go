@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
@@ -21,8 +22,10 @@ var _ generic.NamespaceChecker = Lifecycle{}
 // CheckCreate rejects creates in a namespace that is missing (404) or
 // terminating (403), as upstream's NamespaceLifecycle plugin. It reads
 // the watch cache first and etcd only on a miss, so a namespace created a
-// moment ago is still found.
-func (l Lifecycle) CheckCreate(ctx context.Context, name string) error {
+// moment ago is still found. The 403 names the object being created and
+// carries the NamespaceTerminating cause, which controllers look for to
+// stop retrying creates in a namespace being deleted.
+func (l Lifecycle) CheckCreate(ctx context.Context, name string, resource schema.GroupResource, objName string) error {
 	obj, err := l.Namespaces.Get(ctx, "", name, &metav1.GetOptions{ResourceVersion: "0"})
 	if apierrors.IsNotFound(err) {
 		obj, err = l.Namespaces.Get(ctx, "", name, nil)
@@ -31,8 +34,12 @@ func (l Lifecycle) CheckCreate(ctx context.Context, name string) error {
 		return err
 	}
 	if ns := obj.(*corev1.Namespace); ns.Status.Phase == corev1.NamespaceTerminating {
-		return apierrors.NewForbidden(l.Namespaces.Resource.GVR().GroupResource(), name,
+		err := apierrors.NewForbidden(resource, objName,
 			fmt.Errorf("unable to create new content in namespace %s because it is being terminated", name))
+		err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{
+			Type: corev1.NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", name), Field: "metadata.namespace",
+		})
+		return err
 	}
 	return nil
 }
