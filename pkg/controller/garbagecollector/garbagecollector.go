@@ -2,7 +2,6 @@ package garbagecollector
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -62,9 +61,8 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		informers: metadatainformer.NewSharedInformerFactory(cc.Metadata, 0),
 		logger:    logger.With("controller", "garbagecollector"),
 		graph:     newGraph(),
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[types.UID](),
-			workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "garbagecollector"}),
-		monitors: map[schema.GroupVersionResource]bool{},
+		queue:     controller.NewQueue[types.UID]("garbagecollector"),
+		monitors:  map[schema.GroupVersionResource]bool{},
 	}, nil
 }
 
@@ -92,37 +90,11 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return
 	}
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, c.worker, time.Second)
-	}
+	controller.StartWorkers(ctx, "garbagecollector", c.queue, workers, c.process)
 	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		if _, err := c.syncMonitors(ctx); err != nil {
 			c.logger.Error("garbage collector: rediscovering resources", "err", err)
 		}
 		c.mapper.Reset()
 	}, RediscoveryPeriod)
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNext(ctx) {
-	}
-}
-
-func (c *Controller) processNext(ctx context.Context) bool {
-	uid, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(uid)
-	err := c.process(ctx, uid)
-	switch {
-	case err == nil:
-		c.queue.Forget(uid)
-	case errors.Is(err, errWaiting):
-		c.queue.AddRateLimited(uid)
-	default:
-		utilruntime.HandleErrorWithContext(ctx, err, "garbage collecting", "uid", uid)
-		c.queue.AddRateLimited(uid)
-	}
-	return true
 }

@@ -3,19 +3,20 @@ package garbagecollector
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/tinykube/tinykube/pkg/controller"
 )
 
 // errWaiting requeues a uid with backoff without logging: an owner in
 // foreground deletion waiting for blocking dependents. Their deletion
 // events requeue it too; the backoff is a safety net.
-var errWaiting = errors.New("waiting for dependents")
+var errWaiting = fmt.Errorf("%w for dependents", controller.ErrWaiting)
 
 // process decides what the object with uid needs:
 //   - being deleted with the orphan finalizer: orphan its dependents;
