@@ -38,7 +38,13 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 	}
 	key := s.key(ns, name)
 	current := s.New()
-	err := s.Storage.Get(ctx, key, "", current)
+	// Existence check from the watch cache (RV "0"): most updates hit an
+	// existing object, and GuaranteedUpdate reads etcd itself anyway. Only
+	// a miss is confirmed against etcd, so a just-created object is found.
+	err := s.Storage.Get(ctx, key, "0", current)
+	if errors.Is(err, storage.ErrNotFound) {
+		err = s.Storage.Get(ctx, key, "", current)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		if !opts.ForceAllowCreate && !strategy.AllowCreateOnUpdate() {
 			return nil, false, s.toAPIError(err, name)
@@ -58,6 +64,11 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 	}
 
 	if opts.DryRun {
+		// A dry run answers from the latest state, not the cache's.
+		current = s.New()
+		if err := s.Storage.Get(ctx, key, "", current); err != nil {
+			return nil, false, s.toAPIError(err, name)
+		}
 		obj, err := s.prepareUpdate(ctx, strategy, ns, name, fn, current)
 		return obj, false, err
 	}
