@@ -9,7 +9,6 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -186,36 +185,20 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
 		return
 	}
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, func(ctx context.Context) {
-			for processNext(ctx, c.nodeQueue, c.syncNode) {
-			}
-		}, time.Second)
-		go wait.UntilWithContext(ctx, func(ctx context.Context) {
-			for processNext(ctx, c.podQueue, c.syncPod) {
-			}
-		}, time.Second)
-	}
+	controller.StartWorkers(ctx, "nodelifecycle-nodes", c.nodeQueue, workers, lookAgain(c.nodeQueue, c.syncNode))
+	controller.StartWorkers(ctx, "nodelifecycle-pods", c.podQueue, workers, lookAgain(c.podQueue, c.syncPod))
 	<-ctx.Done()
 }
 
-// processNext syncs one key; sync returns a delay to look again after
-// (0: no need) or an error to retry with backoff.
-func processNext[K comparable](ctx context.Context, q workqueue.TypedRateLimitingInterface[K], sync func(context.Context, K) (time.Duration, error)) bool {
-	key, quit := q.Get()
-	if quit {
-		return false
+// lookAgain turns sync, which returns a delay to look at the key again
+// after (0: no need) or an error to retry with backoff, into a worker's
+// sync.
+func lookAgain[K comparable](q workqueue.TypedDelayingInterface[K], sync func(context.Context, K) (time.Duration, error)) func(context.Context, K) error {
+	return func(ctx context.Context, key K) error {
+		after, err := sync(ctx, key)
+		if err == nil && after > 0 {
+			q.AddAfter(key, after)
+		}
+		return err
 	}
-	defer q.Done(key)
-	after, err := sync(ctx, key)
-	if err != nil {
-		utilruntime.HandleErrorWithContext(ctx, err, "node lifecycle sync", "key", key)
-		q.AddRateLimited(key)
-		return true
-	}
-	q.Forget(key)
-	if after > 0 {
-		q.AddAfter(key, after)
-	}
-	return true
 }
