@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,6 +37,11 @@ type Owner struct {
 	// once per Claim, and only if something is to be adopted. Nil:
 	// always allowed.
 	CanAdopt func(ctx context.Context) (bool, error)
+	// Finalizer, if set, is added to adopted objects and removed from
+	// released ones in the same patch (the Job controller's tracking
+	// finalizer: an adopted pod must not vanish before it is counted,
+	// and a released one must not stay blocked on a Job that lets go).
+	Finalizer string
 }
 
 // Claim returns the objects among objs that owner controls after
@@ -94,8 +100,10 @@ func Claim[T metav1.Object](ctx context.Context, owner Owner, objs []T) ([]T, er
 // change instead of being adopted by mistake).
 type ownerRefPatch struct {
 	Metadata struct {
-		OwnerReferences []map[string]any `json:"ownerReferences"`
-		UID             types.UID        `json:"uid"`
+		OwnerReferences  []map[string]any `json:"ownerReferences"`
+		UID              types.UID        `json:"uid"`
+		Finalizers       []string         `json:"finalizers,omitempty"`
+		DeleteFinalizers []string         `json:"$deleteFromPrimitiveList/finalizers,omitempty"`
 	} `json:"metadata"`
 }
 
@@ -108,6 +116,9 @@ func adopt(ctx context.Context, owner Owner, o metav1.Object) error {
 		"controller": true, "blockOwnerDeletion": true,
 	}}
 	p.Metadata.UID = o.GetUID()
+	if owner.Finalizer != "" {
+		p.Metadata.Finalizers = []string{owner.Finalizer}
+	}
 	return patch(ctx, owner, o, p, "adopting")
 }
 
@@ -115,6 +126,9 @@ func release(ctx context.Context, owner Owner, o metav1.Object) error {
 	var p ownerRefPatch
 	p.Metadata.OwnerReferences = []map[string]any{{"$patch": "delete", "uid": owner.Object.GetUID()}}
 	p.Metadata.UID = o.GetUID()
+	if owner.Finalizer != "" && slices.Contains(o.GetFinalizers(), owner.Finalizer) {
+		p.Metadata.DeleteFinalizers = []string{owner.Finalizer}
+	}
 	err := patch(ctx, owner, o, p, "releasing")
 	if apierrors.IsNotFound(err) || apierrors.IsInvalid(err) {
 		return nil // gone, or replaced by another object of the same name

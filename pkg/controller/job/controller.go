@@ -9,6 +9,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
@@ -53,7 +54,7 @@ type Controller struct {
 	synced []cache.InformerSynced
 	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	// expect holds pod creations/deletions not yet seen, per Job key.
-	expect *expectations.Expectations
+	expect *expectations.Expectations[string]
 
 	mu sync.Mutex
 	// backoff is the consecutive-failure record per Job uid.
@@ -87,7 +88,7 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 		synced: []cache.InformerSynced{jobInformer.Informer().HasSynced, podInformer.Informer().HasSynced},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
 			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "job", Clock: cfg.Clock}),
-		expect:  expectations.New(cfg.Clock.Now),
+		expect:  expectations.New[string](cfg.Clock.Now),
 		backoff: map[types.UID]backoffRecord{},
 	}
 	_, err := jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -101,23 +102,36 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 	_, err = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			if key, ok := ownerKey(obj); ok {
-				c.expect.Created(key.String())
+				c.expect.CreationObserved(key.String())
 				c.queue.Add(key)
-			}
-		},
-		UpdateFunc: func(old, obj any) {
-			key, ok := ownerKey(obj)
-			if !ok {
 				return
 			}
-			if old.(*corev1.Pod).DeletionTimestamp == nil && obj.(*corev1.Pod).DeletionTimestamp != nil {
-				c.expect.Deleted(key.String())
+			c.enqueueMatching(obj.(*corev1.Pod))
+		},
+		UpdateFunc: func(old, obj any) {
+			oldPod, pod := old.(*corev1.Pod), obj.(*corev1.Pod)
+			oldKey, hadOwner := ownerKey(oldPod)
+			key, ok := ownerKey(obj)
+			if hadOwner && (!ok || oldKey != key) {
+				c.queue.Add(oldKey) // it lost a pod
+			}
+			if !ok {
+				if metav1.GetControllerOfNoCopy(pod) == nil && (hadOwner || !labels.Equals(oldPod.Labels, pod.Labels)) {
+					c.enqueueMatching(pod) // an orphan someone may adopt
+				}
+				return
+			}
+			if oldPod.DeletionTimestamp == nil && pod.DeletionTimestamp != nil {
+				c.expect.DeletionObserved(key.String(), pod)
 			}
 			c.queue.Add(key)
 		},
 		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tomb.Obj
+			}
 			if key, ok := ownerKey(obj); ok {
-				c.expect.Deleted(key.String())
+				c.expect.DeletionObserved(key.String(), obj.(*corev1.Pod))
 				c.queue.Add(key)
 			}
 		},
@@ -130,6 +144,25 @@ func (c *Controller) enqueue(obj any) {
 		obj = tomb.Obj
 	}
 	if j, ok := obj.(*batchv1.Job); ok {
+		c.queue.Add(cache.MetaObjectToName(j))
+	}
+}
+
+// enqueueMatching wakes every Job whose selector matches an orphan pod,
+// so that one of them adopts it.
+func (c *Controller) enqueueMatching(pod *corev1.Pod) {
+	if metav1.GetControllerOfNoCopy(pod) != nil || pod.DeletionTimestamp != nil {
+		return
+	}
+	jobs, err := c.jobs.Jobs(pod.Namespace).List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, j := range jobs {
+		sel, err := metav1.LabelSelectorAsSelector(j.Spec.Selector)
+		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
+			continue
+		}
 		c.queue.Add(cache.MetaObjectToName(j))
 	}
 }

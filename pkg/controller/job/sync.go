@@ -13,7 +13,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/tinykube/tinykube/pkg/controller/claim"
 )
 
 var everything = labels.Everything()
@@ -28,7 +31,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if err != nil {
 		return err
 	}
-	pods, err := c.podsOf(cached)
+	pods, err := c.podsOf(ctx, cached)
 	if err != nil {
 		return err
 	}
@@ -199,7 +202,7 @@ func (c *Controller) managePods(ctx context.Context, job *batchv1.Job, key cache
 		c.queue.AddAfter(key, d)
 		return 0, nil
 	}
-	c.expect.Expect(key.String(), want, 0)
+	c.expect.Expect(key.String(), want, nil)
 	var created int
 	var firstErr error
 	for i := 0; i < want; i++ {
@@ -209,7 +212,7 @@ func (c *Controller) managePods(ctx context.Context, job *batchv1.Job, key cache
 		}
 		_, err := c.client.CoreV1().Pods(job.Namespace).Create(ctx, newPod(job, idx), metav1.CreateOptions{})
 		if err != nil {
-			c.expect.Created(key.String()) // will never be observed
+			c.expect.CreationObserved(key.String()) // will never be observed
 			if firstErr == nil {
 				firstErr = fmt.Errorf("creating pod for job %s/%s: %w", job.Namespace, job.Name, err)
 			}
@@ -277,7 +280,7 @@ func (c *Controller) deletePods(ctx context.Context, job *batchv1.Job, pods []*c
 		return nil
 	}
 	key := cache.MetaObjectToName(job).String()
-	c.expect.Expect(key, 0, len(pods))
+	c.expect.Expect(key, 0, pods)
 	var firstErr error
 	for _, p := range pods {
 		err := c.removeFinalizers(ctx, []*corev1.Pod{p})
@@ -285,7 +288,7 @@ func (c *Controller) deletePods(ctx context.Context, job *batchv1.Job, pods []*c
 			err = c.client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{})
 		}
 		if err != nil {
-			c.expect.Deleted(key) // never to be observed
+			c.expect.DeletionObserved(key, p) // never to be observed
 		}
 		if err != nil && !apierrors.IsNotFound(err) {
 			if firstErr == nil {
@@ -334,23 +337,43 @@ func newPod(job *batchv1.Job, idx int) *corev1.Pod {
 	return p
 }
 
-// podsOf lists the pods the Job controls.
-func (c *Controller) podsOf(job *batchv1.Job) ([]*corev1.Pod, error) {
+// podsOf returns the pods the Job controls after claiming: orphans its
+// selector matches are adopted (with the tracking finalizer), owned pods
+// it no longer matches are released.
+func (c *Controller) podsOf(ctx context.Context, job *batchv1.Job) ([]*corev1.Pod, error) {
 	sel, err := metav1.LabelSelectorAsSelector(job.Spec.Selector)
 	if err != nil {
 		return nil, nil // an invalid selector matches nothing
 	}
-	all, err := c.pods.Pods(job.Namespace).List(sel)
+	all, err := c.pods.Pods(job.Namespace).List(everything)
 	if err != nil {
 		return nil, err
 	}
-	var out []*corev1.Pod
+	var candidates []*corev1.Pod
 	for _, p := range all {
-		if ref := metav1.GetControllerOf(p); ref != nil && ref.UID == job.UID {
-			out = append(out, p)
+		ref := metav1.GetControllerOfNoCopy(p)
+		if (ref != nil && ref.UID == job.UID) || (ref == nil && sel.Matches(labels.Set(p.Labels))) {
+			candidates = append(candidates, p)
 		}
 	}
-	return out, nil
+	return claim.Claim(ctx, claim.Owner{
+		Object: job, Kind: batchv1.SchemeGroupVersion.WithKind("Job"), Selector: sel,
+		Finalizer: batchv1.JobTrackingFinalizer,
+		Patch: func(ctx context.Context, name string, patch []byte) error {
+			_, err := c.client.CoreV1().Pods(job.Namespace).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+			return err
+		},
+		CanAdopt: func(ctx context.Context) (bool, error) {
+			fresh, err := c.client.BatchV1().Jobs(job.Namespace).Get(ctx, job.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return false, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			return fresh.UID == job.UID && fresh.DeletionTimestamp == nil, nil
+		},
+	}, candidates)
 }
 
 func podReady(p *corev1.Pod) bool {
