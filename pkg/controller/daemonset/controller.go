@@ -28,7 +28,7 @@ type Controller struct {
 	clock     clock.Clock
 	synced    []cache.InformerSynced
 	queue     workqueue.TypedRateLimitingInterface[cache.ObjectName]
-	expect    *expectations.Expectations
+	expect    *expectations.Expectations[string]
 }
 
 var _ controller.Runner = (*Controller)(nil)
@@ -50,7 +50,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		synced: []cache.InformerSynced{setInformer.Informer().HasSynced, podInformer.Informer().HasSynced,
 			nodeInformer.Informer().HasSynced, revInformer.Informer().HasSynced},
 		queue:  controller.NewQueue[cache.ObjectName]("daemonset"),
-		expect: expectations.New(clk.Now),
+		expect: expectations.New[string](clk.Now),
 	}
 	_, err := setInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { c.enqueue(obj) },
@@ -63,23 +63,24 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	_, err = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			if key, ok := ownerKey(obj); ok {
-				c.expect.Created(key.String())
+				c.expect.CreationObserved(key.String())
 				c.queue.Add(key)
 			}
 		},
 		UpdateFunc: func(old, obj any) {
 			if key, ok := ownerKey(obj); ok {
 				if old.(*corev1.Pod).DeletionTimestamp == nil && obj.(*corev1.Pod).DeletionTimestamp != nil {
-					c.expect.Deleted(key.String())
+					c.expect.DeletionObserved(key.String(), obj.(*corev1.Pod))
 				}
 				c.queue.Add(key)
 			}
 		},
 		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tomb.Obj
+			}
 			if key, ok := ownerKey(obj); ok {
-				if p, isPod := obj.(*corev1.Pod); !isPod || p.DeletionTimestamp == nil {
-					c.expect.Deleted(key.String()) // not counted when it started terminating
-				}
+				c.expect.DeletionObserved(key.String(), obj.(*corev1.Pod))
 				c.queue.Add(key)
 			}
 		},

@@ -274,18 +274,18 @@ func (c *Controller) apply(ctx context.Context, ds *appsv1.DaemonSet, key, hash 
 	if len(p.create)+len(p.del) == 0 {
 		return nil
 	}
-	c.expect.Expect(key, len(p.create), len(p.del))
+	c.expect.Expect(key, len(p.create), p.del)
 	var errs []error
 	for _, node := range p.create {
 		if _, err := c.client.CoreV1().Pods(ds.Namespace).Create(ctx, newPod(ds, hash, node), metav1.CreateOptions{}); err != nil {
-			c.expect.Created(key) // never to be observed
+			c.expect.CreationObserved(key) // never to be observed
 			errs = append(errs, fmt.Errorf("creating daemon pod for node %s: %w", node, err))
 		}
 	}
 	for _, pod := range p.del {
 		err := c.client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &pod.UID}})
 		if err != nil {
-			c.expect.Deleted(key)
+			c.expect.DeletionObserved(key, pod)
 			if !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 				errs = append(errs, fmt.Errorf("deleting pod %s/%s: %w", pod.Namespace, pod.Name, err))
 			}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/expectations"
 	"github.com/tinykube/tinykube/pkg/controller/podcontrol"
 )
 
@@ -32,7 +33,7 @@ type Controller struct {
 	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	// expectations hold the creates and deletes issued per owner and not
 	// yet seen by the pod informer.
-	expectations *podcontrol.Expectations[cache.ObjectName]
+	expectations *expectations.Expectations[cache.ObjectName]
 	now          func() time.Time
 }
 
@@ -58,7 +59,7 @@ func newController(cc controller.Context, k kind, name string) (*Controller, err
 		kind: k, client: cc.Client, pods: podInformer.GetIndexer(),
 		synced:       []cache.InformerSynced{k.informer().HasSynced, podInformer.HasSynced},
 		queue:        controller.NewQueue[cache.ObjectName](name),
-		expectations: podcontrol.NewExpectations[cache.ObjectName](nil),
+		expectations: expectations.New[cache.ObjectName](nil),
 		now:          time.Now,
 	}
 	enqueue := func(obj any) {
@@ -176,7 +177,7 @@ func (c *Controller) deletePod(obj any) {
 		return
 	}
 	if key, ok := c.owner(metav1.GetControllerOfNoCopy(pod), pod.Namespace); ok {
-		c.expectations.DeletionObserved(key, pod.Name)
+		c.expectations.DeletionObserved(key, pod)
 		c.queue.Add(key)
 	}
 }

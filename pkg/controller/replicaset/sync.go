@@ -106,7 +106,7 @@ func (c *Controller) manageReplicas(ctx context.Context, key cache.ObjectName, r
 	switch {
 	case diff < 0:
 		n := min(-diff, BurstReplicas)
-		c.expectations.ExpectCreations(key, n)
+		c.expectations.Expect(key, n, nil)
 		ref := metav1.NewControllerRef(rs, c.kind.gvk())
 		created, err := podcontrol.SlowStart(n, func() error {
 			pod := podcontrol.FromTemplate(&rs.Spec.Template, ref, rs.Name)
@@ -126,11 +126,7 @@ func (c *Controller) manageReplicas(ctx context.Context, key cache.ObjectName, r
 		victims := slices.Clone(active)
 		podcontrol.SortForDeletion(victims)
 		victims = victims[:n]
-		names := make([]string, len(victims))
-		for i, p := range victims {
-			names[i] = p.Name
-		}
-		c.expectations.ExpectDeletions(key, names)
+		c.expectations.Expect(key, 0, victims)
 		var mu sync.Mutex
 		var errs []error
 		var wg sync.WaitGroup
@@ -142,7 +138,7 @@ func (c *Controller) manageReplicas(ctx context.Context, key cache.ObjectName, r
 				if err == nil {
 					return
 				}
-				c.expectations.DeletionObserved(key, p.Name)
+				c.expectations.DeletionObserved(key, p)
 				if !apierrors.IsNotFound(err) {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("deleting pod %s/%s: %w", p.Namespace, p.Name, err))
