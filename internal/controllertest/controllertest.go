@@ -1,6 +1,6 @@
 // Package controllertest helps controller tests run against the real
-// in-process server: it starts chosen controllers, plays the kubelet
-// for pods (there are no nodes in these tests), and polls for state.
+// in-process server: it starts chosen controllers and polls for state.
+// (pkg/controller/internal/kubelettest plays the kubelet for their pods.)
 package controllertest
 
 import (
@@ -57,83 +57,6 @@ func StartControllers(t testing.TB, s *testserver.Server, constructors ...Constr
 		go func() { defer wg.Done(); r.Run(ctx, 2) }()
 	}
 	t.Cleanup(func() { cancel(); wg.Wait(); cc.Informers.Shutdown() })
-}
-
-// MarkReady does what a kubelet does for a started pod: phase Running
-// and the Ready condition True since now.
-func MarkReady(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod) error {
-	pod = pod.DeepCopy()
-	now := metav1.Now()
-	pod.Status.Phase = corev1.PodRunning
-	pod.Status.StartTime = &now
-	pod.Status.Conditions = []corev1.PodCondition{
-		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now},
-		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
-	}
-	_, err := c.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
-	return err
-}
-
-// Kubelet marks every pod of one namespace ready shortly after it
-// appears, unless its filter says no. Stop it with the context.
-type Kubelet struct {
-	mu     sync.Mutex
-	accept func(*corev1.Pod) bool
-}
-
-// RunKubelet starts a Kubelet for namespace until the test ends.
-func RunKubelet(t testing.TB, c kubernetes.Interface, namespace string) *Kubelet {
-	k := &Kubelet{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			pods, err := c.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				continue
-			}
-			for i := range pods.Items {
-				p := &pods.Items[i]
-				if p.DeletionTimestamp != nil || isReady(p) || !k.accepts(p) {
-					continue
-				}
-				_ = MarkReady(ctx, c, p) // conflicts are retried on the next tick
-			}
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return k
-}
-
-// SetFilter makes the kubelet start only pods for which accept is true
-// (nil: all).
-func (k *Kubelet) SetFilter(accept func(*corev1.Pod) bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.accept = accept
-}
-
-func (k *Kubelet) accepts(p *corev1.Pod) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.accept == nil || k.accept(p)
-}
-
-func isReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // Eventually polls cond every 50ms until it is true, failing the test

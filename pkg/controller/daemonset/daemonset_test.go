@@ -92,22 +92,6 @@ func waitStatus(ctx context.Context, t *testing.T, s *testserver.Server, ok func
 	return st
 }
 
-// runAll plays the kubelet for every pod until ctx ends.
-func runAll(ctx context.Context, s *testserver.Server) {
-	go func() {
-		for ctx.Err() == nil {
-			if l, err := s.Client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{}); err == nil {
-				for _, p := range l.Items {
-					if p.Status.Phase == corev1.PodPending && p.DeletionTimestamp == nil {
-						_ = kubelettest.Run(ctx, s.Client, "default", p.Name)
-					}
-				}
-			}
-			time.Sleep(20 * time.Millisecond) // the kubelet's poll interval
-		}
-	}()
-}
-
 // TestDaemonSet: one pod per eligible node, none on a tainted node, a
 // new node gets one, a rolling update replaces them all, a NoExecute
 // taint evicts.
@@ -146,7 +130,7 @@ func TestDaemonSet(t *testing.T) {
 
 	addNode(ctx, t, s, "n3")
 	waitNodes(ctx, t, s, "agent:1", "n1", "n2", "n3")
-	runAll(ctx, s)
+	kubelettest.Start(t, s.Client, "default")
 	waitStatus(ctx, t, s, func(st appsv1.DaemonSetStatus) bool { return st.NumberReady == 3 && st.NumberAvailable == 3 })
 
 	// Rolling update, one node at a time (maxUnavailable 1).

@@ -18,6 +18,7 @@ import (
 	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controller/deployment"
+	"github.com/tinykube/tinykube/pkg/controller/internal/kubelettest"
 	"github.com/tinykube/tinykube/pkg/controller/replicaset"
 )
 
@@ -170,9 +171,9 @@ func TestDeployment(t *testing.T) {
 	c := s.Client
 	controllertest.StartControllers(t, s, replicaset.NewReplicaSet, deployment.New)
 	ctx := context.Background()
-	setup := func(t *testing.T, ns string) (env, *controllertest.Kubelet) {
+	setup := func(t *testing.T, ns string) (env, *kubelettest.Kubelet) {
 		controllertest.CreateNamespace(t, c, ns)
-		return env{t, c, ns}, controllertest.RunKubelet(t, c, ns)
+		return env{t, c, ns}, kubelettest.Start(t, c, ns)
 	}
 
 	t.Run("rolling update within maxSurge, then rollback reuses the old ReplicaSet", func(t *testing.T) {

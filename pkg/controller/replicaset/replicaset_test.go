@@ -14,6 +14,7 @@ import (
 
 	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
+	"github.com/tinykube/tinykube/pkg/controller/internal/kubelettest"
 	"github.com/tinykube/tinykube/pkg/controller/replicaset"
 )
 
@@ -94,7 +95,7 @@ func TestReplicaSet(t *testing.T) {
 	t.Run("creates pods with owner references and reports status", func(t *testing.T) {
 		ns := "rs-create"
 		controllertest.CreateNamespace(t, c, ns)
-		controllertest.RunKubelet(t, c, ns)
+		kubelettest.Start(t, c, ns)
 		rs, err := c.AppsV1().ReplicaSets(ns).Create(ctx, newRS("web", 3), metav1.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -130,7 +131,7 @@ func TestReplicaSet(t *testing.T) {
 	t.Run("scales up and down, deleting not-ready pods first", func(t *testing.T) {
 		ns := "rs-scale"
 		controllertest.CreateNamespace(t, c, ns)
-		kubelet := controllertest.RunKubelet(t, c, ns)
+		kubelet := kubelettest.Start(t, c, ns)
 		if _, err := c.AppsV1().ReplicaSets(ns).Create(ctx, newRS("web", 2), metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +202,7 @@ func TestReplicaSet(t *testing.T) {
 	t.Run("minReadySeconds delays availability", func(t *testing.T) {
 		ns := "rs-minready"
 		controllertest.CreateNamespace(t, c, ns)
-		controllertest.RunKubelet(t, c, ns)
+		kubelettest.Start(t, c, ns)
 		rs := newRS("web", 2)
 		rs.Spec.MinReadySeconds = 2
 		if _, err := c.AppsV1().ReplicaSets(ns).Create(ctx, rs, metav1.CreateOptions{}); err != nil {
@@ -214,7 +215,7 @@ func TestReplicaSet(t *testing.T) {
 	t.Run("ReplicationController", func(t *testing.T) {
 		ns := "rc"
 		controllertest.CreateNamespace(t, c, ns)
-		controllertest.RunKubelet(t, c, ns)
+		kubelettest.Start(t, c, ns)
 		replicas := int32(3)
 		tmpl := template("legacy")
 		rc, err := c.CoreV1().ReplicationControllers(ns).Create(ctx, &corev1.ReplicationController{

@@ -102,22 +102,6 @@ func run(ctx context.Context, t *testing.T, s *testserver.Server, names ...strin
 	}
 }
 
-// runAll plays the kubelet for every pod until ctx ends.
-func runAll(ctx context.Context, s *testserver.Server) {
-	go func() {
-		for ctx.Err() == nil {
-			if l, err := s.Client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{}); err == nil {
-				for _, p := range l.Items {
-					if p.Status.Phase == corev1.PodPending && p.DeletionTimestamp == nil {
-						_ = kubelettest.Run(ctx, s.Client, "default", p.Name)
-					}
-				}
-			}
-			time.Sleep(20 * time.Millisecond) // the kubelet's poll interval
-		}
-	}()
-}
-
 func scale(ctx context.Context, t *testing.T, s *testserver.Server, name string, patch string) {
 	t.Helper()
 	if _, err := s.Client.AppsV1().StatefulSets("default").Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
@@ -181,7 +165,7 @@ func TestOrderedReady(t *testing.T) {
 	waitStatus(ctx, t, s, "db", func(st appsv1.StatefulSetStatus) bool { return st.Replicas == 2 })
 
 	// Back to 3, then a new image under partition 2: only db-2 moves.
-	runAll(ctx, s)
+	kubelettest.Start(t, s.Client, "default")
 	scale(ctx, t, s, "db", `{"spec":{"replicas":3}}`)
 	waitStatus(ctx, t, s, "db", func(st appsv1.StatefulSetStatus) bool { return st.ReadyReplicas == 3 })
 	scale(ctx, t, s, "db", `{"spec":{"updateStrategy":{"rollingUpdate":{"partition":2}},"template":{"spec":{"containers":[{"name":"db","image":"postgres:17"}]}}}}`)
