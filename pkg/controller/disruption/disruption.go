@@ -72,36 +72,28 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	}); err != nil {
 		return nil, err
 	}
-	_, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { c.enqueuePod(obj, nil) },
-		UpdateFunc: func(old, obj any) { c.enqueuePod(obj, old.(*corev1.Pod).Labels) },
-		DeleteFunc: func(obj any) { c.enqueuePod(obj, nil) },
-	})
+	_, err := podInf.Informer().AddEventHandler(controller.PodSelectorHandler(c.queue, c.budgetsFor))
 	return c, err
 }
 
-// enqueuePod queues the budgets covering pod (by its new or old labels).
-func (c *Controller) enqueuePod(obj any, oldLabels map[string]string) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
-	}
-	list, err := c.pdbs.PodDisruptionBudgets(pod.Namespace).List(labels.Everything())
+// budgetsFor returns the budgets in ns covering a pod by its labels or
+// its old labels.
+func (c *Controller) budgetsFor(ns string, podLabels, oldLabels map[string]string) []cache.ObjectName {
+	list, err := c.pdbs.PodDisruptionBudgets(ns).List(labels.Everything())
 	if err != nil {
-		return
+		return nil
 	}
+	var keys []cache.ObjectName
 	for _, pdb := range list {
 		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
 		if err != nil || sel.Empty() {
 			continue
 		}
-		if sel.Matches(labels.Set(pod.Labels)) || (oldLabels != nil && sel.Matches(labels.Set(oldLabels))) {
-			c.queue.Add(cache.MetaObjectToName(pdb))
+		if sel.Matches(labels.Set(podLabels)) || (oldLabels != nil && sel.Matches(labels.Set(oldLabels))) {
+			keys = append(keys, cache.MetaObjectToName(pdb))
 		}
 	}
+	return keys
 }
 
 // Run waits for the caches, then runs workers until ctx ends.

@@ -60,14 +60,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		synced:    []cache.InformerSynced{svcInf.Informer().HasSynced, podInf.Informer().HasSynced, epInf.Informer().HasSynced},
 		queue:     controller.NewQueue[cache.ObjectName]("endpoint"),
 	}
-	enqueueObj := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		if m, ok := obj.(metav1.Object); ok {
-			c.queue.Add(cache.MetaObjectToName(m))
-		}
-	}
+	enqueueObj := controller.EnqueueName(c.queue)
 	if _, err := svcInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: enqueueObj, UpdateFunc: func(_, obj any) { enqueueObj(obj) }, DeleteFunc: enqueueObj,
 	}); err != nil {
@@ -79,27 +72,11 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	}); err != nil {
 		return nil, err
 	}
-	_, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) { c.enqueuePod(obj, nil) },
-		UpdateFunc: func(old, obj any) {
-			c.enqueuePod(obj, old.(*corev1.Pod).Labels)
-		},
-		DeleteFunc: func(obj any) { c.enqueuePod(obj, nil) },
-	})
+	_, err := podInf.Informer().AddEventHandler(controller.PodSelectorHandler(c.queue,
+		func(ns string, labels, oldLabels map[string]string) []cache.ObjectName {
+			return ServicesForPod(c.services, ns, labels, oldLabels)
+		}))
 	return c, err
-}
-
-func (c *Controller) enqueuePod(obj any, oldLabels map[string]string) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
-	}
-	for _, key := range ServicesForPod(c.services, pod.Namespace, pod.Labels, oldLabels) {
-		c.queue.Add(key)
-	}
 }
 
 // Run waits for the caches, then runs workers until ctx ends.

@@ -14,10 +14,8 @@ package endpointslice
 import (
 	"context"
 
-	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	discoverylisters "k8s.io/client-go/listers/discovery/v1"
@@ -63,14 +61,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 			nodeInf.Informer().HasSynced, sliceInf.Informer().HasSynced},
 		queue: controller.NewQueue[cache.ObjectName]("endpointslice"),
 	}
-	enqueueSvc := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		if m, ok := obj.(metav1.Object); ok {
-			c.queue.Add(cache.MetaObjectToName(m))
-		}
-	}
+	enqueueSvc := controller.EnqueueName(c.queue)
 	if _, err := svcInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: enqueueSvc, UpdateFunc: func(_, obj any) { enqueueSvc(obj) }, DeleteFunc: enqueueSvc,
 	}); err != nil {
@@ -92,25 +83,11 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	}); err != nil {
 		return nil, err
 	}
-	_, err := podInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { c.enqueuePod(obj, nil) },
-		UpdateFunc: func(old, obj any) { c.enqueuePod(obj, old.(*corev1.Pod).Labels) },
-		DeleteFunc: func(obj any) { c.enqueuePod(obj, nil) },
-	})
+	_, err := podInf.Informer().AddEventHandler(controller.PodSelectorHandler(c.queue,
+		func(ns string, labels, oldLabels map[string]string) []cache.ObjectName {
+			return endpoint.ServicesForPod(c.services, ns, labels, oldLabels)
+		}))
 	return c, err
-}
-
-func (c *Controller) enqueuePod(obj any, oldLabels map[string]string) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
-	}
-	for _, key := range endpoint.ServicesForPod(c.services, pod.Namespace, pod.Labels, oldLabels) {
-		c.queue.Add(key)
-	}
 }
 
 // Run waits for the caches, then runs workers until ctx ends.
