@@ -91,6 +91,9 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 		if !ns.podCIDRReady() {
 			return time.Second, nil // waiting for node IPAM (or the fallback)
 		}
+		if reason, msg := a.admit(ns, pod); reason != "" {
+			return 0, a.reject(ctx, pod, reason, msg)
+		}
 		if rec, err = a.runSandbox(ctx, ns, pod); err != nil {
 			return 0, err
 		}
