@@ -20,6 +20,18 @@ func EnqueueName(queue workqueue.TypedInterface[cache.ObjectName]) func(obj any)
 	}
 }
 
+// NameHandler returns event handlers that add the object's
+// namespace/name to queue on every add, update and delete: the handlers
+// of a controller's own kind.
+func NameHandler(queue workqueue.TypedInterface[cache.ObjectName]) cache.ResourceEventHandlerFuncs {
+	enqueue := EnqueueName(queue)
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    enqueue,
+		UpdateFunc: func(_, obj any) { enqueue(obj) },
+		DeleteFunc: enqueue,
+	}
+}
+
 // PodSelectorHandler returns pod event handlers for a controller whose
 // objects select pods by label (services, budgets): on every pod event it
 // adds to queue the keys selecting returns for the pod's namespace and

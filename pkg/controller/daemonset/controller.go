@@ -52,11 +52,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		queue:  controller.NewQueue[cache.ObjectName]("daemonset"),
 		expect: expectations.New[string](clk.Now),
 	}
-	_, err := setInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { c.enqueue(obj) },
-		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
-		DeleteFunc: func(obj any) { c.enqueue(obj) },
-	})
+	_, err := setInformer.Informer().AddEventHandler(controller.NameHandler(c.queue))
 	if err != nil {
 		return nil, err
 	}
@@ -124,15 +120,6 @@ func equalTaints(a, b []corev1.Taint) bool {
 		}
 	}
 	return true
-}
-
-func (c *Controller) enqueue(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	if s, ok := obj.(*appsv1.DaemonSet); ok {
-		c.queue.Add(cache.MetaObjectToName(s))
-	}
 }
 
 func (c *Controller) enqueueAll() {

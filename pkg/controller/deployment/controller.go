@@ -48,17 +48,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		queue:  controller.NewQueue[cache.ObjectName]("deployment"),
 		now:    time.Now,
 	}
-	enqueue := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		if d, ok := obj.(*appsv1.Deployment); ok {
-			c.queue.Add(cache.MetaObjectToName(d))
-		}
-	}
-	if _, err := dInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: enqueue, UpdateFunc: func(_, obj any) { enqueue(obj) }, DeleteFunc: enqueue,
-	}); err != nil {
+	if _, err := dInf.Informer().AddEventHandler(controller.NameHandler(c.queue)); err != nil {
 		return nil, err
 	}
 	if _, err := rsInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{

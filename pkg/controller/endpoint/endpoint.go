@@ -61,9 +61,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		queue:     controller.NewQueue[cache.ObjectName]("endpoint"),
 	}
 	enqueueObj := controller.EnqueueName(c.queue)
-	if _, err := svcInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: enqueueObj, UpdateFunc: func(_, obj any) { enqueueObj(obj) }, DeleteFunc: enqueueObj,
-	}); err != nil {
+	if _, err := svcInf.Informer().AddEventHandler(controller.NameHandler(c.queue)); err != nil {
 		return nil, err
 	}
 	// A deleted or edited Endpoints is put back.

@@ -61,10 +61,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 			nodeInf.Informer().HasSynced, sliceInf.Informer().HasSynced},
 		queue: controller.NewQueue[cache.ObjectName]("endpointslice"),
 	}
-	enqueueSvc := controller.EnqueueName(c.queue)
-	if _, err := svcInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: enqueueSvc, UpdateFunc: func(_, obj any) { enqueueSvc(obj) }, DeleteFunc: enqueueSvc,
-	}); err != nil {
+	if _, err := svcInf.Informer().AddEventHandler(controller.NameHandler(c.queue)); err != nil {
 		return nil, err
 	}
 	// A changed or deleted slice of ours: look at its service again.

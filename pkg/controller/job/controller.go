@@ -91,11 +91,7 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 		expect:  expectations.New[string](cfg.Clock.Now),
 		backoff: map[types.UID]backoffRecord{},
 	}
-	_, err := jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { c.enqueue(obj) },
-		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
-		DeleteFunc: func(obj any) { c.enqueue(obj) },
-	})
+	_, err := jobInformer.Informer().AddEventHandler(controller.NameHandler(c.queue))
 	if err != nil {
 		return nil, err
 	}
@@ -137,15 +133,6 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 		},
 	})
 	return c, err
-}
-
-func (c *Controller) enqueue(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	if j, ok := obj.(*batchv1.Job); ok {
-		c.queue.Add(cache.MetaObjectToName(j))
-	}
 }
 
 // enqueueMatching wakes every Job whose selector matches an orphan pod,

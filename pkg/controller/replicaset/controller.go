@@ -62,17 +62,7 @@ func newController(cc controller.Context, k kind, name string) (*Controller, err
 		expectations: expectations.New[cache.ObjectName](nil),
 		now:          time.Now,
 	}
-	enqueue := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		if m, ok := obj.(metav1.Object); ok {
-			c.queue.Add(cache.MetaObjectToName(m))
-		}
-	}
-	if _, err := k.informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: enqueue, UpdateFunc: func(_, obj any) { enqueue(obj) }, DeleteFunc: enqueue,
-	}); err != nil {
+	if _, err := k.informer().AddEventHandler(controller.NameHandler(c.queue)); err != nil {
 		return nil, err
 	}
 	_, err := podInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{

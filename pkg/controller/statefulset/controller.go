@@ -47,11 +47,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 			pvcInformer.Informer().HasSynced, revInformer.Informer().HasSynced},
 		queue: controller.NewQueue[cache.ObjectName]("statefulset"),
 	}
-	_, err := setInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { c.enqueue(obj) },
-		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
-		DeleteFunc: func(obj any) { c.enqueue(obj) },
-	})
+	_, err := setInformer.Informer().AddEventHandler(controller.NameHandler(c.queue))
 	if err != nil {
 		return nil, err
 	}
@@ -73,15 +69,6 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		DeleteFunc: onPod,
 	})
 	return c, err
-}
-
-func (c *Controller) enqueue(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	if s, ok := obj.(*appsv1.StatefulSet); ok {
-		c.queue.Add(cache.MetaObjectToName(s))
-	}
 }
 
 // Run waits for the caches, then runs workers until ctx ends.
