@@ -4,20 +4,17 @@
 package api
 
 import (
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"context"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/tinykube/tinykube/pkg/bench"
 	"github.com/tinykube/tinykube/pkg/bench/apibench"
+	"github.com/tinykube/tinykube/pkg/cmd/bench/benchcmd"
 )
 
 type flags struct {
-	kubeconfig string
-	context    string
+	kubeconfig benchcmd.Kubeconfig
 	cfg        apibench.Config
 }
 
@@ -43,8 +40,7 @@ The JSON report goes to stdout; progress and a summary go to stderr.`,
 	}
 	fl := cmd.Flags()
 	c := &f.cfg
-	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the API server to load (default: $KUBECONFIG or ~/.kube/config)")
-	fl.StringVar(&f.context, "context", "", "kubeconfig context to use (default: current context)")
+	f.kubeconfig.AddFlags(fl)
 	fl.StringSliceVar(&c.Phases, "phases", c.Phases, "phases to run, in order: crud, list, watch")
 	fl.IntSliceVar(&c.Concurrency, "concurrency", c.Concurrency, "concurrency levels (workers) for the crud phases")
 	fl.IntVar(&c.Count, "count", c.Count, "operations per crud phase and concurrency level (ignored when --duration is set)")
@@ -66,25 +62,12 @@ The JSON report goes to stdout; progress and a summary go to stderr.`,
 }
 
 func (f *flags) runE(cmd *cobra.Command) error {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = f.kubeconfig
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: f.context})
-	rc, err := loader.ClientConfig()
+	rc, err := f.kubeconfig.RESTConfig()
 	if err != nil {
-		return fmt.Errorf("loading kubeconfig: %w", err)
+		return err
 	}
 	f.cfg.RESTConfig = rc
 	f.cfg.Target = rc.Host
 	f.cfg.Log = cmd.ErrOrStderr()
-
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	report, runErr := apibench.Run(ctx, f.cfg)
-	if report != nil {
-		if err := report.WriteJSON(cmd.OutOrStdout()); err != nil {
-			return err
-		}
-		report.WriteSummary(cmd.ErrOrStderr())
-	}
-	return runErr
+	return benchcmd.Run(cmd, func(ctx context.Context) (*bench.Report, error) { return apibench.Run(ctx, f.cfg) })
 }

@@ -4,20 +4,16 @@
 package density
 
 import (
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"context"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tinykube/tinykube/pkg/bench/densitybench"
+	"github.com/tinykube/tinykube/pkg/cmd/bench/benchcmd"
 )
 
 type flags struct {
-	kubeconfig string
-	context    string
+	kubeconfig benchcmd.Kubeconfig
 	cfg        densitybench.Config
 }
 
@@ -48,8 +44,7 @@ The JSON report goes to stdout; progress and a summary go to stderr.`,
 	}
 	fl := cmd.Flags()
 	c := &f.cfg
-	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the API server to load (default: $KUBECONFIG or ~/.kube/config)")
-	fl.StringVar(&f.context, "context", "", "kubeconfig context to use (default: current context)")
+	f.kubeconfig.AddFlags(fl)
 	fl.IntVar(&c.Nodes, "nodes", c.Nodes, "Ready nodes to wait for before creating pods")
 	fl.IntVar(&c.Pods, "pods", c.Pods, "pods (replicas) in total, split evenly over the Deployments")
 	fl.IntVar(&c.Deployments, "deployments", c.Deployments, "Deployments to create")
@@ -71,25 +66,12 @@ The JSON report goes to stdout; progress and a summary go to stderr.`,
 }
 
 func (f *flags) runE(cmd *cobra.Command) error {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = f.kubeconfig
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: f.context})
-	rc, err := loader.ClientConfig()
+	rc, err := f.kubeconfig.RESTConfig()
 	if err != nil {
-		return fmt.Errorf("loading kubeconfig: %w", err)
+		return err
 	}
 	f.cfg.RESTConfig = rc
 	f.cfg.Target = rc.Host
 	f.cfg.Log = cmd.ErrOrStderr()
-
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	report, runErr := densitybench.Run(ctx, f.cfg)
-	if report != nil {
-		if err := report.WriteJSON(cmd.OutOrStdout()); err != nil {
-			return err
-		}
-		report.WriteSummary(cmd.ErrOrStderr())
-	}
-	return runErr
+	return benchcmd.Run(cmd, func(ctx context.Context) (*densitybench.Report, error) { return densitybench.Run(ctx, f.cfg) })
 }

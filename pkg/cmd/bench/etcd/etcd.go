@@ -3,13 +3,13 @@
 package etcd
 
 import (
-	"os"
-	"os/signal"
-	"syscall"
+	"context"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tinykube/tinykube/pkg/bench"
 	"github.com/tinykube/tinykube/pkg/bench/etcdbench"
+	"github.com/tinykube/tinykube/pkg/cmd/bench/benchcmd"
 )
 
 type flags struct {
@@ -48,14 +48,5 @@ are deleted at the end. The JSON report goes to stdout.`,
 
 func (f *flags) runE(cmd *cobra.Command) error {
 	f.cfg.Log = cmd.ErrOrStderr()
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	report, runErr := etcdbench.Run(ctx, f.cfg)
-	if report != nil {
-		if err := report.WriteJSON(cmd.OutOrStdout()); err != nil {
-			return err
-		}
-		report.WriteSummary(cmd.ErrOrStderr())
-	}
-	return runErr
+	return benchcmd.Run(cmd, func(ctx context.Context) (*bench.Report, error) { return etcdbench.Run(ctx, f.cfg) })
 }
