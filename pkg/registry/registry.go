@@ -107,7 +107,9 @@ func Build(cfg Config) (*Registry, error) {
 	reg.Allocator = &service.Allocator{CIDR: cfg.ServiceCIDR, PortBase: cfg.NodePortBase, PortCount: cfg.NodePortCount, Services: services}
 	services.BeforeCreate = reg.Allocator.Allocate
 	services.AfterDelete = reg.Allocator.Release
-	reg.Store("", "pods").BeforeCreate = pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit
+	reg.Store("", "pods").BeforeCreate = pod.Admission(
+		pod.LimitRanger{LimitRanges: reg.Store("", "limitranges")}.Admit,
+		pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit)
 	return reg, nil
 }
 
