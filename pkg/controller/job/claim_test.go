@@ -93,3 +93,43 @@ func TestJobClaimsPods(t *testing.T) {
 		})
 	}
 }
+
+// TestOrphanPodsLoseTrackingFinalizer: a pod with the tracking finalizer
+// that no Job controls gets the finalizer removed, so it (and its
+// namespace) can be deleted.
+func TestOrphanPodsLoseTrackingFinalizer(t *testing.T) {
+	s := testserver.Start(t, "")
+	ctx := startWithBackoff(t, s)
+	pods := s.Client.CoreV1().Pods("default")
+	for _, tc := range []struct {
+		name  string
+		owner []metav1.OwnerReference
+		patch string // applied after create, if set
+	}{
+		{name: "created-orphan"},
+		{name: "owner-removed", owner: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: "gone", UID: "0000-gone", Controller: ptrTrue()}},
+			patch: `{"metadata":{"ownerReferences":null}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: tc.name, Finalizers: []string{batchv1.JobTrackingFinalizer}, OwnerReferences: tc.owner},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}
+			if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.patch != "" {
+				if _, err := pods.Patch(ctx, tc.name, types.MergePatchType, []byte(tc.patch), metav1.PatchOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+				got, err := pods.Get(ctx, tc.name, metav1.GetOptions{})
+				return err == nil && !slices.Contains(got.Finalizers, batchv1.JobTrackingFinalizer), nil
+			})
+			if err != nil {
+				t.Fatalf("tracking finalizer never removed: %v", err)
+			}
+		})
+	}
+}
+
+func ptrTrue() *bool { b := true; return &b }

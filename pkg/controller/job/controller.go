@@ -8,6 +8,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -53,6 +54,10 @@ type Controller struct {
 	pods   corelisters.PodLister
 	synced []cache.InformerSynced
 	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	// orphans holds pods with the tracking finalizer and no controller:
+	// nothing would ever remove it (and the pod, or its namespace,
+	// could not go away), so syncOrphan does.
+	orphans workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	// expect holds pod creations/deletions not yet seen, per Job key.
 	expect *expectations.Expectations[string]
 
@@ -88,6 +93,8 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 		synced: []cache.InformerSynced{jobInformer.Informer().HasSynced, podInformer.Informer().HasSynced},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
 			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "job", Clock: cfg.Clock}),
+		orphans: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "job-orphan-pods", Clock: cfg.Clock}),
 		expect:  expectations.New[string](cfg.Clock.Now),
 		backoff: map[types.UID]backoffRecord{},
 	}
@@ -103,6 +110,7 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 				return
 			}
 			c.enqueueMatching(obj.(*corev1.Pod))
+			c.enqueueOrphan(obj.(*corev1.Pod))
 		},
 		UpdateFunc: func(old, obj any) {
 			oldPod, pod := old.(*corev1.Pod), obj.(*corev1.Pod)
@@ -115,6 +123,7 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 				if metav1.GetControllerOfNoCopy(pod) == nil && (hadOwner || !labels.Equals(oldPod.Labels, pod.Labels)) {
 					c.enqueueMatching(pod) // an orphan someone may adopt
 				}
+				c.enqueueOrphan(pod)
 				return
 			}
 			if oldPod.DeletionTimestamp == nil && pod.DeletionTimestamp != nil {
@@ -134,6 +143,41 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 	})
 	return c, err
 }
+
+// enqueueOrphan queues a pod that has the tracking finalizer but no
+// controller, as upstream: the finalizer comes off at once (a Job that
+// adopts the pod later adds it back).
+func (c *Controller) enqueueOrphan(pod *corev1.Pod) {
+	if metav1.GetControllerOfNoCopy(pod) == nil && hasFinalizer(pod) {
+		c.orphans.Add(cacheKey(pod))
+	}
+}
+
+// syncOrphan removes the tracking finalizer from a pod still without a
+// controller.
+func (c *Controller) syncOrphan(ctx context.Context, key cache.ObjectName) error {
+	pod, err := c.pods.Pods(key.Namespace).Get(key.Name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if metav1.GetControllerOfNoCopy(pod) != nil || !hasFinalizer(pod) {
+		return nil
+	}
+	// Pinned to the version seen: a Job adopting the pod meanwhile makes
+	// this a conflict, retried against the newer pod.
+	patch := fmt.Appendf(nil, `{"metadata":{"resourceVersion":%q,"$deleteFromPrimitiveList/finalizers":[%q]}}`,
+		pod.ResourceVersion, batchv1.JobTrackingFinalizer)
+	_, err = c.client.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func cacheKey(p *corev1.Pod) cache.ObjectName { return cache.MetaObjectToName(p) }
 
 // enqueueMatching wakes every Job whose selector matches an orphan pod,
 // so that one of them adopts it.
@@ -172,5 +216,6 @@ func ownerKey(obj any) (cache.ObjectName, bool) {
 
 // Run waits for the caches, then runs workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) {
+	go controller.RunWorkers(ctx, "job-orphan-pods", c.orphans, c.synced, 1, c.syncOrphan)
 	controller.RunWorkers(ctx, "job", c.queue, c.synced, workers, c.sync)
 }
