@@ -144,6 +144,22 @@ func TestDaemonSet(t *testing.T) {
 	if err != nil || len(revs.Items) != 2 {
 		t.Errorf("controller revisions: %v %d", err, len(revs.Items))
 	}
+	// Revisions carry their hash in controller-revision-hash, as
+	// upstream's (e2e's DaemonSet update spec looks for it there), and
+	// the updated pods' label names the newest one.
+	l, _ = s.Client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+	podHash := l.Items[0].Labels[appsv1.DefaultDaemonSetUniqueLabelKey]
+	found := false
+	for _, r := range revs.Items {
+		h := r.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]
+		if h == "" || r.Name != "agent-"+h {
+			t.Errorf("revision %s labels %v: want controller-revision-hash = its name's suffix", r.Name, r.Labels)
+		}
+		found = found || h == podHash
+	}
+	if !found {
+		t.Errorf("pod hash %q names no revision", podHash)
+	}
 
 	// A NoExecute taint the pod does not tolerate removes it.
 	n, _ := s.Client.CoreV1().Nodes().Get(ctx, "n1", metav1.GetOptions{})

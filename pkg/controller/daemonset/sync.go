@@ -52,7 +52,8 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if status.CollisionCount == nil {
 		status.CollisionCount = new(int32(0))
 	}
-	owner := history.Owner{Object: ds, Kind: kind, Selector: selector, Template: &ds.Spec.Template, CollisionCount: status.CollisionCount}
+	owner := history.Owner{Object: ds, Kind: kind, Selector: selector, Template: &ds.Spec.Template, CollisionCount: status.CollisionCount,
+		HashLabelKey: appsv1.DefaultDaemonSetUniqueLabelKey}
 	revs, err := history.List(c.revisions, owner)
 	if err != nil {
 		return err

@@ -42,6 +42,11 @@ type Owner struct {
 	// CollisionCount is the owner's status.collisionCount; Sync raises it
 	// when a hash collides with another object's revision.
 	CollisionCount *int32
+	// HashLabelKey is the label carrying the hash on a new revision:
+	// HashLabel if empty (StatefulSets); DaemonSets use
+	// controller-revision-hash, as upstream (clients such as e2e look
+	// for it there).
+	HashLabelKey string
 }
 
 // Data is the revision data for a template: a patch replacing
@@ -141,7 +146,11 @@ func Sync(ctx context.Context, client kubernetes.Interface, o Owner, revs []*app
 	if lbls == nil {
 		lbls = map[string]string{}
 	}
-	lbls[HashLabel] = hash
+	key := o.HashLabelKey
+	if key == "" {
+		key = HashLabel
+	}
+	lbls[key] = hash
 	r := &appsv1.ControllerRevision{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: o.Object.GetName() + "-" + hash, Namespace: ns, Labels: lbls,
@@ -190,9 +199,13 @@ func Truncate(ctx context.Context, client kubernetes.Interface, revs []*appsv1.C
 	return nil
 }
 
-// HashOf is the hash suffix of a revision's name (its HashLabel).
+// HashOf is the hash suffix of a revision's name (its HashLabel or
+// controller-revision-hash label).
 func HashOf(r *appsv1.ControllerRevision) string {
 	if h, ok := r.Labels[HashLabel]; ok {
+		return h
+	}
+	if h, ok := r.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]; ok {
 		return h
 	}
 	return r.Name
