@@ -691,7 +691,9 @@ func (w *workloads) session(t *testing.T) {
 		if p.Spec.NodeName != "" || p.Status.Phase != corev1.PodPending {
 			t.Fatalf("intolerant pod: node %q phase %s", p.Spec.NodeName, p.Status.Phase)
 		}
-		w.run(t, "delete", "pod", "pinned-intolerant", "pinned-tolerating", "--wait=false")
+		// Wait: a bare pod left on a node would make the drain step refuse
+		// that node ("cannot delete Pods that declare no controller").
+		w.run(t, "delete", "pod", "pinned-intolerant", "pinned-tolerating")
 		w.k.run(t, "taint", "node", tainted, "dedicated=special:NoSchedule-")
 		w.run(t, "delete", "deployment", "spread", "--wait=false")
 	})
