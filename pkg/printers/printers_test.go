@@ -6,16 +6,19 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	storagemigrationv1 "k8s.io/api/storagemigration/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -56,6 +59,16 @@ var wantColumns = map[string]string{
 	"ClusterRoleBinding":    "Name,Role,Age,Users*,Groups*,ServiceAccounts*",
 	"PriorityClass":         "Name,Value,Global-Default,Age,PreemptionPolicy",
 	"StorageClass":          "Name,Provisioner,ReclaimPolicy,VolumeBindingMode,AllowVolumeExpansion,Age",
+
+	"MutatingWebhookConfiguration":     "Name,Webhooks,Age",
+	"ValidatingWebhookConfiguration":   "Name,Webhooks,Age",
+	"ValidatingAdmissionPolicy":        "Name,Validations,ParamKind,Age",
+	"ValidatingAdmissionPolicyBinding": "Name,PolicyName,ParamRef,Age",
+	"MutatingAdmissionPolicy":          "Name,Mutations,ParamKind,Age",
+	"MutatingAdmissionPolicyBinding":   "Name,PolicyName,ParamRef,Age",
+	"FlowSchema":                       "Name,PriorityLevel,MatchingPrecedence,DistinguisherMethod,Age,MissingPL",
+	"PriorityLevelConfiguration":       "Name,Type,NominalConcurrencyShares,Queues,HandSize,QueueLengthLimit,Age",
+	"StorageVersionMigration":          "Name,Resource,Status",
 }
 
 func om(name string) metav1.ObjectMeta {
@@ -302,6 +315,75 @@ func TestRows(t *testing.T) {
 		{"storageclass", &storagev1.StorageClass{ObjectMeta: om("standard"), Provisioner: "rancher.io/local-path",
 			VolumeBindingMode: ptr(storagev1.VolumeBindingWaitForFirstConsumer), AllowVolumeExpansion: ptr(true)},
 			[]interface{}{"standard", "rancher.io/local-path", "Delete", "WaitForFirstConsumer", true, "90m"}},
+
+		{"mutatingwebhookconfiguration", &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: om("mw"),
+			Webhooks: []admissionregistrationv1.MutatingWebhook{{Name: "a.example.com"}, {Name: "b.example.com"}}},
+			[]interface{}{"mw", int64(2), "90m"}},
+		{"validatingwebhookconfiguration", &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: om("vw")},
+			[]interface{}{"vw", int64(0), "90m"}},
+		{"validatingadmissionpolicy", &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: om("vap"),
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+				ParamKind:   &admissionregistrationv1.ParamKind{APIVersion: "v1", Kind: "ConfigMap"},
+				Validations: []admissionregistrationv1.Validation{{Expression: "true"}, {Expression: "false"}}}},
+			[]interface{}{"vap", int64(2), "v1/ConfigMap", "90m"}},
+		{"validatingadmissionpolicy without params", &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: om("vap"),
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{Validations: []admissionregistrationv1.Validation{{Expression: "true"}}}},
+			[]interface{}{"vap", int64(1), "<unset>", "90m"}},
+		{"validatingadmissionpolicybinding namespaced param", &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: om("b"),
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: "vap",
+				ParamRef: &admissionregistrationv1.ParamRef{Name: "limits", Namespace: "team-a"}}},
+			[]interface{}{"b", "vap", "team-a/limits", "90m"}},
+		{"validatingadmissionpolicybinding param without namespace", &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: om("b"),
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: "vap",
+				ParamRef: &admissionregistrationv1.ParamRef{Name: "limits"}}},
+			[]interface{}{"b", "vap", "*/limits", "90m"}},
+		{"validatingadmissionpolicybinding without param", &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: om("b"),
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: "vap"}},
+			[]interface{}{"b", "vap", "<unset>", "90m"}},
+		{"mutatingadmissionpolicy", &admissionregistrationv1.MutatingAdmissionPolicy{ObjectMeta: om("map"),
+			Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
+				ParamKind: &admissionregistrationv1.ParamKind{APIVersion: "example.com/v1", Kind: "Config"},
+				Mutations: []admissionregistrationv1.Mutation{{PatchType: admissionregistrationv1.PatchTypeApplyConfiguration}}}},
+			[]interface{}{"map", int64(1), "example.com/v1/Config", "90m"}},
+		{"mutatingadmissionpolicybinding param selector", &admissionregistrationv1.MutatingAdmissionPolicyBinding{ObjectMeta: om("mb"),
+			Spec: admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{PolicyName: "map",
+				ParamRef: &admissionregistrationv1.ParamRef{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"env": "prod"}}}}},
+			[]interface{}{"mb", "map", "&LabelSelector{MatchLabels:map[string]string{env: prod,},MatchExpressions:[]LabelSelectorRequirement{},}", "90m"}},
+
+		{"flowschema", &flowcontrolv1.FlowSchema{ObjectMeta: om("workload-leader-election"), Spec: flowcontrolv1.FlowSchemaSpec{
+			PriorityLevelConfiguration: flowcontrolv1.PriorityLevelConfigurationReference{Name: "leader-election"},
+			MatchingPrecedence:         200, DistinguisherMethod: &flowcontrolv1.FlowDistinguisherMethod{Type: flowcontrolv1.FlowDistinguisherMethodByUserType}},
+			Status: flowcontrolv1.FlowSchemaStatus{Conditions: []flowcontrolv1.FlowSchemaCondition{
+				{Type: "Other", Status: flowcontrolv1.ConditionTrue}, {Type: flowcontrolv1.FlowSchemaConditionDangling, Status: flowcontrolv1.ConditionFalse}}}},
+			[]interface{}{"workload-leader-election", "leader-election", int64(200), "ByUser", "90m", "False"}},
+		{"flowschema without distinguisher or status", &flowcontrolv1.FlowSchema{ObjectMeta: om("exempt"), Spec: flowcontrolv1.FlowSchemaSpec{
+			PriorityLevelConfiguration: flowcontrolv1.PriorityLevelConfigurationReference{Name: "exempt"}, MatchingPrecedence: 1}},
+			[]interface{}{"exempt", "exempt", int64(1), "<none>", "90m", "?"}},
+		{"prioritylevelconfiguration queuing", &flowcontrolv1.PriorityLevelConfiguration{ObjectMeta: om("workload-high"),
+			Spec: flowcontrolv1.PriorityLevelConfigurationSpec{Type: flowcontrolv1.PriorityLevelEnablementLimited,
+				Limited: &flowcontrolv1.LimitedPriorityLevelConfiguration{NominalConcurrencyShares: ptr(int32(40)),
+					LimitResponse: flowcontrolv1.LimitResponse{Type: flowcontrolv1.LimitResponseTypeQueue,
+						Queuing: &flowcontrolv1.QueuingConfiguration{Queues: 128, HandSize: 6, QueueLengthLimit: 50}}}}},
+			[]interface{}{"workload-high", "Limited", int64(40), int64(128), int64(6), int64(50), "90m"}},
+		{"prioritylevelconfiguration reject", &flowcontrolv1.PriorityLevelConfiguration{ObjectMeta: om("catch-all"),
+			Spec: flowcontrolv1.PriorityLevelConfigurationSpec{Type: flowcontrolv1.PriorityLevelEnablementLimited,
+				Limited: &flowcontrolv1.LimitedPriorityLevelConfiguration{
+					LimitResponse: flowcontrolv1.LimitResponse{Type: flowcontrolv1.LimitResponseTypeReject}}}},
+			[]interface{}{"catch-all", "Limited", int64(0), "<none>", "<none>", "<none>", "90m"}},
+		{"prioritylevelconfiguration exempt", &flowcontrolv1.PriorityLevelConfiguration{ObjectMeta: om("exempt"),
+			Spec: flowcontrolv1.PriorityLevelConfigurationSpec{Type: flowcontrolv1.PriorityLevelEnablementExempt,
+				Exempt: &flowcontrolv1.ExemptPriorityLevelConfiguration{NominalConcurrencyShares: ptr(int32(0))}}},
+			[]interface{}{"exempt", "Exempt", "<none>", "<none>", "<none>", "<none>", "90m"}},
+		{"storageversionmigration succeeded", &storagemigrationv1.StorageVersionMigration{ObjectMeta: om("m"),
+			Spec: storagemigrationv1.StorageVersionMigrationSpec{Resource: metav1.GroupResource{Group: "apps", Resource: "deployments"}},
+			Status: storagemigrationv1.StorageVersionMigrationStatus{Conditions: []metav1.Condition{
+				{Type: string(storagemigrationv1.MigrationRunning), Status: metav1.ConditionFalse},
+				{Type: string(storagemigrationv1.MigrationSucceeded), Status: metav1.ConditionTrue},
+				{Type: "Other", Status: metav1.ConditionTrue}}}},
+			[]interface{}{"m", "deployments.apps", "Succeeded"}},
+		{"storageversionmigration core, no conditions", &storagemigrationv1.StorageVersionMigration{ObjectMeta: om("m"),
+			Spec: storagemigrationv1.StorageVersionMigrationSpec{Resource: metav1.GroupResource{Resource: "secrets"}}},
+			[]interface{}{"m", "secrets", "Unknown"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			table, err := testGenerator().ToTable(tc.obj, nil, false)
@@ -361,6 +443,18 @@ func TestColumnDetails(t *testing.T) {
 	}
 	if restarts := table.ColumnDefinitions[3]; restarts.Type != "string" {
 		t.Errorf("Restarts type = %q, want string (it carries \"N (Xm ago)\")", restarts.Type)
+	}
+}
+
+// Upstream's StorageVersionMigration Name column, alone among them, has no
+// "name" format.
+func TestStorageVersionMigrationNameColumn(t *testing.T) {
+	table, err := testGenerator().ToTable(&storagemigrationv1.StorageVersionMigration{}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name := table.ColumnDefinitions[0]; name.Name != "Name" || name.Format != "" || name.Description != objectMetaDoc["name"] {
+		t.Errorf("Name column = %+v", name)
 	}
 }
 

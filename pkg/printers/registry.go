@@ -3,6 +3,7 @@ package printers
 import (
 	"fmt"
 	"reflect"
+	"sort"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -26,6 +27,7 @@ type printer struct {
 	cells      func(obj runtime.Object, pc *printContext) ([]interface{}, error)
 	conditions func(obj runtime.Object) []metav1.TableRowCondition
 	prepare    func(items []runtime.Object, pc *printContext)
+	sort       func(items []runtime.Object)
 }
 
 // printerFor describes how to print one Go type T (a pointer to an API
@@ -42,6 +44,10 @@ type printerFor[T runtime.Object] struct {
 	// printed and records list-wide facts in the context. It is not
 	// called when a single object is printed.
 	prepare func(items []T, pc *printContext)
+	// less, if set, orders the rows of a list (upstream sorts some
+	// lists, such as FlowSchemas, before printing them). A single object
+	// is unaffected.
+	less func(a, b T) bool
 }
 
 // register adds p to g under T. It panics on a second registration of the
@@ -72,6 +78,11 @@ func register[T runtime.Object](g *Generator, p printerFor[T]) {
 				typed = append(typed, it.(T))
 			}
 			p.prepare(typed, pc)
+		}
+	}
+	if p.less != nil {
+		erased.sort = func(items []runtime.Object) {
+			sort.SliceStable(items, func(i, j int) bool { return p.less(items[i].(T), items[j].(T)) })
 		}
 	}
 	g.printers[t] = erased

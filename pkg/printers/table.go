@@ -43,6 +43,8 @@ func New(now func() time.Time) *Generator {
 	addOtherHandlers(g)
 	addRBACHandlers(g)
 	addStorageHandlers(g)
+	addAdmissionHandlers(g)
+	addFlowControlHandlers(g)
 	return g
 }
 
@@ -90,6 +92,11 @@ func (g *Generator) ToTable(obj runtime.Object, opts *metav1.TableOptions, noHea
 	p, ok := g.printerFor(obj, items)
 	if !ok {
 		p = defaultPrinter
+	}
+	if isList && p.sort != nil {
+		// ExtractList returned a fresh slice: reordering it leaves the
+		// list itself untouched.
+		p.sort(items)
 	}
 	pc := &printContext{now: g.now()}
 	if isList && p.prepare != nil {

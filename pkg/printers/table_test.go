@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -236,6 +237,37 @@ func TestStorageClassDefaultOnlyInLists(t *testing.T) {
 	}
 	if single.Rows[0].Cells[0] != "new" {
 		t.Errorf("single object name = %v, want plain name", single.Rows[0].Cells[0])
+	}
+}
+
+// Upstream prints FlowSchemas in matching order (precedence, then name),
+// not in list order; a single object is printed as is.
+func TestFlowSchemaListSorted(t *testing.T) {
+	fs := func(name string, precedence int32) flowcontrolv1.FlowSchema {
+		return flowcontrolv1.FlowSchema{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: flowcontrolv1.FlowSchemaSpec{MatchingPrecedence: precedence}}
+	}
+	list := &flowcontrolv1.FlowSchemaList{Items: []flowcontrolv1.FlowSchema{
+		fs("global-default", 9900), fs("system-nodes", 500), fs("exempt", 1), fs("probes", 2), fs("catch-all", 10000), fs("system-leader-election", 100), fs("endpoint-controller", 150), fs("a-leader-election", 100),
+	}}
+	table, err := testGenerator().ToTable(list, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []interface{}
+	for _, r := range table.Rows {
+		names = append(names, r.Cells[0])
+		if p := r.Object.Object.(*metav1.PartialObjectMetadata); p.Name != r.Cells[0] {
+			t.Errorf("row %v carries metadata of %q", r.Cells[0], p.Name)
+		}
+	}
+	want := []interface{}{"exempt", "probes", "a-leader-election", "system-leader-election", "endpoint-controller",
+		"system-nodes", "global-default", "catch-all"}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("rows = %v, want %v", names, want)
+	}
+	if list.Items[0].Name != "global-default" {
+		t.Errorf("printing reordered the list itself: first item %q", list.Items[0].Name)
 	}
 }
 
