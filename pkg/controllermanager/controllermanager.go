@@ -15,10 +15,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
 	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/leaderelect"
 )
 
 // Config configures a controller manager. DefaultConfig fills the defaults.
@@ -111,24 +110,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if !cfg.LeaderElect {
 		return runControllers(ctx, cfg, client)
 	}
-	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, "kube-system", "kube-controller-manager",
-		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: cfg.Identity})
-	if err != nil {
-		return err
-	}
-	var runErr error
-	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
-		Lock: lock, ReleaseOnCancel: true, Name: "kube-controller-manager",
-		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(ctx context.Context) {
-				cfg.Logger.Info("controller-manager: became leader", "identity", cfg.Identity)
-				runErr = runControllers(ctx, cfg, client)
-			},
-			OnStoppedLeading: func() { cfg.Logger.Info("controller-manager: stopped leading", "identity", cfg.Identity) },
-		},
+	return leaderelect.Run(ctx, client, "kube-controller-manager", cfg.Identity, cfg.Logger, func(ctx context.Context) error {
+		return runControllers(ctx, cfg, client)
 	})
-	return runErr
 }
 
 // runControllers builds every enabled controller on one informer factory

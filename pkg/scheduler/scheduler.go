@@ -19,11 +19,10 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
 
+	"github.com/tinykube/tinykube/pkg/leaderelect"
 	"github.com/tinykube/tinykube/pkg/scheduler/framework"
 	"github.com/tinykube/tinykube/pkg/scheduler/plugins"
 )
@@ -170,24 +169,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if !cfg.LeaderElect {
 		return runScheduler(ctx, cfg, client)
 	}
-	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, "kube-system", "kube-scheduler",
-		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: cfg.Identity})
-	if err != nil {
-		return err
-	}
-	var runErr error
-	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
-		Lock: lock, ReleaseOnCancel: true, Name: "kube-scheduler",
-		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(ctx context.Context) {
-				cfg.Logger.Info("scheduler: became leader", "identity", cfg.Identity)
-				runErr = runScheduler(ctx, cfg, client)
-			},
-			OnStoppedLeading: func() { cfg.Logger.Info("scheduler: stopped leading", "identity", cfg.Identity) },
-		},
+	return leaderelect.Run(ctx, client, "kube-scheduler", cfg.Identity, cfg.Logger, func(ctx context.Context) error {
+		return runScheduler(ctx, cfg, client)
 	})
-	return runErr
 }
 
 func runScheduler(ctx context.Context, cfg Config, client kubernetes.Interface) error {
