@@ -1,4 +1,3 @@
-// Package version is the `tinykube version` command.
 package version
 
 import (

@@ -1,14 +1,3 @@
-// Package endpointslice is the endpointslice controller: for every
-// Service with a selector it keeps EndpointSlices (named
-// "<service>-<random>", labelled kubernetes.io/service-name and
-// endpointslice.kubernetes.io/managed-by, owned by the Service) listing
-// the matching pods with their ready/serving/terminating conditions, at
-// most MaxEndpointsPerSlice per slice, one set of ports per slice.
-//
-// desired.go computes the slices a Service should have; reconcile.go
-// turns the difference with the existing ones into creates, updates and
-// deletes. Slices of deleted Services go with them through the garbage
-// collector (ownerReference).
 package endpointslice
 
 import (

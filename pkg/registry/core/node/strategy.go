@@ -1,4 +1,3 @@
-// Package node is the nodes resource: selectable by spec.unschedulable.
 package node
 
 import (

@@ -1,0 +1,3 @@
+// Package controllermanager is the `tinykube controller-manager` command:
+// the controllers alone, against any Kubernetes API server.
+package controllermanager

@@ -1,0 +1,2 @@
+// Package version is the `tinykube version` command.
+package version

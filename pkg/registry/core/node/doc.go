@@ -1,0 +1,2 @@
+// Package node is the nodes resource: selectable by spec.unschedulable.
+package node
