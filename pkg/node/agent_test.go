@@ -115,10 +115,17 @@ func TestSimulatedNodes(t *testing.T) {
 			}
 			return n.Spec.PodCIDR != "" && readyCondition(n) == corev1.ConditionTrue, nil
 		})
-		l, err := s.Client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, name, metav1.GetOptions{})
-		if err != nil || l.Spec.RenewTime == nil || *l.Spec.HolderIdentity != name {
-			t.Fatalf("lease of %s: %v %+v", name, err, l)
-		}
+		// The Lease is written apart from the Node: it may trail it.
+		poll(t, name+" Lease renewed", 30*time.Second, func(ctx context.Context) (bool, error) {
+			l, err := s.Client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return false, nil
+			}
+			if l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != name {
+				return false, fmt.Errorf("lease of %s held by %v", name, l.Spec.HolderIdentity)
+			}
+			return l.Spec.RenewTime != nil, nil
+		})
 	}
 	if got := node0.Status.NodeInfo.KubeletVersion; got != node.KubeletVersion {
 		t.Errorf("kubeletVersion = %q", got)
