@@ -18,27 +18,13 @@ func (e *endpoint) create(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	dry, err := dryRun(opts.DryRun)
+	w, err := e.readWrite(req, resp, opts.DryRun, opts.FieldManager)
 	if err != nil {
 		fail(resp, req, err)
 		return
 	}
-	body, err := readBody(req)
-	if err != nil {
-		fail(resp, req, err)
-		return
-	}
-	obj, err := decodeBody(req, resp, body, e.resource().GVK(), e.store.New())
-	if err != nil {
-		fail(resp, req, err)
-		return
-	}
+	obj, dry, manager := w.obj, w.dryRun, w.manager
 	if err := checkNamespace(obj, ns, e.resource().Namespaced); err != nil {
-		fail(resp, req, err)
-		return
-	}
-	manager, err := e.manager(req, opts.FieldManager)
-	if err != nil {
 		fail(resp, req, err)
 		return
 	}
@@ -67,4 +53,33 @@ func checkNamespace(obj runtime.Object, ns string, namespaced bool) error {
 		return apierrors.NewBadRequest(fmt.Sprintf("the namespace of the provided object (%s) does not match the namespace sent on the request (%s)", m.GetNamespace(), ns))
 	}
 	return nil
+}
+
+// writeRequest is what every POST and PUT of an object carries: the
+// decoded, defaulted body, the dryRun flag and the field manager.
+type writeRequest struct {
+	obj     runtime.Object
+	dryRun  bool
+	manager string
+}
+
+// readWrite reads and decodes a write's body and its common options.
+func (e *endpoint) readWrite(req *restful.Request, resp *restful.Response, dryRunValues []string, fieldManager string) (writeRequest, error) {
+	dry, err := dryRun(dryRunValues)
+	if err != nil {
+		return writeRequest{}, err
+	}
+	body, err := readBody(req)
+	if err != nil {
+		return writeRequest{}, err
+	}
+	obj, err := decodeBody(req, resp, body, e.resource().GVK(), e.store.New())
+	if err != nil {
+		return writeRequest{}, err
+	}
+	manager, err := e.manager(req, fieldManager)
+	if err != nil {
+		return writeRequest{}, err
+	}
+	return writeRequest{obj: obj, dryRun: dry, manager: manager}, nil
 }

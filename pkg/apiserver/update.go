@@ -20,26 +20,12 @@ func (e *endpoint) update(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	dry, err := dryRun(opts.DryRun)
+	w, err := e.readWrite(req, resp, opts.DryRun, opts.FieldManager)
 	if err != nil {
 		fail(resp, req, err)
 		return
 	}
-	body, err := readBody(req)
-	if err != nil {
-		fail(resp, req, err)
-		return
-	}
-	obj, err := decodeBody(req, resp, body, e.resource().GVK(), e.store.New())
-	if err != nil {
-		fail(resp, req, err)
-		return
-	}
-	manager, err := e.manager(req, opts.FieldManager)
-	if err != nil {
-		fail(resp, req, err)
-		return
-	}
+	obj, dry, manager := w.obj, w.dryRun, w.manager
 	fn := func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 		next := obj.DeepCopyObject()
 		if current == nil {
