@@ -49,6 +49,7 @@ func (s *Store) Create(ctx context.Context, ns string, obj runtime.Object, dryRu
 		}
 		return nil, s.toAPIError(err, m.GetName())
 	}
+	s.noteWrite(out)
 	return out, nil
 }
 

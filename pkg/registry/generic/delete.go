@@ -61,6 +61,7 @@ func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.Delete
 			if err != nil {
 				return nil, false, s.toAPIError(err, name)
 			}
+			s.noteWrite(out)
 			return out, false, nil
 		}
 		if dryRun {
@@ -75,6 +76,7 @@ func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.Delete
 		if err != nil {
 			return nil, false, s.toAPIError(err, name)
 		}
+		s.noteWrite(out)
 		s.afterDelete(out)
 		return out, true, nil
 	}

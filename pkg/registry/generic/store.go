@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -41,6 +42,9 @@ type Store struct {
 	BeforeCreate func(ctx context.Context, obj runtime.Object, dryRun bool) error
 	// AfterDelete runs once an object is gone (to release allocations).
 	AfterDelete func(obj runtime.Object)
+
+	// written is the revision of this store's latest write (admissionreads.go).
+	written atomic.Int64
 }
 
 // New returns an empty object of the resource's kind.

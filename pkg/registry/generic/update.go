@@ -79,6 +79,7 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 	if err != nil {
 		return nil, false, s.toAPIError(err, name)
 	}
+	s.noteWrite(out)
 	// An object being deleted whose last finalizer was just removed goes.
 	m := objectMeta(out)
 	fin, finalizing := s.Strategy.(Finalizing)
@@ -88,6 +89,7 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 		err := s.Storage.Delete(ctx, key, last, &storage.Preconditions{ResourceVersion: &rv}, nil)
 		switch {
 		case err == nil:
+			s.noteWrite(last)
 			s.afterDelete(last)
 		case !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrConflict):
 			return nil, false, s.toAPIError(err, name)

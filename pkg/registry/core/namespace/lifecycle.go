@@ -21,15 +21,13 @@ var _ generic.NamespaceChecker = Lifecycle{}
 
 // CheckCreate rejects creates in a namespace that is missing (404) or
 // terminating (403), as upstream's NamespaceLifecycle plugin. It reads
-// the watch cache first and etcd only on a miss, so a namespace created a
-// moment ago is still found. The 403 names the object being created and
-// carries the NamespaceTerminating cause, which controllers look for to
+// the watch cache (generic.Store.GetFromCache: caught up with this
+// server's own namespace writes) and etcd only on a miss, so a namespace
+// created a moment ago is still found. The 403 names the object being
+// created and carries the NamespaceTerminating cause, which controllers look for to
 // stop retrying creates in a namespace being deleted.
 func (l Lifecycle) CheckCreate(ctx context.Context, name string, resource schema.GroupResource, objName string) error {
-	obj, err := l.Namespaces.Get(ctx, "", name, &metav1.GetOptions{ResourceVersion: "0"})
-	if apierrors.IsNotFound(err) {
-		obj, err = l.Namespaces.Get(ctx, "", name, nil)
-	}
+	obj, err := l.Namespaces.GetFromCache(ctx, "", name)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -31,7 +30,7 @@ func (l LimitRanger) Admit(ctx context.Context, obj runtime.Object, _ bool) erro
 	if !ok {
 		return nil
 	}
-	list, err := l.LimitRanges.List(ctx, pod.Namespace, &metav1.ListOptions{})
+	list, err := l.LimitRanges.ListFromCache(ctx, pod.Namespace)
 	if err != nil {
 		return fmt.Errorf("listing limit ranges: %w", err)
 	}

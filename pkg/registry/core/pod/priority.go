@@ -7,7 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -46,7 +45,7 @@ func (p Priority) Admit(ctx context.Context, obj runtime.Object, _ bool) error {
 			}
 		}
 	} else {
-		obj, err := p.Classes.Get(ctx, "", pod.Spec.PriorityClassName, &metav1.GetOptions{})
+		obj, err := p.Classes.GetFromCache(ctx, "", pod.Spec.PriorityClassName)
 		if apierrors.IsNotFound(err) {
 			return forbidden(fmt.Errorf("no PriorityClass with name %v was found", pod.Spec.PriorityClassName))
 		}
@@ -73,7 +72,7 @@ func (p Priority) Admit(ctx context.Context, obj runtime.Object, _ bool) error {
 // globalDefault returns the globalDefault class with the lowest value
 // (two can exist after a race), or nil.
 func (p Priority) globalDefault(ctx context.Context) (*schedulingv1.PriorityClass, error) {
-	obj, err := p.Classes.List(ctx, "", &metav1.ListOptions{})
+	obj, err := p.Classes.ListFromCache(ctx, "")
 	if err != nil {
 		return nil, err
 	}
