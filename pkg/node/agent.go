@@ -40,6 +40,7 @@ type Agent struct {
 
 	podQueue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	nodeQueue workqueue.TypedRateLimitingInterface[string]
+	status    *statusManager
 
 	mu sync.Mutex
 	// records holds the runtime state of the pods this agent runs.
@@ -95,6 +96,7 @@ func New(cfg Config) (*Agent, error) {
 	podInformer := a.podFactory.Core().V1().Pods()
 	nodeInformer := a.nodeFactory.Core().V1().Nodes()
 	a.pods, a.nodeLister = podInformer.Lister(), nodeInformer.Lister()
+	a.status = newStatusManager(client, a.pods, cfg.Clock)
 	a.synced = []cache.InformerSynced{podInformer.Informer().HasSynced, nodeInformer.Informer().HasSynced}
 	for _, inf := range []cache.SharedIndexInformer{podInformer.Informer(), nodeInformer.Informer()} {
 		if err := inf.SetTransform(stripManagedFields); err != nil {
@@ -152,6 +154,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer utilruntime.HandleCrash()
 	defer a.podQueue.ShutDown()
 	defer a.nodeQueue.ShutDown()
+	defer a.status.queue.ShutDown()
 	a.podFactory.Start(ctx.Done())
 	a.nodeFactory.Start(ctx.Done())
 	defer a.podFactory.Shutdown()
@@ -186,6 +189,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	for i := 0; i < a.cfg.PodWorkers; i++ {
 		go wait.UntilWithContext(ctx, func(ctx context.Context) {
 			for processNext(ctx, a.podQueue, a.syncPod, a.log, "pod") {
+			}
+		}, time.Second)
+	}
+	for i := 0; i < max(1, min(len(a.nodes), a.cfg.StatusWorkers)); i++ {
+		go wait.UntilWithContext(ctx, func(ctx context.Context) {
+			for processNext(ctx, a.status.queue, a.status.sync, a.log, "pod status") {
 			}
 		}, time.Second)
 	}

@@ -61,7 +61,7 @@ func (a *Agent) setRecord(key cache.ObjectName, r *podRecord) {
 
 // syncPod moves one pod a step towards what its spec and metadata ask:
 // start it, restart or finish its containers, or confirm its deletion;
-// then writes the status a kubelet would report.
+// then hands the status a kubelet would report to the status manager.
 func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duration, error) {
 	rec := a.record(key)
 	pod, err := a.pods.Pods(key.Namespace).Get(key.Name)
@@ -103,7 +103,12 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 	if err != nil {
 		return 0, err
 	}
-	return after, a.writeStatus(ctx, pod, rec, false)
+	status, err := a.podStatus(ctx, pod, rec, false)
+	if err != nil {
+		return 0, err
+	}
+	a.status.set(pod, status)
+	return after, nil
 }
 
 // runSandbox starts the pod's sandbox; its IPs come from the runtime.
@@ -279,6 +284,9 @@ func (a *Agent) terminate(ctx context.Context, key cache.ObjectName, pod *corev1
 		}
 		terminal := pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 		if !terminal {
+			// Written here, not through the status manager: the final
+			// status must be stored before the pod is deleted.
+			a.status.forget(key)
 			if err := a.writeStatus(ctx, pod, rec, true); err != nil && !apierrors.IsNotFound(err) {
 				return 0, err
 			}
@@ -296,8 +304,10 @@ func (a *Agent) terminate(ctx context.Context, key cache.ObjectName, pod *corev1
 	return 0, err
 }
 
-// teardown removes a pod's sandbox and forgets it.
+// teardown removes a pod's sandbox and forgets it and any status not yet
+// written.
 func (a *Agent) teardown(ctx context.Context, key cache.ObjectName, rec *podRecord) error {
+	a.status.forget(key)
 	if rec == nil {
 		return nil
 	}

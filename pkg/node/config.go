@@ -62,6 +62,11 @@ type Config struct {
 
 	// Workers for the pod and node queues.
 	PodWorkers, NodeWorkers int
+	// StatusWorkers caps the pod status writes in flight. There is one
+	// writer per node, as each kubelet's status manager writes one status
+	// at a time, up to this many (all nodes share one client and the API
+	// server's in-flight limit).
+	StatusWorkers int
 
 	Clock  clock.WithTicker
 	Logger *slog.Logger
@@ -79,7 +84,7 @@ func DefaultConfig() Config {
 		FallbackPodCIDRMask: 24, PodCIDRWait: 5 * time.Second,
 		LeaseDuration: 40 * time.Second, LeaseRenewInterval: 10 * time.Second, StatusReportInterval: 5 * time.Minute,
 		ShutdownDelay: time.Second, RestartBackoff: 10 * time.Second, MaxRestartBackoff: 5 * time.Minute,
-		PodWorkers: 16, NodeWorkers: 4,
+		PodWorkers: 16, NodeWorkers: 4, StatusWorkers: 100,
 		Clock: clock.RealClock{},
 	}
 }
@@ -97,7 +102,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("node: lease renew interval %v must be positive and within the lease duration %v", c.LeaseRenewInterval, c.LeaseDuration)
 	case c.StatusReportInterval <= 0:
 		return errors.New("node: StatusReportInterval must be positive")
-	case c.PodWorkers <= 0 || c.NodeWorkers <= 0:
+	case c.PodWorkers <= 0 || c.NodeWorkers <= 0 || c.StatusWorkers <= 0:
 		return errors.New("node: workers must be positive")
 	case c.Clock == nil:
 		return errors.New("node: Clock is required")

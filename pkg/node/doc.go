@@ -13,11 +13,16 @@
 //     re-adds the name after the delay until the next renewal (the
 //     workqueue's delaying heap is the timer wheel);
 //   - a pod queue of pod keys: each sync drives the pod's sandbox and
-//     containers in the runtime one step and writes the resulting status
-//     (agent_pods.go, podstatus.go); graceful deletions are confirmed after
-//     a short simulated shutdown (a delayed re-add, again);
+//     containers in the runtime one step and hands the resulting status
+//     to the status manager (agent_pods.go, podstatus.go); graceful
+//     deletions are confirmed after a short simulated shutdown (a delayed
+//     re-add, again);
+//   - a status queue of pod keys (statusmanager.go): writers, one per node
+//     up to StatusWorkers, send each pod's latest status, so that API
+//     latency never holds up the pod syncs and the nodes report in
+//     parallel, as separate kubelets do;
 //   - the runtimes' container events (exits) re-add the pod key.
 //
 // Reading order: config.go, agent.go, agent_nodes.go, agent_pods.go,
-// podstatus.go.
+// podstatus.go, statusmanager.go.
 package node
