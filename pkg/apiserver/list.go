@@ -9,6 +9,9 @@ import (
 )
 
 // list serves GET on a collection: a list, or a watch with ?watch=true.
+// JSON and protobuf lists of cached objects are written from the objects'
+// cached encodings (cachedencode.go); Tables, PartialObjectMetadata and
+// YAML are built as a typed list and encoded whole.
 func (e *endpoint) list(req *restful.Request, resp *restful.Response) {
 	ns, _ := scope(req)
 	opts := &metav1.ListOptions{}
@@ -28,6 +31,20 @@ func (e *endpoint) list(req *restful.Request, resp *restful.Response) {
 	if err != nil {
 		fail(resp, req, err)
 		return
+	}
+	if out.as == asObject && canEncodeCached(out.info) {
+		cached, ok, err := e.store.ListCachedObjects(reqCtx(req), ns, opts)
+		if err != nil {
+			fail(resp, req, err)
+			return
+		}
+		if ok {
+			empty := e.store.NewList()
+			if err := writeCachedList(resp.ResponseWriter, cached, empty, kindOf(empty, e.gv()), e.resource().GVK(), out.info); err != nil {
+				fail(resp, req, err)
+			}
+			return
+		}
 	}
 	list, err := e.store.List(reqCtx(req), ns, opts)
 	if err != nil {

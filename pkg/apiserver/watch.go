@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/tinykube/tinykube/pkg/printers"
+	"github.com/tinykube/tinykube/pkg/storage"
 )
 
 // minWatchTimeout is the shortest server-chosen watch lifetime when the
@@ -25,7 +26,9 @@ import (
 const minWatchTimeout = 30 * time.Minute
 
 // watch streams events as chunked JSON objects or length-framed protobuf,
-// flushing after each one.
+// flushing whenever no further event is waiting. Objects from the watch
+// cache are encoded once for all watchers (cachedencode.go); this loop
+// only frames them.
 func (e *endpoint) watch(req *restful.Request, resp *restful.Response, ns string, opts *metav1.ListOptions) {
 	out, err := negotiate(req.Request, false)
 	if err != nil {
@@ -43,7 +46,7 @@ func (e *endpoint) watch(req *restful.Request, resp *restful.Response, ns string
 	}
 	ctx, cancel := context.WithTimeout(reqCtx(req), timeout)
 	defer cancel()
-	w, err := e.store.Watch(ctx, ns, opts)
+	w, err := e.store.WatchCachedObjects(ctx, ns, opts)
 	if isResourceVersionError(err) {
 		// As upstream: once the request is admitted and its
 		// resourceVersion parsed, a too old (410) or too new (504)
@@ -74,6 +77,8 @@ func (e *endpoint) watch(req *restful.Request, resp *restful.Response, ns string
 		flusher.Flush()
 	}
 	frames := stream.Framer.NewFrameWriter(resp.ResponseWriter)
+	gvk := e.resource().GVK()
+	cachedOK := out.as == asObject && canEncodeCached(out.info)
 	var objBuf, evBuf bytes.Buffer
 	first := true
 	for {
@@ -84,21 +89,35 @@ func (e *endpoint) watch(req *restful.Request, resp *restful.Response, ns string
 			if !ok {
 				return
 			}
-			obj, err := e.watchObject(req, ev, out, first)
-			if err != nil {
-				obj = errorStatus(err)
-				ev.Type = watch.Error
+			evBuf.Reset()
+			if co, isCached := ev.Object.(*storage.CachedObject); isCached && cachedOK {
+				// Encoded once for every watcher; only the event framing is ours.
+				data, err := encodeCached(co, out.info, gvk)
+				if err == nil {
+					err = writeCachedEvent(&evBuf, out.info.MediaType, ev.Type, data)
+				}
+				if err != nil {
+					return
+				}
+			} else {
+				if isCached {
+					ev.Object = co.Object()
+				}
+				obj, err := e.watchObject(req, ev, out, first)
+				if err != nil {
+					obj = errorStatus(err)
+					ev.Type = watch.Error
+				}
+				objBuf.Reset()
+				if err := out.info.Serializer.Encode(obj, &objBuf); err != nil {
+					return
+				}
+				we := &metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: objBuf.Bytes()}}
+				if err := stream.Serializer.Encode(we, &evBuf); err != nil {
+					return
+				}
 			}
 			first = false
-			objBuf.Reset()
-			if err := out.info.Serializer.Encode(obj, &objBuf); err != nil {
-				return
-			}
-			we := &metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: objBuf.Bytes()}}
-			evBuf.Reset()
-			if err := stream.Serializer.Encode(we, &evBuf); err != nil {
-				return
-			}
 			if _, err := frames.Write(evBuf.Bytes()); err != nil {
 				return
 			}

@@ -121,6 +121,12 @@ type ListOptions struct {
 	// every object in the snapshot, then one Bookmark whose object has
 	// annotation "k8s.io/initial-events-end": "true", then changes.
 	SendInitialEvents *bool
+	// CachedObjects (Watch only): an implementation that keeps objects
+	// in memory (CachedObjectLister) sends each event's object as a
+	// *CachedObject, shared with every other watcher, so an encoder
+	// serializes it once per format. Other implementations ignore it:
+	// consumers must accept both.
+	CachedObjects bool
 }
 
 // UpdateFunc computes a new object from the current one. Returning an
@@ -198,4 +204,18 @@ type Interface interface {
 
 	// Count returns how many keys are under the prefix key.
 	Count(ctx context.Context, key string) (int64, error)
+}
+
+// CachedObjectLister is an optional interface of an Interface that
+// serves lists from memory (storage/cacher), for callers that only encode
+// the result: the items are the cached objects themselves, each carrying
+// the encodings earlier requests computed, instead of copies in a typed
+// list.
+type CachedObjectLister interface {
+	// ListCachedObjects is GetList with the result as a
+	// CachedObjectList: the same items, resourceVersion, continue token
+	// and errors. The objects are shared and read-only. Lists the
+	// implementation reads from its backing store come back wrapped too
+	// (with nothing cached yet).
+	ListCachedObjects(ctx context.Context, key string, opts ListOptions) (*CachedObjectList, error)
 }

@@ -123,14 +123,19 @@ type Cacher struct {
 	watchers map[*cacheWatcher]struct{}
 }
 
-// entry is one cached object version with its precomputed attributes.
+// entry is one cached object version with its precomputed attributes
+// and, in cached, its encodings once somebody asked for them.
 type entry struct {
 	obj    runtime.Object
+	cached *storage.CachedObject // wraps obj
 	labels labels.Set
 	fields fields.Set
 }
 
-var _ storage.Interface = (*Cacher)(nil)
+var (
+	_ storage.Interface          = (*Cacher)(nil)
+	_ storage.CachedObjectLister = (*Cacher)(nil)
+)
 
 // New starts the cache's list-and-watch loop and returns at once; until
 // the first list completes requests wait (up to WaitTimeout) or go to
@@ -166,7 +171,7 @@ func (c *Cacher) Stop() {
 
 // newEntry computes the attributes of obj once.
 func (c *Cacher) newEntry(obj runtime.Object) *entry {
-	e := &entry{obj: obj}
+	e := &entry{obj: obj, cached: storage.NewCachedObject(obj)}
 	if c.cfg.GetAttrs != nil {
 		if l, f, err := c.cfg.GetAttrs(obj); err == nil {
 			e.labels, e.fields = l, f

@@ -15,4 +15,11 @@
 // pointers and list items are shallow copies sharing maps and slices with
 // the cache. Callers must treat them as read-only (the API layer only
 // encodes them) and DeepCopy before mutating. Get returns a deep copy.
+//
+// They are encoded once too: every cached object version is wrapped in a
+// storage.CachedObject that keeps its serialized forms. ListCachedObjects
+// and watches with ListOptions.CachedObjects hand out those wrappers, so
+// the API layer writes the bytes an earlier list or watcher computed; the
+// objects a watch derives (bookmarks, the DELETED for an update leaving a
+// selector) are built once per event and shared by all watchers.
 package cacher

@@ -21,25 +21,13 @@ import (
 // tokens, Exact, and Limit with RV "" or "N", so pages share one etcd
 // revision. List items are shallow copies of cached objects: read-only.
 func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
-	rv, err := parseRV(opts.ResourceVersion)
+	entries, rev, ok, err := c.listEntries(ctx, key, opts)
 	if err != nil {
 		return err
 	}
-	limited := opts.Predicate.Limit > 0 && opts.ResourceVersion != "0"
-	if !c.covers(key, opts.Recursive) || opts.Predicate.Continue != "" ||
-		opts.ResourceVersionMatch == storage.MatchExact || limited {
+	if !ok {
 		return c.storage.GetList(ctx, key, opts, listObj)
 	}
-	if opts.ResourceVersion == "" && !c.waitFresh(ctx) {
-		return c.storage.GetList(ctx, key, opts, listObj)
-	}
-	if _, err := c.waitFor(ctx, rv); err != nil {
-		if rv == 0 && ctx.Err() == nil {
-			return c.storage.GetList(ctx, key, opts, listObj)
-		}
-		return err
-	}
-
 	listMeta, err := meta.ListAccessor(listObj)
 	if err != nil {
 		return err
@@ -49,37 +37,108 @@ func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptio
 		return err
 	}
 	items := reflect.ValueOf(itemsPtr).Elem()
-
-	w := &cacheWatcher{key: key, recursive: opts.Recursive}
-	if opts.Recursive {
-		w.key = prefixKey(key)
-	}
-	c.mu.RLock()
-	entries := c.snapshotLocked(w)
-	rev := c.rev
-	c.mu.RUnlock()
-
-	matched := make([]runtime.Object, 0, len(entries))
-	for _, e := range entries {
-		if c.matches(opts.Predicate, e) {
-			matched = append(matched, e.obj)
-		}
-	}
 	if items.Kind() == reflect.Slice && items.Type().Elem().Kind() == reflect.Struct {
-		out := reflect.MakeSlice(items.Type(), len(matched), len(matched))
-		for i, obj := range matched {
-			v := reflect.ValueOf(obj)
+		out := reflect.MakeSlice(items.Type(), len(entries), len(entries))
+		for i, e := range entries {
+			v := reflect.ValueOf(e.obj)
 			if v.Type().Elem() != items.Type().Elem() {
 				return fmt.Errorf("cached %s in a list of %s", v.Type(), items.Type().Elem())
 			}
 			out.Index(i).Set(v.Elem())
 		}
 		items.Set(out)
-	} else if err := meta.SetList(listObj, matched); err != nil {
-		return err
+	} else {
+		objs := make([]runtime.Object, len(entries))
+		for i, e := range entries {
+			objs[i] = e.obj
+		}
+		if err := meta.SetList(listObj, objs); err != nil {
+			return err
+		}
 	}
 	listMeta.SetResourceVersion(formatRV(rev))
 	return nil
+}
+
+// ListCachedObjects implements storage.CachedObjectLister: the lists
+// GetList serves from memory come back as the cached objects themselves,
+// the others from the store, each item wrapped.
+func (c *Cacher) ListCachedObjects(ctx context.Context, key string, opts storage.ListOptions) (*storage.CachedObjectList, error) {
+	entries, rev, ok, err := c.listEntries(ctx, key, opts)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		out := &storage.CachedObjectList{ResourceVersion: formatRV(rev), Items: make([]*storage.CachedObject, len(entries))}
+		for i, e := range entries {
+			out.Items[i] = e.cached
+		}
+		return out, nil
+	}
+	list := c.cfg.NewListFunc()
+	if err := c.storage.GetList(ctx, key, opts, list); err != nil {
+		return nil, err
+	}
+	lm, err := meta.ListAccessor(list)
+	if err != nil {
+		return nil, err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	out := &storage.CachedObjectList{
+		ResourceVersion: lm.GetResourceVersion(), Continue: lm.GetContinue(),
+		RemainingItemCount: lm.GetRemainingItemCount(), Items: make([]*storage.CachedObject, len(items)),
+	}
+	for i, obj := range items {
+		out.Items[i] = storage.NewCachedObject(obj)
+	}
+	return out, nil
+}
+
+// listEntries returns the cached entries a list selects, in key order,
+// and the cache's revision; ok is false when the list must be read from
+// the store (see GetList).
+func (c *Cacher) listEntries(ctx context.Context, key string, opts storage.ListOptions) (entries []*entry, rev int64, ok bool, err error) {
+	want, err := parseRV(opts.ResourceVersion)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	limited := opts.Predicate.Limit > 0 && opts.ResourceVersion != "0"
+	if !c.covers(key, opts.Recursive) || opts.Predicate.Continue != "" ||
+		opts.ResourceVersionMatch == storage.MatchExact || limited {
+		return nil, 0, false, nil
+	}
+	if opts.ResourceVersion == "" && !c.waitFresh(ctx) {
+		return nil, 0, false, nil
+	}
+	if _, err := c.waitFor(ctx, want); err != nil {
+		if want == 0 && ctx.Err() == nil {
+			return nil, 0, false, nil
+		}
+		return nil, 0, false, err
+	}
+
+	w := &cacheWatcher{key: key, recursive: opts.Recursive}
+	if opts.Recursive {
+		w.key = prefixKey(key)
+	}
+	c.mu.RLock()
+	all := c.snapshotLocked(w)
+	rev = c.rev
+	c.mu.RUnlock()
+
+	if opts.Predicate.Empty() {
+		return all, rev, true, nil
+	}
+	entries = all[:0]
+	for _, e := range all {
+		if c.matches(opts.Predicate, e) {
+			entries = append(entries, e)
+		}
+	}
+	return entries, rev, true, nil
 }
 
 func formatRV(rev int64) string { return strconv.FormatInt(rev, 10) }

@@ -1,7 +1,11 @@
 package cacher
 
 import (
+	"sync"
+
 	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/tinykube/tinykube/pkg/storage"
 )
 
 // event is one change as the cache saw it, shared by every watcher.
@@ -11,6 +15,31 @@ type event struct {
 	cur  *entry // new state; for Deleted the last state at the deletion rev
 	prev *entry // state before (nil for Added and Bookmark)
 	rev  int64
+
+	// derivedObj is the one object watchers send that is not cached:
+	// for a Bookmark the bookmark object, otherwise prev at rev (the
+	// DELETED a watcher gets when an update leaves its selector). Built
+	// on first use and shared, so each is encoded once too.
+	derivedOnce sync.Once
+	derivedObj  *storage.CachedObject
+	derivedErr  error
+}
+
+// derived returns the event's shared derived object (see derivedObj).
+func (e *event) derived(c *Cacher) (*storage.CachedObject, error) {
+	e.derivedOnce.Do(func() {
+		if e.typ == watch.Bookmark {
+			obj, err := c.bookmarkObject(e.rev, false)
+			e.derivedObj, e.derivedErr = storage.NewCachedObject(obj), err
+			return
+		}
+		obj, err := withRV(e.prev.obj, e.rev)
+		if err == nil {
+			e.derivedObj = storage.NewCachedObject(obj)
+		}
+		e.derivedErr = err
+	})
+	return e.derivedObj, e.derivedErr
 }
 
 // ring keeps the most recent events in revision order.

@@ -56,6 +56,7 @@ func (c *Cacher) Watch(ctx context.Context, key string, opts storage.ListOptions
 		recursive: opts.Recursive,
 		pred:      opts.Predicate,
 		bookmarks: opts.ProgressNotify,
+		cached:    opts.CachedObjects,
 		input:     make(chan *event, c.cfg.WatcherBufferSize),
 		result:    make(chan watch.Event),
 		done:      make(chan struct{}),
@@ -147,6 +148,7 @@ type cacheWatcher struct {
 	recursive bool
 	pred      storage.Predicate
 	bookmarks bool
+	cached    bool // send *storage.CachedObject (ListOptions.CachedObjects)
 	startRev  int64
 	cacher    *Cacher
 
@@ -182,11 +184,11 @@ func (w *cacheWatcher) run(initial []*entry, endBookmark runtime.Object, replay 
 	defer close(w.stopped)
 	defer close(w.result)
 	for _, e := range initial {
-		if w.cacher.matches(w.pred, e) && !w.send(watch.Event{Type: watch.Added, Object: e.obj}) {
+		if w.cacher.matches(w.pred, e) && !w.send(watch.Event{Type: watch.Added, Object: w.object(e.cached)}) {
 			return
 		}
 	}
-	if endBookmark != nil && !w.send(watch.Event{Type: watch.Bookmark, Object: endBookmark}) {
+	if endBookmark != nil && !w.send(watch.Event{Type: watch.Bookmark, Object: w.object(storage.NewCachedObject(endBookmark))}) {
 		return
 	}
 	for _, e := range replay {
@@ -213,33 +215,42 @@ func (w *cacheWatcher) run(initial []*entry, endBookmark runtime.Object, replay 
 // that enters the selector is ADDED, one that leaves it DELETED (with the
 // previous state at the update's revision, as upstream).
 func (w *cacheWatcher) deliver(e *event) bool {
+	c := w.cacher
 	if e.typ == watch.Bookmark {
-		obj, err := w.cacher.bookmarkObject(e.rev, false)
+		obj, err := e.derived(c)
 		if err != nil {
 			return true
 		}
-		return w.send(watch.Event{Type: watch.Bookmark, Object: obj})
+		return w.send(watch.Event{Type: watch.Bookmark, Object: w.object(obj)})
 	}
-	c := w.cacher
 	curOK := e.typ != watch.Deleted && c.matches(w.pred, e.cur)
 	prevOK := e.prev != nil && c.matches(w.pred, e.prev)
 	switch {
 	case e.typ == watch.Deleted:
 		if c.matches(w.pred, e.cur) {
-			return w.send(watch.Event{Type: watch.Deleted, Object: e.cur.obj})
+			return w.send(watch.Event{Type: watch.Deleted, Object: w.object(e.cur.cached)})
 		}
 	case curOK && prevOK:
-		return w.send(watch.Event{Type: watch.Modified, Object: e.cur.obj})
+		return w.send(watch.Event{Type: watch.Modified, Object: w.object(e.cur.cached)})
 	case curOK:
-		return w.send(watch.Event{Type: watch.Added, Object: e.cur.obj})
+		return w.send(watch.Event{Type: watch.Added, Object: w.object(e.cur.cached)})
 	case prevOK:
-		old, err := withRV(e.prev.obj, e.rev)
+		old, err := e.derived(c)
 		if err != nil {
 			return true
 		}
-		return w.send(watch.Event{Type: watch.Deleted, Object: old})
+		return w.send(watch.Event{Type: watch.Deleted, Object: w.object(old)})
 	}
 	return true
+}
+
+// object is what this watcher sends for a cached object: the wrapper if
+// it asked for one, else the object itself.
+func (w *cacheWatcher) object(co *storage.CachedObject) runtime.Object {
+	if w.cached {
+		return co
+	}
+	return co.Object()
 }
 
 func (w *cacheWatcher) send(ev watch.Event) bool {
