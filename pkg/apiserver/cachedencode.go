@@ -37,12 +37,31 @@ func canEncodeCached(info runtime.SerializerInfo) bool {
 	return info.MediaType == mediaTypeJSON || info.MediaType == mediaTypeProtobuf
 }
 
-// encodeCached returns co's encoding with info's serializer as gvk,
-// computed once per (media type, kind) and shared.
+// cachedEncoder encodes cached objects with one serializer as one kind;
+// a list or a watch builds one and uses it for every object.
+type cachedEncoder struct {
+	key    string // names the encoding in each CachedObject
+	encode func(obj runtime.Object, w io.Writer) error
+}
+
+func newCachedEncoder(info runtime.SerializerInfo, gvk schema.GroupVersionKind) *cachedEncoder {
+	return &cachedEncoder{
+		key: info.MediaType + ";" + gvk.String(),
+		encode: func(obj runtime.Object, w io.Writer) error {
+			return info.Serializer.Encode(withKind(obj, gvk), w)
+		},
+	}
+}
+
+// Encoded returns co's encoding, computed once per (media type, kind)
+// and shared.
+func (e *cachedEncoder) Encoded(co *storage.CachedObject) ([]byte, error) {
+	return co.Encoded(e.key, e.encode)
+}
+
+// encodeCached is newCachedEncoder(info, gvk).Encoded(co).
 func encodeCached(co *storage.CachedObject, info runtime.SerializerInfo, gvk schema.GroupVersionKind) ([]byte, error) {
-	return co.Encoded(info.MediaType+";"+gvk.String(), func(obj runtime.Object, w io.Writer) error {
-		return info.Serializer.Encode(withKind(obj, gvk), w)
-	})
+	return newCachedEncoder(info, gvk).Encoded(co)
 }
 
 // writeCachedList writes list in info's format (JSON or protobuf) as the
@@ -55,9 +74,10 @@ func writeCachedList(w http.ResponseWriter, list *storage.CachedObjectList, empt
 	if err != nil {
 		return err
 	}
+	enc := newCachedEncoder(info, itemGVK)
 	items := make([][]byte, len(list.Items))
 	for i, co := range list.Items {
-		data, err := encodeCached(co, info, itemGVK)
+		data, err := enc.Encoded(co)
 		if err != nil {
 			return err
 		}

@@ -77,8 +77,10 @@ func (e *endpoint) watch(req *restful.Request, resp *restful.Response, ns string
 		flusher.Flush()
 	}
 	frames := stream.Framer.NewFrameWriter(resp.ResponseWriter)
-	gvk := e.resource().GVK()
-	cachedOK := out.as == asObject && canEncodeCached(out.info)
+	var enc *cachedEncoder // nil: encode every event
+	if out.as == asObject && canEncodeCached(out.info) {
+		enc = newCachedEncoder(out.info, e.resource().GVK())
+	}
 	var objBuf, evBuf bytes.Buffer
 	first := true
 	for {
@@ -90,9 +92,9 @@ func (e *endpoint) watch(req *restful.Request, resp *restful.Response, ns string
 				return
 			}
 			evBuf.Reset()
-			if co, isCached := ev.Object.(*storage.CachedObject); isCached && cachedOK {
+			if co, isCached := ev.Object.(*storage.CachedObject); isCached && enc != nil {
 				// Encoded once for every watcher; only the event framing is ours.
-				data, err := encodeCached(co, out.info, gvk)
+				data, err := enc.Encoded(co)
 				if err == nil {
 					err = writeCachedEvent(&evBuf, out.info.MediaType, ev.Type, data)
 				}
