@@ -2,6 +2,8 @@ package apiserver
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -30,10 +32,39 @@ func (e *endpoint) fields() (*managedfields.FieldManager, error) {
 		if e.sub != "" && e.sub != "status" {
 			return // scale, binding… have their own kinds and no managedFields of their own
 		}
-		e.fm, e.fmErr = managedfields.NewDefaultFieldManager(typeConverter(), api.Scheme, api.Scheme, api.Scheme,
+		e.fm, e.fmErr = managedfields.NewDefaultFieldManager(typeConverter(), shallowConverter{api.Scheme}, api.Scheme, api.Scheme,
 			kind, kind.GroupVersion(), e.sub, nil)
 	})
 	return e.fm, e.fmErr
+}
+
+// shallowConverter is api.Scheme for the field manager without its
+// deep copies. managedfields "converts" the live and the new object to
+// their own version before walking them, on every write; for a typed
+// object already at that version the scheme answers with a deep copy
+// carrying apiVersion and kind. The field manager only reads what it
+// gets (it walks it into a typed value, or hands it back as the result
+// in place of an object nobody else holds), so a shallow copy — the
+// top-level struct, nested data shared — with the kind set is as good.
+// Real conversions and unstructured objects go to the scheme.
+type shallowConverter struct{ *runtime.Scheme }
+
+func (c shallowConverter) ConvertToVersion(in runtime.Object, target runtime.GroupVersioner) (runtime.Object, error) {
+	if _, ok := in.(runtime.Unstructured); !ok {
+		if kinds, _, err := c.ObjectKinds(in); err == nil {
+			if gvk, ok := target.KindForGroupVersionKinds(kinds); ok && gvk.Version != runtime.APIVersionInternal && slices.Contains(kinds, gvk) {
+				v := reflect.ValueOf(in)
+				if v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+					out := reflect.New(v.Elem().Type())
+					out.Elem().Set(v.Elem())
+					obj := out.Interface().(runtime.Object)
+					obj.GetObjectKind().SetGroupVersionKind(gvk)
+					return obj, nil
+				}
+			}
+		}
+	}
+	return c.Scheme.ConvertToVersion(in, target)
 }
 
 // manager returns the field manager name of a write: the fieldManager
