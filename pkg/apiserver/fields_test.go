@@ -39,7 +39,10 @@ func TestShallowConverterSameFields(t *testing.T) {
 		}, `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"ns","labels":{"applied":"yes"}}}`},
 		{deploy, func(o runtime.Object) { *o.(*appsv1.Deployment).Spec.Replicas = 5 },
 			`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","namespace":"ns"},"spec":{"replicas":7}}`},
-		{cm, func(o runtime.Object) { o.(*corev1.ConfigMap).Data["k2"] = "v2"; delete(o.(*corev1.ConfigMap).Data, "k") },
+		{cm, func(o runtime.Object) {
+			o.(*corev1.ConfigMap).Data["k2"] = "v2"
+			delete(o.(*corev1.ConfigMap).Data, "k")
+		},
 			`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"ns"},"data":{"k3":"v3"}}`},
 	} {
 		gvks, _, err := api.Scheme.ObjectKinds(tc.obj)
