@@ -116,7 +116,7 @@ type Cacher struct {
 	// ready: the objects reflect the store at rev (false while (re)listing).
 	ready   bool
 	rev     int64
-	objects map[string]*entry
+	objects objectIndex
 	events  ring
 	// advanced is closed (and replaced) whenever rev or ready changes.
 	advanced chan struct{}
@@ -126,6 +126,7 @@ type Cacher struct {
 // entry is one cached object version with its precomputed attributes
 // and, in cached, its encodings once somebody asked for them.
 type entry struct {
+	key    string
 	obj    runtime.Object
 	cached *storage.CachedObject // wraps obj
 	labels labels.Set
@@ -153,7 +154,7 @@ func New(cfg Config) (*Cacher, error) {
 		ctx:      ctx,
 		cancel:   cancel,
 		done:     make(chan struct{}),
-		objects:  map[string]*entry{},
+		objects:  newObjectIndex(map[string]*entry{}),
 		events:   newRing(cfg.EventBufferSize),
 		advanced: make(chan struct{}),
 		watchers: map[*cacheWatcher]struct{}{},
@@ -169,9 +170,9 @@ func (c *Cacher) Stop() {
 	<-c.done
 }
 
-// newEntry computes the attributes of obj once.
-func (c *Cacher) newEntry(obj runtime.Object) *entry {
-	e := &entry{obj: obj, cached: storage.NewCachedObject(obj)}
+// newEntry computes the attributes of obj, stored at key, once.
+func (c *Cacher) newEntry(key string, obj runtime.Object) *entry {
+	e := &entry{key: key, obj: obj, cached: storage.NewCachedObject(obj)}
 	if c.cfg.GetAttrs != nil {
 		if l, f, err := c.cfg.GetAttrs(obj); err == nil {
 			e.labels, e.fields = l, f
@@ -315,7 +316,7 @@ func (c *Cacher) Get(ctx context.Context, key string, resourceVersion string, ou
 		return err
 	}
 	c.mu.RLock()
-	e, ok := c.objects[key]
+	e, ok := c.objects.get(key)
 	c.mu.RUnlock()
 	if !ok {
 		return fmt.Errorf("%s: %w", key, storage.ErrNotFound)

@@ -57,7 +57,7 @@ func (c *Cacher) listAndWatch() error {
 		if err != nil {
 			return err
 		}
-		objects[key] = c.newEntry(obj)
+		objects[key] = c.newEntry(key, obj)
 	}
 
 	w, err := c.storage.Watch(c.ctx, c.prefix, storage.ListOptions{
@@ -70,7 +70,7 @@ func (c *Cacher) listAndWatch() error {
 
 	c.mu.Lock()
 	c.terminateAllLocked() // they may have missed events while we re-listed
-	c.objects = objects
+	c.objects = newObjectIndex(objects)
 	c.events.reset(rev)
 	c.ready = true
 	c.rev = 0
@@ -128,22 +128,22 @@ func (c *Cacher) process(ev watch.Event) error {
 	if err != nil {
 		return err
 	}
-	cur := c.newEntry(ev.Object)
+	cur := c.newEntry(key, ev.Object)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	prev := c.objects[key]
+	prev, _ := c.objects.get(key)
 	e := &event{typ: ev.Type, key: key, cur: cur, prev: prev, rev: rev}
 	switch ev.Type {
 	case watch.Added, watch.Modified:
-		c.objects[key] = cur
+		c.objects.set(cur)
 		if prev != nil {
 			e.typ = watch.Modified
 		} else {
 			e.typ = watch.Added
 		}
 	case watch.Deleted:
-		delete(c.objects, key)
+		c.objects.delete(key)
 	default:
 		return fmt.Errorf("unexpected watch event %q", ev.Type)
 	}

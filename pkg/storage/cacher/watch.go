@@ -2,7 +2,6 @@ package cacher
 
 import (
 	"context"
-	"sort"
 	"strings"
 	"sync"
 
@@ -107,23 +106,12 @@ func (c *Cacher) Watch(ctx context.Context, key string, opts storage.ListOptions
 // snapshotLocked returns the cached objects under w's key, in key order.
 func (c *Cacher) snapshotLocked(w *cacheWatcher) []*entry {
 	if !w.recursive {
-		if e, ok := c.objects[w.key]; ok {
+		if e, ok := c.objects.get(w.key); ok {
 			return []*entry{e}
 		}
 		return nil
 	}
-	keys := make([]string, 0, len(c.objects))
-	for k := range c.objects {
-		if strings.HasPrefix(k, w.key) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	out := make([]*entry, len(keys))
-	for i, k := range keys {
-		out[i] = c.objects[k]
-	}
-	return out
+	return c.objects.prefix(w.key)
 }
 
 // bookmarkObject is an empty object of the resource with only
