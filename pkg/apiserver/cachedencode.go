@@ -64,10 +64,14 @@ func encodeCached(co *storage.CachedObject, info runtime.SerializerInfo, gvk sch
 	return newCachedEncoder(info, gvk).Encoded(co)
 }
 
+// errNoCachedList: the list's envelope does not have the shape
+// writeCachedList splices items into; encode the typed list instead.
+var errNoCachedList = errors.New("no cached encoding for this list")
+
 // writeCachedList writes list in info's format (JSON or protobuf) as the
 // list kind listGVK with items of kind itemGVK. emptyList is a new empty
 // list object of the right type, used for the envelope. Nothing is
-// written if it returns an error before the first byte.
+// written when it returns an error (errNoCachedList: use the serializer).
 func writeCachedList(w http.ResponseWriter, list *storage.CachedObjectList, emptyList runtime.Object,
 	listGVK, itemGVK schema.GroupVersionKind, info runtime.SerializerInfo) error {
 	env, err := listEnvelope(list, emptyList, listGVK, info)
@@ -89,7 +93,7 @@ func writeCachedList(w http.ResponseWriter, list *storage.CachedObjectList, empt
 	case mediaTypeProtobuf:
 		head, raw, tail, err := splitUnknown(env)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %v", errNoCachedList, err)
 		}
 		// The list message is its metadata field followed by one
 		// length-delimited items field (2) per item: the item's message,
@@ -120,7 +124,7 @@ func writeCachedList(w http.ResponseWriter, list *storage.CachedObjectList, empt
 		// each without the newline the encoder ends an object with.
 		const end = "[]}\n"
 		if !bytes.HasSuffix(env, []byte(end)) {
-			return fmt.Errorf("list envelope %q does not end in %q", truncate(env), end)
+			return fmt.Errorf("%w: envelope %q does not end in %q", errNoCachedList, truncate(env), end)
 		}
 		cut := len(env) - len(end) + 1
 		parts = make([][]byte, 0, 2*len(items)+2)
@@ -133,7 +137,7 @@ func writeCachedList(w http.ResponseWriter, list *storage.CachedObjectList, empt
 		}
 		parts = append(parts, env[cut:])
 	default:
-		return fmt.Errorf("no cached encoding for %s", info.MediaType)
+		return fmt.Errorf("%w: %s", errNoCachedList, info.MediaType)
 	}
 
 	size := 0

@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/bench"
 	"github.com/tinykube/tinykube/pkg/storage"
 )
@@ -296,5 +299,53 @@ func BenchmarkListDecode10k(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestCachedListEnvelopes: every served resource's list type has an
+// envelope writeCachedList can splice items into, in JSON and protobuf,
+// and an item encodes into it as the serializer would.
+func TestCachedListEnvelopes(t *testing.T) {
+	for _, r := range api.Resources {
+		if !slices.Contains(r.Verbs, "list") {
+			continue
+		}
+		listGVK := r.GroupVersion.WithKind(r.Kind + "List")
+		for _, mediaType := range []string{mediaTypeJSON, mediaTypeProtobuf} {
+			info := mustSerializer(mediaType)
+			newList := func() runtime.Object {
+				l, err := api.Scheme.New(listGVK)
+				if err != nil {
+					t.Fatalf("%s: %v", listGVK, err)
+				}
+				return l
+			}
+			item, err := api.Scheme.New(r.GVK())
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _ := meta.Accessor(item)
+			m.SetName("x")
+			m.SetLabels(map[string]string{"a": "b"})
+			cl := &storage.CachedObjectList{ResourceVersion: "7", Items: []*storage.CachedObject{storage.NewCachedObject(item)}}
+			rec := httptest.NewRecorder()
+			if err := writeCachedList(rec, cl, newList(), listGVK, r.GVK(), info); err != nil {
+				t.Errorf("%s as %s: %v", listGVK, mediaType, err)
+				continue
+			}
+			want := newList()
+			lm, _ := meta.ListAccessor(want)
+			lm.SetResourceVersion("7")
+			if err := meta.SetList(want, []runtime.Object{withKind(item, r.GVK())}); err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := info.Serializer.Encode(withKind(want, listGVK), &buf); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(rec.Body.Bytes(), buf.Bytes()) {
+				t.Errorf("%s as %s:\n got %q\nwant %q", listGVK, mediaType, truncate(rec.Body.Bytes()), truncate(buf.Bytes()))
+			}
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"errors"
 	"net/http"
 
 	restful "github.com/emicklei/go-restful/v3"
@@ -40,10 +41,13 @@ func (e *endpoint) list(req *restful.Request, resp *restful.Response) {
 		}
 		if ok {
 			empty := e.store.NewList()
-			if err := writeCachedList(resp.ResponseWriter, cached, empty, kindOf(empty, e.gv()), e.resource().GVK(), out.info); err != nil {
-				fail(resp, req, err)
+			err := writeCachedList(resp.ResponseWriter, cached, empty, kindOf(empty, e.gv()), e.resource().GVK(), out.info)
+			if !errors.Is(err, errNoCachedList) {
+				if err != nil {
+					fail(resp, req, err)
+				}
+				return
 			}
-			return
 		}
 	}
 	list, err := e.store.List(reqCtx(req), ns, opts)
