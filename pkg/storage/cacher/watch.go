@@ -26,7 +26,8 @@ import (
 //   - SendInitialEvents=true: ADDED for the current objects (at a
 //     revision ≥ N), then the initial-events-end Bookmark, then changes.
 //
-// A watcher that falls WatcherBufferSize events behind is closed (its
+// A watcher that falls WatcherBufferSize events (plus the resultBuffer
+// its consumer has not taken yet) behind is closed (its
 // channel closes without an error event), as is every watcher when the
 // cache re-lists; clients resume from the last resourceVersion they saw.
 func (c *Cacher) Watch(ctx context.Context, key string, opts storage.ListOptions) (watch.Interface, error) {
@@ -57,7 +58,7 @@ func (c *Cacher) Watch(ctx context.Context, key string, opts storage.ListOptions
 		bookmarks: opts.ProgressNotify,
 		cached:    opts.CachedObjects,
 		input:     make(chan *event, c.cfg.WatcherBufferSize),
-		result:    make(chan watch.Event),
+		result:    make(chan watch.Event, resultBuffer),
 		done:      make(chan struct{}),
 		stopped:   make(chan struct{}),
 		cacher:    c,
@@ -128,6 +129,12 @@ func (c *Cacher) bookmarkObject(rev int64, end bool) (runtime.Object, error) {
 	}
 	return obj, nil
 }
+
+// resultBuffer is how many converted events a watcher holds for its
+// consumer: the watcher goroutine need not wait for the consumer to be
+// scheduled, and a consumer that finds more waiting (the API's watch
+// handler) writes them out in one flush.
+const resultBuffer = 16
 
 // cacheWatcher is one client watch: a goroutine that turns shared events
 // into this client's watch.Events.
