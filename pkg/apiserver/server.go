@@ -151,6 +151,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Authenticator != nil {
 		h = authn.WithAuthentication(h, cfg.Authenticator)
 	}
+	h = withWarmStacks(h)
 	h = withInFlightLimit(h, cfg.MaxRequestsInFlight)
 	h = withPanicRecovery(h)
 	s.handler = h
@@ -185,10 +186,14 @@ func withPanicRecovery(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if p := recover(); p != nil {
+				stack := debug.Stack()
+				if hp, ok := p.(*handlerPanic); ok { // raised on a warm-stack worker
+					p, stack = hp.value, hp.stack
+				}
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				fmt.Printf("panic serving %s %s: %v\n%s", r.Method, r.URL, p, debug.Stack())
+				fmt.Printf("panic serving %s %s: %v\n%s", r.Method, r.URL, p, stack)
 				writeError(w, r, apierrors.NewInternalError(fmt.Errorf("%v", p)))
 			}
 		}()
