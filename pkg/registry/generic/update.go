@@ -37,45 +37,27 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 		strategy = s.Strategy
 	}
 	key := s.key(ns, name)
-	current := s.New()
-	// Existence check from the watch cache (RV "0"): most updates hit an
-	// existing object, and GuaranteedUpdate reads etcd itself anyway. Only
-	// a miss is confirmed against etcd, so a just-created object is found.
-	err := s.Storage.Get(ctx, key, "0", current)
-	if errors.Is(err, storage.ErrNotFound) {
-		err = s.Storage.Get(ctx, key, "", current)
-	}
-	if errors.Is(err, storage.ErrNotFound) {
-		if !opts.ForceAllowCreate && !strategy.AllowCreateOnUpdate() {
-			return nil, false, s.toAPIError(err, name)
-		}
-		obj, err := fn(ctx, nil)
-		if err != nil {
-			return nil, false, err
-		}
-		if err := checkName(obj, ns, name, s.Resource.Namespaced); err != nil {
-			return nil, false, err
-		}
-		objectMeta(obj).SetResourceVersion("")
-		out, err := s.Create(ctx, ns, obj, opts.DryRun)
-		return out, err == nil, err
-	} else if err != nil {
-		return nil, false, s.toAPIError(err, name)
-	}
-
+	// No separate existence check: GuaranteedUpdate reads etcd first and
+	// answers ErrNotFound for a missing object, which may then be created.
 	if opts.DryRun {
-		// A dry run answers from the latest state, not the cache's.
-		current = s.New()
-		if err := s.Storage.Get(ctx, key, "", current); err != nil {
+		// A dry run answers from the latest state.
+		current := s.New()
+		err := s.Storage.Get(ctx, key, "", current)
+		if errors.Is(err, storage.ErrNotFound) {
+			return s.createOnUpdate(ctx, strategy, ns, name, fn, opts, err)
+		} else if err != nil {
 			return nil, false, s.toAPIError(err, name)
 		}
 		obj, err := s.prepareUpdate(ctx, strategy, ns, name, fn, current)
 		return obj, false, err
 	}
 	out := s.New()
-	err = s.Storage.GuaranteedUpdate(ctx, key, out, false, nil, func(cur runtime.Object) (runtime.Object, error) {
+	err := s.Storage.GuaranteedUpdate(ctx, key, out, false, nil, func(cur runtime.Object) (runtime.Object, error) {
 		return s.prepareUpdate(ctx, strategy, ns, name, fn, cur)
 	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return s.createOnUpdate(ctx, strategy, ns, name, fn, opts, err)
+	}
 	if err != nil {
 		return nil, false, s.toAPIError(err, name)
 	}
@@ -96,6 +78,24 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 		}
 	}
 	return out, false, nil
+}
+
+// createOnUpdate handles an update of a missing object: NotFound, or a
+// create where the strategy (or server-side apply) allows it.
+func (s *Store) createOnUpdate(ctx context.Context, strategy Strategy, ns, name string, fn UpdateFunc, opts UpdateOptions, notFound error) (runtime.Object, bool, error) {
+	if !opts.ForceAllowCreate && !strategy.AllowCreateOnUpdate() {
+		return nil, false, s.toAPIError(notFound, name)
+	}
+	obj, err := fn(ctx, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := checkName(obj, ns, name, s.Resource.Namespaced); err != nil {
+		return nil, false, err
+	}
+	objectMeta(obj).SetResourceVersion("")
+	out, err := s.Create(ctx, ns, obj, opts.DryRun)
+	return out, err == nil, err
 }
 
 // prepareUpdate runs the write path for one update attempt.
