@@ -18,6 +18,7 @@ import (
 	nodecmd "github.com/tinykube/tinykube/pkg/cmd/node"
 	schedcmd "github.com/tinykube/tinykube/pkg/cmd/scheduler"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
+	"github.com/tinykube/tinykube/pkg/idlegc"
 	"github.com/tinykube/tinykube/pkg/scheduler"
 	"github.com/tinykube/tinykube/pkg/server"
 )
@@ -34,6 +35,8 @@ type flags struct {
 	disableScheduler bool
 	// simulatedNodes run in-process (pkg/node); 0 for none.
 	simulatedNodes int
+	// idleGCPercent is GOGC while idle (pkg/idlegc); 0 disables.
+	idleGCPercent int
 }
 
 func (f *flags) add(fs *pflag.FlagSet) {
@@ -48,6 +51,8 @@ func (f *flags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.cfg.CompactionInterval, "etcd-compaction-interval", f.cfg.CompactionInterval, "interval between etcd compactions (0 disables)")
 	fs.BoolVar(&f.cfg.UnsafeNoFsync, "unsafe-no-fsync", false, "embedded etcd skips fsync: fast, loses data on a machine crash (tests only)")
 	fs.BoolVar(&f.cfg.Profiling, "profiling", f.cfg.Profiling, "serve /debug/pprof to authenticated users")
+	fs.IntVar(&f.idleGCPercent, "idle-gc-percent", idlegc.DefaultConfig().IdlePercent,
+		"GOGC while the process allocates under 4 MiB/s (idle); GOGC (default 100) applies again as soon as it is busy. 0 disables; ignored when the GOGC environment variable is set")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
 }
 
@@ -99,6 +104,14 @@ func (f *flags) run(ctx context.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.idleGCPercent > 0 && os.Getenv("GOGC") == "" {
+		gc := idlegc.DefaultConfig()
+		gc.IdlePercent, gc.Logger = f.idleGCPercent, logger
+		if err := gc.Validate(); err != nil {
+			return fmt.Errorf("--idle-gc-percent: %w", err)
+		}
+		go func() { _ = idlegc.Run(ctx, gc) }()
+	}
 	start := time.Now()
 	s, err := server.Start(ctx, f.cfg)
 	if err != nil {
