@@ -20,6 +20,17 @@ TK=$OUT/tinykube
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT/sitting.log" >&2; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# rss_parts PID: what the RSS is made of. Anonymous memory is the Go heap,
+# stacks and runtime; the binary's pages and etcd's bbolt file (mapped with
+# MAP_POPULATE, so all of it after a restart) are file-backed, and how many
+# binary pages are mapped depends on the page cache (the kernel maps whole
+# large folios around each touched page), so compare anon across sittings.
+rss_parts() {
+  local bin db
+  bin=$(awk -v f="$(realpath "$TK")" '$6 == f {m=1; next} /^[0-9a-f]+-[0-9a-f]+ / {m=0} m && /^Rss:/ {s+=$2} END {printf "%.0f", s/1024}' "/proc/$1/smaps")
+  db=$(awk '$6 ~ /member\/snap\/db$/ {m=1; next} /^[0-9a-f]+-[0-9a-f]+ / {m=0} m && /^Rss:/ {s+=$2} END {printf "%.0f", s/1024}' "/proc/$1/smaps")
+  awk -v bin="$bin" -v db="$db" '/RssAnon/ {a=$2} /RssFile/ {f=$2} END {printf "anon %.0f MB, file %.0f MB (binary %s, etcd db %s)", a/1024, f/1024, bin, db}' "/proc/$1/status"
+}
 
 start_etcd() {
   rm -rf "$OUT/etcd-data"
@@ -76,7 +87,10 @@ for i in 1 2 3 4 5; do
   for _ in $(seq 1 500); do [[ -f $dir/pki/admin.key ]] && break; sleep 0.005; done
   wait_ready https://127.0.0.1:16443 "$dir/pki/ca.crt" "$dir/pki/admin.crt" "$dir/pki/admin.key"
   log "tinykube server start $i ($([[ $i == 1 ]] && echo fresh || echo restart)): /readyz ok after $(ms_since "$t0") ms"
-  if [[ $i == 5 ]]; then sleep 20; log "tinykube server idle RSS (20 s after ready, embedded etcd included): $(rss_mb $pid) MB"; fi
+  if [[ $i == 1 || $i == 5 ]]; then
+    sleep 20
+    log "tinykube server idle RSS ($([[ $i == 1 ]] && echo fresh || echo restarted), 20 s after ready, embedded etcd included): $(rss_mb $pid) MB: $(rss_parts $pid)"
+  fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 log "binary size: $(du -h "$TK" | cut -f1) (stripped, -trimpath)"
