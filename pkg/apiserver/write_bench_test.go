@@ -118,8 +118,9 @@ func BenchmarkCreatePod(b *testing.B) {
 }
 
 // BenchmarkUpdatePod: PUT of a pod with a new annotation and label, as
-// the live benchmark's update phase (without a resourceVersion, so the
-// workers need not read the answers back).
+// the live benchmark's update phase: each worker cycles through pods of
+// its own, sending back the last answer (resourceVersion and
+// managedFields included) with the change.
 func BenchmarkUpdatePod(b *testing.B) {
 	w := startWriteBench(b)
 	const perWorker = 20
@@ -127,20 +128,28 @@ func BenchmarkUpdatePod(b *testing.B) {
 	for wk := 1; wk <= 64; wk++ {
 		for k := range perWorker {
 			out := w.do(b, http.MethodPost, "/api/v1/namespaces/"+benchNS+"/pods", benchPod(fmt.Sprintf("w%d-%d", wk, k)), http.StatusCreated)
-			p := &corev1.Pod{}
-			if _, _, err := w.pb.Decode(out, nil, p); err != nil {
-				b.Fatal(err)
-			}
-			p.ResourceVersion = ""
-			pods[wk] = append(pods[wk], p)
+			pods[wk] = append(pods[wk], w.decode(b, out))
 		}
 	}
 	runParallel(b, func(wk int, i int64) {
-		p := pods[wk][i%perWorker].DeepCopy()
-		p.Annotations = map[string]string{"bench.tinykube.io/update": strconv.FormatInt(i, 10)}
+		mine := pods[wk]
+		k := i % perWorker
+		p := mine[k].DeepCopy()
+		if p.Annotations == nil {
+			p.Annotations = map[string]string{}
+		}
+		p.Annotations["bench.tinykube.io/update"] = strconv.FormatInt(i, 10)
 		p.Labels["bench.tinykube.io/generation"] = strconv.FormatInt(i, 10)
-		w.do(b, http.MethodPut, "/api/v1/namespaces/"+benchNS+"/pods/"+p.Name, p, http.StatusOK)
+		mine[k] = w.decode(b, w.do(b, http.MethodPut, "/api/v1/namespaces/"+benchNS+"/pods/"+p.Name, p, http.StatusOK))
 	})
+}
+
+func (w *writeBench) decode(b *testing.B, data []byte) *corev1.Pod {
+	p := &corev1.Pod{}
+	if _, _, err := w.pb.Decode(data, nil, p); err != nil {
+		b.Fatal(err)
+	}
+	return p
 }
 
 // BenchmarkEtcdPut: the floor — the pod's encoded bytes written straight
