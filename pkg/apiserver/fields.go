@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"slices"
@@ -93,7 +94,49 @@ func (e *endpoint) trackFields(live, obj runtime.Object, manager string) (runtim
 	if err != nil || fm == nil {
 		return obj, err
 	}
-	return fm.UpdateNoErrors(live, obj, manager), nil
+	if e.sub != "" || !sameManagedFields(live, obj) {
+		return fm.UpdateNoErrors(live, obj, manager), nil
+	}
+	// The body carries the live object's managedFields (a client writing
+	// back what it read): the field manager takes them from the body, so
+	// it need not walk the live copy's — usually the biggest part of the
+	// object. Without them the comparison of live and new differs only
+	// under metadata.managedFields, which stripMeta keeps out of every
+	// manager's set unless a set already names it (then we go the long
+	// way). On failure, as UpdateNoErrors, the live managedFields stay.
+	out, err := fm.Update(withoutManagedFields(live), obj, manager)
+	if err != nil {
+		objectMeta(obj).SetManagedFields(objectMeta(live).GetManagedFields())
+		return obj, nil
+	}
+	return out, nil
+}
+
+// sameManagedFields reports whether obj carries live's non-empty
+// managedFields unchanged, none of whose sets mentions a managedFields
+// field.
+func sameManagedFields(live, obj runtime.Object) bool {
+	lf, nf := objectMeta(live).GetManagedFields(), objectMeta(obj).GetManagedFields()
+	if len(lf) == 0 || !reflect.DeepEqual(lf, nf) {
+		return false
+	}
+	for _, f := range lf {
+		if f.FieldsV1 == nil || bytes.Contains(f.FieldsV1.Raw, []byte(`"f:managedFields"`)) {
+			return false
+		}
+	}
+	return true
+}
+
+// withoutManagedFields returns a shallow copy of obj (a pointer to a
+// struct) with no managedFields; obj is untouched.
+func withoutManagedFields(obj runtime.Object) runtime.Object {
+	v := reflect.ValueOf(obj).Elem()
+	c := reflect.New(v.Type())
+	c.Elem().Set(v)
+	out := c.Interface().(runtime.Object)
+	objectMeta(out).SetManagedFields(nil)
+	return out
 }
 
 func objectMeta(obj runtime.Object) metav1.Object {

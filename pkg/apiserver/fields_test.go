@@ -13,6 +13,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/bench"
+	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
 
 // TestShallowConverterSameFields: the field manager records the same
@@ -97,6 +98,68 @@ func TestShallowConverterSameFields(t *testing.T) {
 				if len(objectMeta(got[i]).GetManagedFields()) == 0 {
 					t.Errorf("%s: no managedFields", step)
 				}
+			}
+		})
+	}
+}
+
+// TestTrackFieldsWithoutLiveManagedFields: an update whose body carries
+// the live managedFields records exactly what the field manager records
+// when it also walks the live object's managedFields.
+func TestTrackFieldsWithoutLiveManagedFields(t *testing.T) {
+	var pods api.Resource
+	for _, r := range api.Resources {
+		if r.GroupVersion.Group == "" && r.Name == "pods" {
+			pods = r
+		}
+	}
+	e := &endpoint{store: &generic.Store{Resource: pods}}
+	fm, err := e.fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := func(p *corev1.Pod) {
+		p.ManagedFields = append(p.ManagedFields, metav1.ManagedFieldsEntry{Manager: "odd", Operation: metav1.ManagedFieldsOperationUpdate,
+			APIVersion: "v1", FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:managedFields":{}}}`)}})
+	}
+	for name, tc := range map[string]struct {
+		prepare func(live *corev1.Pod) // after the creates, before the update
+		change  func(p *corev1.Pod)
+		manager string
+	}{
+		"same manager adds":           {change: func(p *corev1.Pod) { p.Labels["new"] = "1" }, manager: "creator"},
+		"other manager takes a field": {change: func(p *corev1.Pod) { p.Labels["app.kubernetes.io/name"] = "x" }, manager: "other"},
+		"removes fields":              {change: func(p *corev1.Pod) { delete(p.Labels, "pod-template-hash"); p.Spec.Containers[0].Args = nil }, manager: "other"},
+		"no change":                   {change: func(p *corev1.Pod) {}, manager: "other"},
+		"a set names managedFields":   {prepare: claim, change: func(p *corev1.Pod) { p.Labels["new"] = "1" }, manager: "other"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			created := fm.UpdateNoErrors(&corev1.Pod{}, bench.NewPod("ns", "p", "run", "crud"), "creator").(*corev1.Pod)
+			second := created.DeepCopy()
+			second.Annotations = map[string]string{"by": "second"}
+			live := fm.UpdateNoErrors(created, second, "second").(*corev1.Pod)
+			live.UID = "uid"
+			if tc.prepare != nil {
+				tc.prepare(live)
+			}
+			body := live.DeepCopy()
+			tc.change(body)
+			want := fm.UpdateNoErrors(live.DeepCopy(), body.DeepCopy(), tc.manager)
+			got, err := e.trackFields(live, body, tc.manager)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range []runtime.Object{want, got} {
+				fields := objectMeta(o).GetManagedFields()
+				for i := range fields {
+					fields[i].Time = nil
+				}
+			}
+			if !reflect.DeepEqual(want, got) {
+				t.Errorf("got managedFields\n%v\nwant\n%v", objectMeta(got).GetManagedFields(), objectMeta(want).GetManagedFields())
+			}
+			if len(live.ManagedFields) == 0 {
+				t.Error("the live object lost its managedFields")
 			}
 		})
 	}
