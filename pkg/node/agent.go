@@ -192,7 +192,11 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		}, time.Second)
 	}
-	for i := 0; i < max(1, min(len(a.nodes), a.cfg.StatusWorkers)); i++ {
+	writers := len(a.nodes)
+	if a.cfg.StatusWorkers > 0 {
+		writers = min(writers, a.cfg.StatusWorkers)
+	}
+	for i := 0; i < max(1, writers); i++ {
 		go wait.UntilWithContext(ctx, func(ctx context.Context) {
 			for processNext(ctx, a.status.queue, a.status.sync, a.log, "pod status") {
 			}

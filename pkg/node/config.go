@@ -62,10 +62,10 @@ type Config struct {
 
 	// Workers for the pod and node queues.
 	PodWorkers, NodeWorkers int
-	// StatusWorkers caps the pod status writes in flight. There is one
-	// writer per node, as each kubelet's status manager writes one status
-	// at a time, up to this many (all nodes share one client and the API
-	// server's in-flight limit).
+	// StatusWorkers caps the pod status writes in flight (0: no cap).
+	// There is one writer per node, as each kubelet's status manager
+	// writes one status at a time, so that the nodes report as fast as
+	// that many kubelets would; up to this many if set.
 	StatusWorkers int
 
 	Clock  clock.WithTicker
@@ -84,7 +84,7 @@ func DefaultConfig() Config {
 		FallbackPodCIDRMask: 24, PodCIDRWait: 5 * time.Second,
 		LeaseDuration: 40 * time.Second, LeaseRenewInterval: 10 * time.Second, StatusReportInterval: 5 * time.Minute,
 		ShutdownDelay: time.Second, RestartBackoff: 10 * time.Second, MaxRestartBackoff: 5 * time.Minute,
-		PodWorkers: 16, NodeWorkers: 4, StatusWorkers: 100,
+		PodWorkers: 16, NodeWorkers: 4,
 		Clock: clock.RealClock{},
 	}
 }
@@ -102,8 +102,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("node: lease renew interval %v must be positive and within the lease duration %v", c.LeaseRenewInterval, c.LeaseDuration)
 	case c.StatusReportInterval <= 0:
 		return errors.New("node: StatusReportInterval must be positive")
-	case c.PodWorkers <= 0 || c.NodeWorkers <= 0 || c.StatusWorkers <= 0:
-		return errors.New("node: workers must be positive")
+	case c.PodWorkers <= 0 || c.NodeWorkers <= 0 || c.StatusWorkers < 0:
+		return errors.New("node: workers must be positive (StatusWorkers: 0 for one per node)")
 	case c.Clock == nil:
 		return errors.New("node: Clock is required")
 	}

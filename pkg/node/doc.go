@@ -17,10 +17,10 @@
 //     to the status manager (agent_pods.go, podstatus.go); graceful
 //     deletions are confirmed after a short simulated shutdown (a delayed
 //     re-add, again);
-//   - a status queue of pod keys (statusmanager.go): writers, one per node
-//     up to StatusWorkers, send each pod's latest status, so that API
-//     latency never holds up the pod syncs and the nodes report in
-//     parallel, as separate kubelets do;
+//   - a status queue of pod keys (statusmanager.go): writers, one per
+//     node (StatusWorkers may cap them), send each pod's latest status,
+//     so that API latency never holds up the pod syncs and the nodes
+//     report in parallel, as separate kubelets do;
 //   - the runtimes' container events (exits) re-add the pod key.
 //
 // Reading order: config.go, agent.go, agent_nodes.go, agent_pods.go,
