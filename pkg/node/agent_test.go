@@ -171,6 +171,39 @@ func TestSimulatedNodes(t *testing.T) {
 		}
 	})
 
+	// The agent writes statuses from its cache, asynchronously; a
+	// condition another writer sets in between must survive, and the
+	// status computed on top of it (Ready) must follow.
+	t.Run("readiness gate set by another writer", func(t *testing.T) {
+		const gate = corev1.PodConditionType("example.com/gate")
+		p := testPod("gated", "sim-0", nil, corev1.RestartPolicyAlways)
+		p.Spec.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: gate}}
+		if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		poll(t, "pod Running, not Ready until its gate is", 30*time.Second, func(ctx context.Context) (bool, error) {
+			var err error
+			p, err = pods.Get(ctx, "gated", metav1.GetOptions{})
+			return err == nil && p.Status.Phase == corev1.PodRunning && podCondition(p, corev1.ContainersReady) == corev1.ConditionTrue, nil
+		})
+		if got := podCondition(p, corev1.PodReady); got != corev1.ConditionFalse {
+			t.Fatalf("Ready = %q before the gate is set", got)
+		}
+		poll(t, "gate condition written", 30*time.Second, func(ctx context.Context) (bool, error) {
+			p, err := pods.Get(ctx, "gated", metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: gate, Status: corev1.ConditionTrue})
+			_, err = pods.UpdateStatus(ctx, p, metav1.UpdateOptions{})
+			return err == nil, nil // a conflict with the agent: try again
+		})
+		poll(t, "pod Ready with the gate kept", 30*time.Second, func(ctx context.Context) (bool, error) {
+			p, err := pods.Get(ctx, "gated", metav1.GetOptions{})
+			return err == nil && podCondition(p, corev1.PodReady) == corev1.ConditionTrue && podCondition(p, gate) == corev1.ConditionTrue, nil
+		})
+	})
+
 	t.Run("graceful delete is confirmed", func(t *testing.T) {
 		if err := pods.Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
