@@ -8,8 +8,10 @@
 // crud`), but an idle control plane allocates a few hundred KiB/s, so a
 // small GOGC costs it nothing measurable while it holds tens of MB less
 // heap. Run samples the allocation rate (runtime/metrics) every Period:
-// after IdleSamples samples below IdleRate in a row it sets IdlePercent,
-// and the first sample at or above IdleRate sets the busy value back.
+// after IdleSamples samples below IdleRate in a row it sets IdlePercent
+// and returns the free heap to the OS (one forced collection per switch
+// to idle), and the first sample at or above IdleRate sets the busy value
+// back.
 //
 // `tinykube server` and `tinykube apiserver` run it (flag
 // --idle-gc-percent); it stays off when the GOGC environment variable is

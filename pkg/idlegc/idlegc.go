@@ -26,10 +26,12 @@ type Config struct {
 	IdleSamples int
 	Logger      *slog.Logger
 	// ReadAllocs returns the bytes allocated since the process started;
-	// SetGCPercent sets GOGC. Tests inject both; nil uses runtime/metrics
-	// and runtime/debug.
+	// SetGCPercent sets GOGC; FreeOSMemory collects and returns free heap
+	// to the OS. Tests inject them; nil uses runtime/metrics and
+	// runtime/debug.
 	ReadAllocs   func() uint64
 	SetGCPercent func(int) int
+	FreeOSMemory func()
 }
 
 // DefaultConfig returns the defaults: GOGC 25 once the process has
@@ -67,6 +69,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.SetGCPercent == nil {
 		cfg.SetGCPercent = debug.SetGCPercent
 	}
+	if cfg.FreeOSMemory == nil {
+		cfg.FreeOSMemory = debug.FreeOSMemory
+	}
 	if cfg.BusyPercent == 0 {
 		cfg.BusyPercent = currentGCPercent()
 	}
@@ -90,6 +95,11 @@ func Run(ctx context.Context, cfg Config) error {
 			allocs := cfg.ReadAllocs()
 			if percent, changed := t.observe(allocs-last, now.Sub(lastAt)); changed {
 				cfg.SetGCPercent(percent)
+				if t.idle {
+					// Return at once what the busy period left mapped,
+					// rather than at the background scavenger's pace.
+					cfg.FreeOSMemory()
+				}
 				cfg.Logger.Debug("idlegc: GOGC changed", "gogc", percent, "idle", t.idle)
 			}
 			last, lastAt = allocs, now
