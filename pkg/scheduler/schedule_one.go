@@ -27,8 +27,21 @@ const (
 	noteLengthLimit = 1024
 )
 
-// scheduleOne pops a pod and runs one scheduling cycle for it.
+// scheduleOne pops a pod and runs one scheduling cycle for it. It first
+// waits for one of the MaxBindingsInFlight binding slots, which the
+// cycle hands to the pod's binding or gives back.
 func (s *Scheduler) scheduleOne(ctx context.Context) {
+	select {
+	case s.bindSlots <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	binding := false
+	defer func() {
+		if !binding {
+			<-s.bindSlots
+		}
+	}()
 	qp, cycle := s.queue.Pop()
 	if qp == nil {
 		return
@@ -57,8 +70,10 @@ func (s *Scheduler) scheduleOne(ctx context.Context) {
 	pi.Pod = assumed
 	s.cache.AssumePod(&pi)
 	s.binding.Add(1)
+	binding = true
 	go func() {
 		defer s.binding.Done()
+		defer func() { <-s.bindSlots }()
 		s.bind(ctx, qp, assumed)
 	}()
 }

@@ -52,6 +52,12 @@ type Config struct {
 	// QPS and Burst of the scheduler's API client.
 	QPS   float32
 	Burst int
+	// MaxBindingsInFlight caps the bindings sent and not yet answered;
+	// the scheduling loop waits for a free slot. A burst of pods must not
+	// become a burst of bindings past the API server's in-flight limit:
+	// each rejected binding (429) waits out its Retry-After of a second,
+	// and they all retry in step.
+	MaxBindingsInFlight int
 	// Clock drives backoff and expiry (default: the real clock).
 	Clock  clock.WithTicker
 	Logger *slog.Logger
@@ -63,7 +69,7 @@ func DefaultConfig() Config {
 	return Config{
 		SchedulerName: DefaultSchedulerName, LeaderElect: true, Identity: fmt.Sprintf("%s_%d", host, os.Getpid()),
 		PodInitialBackoff: time.Second, PodMaxBackoff: 10 * time.Second, MaxInUnschedulable: 30 * time.Second,
-		AssumedPodTTL: 30 * time.Second, QPS: 500, Burst: 1000,
+		AssumedPodTTL: 30 * time.Second, QPS: 500, Burst: 1000, MaxBindingsInFlight: 100,
 	}
 }
 
@@ -78,6 +84,8 @@ func (c Config) Validate() error {
 		return errors.New("scheduler: need 0 < PodInitialBackoff <= PodMaxBackoff")
 	case c.MaxInUnschedulable <= 0 || c.AssumedPodTTL <= 0:
 		return errors.New("scheduler: MaxInUnschedulable and AssumedPodTTL must be positive")
+	case c.MaxBindingsInFlight <= 0:
+		return errors.New("scheduler: MaxBindingsInFlight must be positive")
 	}
 	return nil
 }
@@ -101,6 +109,9 @@ type Scheduler struct {
 	nextStart int
 	// binding counts bindings in flight (Run waits for them).
 	binding sync.WaitGroup
+	// bindSlots holds one token per binding in flight (or cycle about to
+	// bind), MaxBindingsInFlight at most.
+	bindSlots chan struct{}
 }
 
 // New builds a scheduler on the informers (it registers its handlers;
@@ -115,9 +126,10 @@ func New(cfg Config, client kubernetes.Interface, factory informers.SharedInform
 	}
 	s := &Scheduler{
 		cfg: cfg, client: client, recorder: recorder,
-		queue:    NewQueue(cfg.Clock, cfg.PodInitialBackoff, cfg.PodMaxBackoff, cfg.MaxInUnschedulable),
-		cache:    NewCache(cfg.Clock, cfg.AssumedPodTTL),
-		snapshot: NewSnapshot(),
+		queue:     NewQueue(cfg.Clock, cfg.PodInitialBackoff, cfg.PodMaxBackoff, cfg.MaxInUnschedulable),
+		cache:     NewCache(cfg.Clock, cfg.AssumedPodTTL),
+		snapshot:  NewSnapshot(),
+		bindSlots: make(chan struct{}, max(1, cfg.MaxBindingsInFlight)),
 	}
 	nsInformer := factory.Core().V1().Namespaces()
 	s.namespaces = nsInformer.Lister()
