@@ -17,6 +17,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/nodelifecycle"
 	"github.com/tinykube/tinykube/pkg/controller/podgc"
 	"github.com/tinykube/tinykube/pkg/controller/replicaset"
+	"github.com/tinykube/tinykube/pkg/controller/resourcequota"
 	"github.com/tinykube/tinykube/pkg/controller/rootcacert"
 	"github.com/tinykube/tinykube/pkg/controller/serviceaccount"
 	"github.com/tinykube/tinykube/pkg/controller/statefulset"
@@ -40,6 +41,7 @@ var controllers = map[string]func(context.Context, controller.Context) (controll
 	"podgc":                  podgc.New,
 	"replicaset":             replicaset.NewReplicaSet,
 	"replicationcontroller":  replicaset.NewReplicationController,
+	"resourcequota":          resourcequota.New,
 	"root-ca-cert-publisher": rootcacert.New,
 	"serviceaccount":         serviceaccount.New,
 	"statefulset":            statefulset.New,

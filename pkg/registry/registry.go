@@ -14,6 +14,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
 	"github.com/tinykube/tinykube/pkg/registry/core/node"
 	"github.com/tinykube/tinykube/pkg/registry/core/pod"
+	"github.com/tinykube/tinykube/pkg/registry/core/resourcequota"
 	"github.com/tinykube/tinykube/pkg/registry/core/secret"
 	"github.com/tinykube/tinykube/pkg/registry/core/service"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
@@ -98,18 +99,25 @@ func Build(cfg Config) (*Registry, error) {
 		reg.Stores[r.GVR()] = s
 	}
 	lifecycle := namespace.Lifecycle{Namespaces: reg.Store("", "namespaces")}
+	quota := &resourcequota.Admission{Quotas: reg.Store("", "resourcequotas")}
 	for _, s := range reg.Stores {
 		if s.Resource.Namespaced {
 			s.Namespaces = lifecycle
+			s.BeforeCreate = quota.For(s.Resource.GVR().GroupResource())
 		}
 	}
+	// Quota admission runs first for services (a refused service
+	// allocates nothing) and last for pods (it charges the requests
+	// LimitRanger filled in and sees the priority class).
 	services := reg.Store("", "services")
 	reg.Allocator = &service.Allocator{CIDR: cfg.ServiceCIDR, PortBase: cfg.NodePortBase, PortCount: cfg.NodePortCount, Services: services}
-	services.BeforeCreate = reg.Allocator.Allocate
+	services.BeforeCreate = pod.Admission(services.BeforeCreate, reg.Allocator.Allocate)
 	services.AfterDelete = reg.Allocator.Release
-	reg.Store("", "pods").BeforeCreate = pod.Admission(
+	pods := reg.Store("", "pods")
+	pods.BeforeCreate = pod.Admission(
 		pod.LimitRanger{LimitRanges: reg.Store("", "limitranges")}.Admit,
-		pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit)
+		pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit,
+		pods.BeforeCreate)
 	return reg, nil
 }
 
