@@ -104,6 +104,7 @@ func Build(cfg Config) (*Registry, error) {
 		if s.Resource.Namespaced {
 			s.Namespaces = lifecycle
 			s.BeforeCreate = quota.For(s.Resource.GVR().GroupResource())
+			s.BeforeUpdate = quota.ForUpdate(s.Resource.GVR().GroupResource())
 		}
 	}
 	// Quota admission runs first for services (a refused service

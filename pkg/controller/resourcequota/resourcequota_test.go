@@ -280,3 +280,52 @@ func TestStatusHardRestored(t *testing.T) {
 		return err == nil && q.Status.Hard.Name("secrets", resource.DecimalSI).Value() == 3, err
 	})
 }
+
+// TestUpdatesCharged: a pod that gains an active deadline moves into the
+// Terminating scope and is charged there at once; a claim asking for
+// more storage is charged the growth, and refused past hard.
+func TestUpdatesCharged(t *testing.T) {
+	ctx, ns := context.Background(), "q7"
+	c := start(t, ns)
+	createQuota(t, c, ns, "term", map[string]string{"pods": "1"}, corev1.ResourceQuotaScopeTerminating)
+	createQuota(t, c, ns, "storage", map[string]string{"requests.storage": "10Gi"})
+	waitUsed(t, c, ns, "term", map[string]string{"pods": "0"})
+	waitUsed(t, c, ns, "storage", map[string]string{"requests.storage": "0"})
+
+	p, err := c.CoreV1().Pods(ns).Create(ctx, pod("p", nil, nil), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.ActiveDeadlineSeconds = new(int64(60))
+	if _, err := c.CoreV1().Pods(ns).Update(ctx, p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := pod("p2", nil, nil)
+	deadline.Spec.ActiveDeadlineSeconds = new(int64(60))
+	if _, err := c.CoreV1().Pods(ns).Create(ctx, deadline, metav1.CreateOptions{}); !apierrors.IsForbidden(err) {
+		t.Fatalf("second terminating pod: got %v, want 403", err)
+	}
+
+	claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data"}, Spec: corev1.PersistentVolumeClaimSpec{
+		AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+		Resources:   corev1.VolumeResourceRequirements{Requests: list(map[string]string{"storage": "4Gi"})}}}
+	claim, err = c.CoreV1().PersistentVolumeClaims(ns).Create(ctx, claim, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim.Status.Phase = corev1.ClaimBound // only a bound claim may grow
+	if claim, err = c.CoreV1().PersistentVolumeClaims(ns).UpdateStatus(ctx, claim, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	claim.Spec.Resources.Requests = list(map[string]string{"storage": "8Gi"})
+	if claim, err = c.CoreV1().PersistentVolumeClaims(ns).Update(ctx, claim, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitUsed(t, c, ns, "storage", map[string]string{"requests.storage": "8Gi"})
+	claim.Spec.Resources.Requests = list(map[string]string{"storage": "12Gi"})
+	_, err = c.CoreV1().PersistentVolumeClaims(ns).Update(ctx, claim, metav1.UpdateOptions{})
+	want := `persistentvolumeclaims "data" is forbidden: exceeded quota: storage, requested: requests.storage=4Gi, used: requests.storage=8Gi, limited: requests.storage=10Gi`
+	if !apierrors.IsForbidden(err) || err.Error() != want {
+		t.Fatalf("claim past quota: got %v, want 403 %q", err, want)
+	}
+}

@@ -40,6 +40,11 @@ type Store struct {
 	// BeforeCreate runs after validation, before the write (allocators
 	// such as Service ClusterIPs). It may mutate obj.
 	BeforeCreate func(ctx context.Context, obj runtime.Object, dryRun bool) error
+	// BeforeUpdate runs on updates through the main endpoint (not
+	// /status) after validation, before the write (quota admission). It
+	// may run more than once for one update: once per compare-and-swap
+	// attempt.
+	BeforeUpdate func(ctx context.Context, obj, old runtime.Object, dryRun bool) error
 	// AfterDelete runs once an object is gone (to release allocations).
 	AfterDelete func(obj runtime.Object)
 

@@ -37,6 +37,12 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 		strategy = s.Strategy
 	}
 	key := s.key(ns, name)
+	var admit func(ctx context.Context, obj, old runtime.Object) error
+	if _, status := strategy.(StatusStrategy); s.BeforeUpdate != nil && !status {
+		admit = func(ctx context.Context, obj, old runtime.Object) error {
+			return s.BeforeUpdate(ctx, obj, old, opts.DryRun)
+		}
+	}
 	// No separate existence check: GuaranteedUpdate reads etcd first and
 	// answers ErrNotFound for a missing object, which may then be created.
 	if opts.DryRun {
@@ -48,12 +54,12 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 		} else if err != nil {
 			return nil, false, s.toAPIError(err, name)
 		}
-		obj, err := s.prepareUpdate(ctx, strategy, ns, name, fn, current)
+		obj, err := s.prepareUpdate(ctx, strategy, ns, name, fn, current, admit)
 		return obj, false, err
 	}
 	out := s.New()
 	err := s.Storage.GuaranteedUpdate(ctx, key, out, false, nil, func(cur runtime.Object) (runtime.Object, error) {
-		return s.prepareUpdate(ctx, strategy, ns, name, fn, cur)
+		return s.prepareUpdate(ctx, strategy, ns, name, fn, cur, admit)
 	})
 	if errors.Is(err, storage.ErrNotFound) {
 		return s.createOnUpdate(ctx, strategy, ns, name, fn, opts, err)
@@ -98,8 +104,10 @@ func (s *Store) createOnUpdate(ctx context.Context, strategy Strategy, ns, name 
 	return out, err == nil, err
 }
 
-// prepareUpdate runs the write path for one update attempt.
-func (s *Store) prepareUpdate(ctx context.Context, strategy Strategy, ns, name string, fn UpdateFunc, cur runtime.Object) (runtime.Object, error) {
+// prepareUpdate runs the write path for one update attempt; admit, if
+// set, is the BeforeUpdate hook.
+func (s *Store) prepareUpdate(ctx context.Context, strategy Strategy, ns, name string, fn UpdateFunc, cur runtime.Object,
+	admit func(ctx context.Context, obj, old runtime.Object) error) (runtime.Object, error) {
 	old := cur.DeepCopyObject()
 	obj, err := fn(ctx, cur)
 	if err != nil {
@@ -151,6 +159,11 @@ func (s *Store) prepareUpdate(ctx context.Context, strategy Strategy, ns, name s
 	}
 	if reflect.DeepEqual(obj, old) {
 		return old, nil
+	}
+	if admit != nil {
+		if err := admit(ctx, obj, old); err != nil {
+			return nil, err
+		}
 	}
 	return obj, nil
 }

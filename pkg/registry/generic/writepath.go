@@ -15,7 +15,8 @@ import (
 //                  carry over what this endpoint may not change
 //  2. metadata     uid, creationTimestamp, generation, generateName
 //  3. validate     Strategy.Validate / ValidateUpdate → 422 Invalid
-//  4. admit        namespace lifecycle, allocators (BeforeCreate)
+//  4. admit        namespace lifecycle, allocators, quota (BeforeCreate,
+//                  BeforeUpdate)
 //  5. store        compare-and-swap write to etcd (skipped on dryRun)
 //
 // Defaulting happens before all of this, when the request body is decoded

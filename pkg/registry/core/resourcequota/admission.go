@@ -17,11 +17,8 @@ import (
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
 
-// Admission is upstream's ResourceQuota admission plugin, for creates.
-// Updates are not charged: pod resources are immutable, and the other
-// charged updates upstream knows (a service changing type, a claim
-// growing, a pod gaining an active deadline) are recounted by the
-// controller's next resync.
+// Admission is upstream's ResourceQuota admission plugin: For charges
+// creates, ForUpdate the updates upstream charges.
 type Admission struct {
 	// Quotas is the resourcequotas store. Quotas are read from its watch
 	// cache (generic.Store.ListFromCache) and charged through it.
@@ -48,6 +45,26 @@ func (a *Admission) For(gr schema.GroupResource) func(context.Context, runtime.O
 	}
 }
 
+// ForUpdate returns the BeforeUpdate hook charging what an update adds,
+// for the updates upstream charges: a pod moving between the
+// Terminating and NotTerminating scopes (its resources are otherwise
+// immutable), a service changing type or ports, a claim asking for more
+// storage. Other resources get nil.
+func (a *Admission) ForUpdate(gr schema.GroupResource) func(ctx context.Context, obj, old runtime.Object, dryRun bool) error {
+	e := quota.For(gr)
+	switch e.(type) {
+	case quota.Pods, quota.Services, quota.PersistentVolumeClaims:
+	default:
+		return nil
+	}
+	return func(ctx context.Context, obj, old runtime.Object, dryRun bool) error {
+		if p, ok := obj.(*corev1.Pod); ok && quota.Terminating(p) == quota.Terminating(old.(*corev1.Pod)) {
+			return nil
+		}
+		return a.admitUpdate(ctx, e, obj, old, dryRun)
+	}
+}
+
 // charge is what one create adds to one quota.
 type charge struct {
 	name      string
@@ -55,6 +72,17 @@ type charge struct {
 }
 
 func (a *Admission) admit(ctx context.Context, e quota.Evaluator, obj runtime.Object, dryRun bool) error {
+	return a.admitUpdate(ctx, e, obj, nil, dryRun)
+}
+
+// request is one create (old nil) or update being charged.
+type request struct {
+	e               quota.Evaluator
+	obj, old        runtime.Object
+	usage, oldUsage corev1.ResourceList
+}
+
+func (a *Admission) admitUpdate(ctx context.Context, e quota.Evaluator, obj, old runtime.Object, dryRun bool) error {
 	m, err := meta.Accessor(obj)
 	if err != nil {
 		return err
@@ -71,14 +99,20 @@ func (a *Admission) admit(ctx context.Context, e quota.Evaluator, obj runtime.Ob
 	forbidden := func(err error) error {
 		return apierrors.NewForbidden(e.GroupResource(), m.GetName(), err)
 	}
-	usage, err := e.Usage(obj, time.Now())
-	if err != nil {
+	now := time.Now()
+	r := request{e: e, obj: obj, old: old}
+	if r.usage, err = e.Usage(obj, now); err != nil {
 		return err
+	}
+	if old != nil {
+		if r.oldUsage, err = e.Usage(old, now); err != nil {
+			return err
+		}
 	}
 	// A first pass over the cached quotas gives the answer (and the
 	// message) almost always; the charge below rechecks against the
 	// stored quota.
-	charges, err := check(e, quotas, obj, usage)
+	charges, err := check(r, quotas)
 	if err != nil {
 		return forbidden(err)
 	}
@@ -91,7 +125,7 @@ func (a *Admission) admit(ctx context.Context, e quota.Evaluator, obj runtime.Ob
 	unlock := a.lock(ns)
 	defer unlock()
 	for i, c := range charges {
-		if err := a.apply(ctx, ns, c, e, obj, usage, forbidden); err != nil {
+		if err := a.apply(ctx, ns, c, r, forbidden); err != nil {
 			if apierrors.IsNotFound(err) {
 				continue // the quota went away meanwhile
 			}
@@ -102,22 +136,23 @@ func (a *Admission) admit(ctx context.Context, e quota.Evaluator, obj runtime.Ob
 	return nil
 }
 
-// check evaluates obj (costing usage) against quotas: every quota that
-// tracks it must have a status, its constraints must hold, and adding
-// usage must stay within status.hard. It returns what to add to each.
-func check(e quota.Evaluator, quotas []corev1.ResourceQuota, obj runtime.Object, usage corev1.ResourceList) ([]charge, error) {
+// check evaluates a request against quotas: every quota that tracks
+// the object must have a status, its constraints must hold, and adding
+// the request's usage (for an update, what it adds to the old object's)
+// must stay within status.hard. It returns what to add to each quota.
+func check(r request, quotas []corev1.ResourceQuota) ([]charge, error) {
 	var matched []*corev1.ResourceQuota
 	for i := range quotas {
 		q := &quotas[i]
-		ok, err := quota.Matches(e, q, q.Status.Hard, obj)
+		ok, err := quota.Matches(r.e, q, q.Status.Hard, r.obj)
 		if err != nil {
 			return nil, fmt.Errorf("error matching scopes of quota %s, err: %w", q.Name, err)
 		}
 		if !ok {
 			continue
 		}
-		restricted := e.MatchingResources(quota.Names(q.Status.Hard))
-		if err := e.Constraints(restricted, obj); err != nil {
+		restricted := r.e.MatchingResources(quota.Names(q.Status.Hard))
+		if err := r.e.Constraints(restricted, r.obj); err != nil {
 			return nil, fmt.Errorf("failed quota: %s: %w", q.Name, err)
 		}
 		for _, n := range restricted {
@@ -130,13 +165,24 @@ func check(e quota.Evaluator, quotas []corev1.ResourceQuota, obj runtime.Object,
 	if len(matched) == 0 {
 		return nil, nil
 	}
-	if neg := quota.Negative(usage); len(neg) > 0 {
+	if neg := quota.Negative(r.usage); len(neg) > 0 {
 		return nil, fmt.Errorf("quota usage is negative for resource(s): %s", quota.NamesString(neg))
 	}
-	usage = quota.RemoveZeros(usage)
 	var charges []charge
 	for _, q := range matched {
-		requested, err := exceeds(q, usage)
+		delta := r.usage
+		if r.old != nil {
+			// An update of an object q already counted charges the growth.
+			if ok, _ := quota.Matches(r.e, q, q.Status.Hard, r.old); ok {
+				delta = quota.Subtract(r.usage, r.oldUsage)
+				for n, v := range delta {
+					if v.Sign() < 0 {
+						delta[n] = resource.Quantity{Format: v.Format}
+					}
+				}
+			}
+		}
+		requested, err := exceeds(q, quota.RemoveZeros(delta))
 		if err != nil {
 			return nil, err
 		}
@@ -166,11 +212,10 @@ func exceeds(q *corev1.ResourceQuota, usage corev1.ResourceList) (corev1.Resourc
 // apply adds obj's usage to the stored quota's status.used by
 // compare-and-swap, rechecking it against the stored quota (which may
 // have moved since the cached read).
-func (a *Admission) apply(ctx context.Context, ns string, c charge, e quota.Evaluator, obj runtime.Object,
-	usage corev1.ResourceList, forbidden func(error) error) error {
+func (a *Admission) apply(ctx context.Context, ns string, c charge, r request, forbidden func(error) error) error {
 	_, _, err := a.Quotas.Update(ctx, ns, c.name, func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
 		q := cur.(*corev1.ResourceQuota)
-		charges, err := check(e, []corev1.ResourceQuota{*q}, obj, usage)
+		charges, err := check(r, []corev1.ResourceQuota{*q})
 		if err != nil {
 			return nil, forbidden(err)
 		}
