@@ -172,14 +172,30 @@ type Interface interface {
 	// update), otherwise ErrNotFound. preconditions are checked against the
 	// current object on every attempt. If tryUpdate returns an object equal
 	// to the current one, nothing is written and out is the current object.
+	//
+	// cachedExisting, when not nil, is a copy of the object at key that may
+	// be stale (a watch cache's, or what the caller just read), carrying the
+	// resourceVersion it was read at. The implementation may start from it
+	// instead of reading the key: tryUpdate gets a private copy, and the
+	// compare-and-swap on its resourceVersion fails if it was stale, after
+	// which the update is retried on the stored object. Nothing is ever
+	// written, and no error (failed precondition, tryUpdate's) and no
+	// "nothing changed" result is returned, on the strength of
+	// cachedExisting alone: those are confirmed against the stored object
+	// first. cachedExisting is read-only (it may be shared). An
+	// implementation that has a cache of its own may supply its copy when
+	// cachedExisting is nil.
 	GuaranteedUpdate(ctx context.Context, key string, out runtime.Object, ignoreNotFound bool,
-		preconditions *Preconditions, tryUpdate UpdateFunc) error
+		preconditions *Preconditions, tryUpdate UpdateFunc, cachedExisting runtime.Object) error
 
 	// Delete removes key (CAS on the revision that was checked against
 	// preconditions and validate). out receives the last state. validate
 	// may veto (its error is returned); ErrNotFound if absent.
+	// cachedExisting is as for GuaranteedUpdate: a first guess at the
+	// current object, never trusted for a veto or a deletion without the
+	// compare-and-swap or a read confirming it.
 	Delete(ctx context.Context, key string, out runtime.Object, preconditions *Preconditions,
-		validate func(current runtime.Object) error) error
+		validate func(current runtime.Object) error, cachedExisting runtime.Object) error
 
 	// GetList lists objects under key (a prefix when opts.Recursive) into
 	// listObj (a *XxxList), sets ListMeta.resourceVersion, and, with a

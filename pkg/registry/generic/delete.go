@@ -10,8 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-
-	"github.com/tinykube/tinykube/pkg/storage"
 )
 
 // Finalizers the store itself adds for propagation policies; the garbage
@@ -25,61 +23,97 @@ const (
 // propagation policy that adds one) the object gets a deletionTimestamp
 // and stays until they are removed; with a grace period (pods on a node)
 // it stays until the node confirms. deleted reports whether it is gone.
+//
+// The decisions (preconditions, delete now or mark pending) run inside the
+// storage's compare-and-swap loop, on the object it is about to replace:
+// there is no read of our own, and the storage may start from the watch
+// cache's copy (a decision taken on a stale copy is confirmed on etcd's).
 func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.DeleteOptions, dryRun bool) (obj runtime.Object, deleted bool, err error) {
 	if opts == nil {
 		opts = &metav1.DeleteOptions{}
 	}
 	key := s.key(ns, name)
+	if dryRun {
+		return s.dryRunDelete(ctx, key, name, opts)
+	}
 	for attempt := 0; ; attempt++ {
-		current := s.New()
-		if err := s.Storage.Get(ctx, key, "", current); err != nil {
+		out := s.New()
+		err := s.Storage.Delete(ctx, key, out, nil, func(cur runtime.Object) error {
+			if err := s.checkDeletePreconditions(name, opts, cur); err != nil {
+				return err
+			}
+			if s.pendingDeletion(cur, opts) != nil {
+				return errPendingDeletion
+			}
+			return nil
+		}, nil)
+		if err == nil {
+			s.noteWrite(out)
+			s.afterDelete(out)
+			return out, true, nil
+		}
+		if !errors.Is(err, errPendingDeletion) {
 			return nil, false, s.toAPIError(err, name)
 		}
-		m := objectMeta(current)
-		if p := opts.Preconditions; p != nil {
-			if p.UID != nil && *p.UID != m.GetUID() {
-				return nil, false, apierrors.NewConflict(s.Resource.GVR().GroupResource(), name,
-					fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *p.UID, m.GetUID()))
+		out = s.New()
+		err = s.Storage.GuaranteedUpdate(ctx, key, out, false, nil, func(cur runtime.Object) (runtime.Object, error) {
+			if err := s.checkDeletePreconditions(name, opts, cur); err != nil {
+				return nil, err
 			}
-			if p.ResourceVersion != nil && *p.ResourceVersion != m.GetResourceVersion() {
-				return nil, false, apierrors.NewConflict(s.Resource.GVR().GroupResource(), name,
-					fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *p.ResourceVersion, m.GetResourceVersion()))
+			if pending := s.pendingDeletion(cur, opts); pending != nil {
+				return pending, nil
 			}
-		}
-		pending := s.pendingDeletion(current, opts)
-		if pending != nil {
-			if dryRun {
-				return pending, false, nil
-			}
-			rv := m.GetResourceVersion()
-			out := s.New()
-			err := s.Storage.GuaranteedUpdate(ctx, key, out, false, &storage.Preconditions{ResourceVersion: &rv},
-				func(runtime.Object) (runtime.Object, error) { return pending, nil })
-			if errors.Is(err, storage.ErrConflict) && attempt < 10 {
-				continue // changed under us; decide again
-			}
-			if err != nil {
-				return nil, false, s.toAPIError(err, name)
-			}
-			s.noteWrite(out)
-			return out, false, nil
-		}
-		if dryRun {
-			return current, true, nil
-		}
-		rv := m.GetResourceVersion()
-		out := s.New()
-		err := s.Storage.Delete(ctx, key, out, &storage.Preconditions{ResourceVersion: &rv}, nil)
-		if errors.Is(err, storage.ErrConflict) && attempt < 10 {
-			continue
+			return nil, errDeleteNow
+		}, nil)
+		if errors.Is(err, errDeleteNow) && attempt < 10 {
+			continue // its last finalizer went meanwhile; decide again
 		}
 		if err != nil {
 			return nil, false, s.toAPIError(err, name)
 		}
 		s.noteWrite(out)
-		s.afterDelete(out)
-		return out, true, nil
+		return out, false, nil
 	}
+}
+
+// Internal verdicts of Delete's two storage calls.
+var (
+	errPendingDeletion = errors.New("deletion must wait")
+	errDeleteNow       = errors.New("nothing holds the deletion")
+)
+
+// dryRunDelete answers what Delete would do, from the latest state.
+func (s *Store) dryRunDelete(ctx context.Context, key, name string, opts *metav1.DeleteOptions) (runtime.Object, bool, error) {
+	current := s.New()
+	if err := s.Storage.Get(ctx, key, "", current); err != nil {
+		return nil, false, s.toAPIError(err, name)
+	}
+	if err := s.checkDeletePreconditions(name, opts, current); err != nil {
+		return nil, false, err
+	}
+	if pending := s.pendingDeletion(current, opts); pending != nil {
+		return pending, false, nil
+	}
+	return current, true, nil
+}
+
+// checkDeletePreconditions checks the client's preconditions on cur, with
+// upstream's 409 messages.
+func (s *Store) checkDeletePreconditions(name string, opts *metav1.DeleteOptions, cur runtime.Object) error {
+	p := opts.Preconditions
+	if p == nil {
+		return nil
+	}
+	m := objectMeta(cur)
+	if p.UID != nil && *p.UID != m.GetUID() {
+		return apierrors.NewConflict(s.Resource.GVR().GroupResource(), name,
+			fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *p.UID, m.GetUID()))
+	}
+	if p.ResourceVersion != nil && *p.ResourceVersion != m.GetResourceVersion() {
+		return apierrors.NewConflict(s.Resource.GVR().GroupResource(), name,
+			fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *p.ResourceVersion, m.GetResourceVersion()))
+	}
+	return nil
 }
 
 // pendingDeletion decides whether deleting current must wait. It returns

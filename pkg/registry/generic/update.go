@@ -43,8 +43,9 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 			return s.BeforeUpdate(ctx, obj, old, opts.DryRun)
 		}
 	}
-	// No separate existence check: GuaranteedUpdate reads etcd first and
-	// answers ErrNotFound for a missing object, which may then be created.
+	// No separate existence check: GuaranteedUpdate answers ErrNotFound
+	// for a missing object, which may then be created. It starts from the
+	// watch cache's copy when there is one (see storage.Interface).
 	if opts.DryRun {
 		// A dry run answers from the latest state.
 		current := s.New()
@@ -60,7 +61,7 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 	out := s.New()
 	err := s.Storage.GuaranteedUpdate(ctx, key, out, false, nil, func(cur runtime.Object) (runtime.Object, error) {
 		return s.prepareUpdate(ctx, strategy, ns, name, fn, cur, admit)
-	})
+	}, nil)
 	if errors.Is(err, storage.ErrNotFound) {
 		return s.createOnUpdate(ctx, strategy, ns, name, fn, opts, err)
 	}
@@ -74,7 +75,9 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 	if m.GetDeletionTimestamp() != nil && len(m.GetFinalizers()) == 0 && !(finalizing && fin.HasPendingFinalizers(out)) {
 		rv := m.GetResourceVersion()
 		last := s.New()
-		err := s.Storage.Delete(ctx, key, last, &storage.Preconditions{ResourceVersion: &rv}, nil)
+		// out is what etcd now holds (unless another write came
+		// since, which the compare-and-swap catches): no read needed.
+		err := s.Storage.Delete(ctx, key, last, &storage.Preconditions{ResourceVersion: &rv}, nil, out)
 		switch {
 		case err == nil:
 			s.noteWrite(last)

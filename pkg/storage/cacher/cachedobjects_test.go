@@ -127,7 +127,7 @@ func TestWatchCachedObjects(t *testing.T) {
 		p := cur.(*corev1.Pod).DeepCopy()
 		p.Labels["app"] = "db"
 		return p, nil
-	}); err != nil {
+	}, nil); err != nil {
 		t.Fatal(err)
 	}
 	var added, left [2]*storage.CachedObject

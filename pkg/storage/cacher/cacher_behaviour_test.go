@@ -25,7 +25,29 @@ import (
 // so tests can tell what the cache served from memory.
 type countingStore struct {
 	*etcd3.Store
-	lists atomic.Int64
+	lists   atomic.Int64
+	guessed atomic.Pointer[runtime.Object]
+}
+
+// guesses records the cachedExisting objects that reached the store.
+func (s *countingStore) GuaranteedUpdate(ctx context.Context, key string, out runtime.Object, ignoreNotFound bool,
+	pre *storage.Preconditions, tryUpdate storage.UpdateFunc, cachedExisting runtime.Object) error {
+	s.guessed.Store(&cachedExisting)
+	return s.Store.GuaranteedUpdate(ctx, key, out, ignoreNotFound, pre, tryUpdate, cachedExisting)
+}
+
+func (s *countingStore) Delete(ctx context.Context, key string, out runtime.Object, pre *storage.Preconditions,
+	validate func(runtime.Object) error, cachedExisting runtime.Object) error {
+	s.guessed.Store(&cachedExisting)
+	return s.Store.Delete(ctx, key, out, pre, validate, cachedExisting)
+}
+
+// lastGuess is the cachedExisting of the last update or delete.
+func (s *countingStore) lastGuess() runtime.Object {
+	if p := s.guessed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (s *countingStore) GetList(ctx context.Context, key string, opts storage.ListOptions, out runtime.Object) error {
@@ -296,5 +318,41 @@ func TestGetFromCacheIsACopy(t *testing.T) {
 	}
 	if err := c.Get(ctx, storagetest.Key("ns", "zz"), "0", again); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("get missing: %v", err)
+	}
+}
+
+// Updates and deletes without a guess of their own start from the
+// cache's copy; the store copies it before the update function runs.
+func TestWritesGuessFromCache(t *testing.T) {
+	c, store, _ := setup(t)
+	ctx := context.Background()
+	a := create(t, c, "ns", "a", "app", "web")
+	if err := c.Get(ctx, storagetest.Key("ns", "a"), a.ResourceVersion, &corev1.Pod{}); err != nil {
+		t.Fatal(err) // the cache has reached a
+	}
+	out := &corev1.Pod{}
+	err := c.GuaranteedUpdate(ctx, storagetest.Key("ns", "a"), out, false, nil, func(cur runtime.Object) (runtime.Object, error) {
+		cur.(*corev1.Pod).Labels["app"] = "mutated"
+		return cur, nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ok := store.lastGuess().(*corev1.Pod)
+	if !ok || g.ResourceVersion != a.ResourceVersion || g.Labels["app"] != "web" {
+		t.Fatalf("guess %#v, want the cached (unmodified) copy of %s", store.lastGuess(), a.ResourceVersion)
+	}
+	if out.Labels["app"] != "mutated" {
+		t.Fatalf("updated %+v", out.ObjectMeta)
+	}
+	if err := c.Delete(ctx, storagetest.Key("ns", "a"), &corev1.Pod{}, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if store.lastGuess() == nil {
+		t.Fatal("delete got no guess")
+	}
+	err = c.GuaranteedUpdate(ctx, storagetest.Key("ns", "zz"), &corev1.Pod{}, false, nil, func(cur runtime.Object) (runtime.Object, error) { return cur, nil }, nil)
+	if !errors.Is(err, storage.ErrNotFound) || store.lastGuess() != nil {
+		t.Fatalf("update of an uncached key: %v, guess %v", err, store.lastGuess())
 	}
 }

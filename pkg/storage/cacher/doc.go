@@ -6,7 +6,9 @@
 // watchers are closed and the cache re-lists), the current objects by key,
 // and a ring buffer of recent events. Writes, Count, Get with RV "" and
 // the lists memory cannot answer (Exact revisions, continue tokens,
-// Limit with RV "" or "N") go to the store. Every client watch is one
+// Limit with RV "" or "N") go to the store; updates and deletes take the
+// cached object along as their first guess (cachedExisting), which spares
+// the store its read when the cache is current. Every client watch is one
 // goroutine fed by a fan-out that waits at most 50ms per event for full
 // watcher buffers: a watcher that falls behind is closed instead of
 // slowing the others, as upstream's cacher does.

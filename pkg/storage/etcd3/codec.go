@@ -1,6 +1,8 @@
 package etcd3
 
 import (
+	"fmt"
+	"reflect"
 	"strconv"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -41,4 +43,15 @@ func setRV(obj runtime.Object, rev int64) error {
 	}
 	m.SetResourceVersion(strconv.FormatInt(rev, 10))
 	return nil
+}
+
+// copyInto sets *out = *src (two pointers to the same struct type, src
+// owned by the caller) and out's resourceVersion to rev.
+func copyInto(src, out runtime.Object, rev int64) error {
+	sv, ov := reflect.ValueOf(src), reflect.ValueOf(out)
+	if sv.Type() != ov.Type() || ov.Kind() != reflect.Pointer {
+		return fmt.Errorf("cannot copy %T into %T", src, out)
+	}
+	ov.Elem().Set(sv.Elem())
+	return setRV(out, rev)
 }

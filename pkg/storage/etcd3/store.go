@@ -111,30 +111,74 @@ func (s *Store) stateFrom(kvs []*mvccKV) (*state, error) {
 	return st, nil
 }
 
-// GuaranteedUpdate implements storage.Interface.
+// guessState is the state cachedExisting claims (see storage.Interface),
+// on a private copy; nil if it carries no usable resourceVersion. With
+// withData the copy is encoded too, for GuaranteedUpdate's "nothing
+// changed" test (an encoding of the same codec, so a no-op update
+// compares equal).
+func (s *Store) guessState(cachedExisting runtime.Object, withData bool) (*state, error) {
+	if cachedExisting == nil {
+		return nil, nil
+	}
+	m, err := meta.Accessor(cachedExisting)
+	if err != nil {
+		return nil, nil
+	}
+	rev, err := strconv.ParseInt(m.GetResourceVersion(), 10, 64)
+	if err != nil || rev <= 0 {
+		return nil, nil
+	}
+	// A *storage.CachedObject copies to its bare object.
+	st := &state{obj: cachedExisting.DeepCopyObject(), rev: rev, exists: true}
+	if withData {
+		if st.data, err = s.encode(st.obj); err != nil {
+			return nil, err
+		}
+		if err := setRV(st.obj, rev); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// firstState is the state an update or delete starts from: the guess if
+// there is one (guessed reports it), else what etcd holds.
+func (s *Store) firstState(ctx context.Context, key string, cachedExisting runtime.Object, withData bool) (cur *state, guessed bool, err error) {
+	if cur, err = s.guessState(cachedExisting, withData); err != nil || cur != nil {
+		return cur, cur != nil, err
+	}
+	cur, err = s.read(ctx, key)
+	return cur, false, err
+}
+
+// GuaranteedUpdate implements storage.Interface. Starting from
+// cachedExisting saves the read before the transaction; whatever the
+// guess alone would decide short of the compare-and-swap is confirmed on
+// a fresh read.
 func (s *Store) GuaranteedUpdate(ctx context.Context, key string, out runtime.Object, ignoreNotFound bool,
-	preconditions *storage.Preconditions, tryUpdate storage.UpdateFunc) error {
-	cur, err := s.read(ctx, key)
+	preconditions *storage.Preconditions, tryUpdate storage.UpdateFunc, cachedExisting runtime.Object) error {
+	cur, guessed, err := s.firstState(ctx, key, cachedExisting, true)
 	if err != nil {
 		return err
 	}
-	for {
+	for ; ; guessed = false {
 		if !cur.exists && !ignoreNotFound {
 			return fmt.Errorf("%s: %w", key, storage.ErrNotFound)
 		}
-		if err := checkPreconditions(key, preconditions, cur.obj); err != nil {
-			return err
+		data, err := s.attemptUpdate(key, cur, preconditions, tryUpdate)
+		noop := err == nil && cur.exists && bytes.Equal(data, cur.data)
+		if guessed && (err != nil || noop) {
+			// Only the compare-and-swap may rely on a guess: confirm a
+			// veto or a no-op on what etcd holds.
+			if cur, err = s.read(ctx, key); err != nil {
+				return err
+			}
+			continue
 		}
-		// tryUpdate may modify its argument; keep cur.data as the truth.
-		updated, err := tryUpdate(cur.obj)
 		if err != nil {
 			return err
 		}
-		data, err := s.encode(updated)
-		if err != nil {
-			return err
-		}
-		if cur.exists && bytes.Equal(data, cur.data) {
+		if noop {
 			// Nothing changed: no write, and out is the current state.
 			return s.decode(cur.data, out, cur.rev)
 		}
@@ -149,33 +193,55 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, out runtime.Ob
 		if resp.Succeeded {
 			return s.decode(data, out, resp.Header.Revision)
 		}
-		// Lost the race: retry on what the transaction read.
+		// Lost the race (or the guess was stale): retry on what the
+		// transaction read.
 		if cur, err = s.stateFrom(resp.Responses[0].GetResponseRange().Kvs); err != nil {
 			return err
 		}
 	}
 }
 
+// attemptUpdate checks preconditions on cur and returns the encoding of
+// tryUpdate's result.
+func (s *Store) attemptUpdate(key string, cur *state, preconditions *storage.Preconditions, tryUpdate storage.UpdateFunc) ([]byte, error) {
+	if err := checkPreconditions(key, preconditions, cur.obj); err != nil {
+		return nil, err
+	}
+	// tryUpdate may modify its argument; cur.data stays the truth.
+	updated, err := tryUpdate(cur.obj)
+	if err != nil {
+		return nil, err
+	}
+	return s.encode(updated)
+}
+
 // Delete implements storage.Interface. out receives the last state with
 // the deletion's revision as its resourceVersion (what a DELETED watch
-// event carries).
+// event carries). A cachedExisting guess saves the read before the
+// transaction, as in GuaranteedUpdate.
 func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, preconditions *storage.Preconditions,
-	validate func(current runtime.Object) error) error {
-	cur, err := s.read(ctx, key)
+	validate func(current runtime.Object) error, cachedExisting runtime.Object) error {
+	cur, guessed, err := s.firstState(ctx, key, cachedExisting, false)
 	if err != nil {
 		return err
 	}
-	for {
+	for ; ; guessed = false {
 		if !cur.exists {
 			return fmt.Errorf("%s: %w", key, storage.ErrNotFound)
 		}
-		if err := checkPreconditions(key, preconditions, cur.obj); err != nil {
-			return err
+		err := checkPreconditions(key, preconditions, cur.obj)
+		if err == nil && validate != nil {
+			err = validate(cur.obj)
 		}
-		if validate != nil {
-			if err := validate(cur.obj); err != nil {
+		if err != nil {
+			if !guessed {
 				return err
 			}
+			// A veto on the guess alone: confirm it on what etcd holds.
+			if cur, err = s.read(ctx, key); err != nil {
+				return err
+			}
+			continue
 		}
 		resp, err := s.client.Txn(ctx).
 			If(clientv3.Compare(clientv3.ModRevision(key), "=", cur.rev)).
@@ -188,6 +254,9 @@ func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, prec
 		if resp.Succeeded {
 			if out == nil {
 				return nil
+			}
+			if cur.data == nil { // the guess, never encoded
+				return copyInto(cur.obj, out, resp.Header.Revision)
 			}
 			return s.decode(cur.data, out, resp.Header.Revision)
 		}

@@ -26,6 +26,8 @@ var Cases = []Case{
 	{"UpdatePreconditions", testUpdatePreconditions},
 	{"ConcurrentUpdatesRetry", testConcurrentUpdates},
 	{"Delete", testDelete},
+	{"CurrentGuessOneTransaction", testCurrentGuess},
+	{"StaleGuessRetried", testStaleGuess},
 	{"ListSelectors", testListSelectors},
 	{"ListResourceVersions", testListResourceVersions},
 	{"Pagination", testPagination},
@@ -105,7 +107,7 @@ func testGuaranteedUpdate(t *testing.T, ctx context.Context, env Env) {
 		t.Fatalf("no-op update changed rv %s -> %s", updated.ResourceVersion, again.ResourceVersion)
 	}
 	// Absent key.
-	err := s.GuaranteedUpdate(ctx, Key("ns", "missing"), &corev1.Pod{}, false, nil, setLabel("x", "1"))
+	err := s.GuaranteedUpdate(ctx, Key("ns", "missing"), &corev1.Pod{}, false, nil, setLabel("x", "1"), nil)
 	wantErr(t, err, storage.ErrNotFound)
 	// Create on update.
 	out := &corev1.Pod{}
@@ -114,13 +116,14 @@ func testGuaranteedUpdate(t *testing.T, ctx context.Context, env Env) {
 			t.Errorf("create-on-update got a non-zero object %+v", cur)
 		}
 		return Pod("ns", "new"), nil
-	})
+	}, nil)
+
 	if err != nil || out.Name != "new" || out.ResourceVersion == "" {
 		t.Fatalf("create on update: %v %+v", err, out.ObjectMeta)
 	}
 	// tryUpdate errors abort.
 	boom := errors.New("boom")
-	err = s.GuaranteedUpdate(ctx, Key("ns", "a"), out, false, nil, func(runtime.Object) (runtime.Object, error) { return nil, boom })
+	err = s.GuaranteedUpdate(ctx, Key("ns", "a"), out, false, nil, func(runtime.Object) (runtime.Object, error) { return nil, boom }, nil)
 	wantErr(t, err, boom)
 }
 
@@ -137,7 +140,7 @@ func testUpdatePreconditions(t *testing.T, ctx context.Context, env Env) {
 		{"rv stale", storage.Preconditions{ResourceVersion: ptr(created.ResourceVersion)}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.GuaranteedUpdate(ctx, Key("ns", "a"), &corev1.Pod{}, false, &tc.pre, setLabel("n", tc.name))
+			err := s.GuaranteedUpdate(ctx, Key("ns", "a"), &corev1.Pod{}, false, &tc.pre, setLabel("n", tc.name), nil)
 			if tc.ok && err != nil {
 				t.Fatal(err)
 			}
@@ -150,8 +153,8 @@ func testUpdatePreconditions(t *testing.T, ctx context.Context, env Env) {
 	if err := s.Get(ctx, Key("ns", "a"), "", cur); err != nil {
 		t.Fatal(err)
 	}
-	err := s.GuaranteedUpdate(ctx, Key("ns", "a"), &corev1.Pod{}, false,
-		&storage.Preconditions{ResourceVersion: ptr(cur.ResourceVersion)}, setLabel("n", "fresh"))
+	err := s.GuaranteedUpdate(ctx, Key("ns", "a"), &corev1.Pod{}, false, &storage.Preconditions{ResourceVersion: ptr(cur.ResourceVersion)}, setLabel("n", "fresh"), nil)
+
 	if err != nil {
 		t.Fatalf("current rv precondition: %v", err)
 	}
@@ -172,7 +175,8 @@ func testConcurrentUpdates(t *testing.T, ctx context.Context, env Env) {
 				c, _ := strconv.Atoi(p.Annotations["count"])
 				p.Annotations["count"] = strconv.Itoa(c + 1)
 				return p, nil
-			})
+			}, nil)
+
 			if err != nil {
 				t.Error(err)
 			}
@@ -194,15 +198,15 @@ func testDelete(t *testing.T, ctx context.Context, env Env) {
 	mustCreate(t, ctx, s, Pod("ns", "b"))
 
 	veto := errors.New("veto")
-	err := s.Delete(ctx, Key("ns", "a"), &corev1.Pod{}, nil, func(runtime.Object) error { return veto })
+	err := s.Delete(ctx, Key("ns", "a"), &corev1.Pod{}, nil, func(runtime.Object) error { return veto }, nil)
 	wantErr(t, err, veto)
-	err = s.Delete(ctx, Key("ns", "a"), &corev1.Pod{}, &storage.Preconditions{UID: ptr(ktypes.UID("other"))}, nil)
+	err = s.Delete(ctx, Key("ns", "a"), &corev1.Pod{}, &storage.Preconditions{UID: ptr(ktypes.UID("other"))}, nil, nil)
 	wantErr(t, err, storage.ErrConflict)
-	err = s.Delete(ctx, Key("ns", "a"), &corev1.Pod{}, &storage.Preconditions{ResourceVersion: ptr("1")}, nil)
+	err = s.Delete(ctx, Key("ns", "a"), &corev1.Pod{}, &storage.Preconditions{ResourceVersion: ptr("1")}, nil, nil)
 	wantErr(t, err, storage.ErrConflict)
 
 	out := &corev1.Pod{}
-	err = s.Delete(ctx, Key("ns", "a"), out, &storage.Preconditions{UID: ptr(created.UID), ResourceVersion: ptr(created.ResourceVersion)}, nil)
+	err = s.Delete(ctx, Key("ns", "a"), out, &storage.Preconditions{UID: ptr(created.UID), ResourceVersion: ptr(created.ResourceVersion)}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +214,7 @@ func testDelete(t *testing.T, ctx context.Context, env Env) {
 		t.Fatalf("deleted object %+v, created rv %s", out.ObjectMeta, created.ResourceVersion)
 	}
 	wantErr(t, s.Get(ctx, Key("ns", "a"), "", &corev1.Pod{}), storage.ErrNotFound)
-	wantErr(t, s.Delete(ctx, Key("ns", "a"), &corev1.Pod{}, nil, nil), storage.ErrNotFound)
+	wantErr(t, s.Delete(ctx, Key("ns", "a"), &corev1.Pod{}, nil, nil, nil), storage.ErrNotFound)
 	if got := names(list(t, ctx, s, Prefix("ns"), storage.ListOptions{})); got != "b" {
 		t.Fatalf("after delete list = %s, want b", got)
 	}

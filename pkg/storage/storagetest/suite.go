@@ -23,6 +23,9 @@ type Env struct {
 	Store  storage.Interface
 	Client *clientv3.Client
 	New    func() storage.Interface
+	// NewOn builds another store on a client of the case's own (e.g. one
+	// whose KV counts the reads).
+	NewOn func(client *clientv3.Client) storage.Interface
 }
 
 // Factory builds the implementation under test on client. Stores it
@@ -41,7 +44,8 @@ func Run(t *testing.T, newStore Factory) {
 	for _, c := range Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			client := StartEtcd(t)
-			env := Env{Client: client, New: func() storage.Interface { return newStore(t, client) }}
+			env := Env{Client: client, New: func() storage.Interface { return newStore(t, client) },
+				NewOn: func(c *clientv3.Client) storage.Interface { return newStore(t, c) }}
 			env.Store = env.New()
 			c.Run(t, context.Background(), env)
 		})
@@ -84,7 +88,7 @@ func setLabel(k, v string) storage.UpdateFunc {
 func mustUpdate(t testing.TB, ctx context.Context, s storage.Interface, ns, name string, f storage.UpdateFunc) *corev1.Pod {
 	t.Helper()
 	out := &corev1.Pod{}
-	if err := s.GuaranteedUpdate(ctx, Key(ns, name), out, false, nil, f); err != nil {
+	if err := s.GuaranteedUpdate(ctx, Key(ns, name), out, false, nil, f, nil); err != nil {
 		t.Fatalf("update %s/%s: %v", ns, name, err)
 	}
 	return out
@@ -93,7 +97,7 @@ func mustUpdate(t testing.TB, ctx context.Context, s storage.Interface, ns, name
 func mustDelete(t testing.TB, ctx context.Context, s storage.Interface, ns, name string) *corev1.Pod {
 	t.Helper()
 	out := &corev1.Pod{}
-	if err := s.Delete(ctx, Key(ns, name), out, nil, nil); err != nil {
+	if err := s.Delete(ctx, Key(ns, name), out, nil, nil, nil); err != nil {
 		t.Fatalf("delete %s/%s: %v", ns, name, err)
 	}
 	return out
