@@ -214,7 +214,13 @@ func (c *Controller) enqueueAll() {
 
 // sync recounts one quota.
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
-	q, err := c.quotas.ResourceQuotas(key.Namespace).Get(key.Name)
+	if _, err := c.quotas.ResourceQuotas(key.Namespace).Get(key.Name); apierrors.IsNotFound(err) {
+		return nil
+	}
+	// The quota itself is read from the server: the informer's copy may
+	// predate a charge admission just made, and comparing against it
+	// could skip a needed write.
+	q, err := c.client.CoreV1().ResourceQuotas(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
