@@ -143,6 +143,11 @@ func TestWatchTooOldAndTooLarge(t *testing.T) {
 	})
 	ctx := context.Background()
 	first := create(t, c, "ns", "a")
+	// The cache lists at start-up, possibly after first was written: wait
+	// until it holds first, so the creates below all arrive as events.
+	if err := c.GetList(ctx, storagetest.Prefix(""), storage.ListOptions{Recursive: true, ResourceVersion: first.ResourceVersion}, &corev1.PodList{}); err != nil {
+		t.Fatal(err)
+	}
 	var last *corev1.Pod
 	for i := range 10 {
 		last = create(t, c, "ns", fmt.Sprint("p", i))
