@@ -222,6 +222,20 @@ func (c *Cacher) advanceLocked(rev int64) {
 // ready), for at most WaitTimeout. It returns the cache's revision, or
 // an error: ErrTooLarge (*RVError) if the cache did not get there.
 func (c *Cacher) waitFor(ctx context.Context, rev int64) (int64, error) {
+	c.mu.RLock()
+	ready, cur := c.ready, c.rev
+	c.mu.RUnlock()
+	if ready && cur >= rev {
+		return cur, nil
+	}
+	if ready && c.progress != nil {
+		// An idle resource's cache only advances on a progress bookmark:
+		// ask for one, and again while we wait, since etcd answers only
+		// when every watch on the stream has caught up.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go c.requestProgress(ctx)
+	}
 	timer := time.NewTimer(c.cfg.WaitTimeout)
 	defer timer.Stop()
 	for {
@@ -241,6 +255,21 @@ func (c *Cacher) waitFor(ctx context.Context, rev int64) (int64, error) {
 	}
 }
 
+// requestProgress asks the store for a progress bookmark every 100 ms
+// until ctx ends.
+func (c *Cacher) requestProgress(ctx context.Context) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		_ = c.progress.RequestWatchProgress(c.ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // waitFresh makes the cache catch up with the store's current revision,
 // for a consistent read from memory. false: could not, use the store.
 func (c *Cacher) waitFresh(ctx context.Context) bool {
@@ -251,28 +280,6 @@ func (c *Cacher) waitFresh(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	c.mu.RLock()
-	fresh := c.ready && c.rev >= cur
-	c.mu.RUnlock()
-	if fresh {
-		return true
-	}
-	// Ask our watch for a progress bookmark, re-asking while we wait: etcd
-	// answers only when every watch on the stream has caught up.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			_ = c.progress.RequestWatchProgress(c.ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
 	_, err = c.waitFor(ctx, cur)
 	return err == nil
 }

@@ -136,6 +136,31 @@ func TestConsistentReadWithoutEvents(t *testing.T) {
 	}
 }
 
+func TestWatchFromRevisionOfAnotherResource(t *testing.T) {
+	// A client lists configmaps (RV = etcd's revision after a configmap
+	// write) and watches pods from that RV: the pod cache, idle, must get
+	// there through a progress request rather than time out with 504.
+	c, _, client := setup(t, func(cfg *cacher.Config) { cfg.WaitTimeout = 2 * time.Second })
+	ctx := context.Background()
+	a := create(t, c, "ns", "a")
+	if err := c.GetList(ctx, storagetest.Prefix(""), storage.ListOptions{Recursive: true, ResourceVersion: a.ResourceVersion}, &corev1.PodList{}); err != nil {
+		t.Fatal(err)
+	}
+	put, err := client.Put(ctx, "/registry/configmaps/ns/x", "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Watch(ctx, storagetest.Prefix(""), storage.ListOptions{Recursive: true, ResourceVersion: strconv.FormatInt(put.Header.Revision, 10)})
+	if err != nil {
+		t.Fatalf("watch from another resource's revision: %v", err)
+	}
+	defer w.Stop()
+	b := create(t, c, "ns", "b")
+	if e := storagetest.NextEvent(t, w); e.Type != watch.Added || e.Object.(*corev1.Pod).Name != b.Name {
+		t.Fatalf("got %s %v, want ADDED b", e.Type, e.Object)
+	}
+}
+
 func TestWatchTooOldAndTooLarge(t *testing.T) {
 	c, _, _ := setup(t, func(cfg *cacher.Config) {
 		cfg.EventBufferSize = 4
