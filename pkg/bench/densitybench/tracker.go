@@ -34,6 +34,7 @@ type tracker struct {
 	allRunningAt time.Time // when the want-th pod was seen Running and Ready
 	done         chan struct{}
 	deletedEarly int // pods deleted before they were seen Running
+	relists      int // times the watch had to re-list (410)
 }
 
 func newTracker(want int) *tracker {
@@ -77,6 +78,13 @@ func (t *tracker) observe(pod *corev1.Pod, deleted bool, at time.Time) {
 	}
 }
 
+// relisted counts a re-list of the pod watch.
+func (t *tracker) relisted() {
+	t.mu.Lock()
+	t.relists++
+	t.mu.Unlock()
+}
+
 // Done is closed once want pods have been seen Running and Ready.
 func (t *tracker) Done() <-chan struct{} { return t.done }
 
@@ -111,6 +119,9 @@ type PodResult struct {
 	// DeletedBeforeRunning counts pods deleted before they ran (evictions,
 	// ReplicaSet scale-down); they have no startup latency.
 	DeletedBeforeRunning int `json:"deleted_before_running"`
+	// WatchRelists counts re-lists after the server answered the pod
+	// watch's resume with 410 Expired (pods observed late at a re-list).
+	WatchRelists int `json:"watch_relists"`
 	// SecondsToAllBound and SecondsToAllRunning are null when the run
 	// ended before Want pods got there.
 	SecondsToAllBound   *float64 `json:"seconds_to_all_bound"`
@@ -144,7 +155,7 @@ type Throughput struct {
 func (t *tracker) summarize(start time.Time) PodResult {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r := PodResult{Want: t.want, Seen: len(t.pods), Bound: t.bound, Running: t.running, DeletedBeforeRunning: t.deletedEarly}
+	r := PodResult{Want: t.want, Seen: len(t.pods), Bound: t.bound, Running: t.running, DeletedBeforeRunning: t.deletedEarly, WatchRelists: t.relists}
 	r.AllUp = t.running >= t.want
 	if !t.allBoundAt.IsZero() {
 		r.SecondsToAllBound = secondsPtr(t.allBoundAt.Sub(start))
