@@ -37,9 +37,16 @@ type Config struct {
 	// "/<namespace>/<name>", or "/<name>" for cluster-scoped objects.
 	KeyFunc func(obj runtime.Object) (string, error)
 
-	// EventBufferSize is how many recent events are kept for watches that
-	// resume from a resourceVersion. Default 1000.
+	// EventBufferSize is how many recent events are at least kept for
+	// watches that resume from a resourceVersion. Default 1000.
 	EventBufferSize int
+	// MaxEventBufferSize bounds the event history when it grows to keep
+	// EventFreshness worth of events under heavy churn. Default 102,400
+	// (upstream's bound); EventBufferSize if smaller.
+	MaxEventBufferSize int
+	// EventFreshness: the history grows while the events it would drop
+	// are younger than this. Default 75 s (upstream's).
+	EventFreshness time.Duration
 	// WatcherBufferSize is how many events a watcher may lag behind before
 	// it is closed. Default 100.
 	WatcherBufferSize int
@@ -85,6 +92,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.EventBufferSize <= 0 {
 		c.EventBufferSize = 1000
+	}
+	if c.MaxEventBufferSize <= 0 {
+		c.MaxEventBufferSize = 100 * 1024
+	}
+	if c.EventFreshness <= 0 {
+		c.EventFreshness = 75 * time.Second
 	}
 	if c.WatcherBufferSize <= 0 {
 		c.WatcherBufferSize = 100
@@ -155,7 +168,7 @@ func New(cfg Config) (*Cacher, error) {
 		cancel:   cancel,
 		done:     make(chan struct{}),
 		objects:  newObjectIndex(map[string]*entry{}),
-		events:   newRing(cfg.EventBufferSize),
+		events:   newRing(cfg.EventBufferSize, cfg.MaxEventBufferSize, cfg.EventFreshness),
 		advanced: make(chan struct{}),
 		watchers: map[*cacheWatcher]struct{}{},
 	}

@@ -164,6 +164,7 @@ func TestWatchFromRevisionOfAnotherResource(t *testing.T) {
 func TestWatchTooOldAndTooLarge(t *testing.T) {
 	c, _, _ := setup(t, func(cfg *cacher.Config) {
 		cfg.EventBufferSize = 4
+		cfg.MaxEventBufferSize = 4
 		cfg.WaitTimeout = 200 * time.Millisecond
 	})
 	ctx := context.Background()

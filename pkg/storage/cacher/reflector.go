@@ -147,7 +147,7 @@ func (c *Cacher) process(ev watch.Event) error {
 	default:
 		return fmt.Errorf("unexpected watch event %q", ev.Type)
 	}
-	c.events.add(e)
+	c.events.add(e, time.Now())
 	c.dispatchLocked(e)
 	c.advanceLocked(rev)
 	return nil
