@@ -46,8 +46,13 @@ type Config struct {
 	Workers int
 	// ResyncPeriod of the shared informers (default 0: none).
 	ResyncPeriod time.Duration
-	// QPS and Burst of the controllers' API client (client-go's default of
-	// 5 QPS is far too slow for a thousand nodes).
+	// QPS and Burst of the controllers' API client (default 200 / 400;
+	// upstream's kube-controller-manager defaults to 20 / 30). The limit
+	// is what paces a burst of pod creates: at 500 / 1000 the ReplicaSets
+	// of a 3,000-pod density run created pods faster than the scheduler
+	// and nodes on a 2-core machine could take them, so pods queued for
+	// seconds (startup p99 4.3 s) and all were Running no sooner; at
+	// 200 / 400 they ran in 13 s with p99 0.5–0.6 s (BENCHMARKS.md §5).
 	QPS    float32
 	Burst  int
 	Logger *slog.Logger
@@ -59,7 +64,7 @@ func DefaultConfig() Config {
 	return Config{
 		Controllers: []string{"*"}, ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16"), NodeCIDRMaskSize: 24,
 		LeaderElect: true, Identity: fmt.Sprintf("%s_%d", host, os.Getpid()), Workers: 5,
-		QPS: 500, Burst: 1000,
+		QPS: 200, Burst: 400,
 	}
 }
 

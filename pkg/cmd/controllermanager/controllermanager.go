@@ -25,12 +25,16 @@ type Flags struct {
 	Workers     int
 	// NodeMonitorGracePeriod: see controllermanager.Config.
 	NodeMonitorGracePeriod time.Duration
+	// QPS and Burst of the controllers' API client.
+	QPS   float32
+	Burst int
 }
 
 // DefaultFlags mirrors controllermanager.DefaultConfig.
 func DefaultFlags() *Flags {
 	d := controllermanager.DefaultConfig()
-	return &Flags{Controllers: d.Controllers, ClusterCIDR: d.ClusterCIDR.String(), NodeMask: d.NodeCIDRMaskSize, Workers: d.Workers}
+	return &Flags{Controllers: d.Controllers, ClusterCIDR: d.ClusterCIDR.String(), NodeMask: d.NodeCIDRMaskSize, Workers: d.Workers,
+		QPS: d.QPS, Burst: d.Burst}
 }
 
 // Add registers the flags.
@@ -41,6 +45,8 @@ func (f *Flags) Add(fs *pflag.FlagSet) {
 	fs.IntVar(&f.Workers, "concurrent-syncs", f.Workers, "workers per controller")
 	fs.DurationVar(&f.NodeMonitorGracePeriod, "node-monitor-grace-period", f.NodeMonitorGracePeriod,
 		"how long a node may go without renewing its Lease before it is marked Unknown (0: 40s)")
+	fs.Float32Var(&f.QPS, "kube-api-qps", f.QPS, "queries per second the controllers' API client may send")
+	fs.IntVar(&f.Burst, "kube-api-burst", f.Burst, "burst of the controllers' API client")
 }
 
 // Apply copies the flags into cfg.
@@ -51,6 +57,7 @@ func (f *Flags) Apply(cfg *controllermanager.Config) error {
 	}
 	cfg.Controllers, cfg.ClusterCIDR, cfg.NodeCIDRMaskSize, cfg.Workers = f.Controllers, cidr, f.NodeMask, f.Workers
 	cfg.NodeMonitorGracePeriod = f.NodeMonitorGracePeriod
+	cfg.QPS, cfg.Burst = f.QPS, f.Burst
 	return nil
 }
 
