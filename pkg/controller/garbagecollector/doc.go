@@ -13,11 +13,8 @@
 //
 // Reading order: graph.go is the in-memory picture (every object's uid,
 // owners and deletion state, and an owner uid → dependents index), fed by
-// an informer over every deletable resource that discovery lists
-// (monitors.go, re-discovered periodically so custom resources join): the
-// controller manager's shared typed informer for a built-in resource, so
-// that a resource other controllers watch is not watched twice, and a
-// metadata informer for the rest.
+// metadata informers over every deletable resource that discovery lists
+// (monitors.go, re-discovered periodically so custom resources join).
 // garbagecollector.go runs a work queue of uids; process.go decides what
 // to do for one uid; owners.go classifies an object's owners, asking the
 // API server (by name, comparing uid) when the graph has not seen one.

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/restmapper"
@@ -30,12 +29,6 @@ type Controller struct {
 	metadata  metadata.Interface
 	discovery discovery.DiscoveryInterface
 	mapper    *restmapper.DeferredDiscoveryRESTMapper
-	// typed is the controller manager's shared factory: a resource it
-	// has a typed informer for is watched through that (one watch and one
-	// cache shared with the other controllers, as upstream's
-	// ObjectOrMetadataInformerFactory). metadata covers the rest (custom
-	// resources). typed may be nil.
-	typed     informers.SharedInformerFactory
 	informers metadatainformer.SharedInformerFactory
 	logger    *slog.Logger
 
@@ -50,9 +43,8 @@ type Controller struct {
 
 var _ controller.Runner = (*Controller)(nil)
 
-// New builds the collector. It watches built-in resources through the
-// shared typed informers (cc.Informers) and the others through its own
-// metadata informers.
+// New builds the collector. It uses its own metadata informers (every
+// resource, metadata only), not the shared typed ones.
 func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	disc, err := discovery.NewDiscoveryClientForConfig(cc.RESTConfig)
 	if err != nil {
@@ -66,7 +58,6 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		metadata:  cc.Metadata,
 		discovery: disc,
 		mapper:    restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
-		typed:     cc.Informers,
 		informers: metadatainformer.NewSharedInformerFactory(cc.Metadata, 0),
 		logger:    logger.With("controller", "garbagecollector"),
 		graph:     newGraph(),

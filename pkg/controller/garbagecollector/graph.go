@@ -33,12 +33,10 @@ func (n *node) ownerRef(owner types.UID) (metav1.OwnerReference, bool) {
 	return metav1.OwnerReference{}, false
 }
 
-// newNode reads m's metadata; the slices are shared with m (an informer's
-// cached object), so neither may be modified.
-func newNode(gvr schema.GroupVersionResource, m metav1.Object) *node {
+func newNode(gvr schema.GroupVersionResource, m *metav1.PartialObjectMetadata) *node {
 	return &node{
-		gvr: gvr, namespace: m.GetNamespace(), name: m.GetName(), uid: m.GetUID(),
-		owners: m.GetOwnerReferences(), deleting: m.GetDeletionTimestamp() != nil, finalizers: m.GetFinalizers(),
+		gvr: gvr, namespace: m.Namespace, name: m.Name, uid: m.UID,
+		owners: m.OwnerReferences, deleting: m.DeletionTimestamp != nil, finalizers: m.Finalizers,
 	}
 }
 

@@ -5,10 +5,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/tools/cache"
 )
@@ -60,33 +58,15 @@ func (c *Controller) syncMonitors(ctx context.Context) ([]cache.InformerSynced, 
 		if c.monitors[gvr] {
 			continue
 		}
-		inf := c.informerFor(gvr)
+		inf := c.informers.ForResource(gvr).Informer()
 		if _, err := inf.AddEventHandler(c.handlerFor(gvr)); err != nil {
 			return nil, err
 		}
 		c.monitors[gvr] = true
 		synced = append(synced, inf.HasSynced)
 	}
-	if c.typed != nil {
-		c.typed.Start(ctx.Done()) // starts only the informers not yet running
-	}
 	c.informers.Start(ctx.Done())
 	return synced, nil
-}
-
-// informerFor returns the shared typed informer of a built-in resource
-// (the one the other controllers use, or a new one they will share) and a
-// metadata informer for any other resource. Typed informers hold whole
-// objects where metadata would do, but one watch per resource instead of
-// two is the larger saving: every watch costs goroutines and buffers on
-// both ends.
-func (c *Controller) informerFor(gvr schema.GroupVersionResource) cache.SharedIndexInformer {
-	if c.typed != nil {
-		if gi, err := c.typed.ForResource(gvr); err == nil {
-			return gi.Informer()
-		}
-	}
-	return c.informers.ForResource(gvr).Informer()
 }
 
 // handlerFor feeds one resource's events into the graph and enqueues the
@@ -99,19 +79,18 @@ func (c *Controller) handlerFor(gvr schema.GroupVersionResource) cache.ResourceE
 			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				obj = tomb.Obj
 			}
-			if m, err := meta.Accessor(obj); err == nil {
-				c.forget(m.GetUID())
+			if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+				c.forget(m)
 			}
 		},
 	}
 }
 
-// observe records an added or updated object (a typed object or
-// PartialObjectMetadata; only its metadata is read, never modified) and
-// enqueues what its change may unblock.
+// observe records an added or updated object and enqueues what its
+// change may unblock.
 func (c *Controller) observe(gvr schema.GroupVersionResource, obj any) {
-	m, err := meta.Accessor(obj)
-	if err != nil {
+	m, ok := obj.(*metav1.PartialObjectMetadata)
+	if !ok {
 		return
 	}
 	n := newNode(gvr, m)
@@ -142,9 +121,9 @@ func (c *Controller) observe(gvr schema.GroupVersionResource, obj any) {
 
 // forget removes a deleted object: its dependents may now be orphans,
 // and owners waiting on it in foreground may finish.
-func (c *Controller) forget(uid types.UID) {
-	n := c.graph.remove(uid)
-	for _, d := range c.graph.dependentsOf(uid) {
+func (c *Controller) forget(m *metav1.PartialObjectMetadata) {
+	n := c.graph.remove(m.UID)
+	for _, d := range c.graph.dependentsOf(m.UID) {
 		c.queue.Add(d.uid)
 	}
 	if n != nil {
