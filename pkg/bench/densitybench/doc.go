@@ -7,7 +7,8 @@
 //
 // A run:
 //  1. waits until Nodes nodes are Ready;
-//  2. creates a fresh namespace and opens one watch on its pods;
+//  2. creates a fresh namespace and opens one watch on its pods (it
+//     re-lists and goes on if the server answers a resume with 410);
 //  3. creates Deployments Deployments whose replicas add up to Pods, while a
 //     probe creates and updates ConfigMaps at a fixed rate (the "mutating API
 //     latency" a user would see during the storm) and, with ServerPID, the
