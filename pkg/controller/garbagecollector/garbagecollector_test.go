@@ -226,3 +226,25 @@ func TestOrphan(t *testing.T) {
 		t.Errorf("y owners: %v", y.OwnerReferences)
 	}
 }
+
+// TestForegroundCycle: three objects owning each other in a circle with
+// blockOwnerDeletion; deleting one in foreground must not deadlock (the
+// upstream conformance spec "should not be blocked by dependency circle").
+func TestForegroundCycle(t *testing.T) {
+	ctx, c := start(t)
+	f := fixture{ctx, t, c, "default"}
+	a := f.configMap("a", nil)
+	b := f.configMap("b", nil, cmRef(a, true))
+	cc := f.configMap("c", nil, cmRef(b, true))
+	a.OwnerReferences = []metav1.OwnerReference{cmRef(cc, true)}
+	if _, err := c.CoreV1().ConfigMaps("default").Update(ctx, a, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.deleteCM("a", metav1.DeletePropagationForeground)
+	for _, name := range []string{"a", "b", "c"} {
+		poll(ctx, t, "configmap "+name+" gone", func(ctx context.Context) (bool, error) {
+			_, err := c.CoreV1().ConfigMaps("default").Get(ctx, name, metav1.GetOptions{})
+			return apierrors.IsNotFound(err), nil
+		})
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 
 	"github.com/tinykube/tinykube/pkg/controller"
 )
@@ -82,6 +84,15 @@ func (c *Controller) collect(ctx context.Context, n *node) error {
 	policy := metav1.DeletePropagationBackground
 	if waitingOwners > 0 && c.graph.hasDependents(n.uid) {
 		policy = metav1.DeletePropagationForeground
+		// A dependent already deleting its own dependents first may be
+		// waiting, through a chain, for n's owner: a cycle of blocking
+		// references would deadlock in foreground. As upstream, n stops
+		// blocking its owners before it joins the chain.
+		if c.dependentDeletingInForeground(n) {
+			if err := c.unblockOwners(ctx, n); err != nil {
+				return err
+			}
+		}
 	}
 	c.logger.Info("garbage collector: deleting object whose owners are gone",
 		"resource", n.gvr.Resource, "namespace", n.namespace, "name", n.name, "propagation", policy)
@@ -92,6 +103,32 @@ func (c *Controller) collect(ctx context.Context, n *node) error {
 		return nil // already gone, or replaced by a new object of that name
 	}
 	return err
+}
+
+// dependentDeletingInForeground reports whether one of n's dependents is
+// itself being deleted with the foregroundDeletion finalizer.
+func (c *Controller) dependentDeletingInForeground(n *node) bool {
+	for _, d := range c.graph.dependentsOf(n.uid) {
+		if d.deleting && d.hasFinalizer(metav1.FinalizerDeleteDependents) {
+			return true
+		}
+	}
+	return false
+}
+
+// unblockOwners sets blockOwnerDeletion=false on n's owner references.
+func (c *Controller) unblockOwners(ctx context.Context, n *node) error {
+	return c.patchMeta(ctx, n, func(m *metav1.PartialObjectMetadata) (any, bool) {
+		refs := slices.Clone(m.OwnerReferences)
+		changed := false
+		for i := range refs {
+			if refs[i].BlockOwnerDeletion != nil && *refs[i].BlockOwnerDeletion {
+				refs[i].BlockOwnerDeletion = ptr.To(false)
+				changed = true
+			}
+		}
+		return map[string]any{"ownerReferences": refs}, changed
+	})
 }
 
 // deleteDependentsFirst is foreground deletion of owner n: its
