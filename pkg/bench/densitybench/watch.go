@@ -26,7 +26,7 @@ import (
 // during the gap are observed at the re-list, later than they happened,
 // so a re-list can only make latencies look worse.
 type podWatch struct {
-	pods    podLister
+	pods    podsClient
 	tracker *tracker
 
 	mu      sync.Mutex
@@ -37,7 +37,8 @@ type podWatch struct {
 	err  error         // set before done is closed
 }
 
-type podLister interface {
+// podsClient is the part of client-go's typed pods client a podWatch uses.
+type podsClient interface {
 	List(ctx context.Context, opts metav1.ListOptions) (*corev1.PodList, error)
 	Watch(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error)
 }

@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 )
 
-// scriptedPods is a podLister whose List and Watch answers are scripted:
+// scriptedPods is a podsClient whose List and Watch answers are scripted:
 // each Watch call takes the next FakeWatcher.
 type scriptedPods struct {
 	mu      sync.Mutex
