@@ -116,6 +116,7 @@ func StartEmbedded(ctx context.Context, cfg Config) (*Embedded, error) {
 	if err != nil {
 		return nil, err
 	}
+	noPopulate()
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
 		return nil, fmt.Errorf("etcd: start: %w", err)
