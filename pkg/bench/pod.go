@@ -116,8 +116,8 @@ func StampSentAt(pod *corev1.Pod) time.Time {
 }
 
 // SentAt parses AnnotationSentAt; ok is false when it is absent or invalid.
-func SentAt(pod *corev1.Pod) (t time.Time, ok bool) {
-	s, found := pod.Annotations[AnnotationSentAt]
+func SentAt(obj metav1.Object) (t time.Time, ok bool) {
+	s, found := obj.GetAnnotations()[AnnotationSentAt]
 	if !found {
 		return time.Time{}, false
 	}

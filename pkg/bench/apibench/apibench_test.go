@@ -8,19 +8,23 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tinykube/tinykube/internal/testserver"
 )
 
 var kubeconfig = flag.String("kubeconfig", "", "API server for the integration test (or $TINYKUBE_BENCH_KUBECONFIG)")
 
-// TestRunSmall runs every phase at toy sizes against a real API server —
-// tinykube or upstream. There is no server to start here, so it needs one.
+// TestRunSmall runs every phase at toy sizes against a real API server:
+// the one -kubeconfig (or $TINYKUBE_BENCH_KUBECONFIG) names — tinykube or
+// upstream — or else a tinykube API server started here.
 func TestRunSmall(t *testing.T) {
 	path := *kubeconfig
 	if path == "" {
 		path = os.Getenv("TINYKUBE_BENCH_KUBECONFIG")
 	}
-	if path == "" {
-		t.Skip("needs a running API server: go test ./pkg/bench/apibench -args -kubeconfig=PATH, or TINYKUBE_BENCH_KUBECONFIG=PATH")
+	own := path == ""
+	if own {
+		path = testserver.Start(t, "").KubeconfigPath
 	}
 	rc, err := clientcmd.BuildConfigFromFlags("", path)
 	if err != nil {
@@ -32,6 +36,9 @@ func TestRunSmall(t *testing.T) {
 	cfg.Count = 20
 	cfg.ListObjects, cfg.ListIterations = 50, 2
 	cfg.Watchers, cfg.WatchEvents, cfg.WatchRate, cfg.WatchTimeout = 5, 6, 100, 20*time.Second
+	// A bare API server has no namespace controller to finish deleting
+	// the namespace: don't wait for it.
+	cfg.KeepNamespace = own
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -56,7 +63,17 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("%s returned %d objects, want 50", p.Phase, p.Objects)
 		}
 	}
-	if w := report.Watch; w == nil || !w.AllArrived || w.Delivered != 30 {
-		t.Errorf("watch: %+v, want all 30 deliveries", w)
+	if w := report.Watch; w == nil || !w.AllArrived || w.Delivered != 30 || w.Unexpected != 0 {
+		t.Errorf("watch (%s decode): %+v, want all 30 deliveries", cfg.WatchDecode, w)
+	}
+
+	// The watch phase again, with watchers decoding the whole typed Pod.
+	cfg.Phases, cfg.WatchDecode = []string{PhaseWatch}, WatchDecodeFull
+	report, err = Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := report.Watch; w == nil || !w.AllArrived || w.Delivered != 30 || w.Unexpected != 0 {
+		t.Errorf("watch (%s decode): %+v, want all 30 deliveries", cfg.WatchDecode, w)
 	}
 }

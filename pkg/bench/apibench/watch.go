@@ -142,9 +142,18 @@ func (r *run) openWatchers(ctx context.Context, pool *clientPool, sel, rv string
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			w, err := pool.For(i).CoreV1().Pods(r.ns).Watch(ctx, metav1.ListOptions{
-				LabelSelector: sel, ResourceVersion: rv, TimeoutSeconds: &timeout,
-			})
+			opts := metav1.ListOptions{LabelSelector: sel, ResourceVersion: rv, TimeoutSeconds: &timeout}
+			var (
+				w   watch.Interface
+				err error
+			)
+			if r.cfg.WatchDecode == WatchDecodeFull {
+				w, err = pool.For(i).CoreV1().Pods(r.ns).Watch(ctx, opts)
+			} else {
+				opts.Watch = true
+				w, err = pool.MetadataFor(i).Get().Namespace(r.ns).Resource("pods").
+					VersionedParams(&opts, metav1.ParameterCodec).Watch(ctx)
+			}
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -170,13 +179,13 @@ func (w *watcher) consume() {
 		at := time.Now()
 		switch ev.Type {
 		case watch.Added, watch.Modified:
-			pod, ok := ev.Object.(*corev1.Pod)
+			obj, ok := ev.Object.(metav1.Object)
 			if !ok {
 				w.recordErr(fmt.Errorf("unexpected object %T", ev.Object))
 				continue
 			}
-			sent, _ := bench.SentAt(pod)
-			w.got = append(w.got, delivery{rv: pod.ResourceVersion, sent: sent, at: at})
+			sent, _ := bench.SentAt(obj)
+			w.got = append(w.got, delivery{rv: obj.GetResourceVersion(), sent: sent, at: at})
 			w.n.Add(1)
 		case watch.Error:
 			// Stopping a watch makes client-go report the closed stream as

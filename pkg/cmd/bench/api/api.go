@@ -53,6 +53,7 @@ The JSON report goes to stdout; progress and a summary go to stderr.`,
 	fl.IntVar(&c.WatchEvents, "watch-events", c.WatchEvents, "writes during the watch phase (first half creates, second half updates)")
 	fl.Float64Var(&c.WatchRate, "watch-rate", c.WatchRate, "writes per second during the watch phase")
 	fl.DurationVar(&c.WatchTimeout, "watch-timeout", c.WatchTimeout, "how long to wait after the last write for every watcher to catch up")
+	fl.StringVar(&c.WatchDecode, "watch-decode", c.WatchDecode, "what watchers decode of each event: metadata (as a metadata informer) or full (the typed Pod)")
 	fl.StringVar(&c.Namespace, "namespace", "", "namespace to use (default: a fresh tinykube-bench-<id>)")
 	fl.BoolVar(&c.KeepNamespace, "keep-namespace", false, "do not delete the namespace at the end (its pods are still deleted)")
 	return cmd
