@@ -179,6 +179,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	tlsConfig := bundle.ServerTLSConfig()
 	s.http = &http.Server{Handler: api.Handler(), TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
+	if err := configureHTTP2(s.http); err != nil {
+		s.Close()
+		return nil, err
+	}
 	go func() {
 		if err := s.http.Serve(tls.NewListener(s.listener, tlsConfig)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logger.Error("serving HTTPS", "err", err)
