@@ -66,6 +66,8 @@ for _ in $(seq 1 500); do [[ -f $OUT/tk-ext/admin.kubeconfig ]] && break; sleep 
 wait_ready https://127.0.0.1:16443 "$OUT/tk-ext/pki/ca.crt" "$OUT/tk-ext/pki/admin.crt" "$OUT/tk-ext/pki/admin.key"
 log "tinykube apiserver (external etcd): bench api"
 "$TK" bench api --kubeconfig "$OUT/tk-ext/admin.kubeconfig" "$@" > "$OUT/api-tinykube.json" 2> "$OUT/api-tinykube.err"
+log "tinykube apiserver: watch phase again, watchers decoding the whole Pod"
+"$TK" bench api --kubeconfig "$OUT/tk-ext/admin.kubeconfig" --phases watch --watch-decode full "$@" > "$OUT/watch-full-tinykube.json" 2> "$OUT/watch-full-tinykube.err"
 log "tinykube apiserver RSS after bench: $(rss_mb $TK_PID) MB"
 kill "$TK_PID"; wait "$TK_PID" 2>/dev/null || true
 kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null || true
@@ -75,6 +77,8 @@ log "upstream: start-baseline.sh"
 "$BASE/start-baseline.sh" 2>&1 | tee -a "$OUT/sitting.log" >&2
 log "upstream kube-apiserver: bench api"
 "$TK" bench api --kubeconfig "$KB/kubeconfig" "$@" > "$OUT/api-upstream.json" 2> "$OUT/api-upstream.err" || true
+log "upstream kube-apiserver: watch phase again, watchers decoding the whole Pod"
+"$TK" bench api --kubeconfig "$KB/kubeconfig" --phases watch --watch-decode full "$@" > "$OUT/watch-full-upstream.json" 2> "$OUT/watch-full-upstream.err" || true
 log "upstream RSS after bench: kube-apiserver $(rss_mb "$(cat "$KB/run/kube-apiserver.pid")") MB, etcd $(rss_mb "$(cat "$KB/run/etcd.pid")") MB"
 "$BASE/stop-baseline.sh" >/dev/null 2>&1 || true
 
