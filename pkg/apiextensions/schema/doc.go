@@ -1,0 +1,31 @@
+// Package schema compiles the OpenAPI v3 schema of one CustomResourceDefinition
+// version and applies it to custom resources, as upstream's
+// apiextensions-apiserver does on the write path:
+//
+//	decode → Prune → Default → (the caller validates metadata) → Validate → store
+//
+// New compiles a version's openAPIV3Schema into a Schema. Prune drops
+// undeclared fields and returns their paths for fieldValidation
+// Strict/Warn; Default applies `default` values; Validate runs the value
+// validations (kube-openapi's checks as upstream's ValidateCustomResource
+// reports them, then the x-kubernetes-list-type set/map uniqueness check).
+// IsStructural and ValidateDefaults are the schema checks the CRD
+// validation (package apiextensions/validation) runs before it accepts a
+// CRD.
+//
+// Values are JSON as decoded by k8s.io/apimachinery/pkg/util/json
+// (map[string]any, []any, string, bool, int64, float64).
+//
+// Left out, compared to upstream:
+//   - CEL rules (x-kubernetes-validations) are ignored, and so are
+//     validation ratcheting on update and the CEL cost checks.
+//   - The metadata of embedded resources (x-kubernetes-embedded-resource) is
+//     pruned to ObjectMeta but not validated (name, generateName), and
+//     apiVersion/kind in them are not type-checked; malformed metadata is
+//     left as it is instead of failing the decode.
+//   - anyOf/oneOf report the errors of their first failing branch, where
+//     kube-openapi picks the branch that matched most checks.
+//   - Error order within one object is by sorted key (upstream's follows Go
+//     map iteration and so varies).
+//   - The scale subresource's replicas paths are the caller's to check.
+package schema
