@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresourcedefinition"
 	"github.com/tinykube/tinykube/pkg/registry/apps/deployment"
 	"github.com/tinykube/tinykube/pkg/registry/batch/job"
 	"github.com/tinykube/tinykube/pkg/registry/core/event"
@@ -71,6 +72,8 @@ func strategyFor(r api.Resource) generic.Strategy {
 		return job.NewStrategy(r)
 	case "deployments.apps":
 		return deployment.NewStrategy(r)
+	case "customresourcedefinitions.apiextensions.k8s.io":
+		return customresourcedefinition.NewStrategy(r)
 	}
 	return generic.Default{Resource: r}
 }
