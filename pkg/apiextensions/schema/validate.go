@@ -144,7 +144,7 @@ func checkType(name string, x any, n *node) field.ErrorList {
 
 // isJSONInteger is go-openapi's test for a float that is an integer.
 func isJSONInteger(f float64) bool {
-	if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1<<53 {
+	if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1<<53-1 {
 		return false
 	}
 	r := math.Round(f)
@@ -253,65 +253,129 @@ func checkString(name, v string, n *node) field.ErrorList {
 	return errs
 }
 
+// checkNumber is kube-openapi's number validator. With a single type
+// integer or number it first checks that the value, and each bound, fits
+// that type and format (an integer bound for integer, int32 and float
+// ranges); integer values are then compared with the bounds truncated to
+// integers, other values as floats. A range error has no field path, like
+// upstream's.
 func checkNumber(name string, x any, f float64, n *node) field.ErrorList {
 	p, path := n.props, pathOf(name)
+	typeName, format := numberTypeFormat(n)
+	xi, isInt := asInt64(x)
 	var errs field.ErrorList
-	// Only int32 and float bound the value's range; the error is reported
-	// like upstream's, without a field path.
-	if rep, ok := outOfRange(x, f, n); ok {
-		errs = append(errs, field.Invalid(nil, "", fmt.Sprintf("strconv.ParseInt: parsing %q: value out of range", rep)))
-	}
-	if m := p.MultipleOf; m != nil && !isMultiple(x, f, *m) {
-		errs = append(errs, field.Invalid(path, x, fmt.Sprintf("%s in body should be a multiple of %v", name, *m)))
-	}
-	if min := p.Minimum; min != nil && (f < *min || (p.ExclusiveMinimum && f == *min)) {
-		msg := "%s in body should be greater than or equal to %v"
-		if p.ExclusiveMinimum {
-			msg = "%s in body should be greater than %v"
+	rangeErr := func(v any, prefix string) bool {
+		if msg := outOfRange(v, typeName, format, prefix, name); msg != "" {
+			errs = append(errs, field.Invalid(nil, "", msg))
+			return true
 		}
-		errs = append(errs, field.Invalid(path, x, fmt.Sprintf(msg, name, *min)))
+		return false
 	}
-	if max := p.Maximum; max != nil && (f > *max || (p.ExclusiveMaximum && f == *max)) {
-		msg := "%s in body should be less than or equal to %v"
-		if p.ExclusiveMaximum {
-			msg = "%s in body should be less than %v"
+	rangeErr(x, "Checked")
+	if m := p.MultipleOf; m != nil {
+		native := !rangeErr(*m, "MultipleOf")
+		switch {
+		case native && isInt && int64(*m) <= 0:
+			errs = append(errs, field.Invalid(path, int64(*m), fmt.Sprintf("factor MultipleOf declared for %s must be positive: %v", name, int64(*m))))
+		case native && isInt:
+			if xi%int64(*m) != 0 {
+				errs = append(errs, field.Invalid(path, x, fmt.Sprintf("%s in body should be a multiple of %v", name, int64(*m))))
+			}
+		case *m <= 0:
+			errs = append(errs, field.Invalid(path, *m, fmt.Sprintf("factor MultipleOf declared for %s must be positive: %v", name, *m)))
+		default:
+			mult := f / *m
+			if *m < 1 {
+				mult = 1 / *m * f
+			}
+			if !isJSONInteger(mult) {
+				errs = append(errs, field.Invalid(path, x, fmt.Sprintf("%s in body should be a multiple of %v", name, *m)))
+			}
 		}
-		errs = append(errs, field.Invalid(path, x, fmt.Sprintf(msg, name, *max)))
 	}
+	bound := func(b *float64, exclusive bool, prefix string, beyond func(v, b float64) bool, incl, excl string) {
+		if b == nil {
+			return
+		}
+		var limit any = *b
+		v, lim := f, *b
+		if !rangeErr(*b, prefix) && isInt {
+			limit, v, lim = int64(*b), float64(xi), float64(int64(*b))
+		}
+		if beyond(v, lim) || (exclusive && v == lim) {
+			msg := incl
+			if exclusive {
+				msg = excl
+			}
+			errs = append(errs, field.Invalid(path, x, fmt.Sprintf(msg, name, limit)))
+		}
+	}
+	bound(p.Minimum, p.ExclusiveMinimum, "Minimum boundary", func(v, b float64) bool { return v < b },
+		"%s in body should be greater than or equal to %v", "%s in body should be greater than %v")
+	bound(p.Maximum, p.ExclusiveMaximum, "Maximum boundary", func(v, b float64) bool { return v > b },
+		"%s in body should be less than or equal to %v", "%s in body should be less than %v")
 	return errs
 }
 
-func outOfRange(x any, f float64, n *node) (string, bool) {
-	if n.typ != "integer" || n.intOrString || n.format != "int32" {
-		return "", false
+// numberTypeFormat: the type and format kube-openapi's number validator
+// enforces ranges for — only for a single type.
+func numberTypeFormat(n *node) (typeName, format string) {
+	if n.intOrString {
+		return "", ""
 	}
-	var rep string
-	switch v := x.(type) {
-	case int64:
-		rep = strconv.FormatInt(v, 10)
-	case int:
-		rep = strconv.Itoa(v)
-	default:
-		if !isJSONInteger(f) {
-			return "", false // the type check reports it
+	switch n.typ {
+	case "integer":
+		if n.format == "int32" || n.format == "int64" {
+			return "integer", n.format
 		}
-		rep = strconv.FormatFloat(f, 'f', -1, 64)
+		return "integer", ""
+	case "number":
+		if n.format == "float" || n.format == "double" {
+			return "number", n.format
+		}
+		return "number", ""
 	}
-	return rep, f < math.MinInt32 || f > math.MaxInt32
+	return "", ""
 }
 
-func isMultiple(x any, f, factor float64) bool {
-	if factor == 0 {
-		return true
+func asInt64(x any) (int64, bool) {
+	v := reflect.ValueOf(x)
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int(), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return int64(v.Uint()), true
 	}
-	if i, ok := x.(int64); ok && factor == math.Trunc(factor) && math.Abs(factor) < 1<<62 {
-		return i%int64(factor) == 0
+	return 0, false
+}
+
+// outOfRange is kube-openapi's IsValueValidAgainstRange: does v, written
+// out in decimal, parse as the type and format?
+func outOfRange(v any, typeName, format, prefix, name string) string {
+	var rep string
+	if i, ok := asInt64(v); ok {
+		rep = strconv.FormatInt(i, 10)
+	} else if f, ok := toFloat(v); ok {
+		rep = strconv.FormatFloat(f, 'f', -1, 64)
+	} else {
+		return ""
 	}
-	mult := f / factor
-	if factor < 1 {
-		mult = 1 / factor * f
+	var err error
+	switch {
+	case typeName == "integer" && format == "int32":
+		_, err = strconv.ParseInt(rep, 10, 32)
+	case typeName == "integer":
+		_, err = strconv.ParseInt(rep, 10, 64)
+	case format == "float":
+		_, err = strconv.ParseFloat(rep, 32)
 	}
-	return isJSONInteger(mult)
+	switch {
+	case err == nil:
+		return ""
+	case format != "":
+		return fmt.Sprintf("%s value must be of type %s with format %s in %s", prefix, typeName, format, name)
+	}
+	return fmt.Sprintf("%s value must be of type %s (default format) in %s", prefix, typeName, name)
 }
 
 func checkArray(name string, v []any, n *node) field.ErrorList {

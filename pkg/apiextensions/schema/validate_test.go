@@ -21,6 +21,7 @@ func TestValidate(t *testing.T) {
 		want: []string{
 			`a[0]: Invalid value: "boolean": a[0] in body must be of type string: "boolean"`,
 			`i: Invalid value: "number": i in body must be of type integer: "number"`,
+			`<nil>: Invalid value: "": Checked value must be of type integer (default format) in i`,
 			`s: Invalid value: "integer": s in body must be of type string: "integer"`,
 		},
 	}, {
@@ -60,7 +61,16 @@ func TestValidate(t *testing.T) {
 		name:   "int32 range",
 		schema: `{"type":"object","properties":{"a":{"type":"integer","format":"int32"}}}`,
 		obj:    `{"a":3000000000}`,
-		want:   []string{`<nil>: Invalid value: "": strconv.ParseInt: parsing "3000000000": value out of range`},
+		want:   []string{`<nil>: Invalid value: "": Checked value must be of type integer with format int32 in a`},
+	}, {
+		name:   "integer bounds that are not integers",
+		schema: `{"type":"object","properties":{"a":{"type":"integer","multipleOf":2.5},"b":{"type":"number","maximum":2.5}}}`,
+		obj:    `{"a":7,"b":3}`,
+		want: []string{
+			`<nil>: Invalid value: "": MultipleOf value must be of type integer (default format) in a`,
+			`a: Invalid value: 7: a in body should be a multiple of 2.5`,
+			`b: Invalid value: 3: b in body should be less than or equal to 2`,
+		},
 	}, {
 		name:   "string length and pattern",
 		schema: `{"type":"object","properties":{"a":{"type":"string","maxLength":2},"b":{"type":"string","minLength":2},"c":{"type":"string","pattern":"^[a-z]+$"}}}`,
