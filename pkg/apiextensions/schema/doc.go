@@ -19,10 +19,9 @@
 // Left out, compared to upstream:
 //   - CEL rules (x-kubernetes-validations) are ignored, and so are
 //     validation ratcheting on update and the CEL cost checks.
-//   - The metadata of embedded resources (x-kubernetes-embedded-resource) is
-//     pruned to ObjectMeta but not validated (name, generateName), and
-//     apiVersion/kind in them are not type-checked; malformed metadata is
-//     left as it is instead of failing the decode.
+//   - Malformed metadata (say labels: 5) is left alone by Prune; upstream
+//     fails the decode (a 400) where, for embedded resources, Validate
+//     reports it (a 422), and root metadata is the caller's to decode.
 //   - anyOf/oneOf report the errors of their first failing branch, where
 //     kube-openapi picks the branch that matched most checks.
 //   - Error order within one object is by sorted key (upstream's follows Go

@@ -16,11 +16,7 @@ func validateLists(fld *field.Path, s *node, obj map[string]any) field.ErrorList
 	if s == nil || obj == nil {
 		return nil
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // a stable order; upstream's is random
+	keys := sortedMapKeys(obj) // a stable order; upstream's is random
 	var errs field.ErrorList
 	if s.additional != nil {
 		for _, k := range keys {
@@ -105,4 +101,13 @@ func validateListMap(fld *field.Path, s *node, list []any) field.ErrorList {
 		errs = append(errs, field.Duplicate(fld.Index(i), keys[i]))
 	}
 	return errs
+}
+
+func sortedMapKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

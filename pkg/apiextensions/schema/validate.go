@@ -15,8 +15,9 @@ import (
 )
 
 // Validate checks obj against the schema's value validations the way
-// upstream's ValidateCustomResource (kube-openapi's validator) and its
-// list-type check do, and returns upstream's field errors. Messages name
+// upstream's ValidateCustomResource (kube-openapi's validator), its check
+// of embedded resources (apiVersion, kind, metadata) and its list-type
+// check do, and returns upstream's field errors. Messages name
 // the field as "<path> in body ..."; errors of allOf/anyOf/oneOf/not carry
 // no field path, as upstream's do.
 //
@@ -29,6 +30,7 @@ func (s *Schema) Validate(obj map[string]any) field.ErrorList {
 		return nil
 	}
 	errs := validateValue("", obj, s.root)
+	errs = append(errs, validateEmbedded(nil, obj, s.root)...)
 	return append(errs, validateLists(nil, s.root, obj)...)
 }
 

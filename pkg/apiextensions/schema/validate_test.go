@@ -133,6 +133,15 @@ func TestValidate(t *testing.T) {
 			`<nil>: Invalid value: "": "one" must validate one and only one schema (oneOf). Found 2 valid alternatives`,
 		},
 	}, {
+		name:   "embedded resources need apiVersion, kind and valid metadata",
+		schema: `{"type":"object","properties":{"t":{"type":"object","x-kubernetes-embedded-resource":true,"x-kubernetes-preserve-unknown-fields":true}}}`,
+		obj:    `{"t":{"kind":"a_b","metadata":{"generateName":"x%"}}}`,
+		want: []string{
+			`t.apiVersion: Required value`,
+			`t.kind: Invalid value: "a_b": may have mixed case, but should otherwise match: a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
+			`t.metadata.generateName: Invalid value: "x%": may not contain '%'`,
+		},
+	}, {
 		name: "list-type set and map",
 		schema: `{"type":"object","properties":{
 		  "set":{"type":"array","x-kubernetes-list-type":"set","items":{"type":"string"}},
