@@ -66,7 +66,7 @@ func (e *endpoint) delete(req *restful.Request, resp *restful.Response) {
 }
 
 func (e *endpoint) respondStatus(resp *restful.Response, req *restful.Request, obj runtime.Object) {
-	out, err := negotiate(req.Request, false)
+	out, err := e.negotiate(req.Request, false)
 	if err != nil || out.as != asObject {
 		out = output{info: mustSerializer(runtime.ContentTypeJSON)}
 	}

@@ -1,7 +1,11 @@
 package apiserver
 
 import (
+	"bytes"
+	"crypto/sha512"
+	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/munnerz/goautoneg"
@@ -57,8 +61,13 @@ var aggregated = sync.OnceValues(func() (*apidiscoveryv2.APIGroupDiscoveryList, 
 })
 
 func resourcesDiscovery(gv schema.GroupVersion) []apidiscoveryv2.APIResourceDiscovery {
+	return resourcesDiscoveryOf(gv, api.Resources)
+}
+
+// resourcesDiscoveryOf lists the aggregated discovery of resources in gv.
+func resourcesDiscoveryOf(gv schema.GroupVersion, resources []api.Resource) []apidiscoveryv2.APIResourceDiscovery {
 	var out []apidiscoveryv2.APIResourceDiscovery
-	for _, r := range api.Resources {
+	for _, r := range resources {
 		if r.GroupVersion != gv {
 			continue
 		}
@@ -78,12 +87,28 @@ func resourcesDiscovery(gv schema.GroupVersion) []apidiscoveryv2.APIResourceDisc
 	return out
 }
 
-// serveAggregated writes list as aggregated discovery in mediaType.
-func serveAggregated(w http.ResponseWriter, list *apidiscoveryv2.APIGroupDiscoveryList, mediaType string) {
+// serveAggregated writes list as aggregated discovery in mediaType, with
+// an ETag (a hash of the document) as upstream; a request whose
+// If-None-Match carries it gets 304 Not Modified.
+func serveAggregated(w http.ResponseWriter, r *http.Request, list *apidiscoveryv2.APIGroupDiscoveryList, mediaType string) {
 	info, _ := serializerFor(mediaType)
 	w.Header().Set("Vary", "Accept")
 	cp := *list
 	cp.SetGroupVersionKind(aggregatedGVK)
-	info.MediaType = mediaType + ";g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-	encodeTo(w, http.StatusOK, &cp, info)
+	var buf bytes.Buffer
+	if err := info.Serializer.Encode(&cp, &buf); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	sum := sha512.Sum512(buf.Bytes())
+	etag := strconv.Quote(fmt.Sprintf("%X", sum[:]))
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", mediaType+";g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
 }

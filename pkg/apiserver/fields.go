@@ -33,6 +33,10 @@ func (e *endpoint) fields() (*managedfields.FieldManager, error) {
 		if e.sub != "" && e.sub != "status" {
 			return // scale, binding… have their own kinds and no managedFields of their own
 		}
+		if e.cr != nil {
+			e.fm, e.fmErr = e.cr.fieldManager(e.sub)
+			return
+		}
 		e.fm, e.fmErr = managedfields.NewDefaultFieldManager(typeConverter(), shallowConverter{api.Scheme}, api.Scheme, api.Scheme,
 			kind, kind.GroupVersion(), e.sub, nil)
 	})

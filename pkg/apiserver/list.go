@@ -28,12 +28,14 @@ func (e *endpoint) list(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, apierrors.NewBadRequest("sendInitialEvents is only supported on watch requests"))
 		return
 	}
-	out, err := negotiate(req.Request, true)
+	out, err := e.negotiate(req.Request, true)
 	if err != nil {
 		fail(resp, req, err)
 		return
 	}
-	if out.as == asObject && canEncodeCached(out.info) {
+	// Custom resource lists (UnstructuredList) have no envelope to splice
+	// cached items into: they take the typed path.
+	if out.as == asObject && canEncodeCached(out.info) && e.cr == nil {
 		cached, ok, err := e.store.ListCachedObjects(reqCtx(req), ns, opts)
 		if err != nil {
 			fail(resp, req, err)
@@ -55,5 +57,5 @@ func (e *endpoint) list(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	writeObject(resp.ResponseWriter, req.Request, http.StatusOK, list, e.gv(), out)
+	writeObject(resp.ResponseWriter, req.Request, http.StatusOK, e.toVersion(list), e.gv(), out)
 }

@@ -9,10 +9,13 @@ import (
 
 	"github.com/munnerz/goautoneg"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
 )
 
 // Output shapes a client can ask for with Accept parameters
@@ -30,19 +33,33 @@ const (
 type output struct {
 	info runtime.SerializerInfo
 	as   outputAs
+	// table, if set, builds Tables instead of printers.ToTable (custom
+	// resources print their CRD's columns).
+	table tableFunc
 }
+
+// tableFunc converts an object or list to a Table (printers.ToTable's
+// contract).
+type tableFunc func(obj runtime.Object, opts *metav1.TableOptions, noHeaders bool) (*metav1.Table, error)
 
 // negotiate picks the response serializer and shape from Accept. list says
 // whether the endpoint returns a list (PartialObjectMetadataList) or one
 // object. An Accept nothing matches is 406.
 func negotiate(r *http.Request, list bool) (output, error) {
+	return negotiateFor(r, list, false)
+}
+
+// negotiateFor is negotiate; noProtobuf leaves protobuf out of the
+// candidates (custom resources have no protobuf form: a client that also
+// accepts JSON gets JSON, one that accepts only protobuf a 406).
+func negotiateFor(r *http.Request, list, noProtobuf bool) (output, error) {
 	header := r.Header.Get("Accept")
 	if header == "" {
 		header = "application/json"
 	}
 	for _, clause := range goautoneg.ParseAccept(header) {
 		info, ok := serializerFor(clause.Type + "/" + clause.SubType)
-		if !ok {
+		if !ok || (noProtobuf && info.MediaType == runtime.ContentTypeProtobuf) {
 			continue
 		}
 		as := outputAs(clause.Params["as"])
@@ -109,6 +126,11 @@ func requestSerializer(r *http.Request) (runtime.SerializerInfo, error) {
 func withKind(obj runtime.Object, gvk schema.GroupVersionKind) runtime.Object {
 	if obj.GetObjectKind().GroupVersionKind() == gvk {
 		return obj
+	}
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		// A shallow copy of the struct would share (and then change)
+		// the object's map.
+		return customresource.WithKind(u, gvk)
 	}
 	v := reflect.ValueOf(obj)
 	cp := reflect.New(v.Elem().Type())

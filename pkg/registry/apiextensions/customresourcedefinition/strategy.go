@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/apiextensions/validation"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
 
@@ -16,18 +17,16 @@ import (
 // deleted (upstream's apiextensions.CustomResourceCleanupFinalizer).
 const CleanupFinalizer = "customresourcecleanup.apiextensions.k8s.io"
 
-// Strategy is the CRD strategy.
+// Strategy is the CRD strategy: defaults and validation are
+// pkg/apiextensions/validation's (after the generic metadata checks).
 type Strategy struct {
 	generic.Default
-	// Validate and ValidateUpdate check a CRD (defaults already applied);
-	// nil means only the generic metadata checks.
-	ValidateCRD       func(crd *apiextensionsv1.CustomResourceDefinition) field.ErrorList
-	ValidateCRDUpdate func(crd, old *apiextensionsv1.CustomResourceDefinition) field.ErrorList
 }
 
 var (
-	_ generic.Strategy   = Strategy{}
-	_ generic.Finalizing = Strategy{}
+	_ generic.Strategy         = Strategy{}
+	_ generic.Finalizing       = Strategy{}
+	_ generic.StatusStrategist = Strategy{}
 )
 
 // NewStrategy returns the strategy for the customresourcedefinitions
@@ -43,6 +42,7 @@ func (Strategy) TracksGeneration() bool { return true }
 func (s Strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 	crd := obj.(*apiextensionsv1.CustomResourceDefinition)
 	crd.Status = apiextensionsv1.CustomResourceDefinitionStatus{}
+	validation.SetDefaults(crd)
 	addStoredVersion(crd)
 }
 
@@ -51,6 +51,7 @@ func (s Strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 func (s Strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 	crd := obj.(*apiextensionsv1.CustomResourceDefinition)
 	crd.Status = old.(*apiextensionsv1.CustomResourceDefinition).Status
+	validation.SetDefaults(crd)
 	addStoredVersion(crd)
 }
 
@@ -72,20 +73,27 @@ func addStoredVersion(crd *apiextensionsv1.CustomResourceDefinition) {
 // Validate checks a new CRD.
 func (s Strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
 	errs := s.Default.Validate(ctx, obj)
-	if s.ValidateCRD != nil {
-		errs = append(errs, s.ValidateCRD(obj.(*apiextensionsv1.CustomResourceDefinition))...)
-	}
-	return errs
+	return append(errs, validation.ValidateCreate(obj.(*apiextensionsv1.CustomResourceDefinition))...)
 }
 
 // ValidateUpdate checks a changed CRD.
 func (s Strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
 	errs := s.Default.ValidateUpdate(ctx, obj, old)
-	if s.ValidateCRDUpdate != nil {
-		errs = append(errs, s.ValidateCRDUpdate(obj.(*apiextensionsv1.CustomResourceDefinition),
-			old.(*apiextensionsv1.CustomResourceDefinition))...)
-	}
-	return errs
+	return append(errs, validation.ValidateUpdate(obj.(*apiextensionsv1.CustomResourceDefinition),
+		old.(*apiextensionsv1.CustomResourceDefinition))...)
+}
+
+// StatusStrategy is the generic status strategy with the CRD's status
+// checks (accepted names) added.
+func (s Strategy) StatusStrategy() generic.Strategy {
+	return statusStrategy{generic.StatusStrategy{Strategy: s}}
+}
+
+type statusStrategy struct{ generic.StatusStrategy }
+
+func (s statusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+	errs := s.StatusStrategy.ValidateUpdate(ctx, obj, old)
+	return append(errs, validation.ValidateStatusUpdate(obj.(*apiextensionsv1.CustomResourceDefinition))...)
 }
 
 // HasPendingFinalizers: a CRD not yet marked for deletion waits for its

@@ -1,0 +1,136 @@
+package controller
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"context"
+
+	"github.com/tinykube/tinykube/pkg/apiserver"
+	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
+	"github.com/tinykube/tinykube/pkg/registry/generic"
+	"github.com/tinykube/tinykube/pkg/storage"
+)
+
+// served is one CRD as it is being served.
+type served struct {
+	crd *apiextensionsv1.CustomResourceDefinition // as last served
+	// storageID names what the storage depends on; a CRD change that
+	// keeps it keeps the storage (and its watch cache).
+	storageID string
+	stop      func()
+	// all is a store of the storage version, for the finalizer's deletes.
+	all *generic.Store
+	// terminating refuses creates once the CRD is being deleted.
+	terminating *atomic.Bool
+	resources   []apiserver.CustomResource
+}
+
+// serve makes the API server serve crd's versions under its accepted
+// names (again, if they changed).
+func (c *Controller) serve(crd *apiextensionsv1.CustomResourceDefinition) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cur := c.served[crd.Name]
+	if cur != nil && cur.crd.UID == crd.UID && apiequality.Semantic.DeepEqual(cur.crd.Spec, crd.Spec) &&
+		apiequality.Semantic.DeepEqual(cur.crd.Status.AcceptedNames, crd.Status.AcceptedNames) {
+		return nil
+	}
+	versions, err := customresource.Versions(crd, c.cfg.Schema)
+	if err != nil {
+		return err
+	}
+	storageVersion, err := customresource.StorageVersion(crd)
+	if err != nil {
+		return err
+	}
+	names := crd.Status.AcceptedNames
+	storageKind := schema.GroupVersionKind{Group: crd.Spec.Group, Version: storageVersion, Kind: names.Kind}
+	keyRoot := customresource.KeyRoot(crd)
+	namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
+	storageID := fmt.Sprintf("%s %s %v %v", crd.UID, keyRoot, storageKind, namespaced)
+
+	next := &served{crd: crd.DeepCopy(), storageID: storageID}
+	// The storage's own objects are of the storage version.
+	storageStrategy := customresource.Strategy{V: &customresource.Version{Storage: storageKind}}
+	storageStrategy.V.Resource.GroupVersion = storageKind.GroupVersion()
+	storageStrategy.V.Resource.Kind, storageStrategy.V.Resource.Name = names.Kind, names.Plural
+	storageStrategy.V.Resource.Namespaced = namespaced
+	var st storage.Interface
+	if cur != nil && cur.storageID == storageID {
+		st, next.stop, next.terminating = cur.all.Storage, cur.stop, cur.terminating
+	} else {
+		var stop func()
+		st, stop, err = c.cfg.Storage(keyRoot, customresource.Codec{Kind: storageKind}, storageStrategy.New, storageStrategy.NewList,
+			storageStrategy.GetAttrs)
+		if err != nil {
+			return err
+		}
+		next.stop, next.terminating = stop, &atomic.Bool{}
+	}
+	next.all = c.store(storageStrategy.V, keyRoot, st, next.terminating)
+	webhook := crd.Spec.Conversion != nil && crd.Spec.Conversion.Strategy == apiextensionsv1.WebhookConverter
+	for _, v := range versions {
+		if webhook && v.Resource.GroupVersion.Version != storageVersion {
+			v.ConversionError = fmt.Errorf("conversion webhook for %v failed: this server does not call conversion webhooks", storageKind)
+		}
+		next.resources = append(next.resources, apiserver.CustomResource{Version: v, Store: c.store(v, keyRoot, st, next.terminating)})
+	}
+	c.served[crd.Name] = next
+	if err := c.publishLocked(); err != nil {
+		if cur != nil {
+			c.served[crd.Name] = cur
+		} else {
+			delete(c.served, crd.Name)
+		}
+		if next.stop != nil && (cur == nil || cur.storageID != storageID) {
+			next.stop()
+		}
+		return err
+	}
+	if cur != nil && cur.storageID != storageID {
+		cur.stop()
+	}
+	return nil
+}
+
+// store builds the generic store of one version over the CRD's storage.
+func (c *Controller) store(v *customresource.Version, keyRoot string, st storage.Interface, terminating *atomic.Bool) *generic.Store {
+	strategy := customresource.Strategy{V: v}
+	s := &generic.Store{Resource: v.Resource, KeyRoot: keyRoot, Storage: st, Strategy: strategy,
+		NewFunc: strategy.New, NewListFunc: strategy.NewList}
+	if v.Resource.Namespaced {
+		s.Namespaces = c.cfg.Namespaces
+	}
+	gr := v.Resource.GVR().GroupResource()
+	s.BeforeCreate = func(context.Context, runtime.Object, bool) error {
+		if terminating.Load() {
+			err := apierrors.NewMethodNotSupported(gr, "create")
+			err.ErrStatus.Message = "create not allowed while custom resource definition is terminating"
+			return err
+		}
+		return nil
+	}
+	return s
+}
+
+// unserve stops serving a CRD that is gone.
+func (c *Controller) unserve(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cur := c.served[name]
+	if cur == nil {
+		return
+	}
+	delete(c.served, name)
+	if err := c.publishLocked(); err != nil {
+		c.cfg.Logger.Warn("crd controller: unserve", "crd", name, "err", err)
+	}
+	cur.stop()
+}

@@ -1,0 +1,211 @@
+package apiserver
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+
+	restful "github.com/emicklei/go-restful/v3"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	kjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
+)
+
+// crVersion is what an endpoint of one served version of a CRD needs
+// beyond its store: the version (schema, columns, scale paths) and its
+// Table printer.
+type crVersion struct {
+	v     *customresource.Version
+	table *customresource.Table
+}
+
+// toVersion gives obj (an object or list as the store returns it, at the
+// storage version) the endpoint's apiVersion: conversion None. Shared
+// (cached) objects are copied, never changed.
+func (c *crVersion) toVersion(obj runtime.Object) runtime.Object {
+	gvk := c.v.Resource.GVK()
+	switch o := obj.(type) {
+	case *unstructured.Unstructured:
+		return customresource.WithKind(o, gvk)
+	case *unstructured.UnstructuredList:
+		if gvk == c.v.Storage {
+			return o
+		}
+		out := &unstructured.UnstructuredList{Object: o.Object, Items: make([]unstructured.Unstructured, len(o.Items))}
+		for i := range o.Items {
+			out.Items[i] = *customresource.WithKind(&o.Items[i], gvk)
+		}
+		return out
+	}
+	return obj
+}
+
+// decode reads a custom resource from a request body (JSON or YAML; a
+// protobuf body is 415, as upstream) and admits it: the schema's defaults,
+// then pruning, whose dropped fields fieldValidation reports (Strict: 400
+// `strict decoding error: unknown field "spec.foo"`, Warn: Warning
+// headers, Ignore: nothing), as do duplicate fields.
+func (c *crVersion) decode(req *restful.Request, resp *restful.Response, body []byte) (runtime.Object, error) {
+	validation, err := fieldValidation(req)
+	if err != nil {
+		return nil, err
+	}
+	ct := req.Request.Header.Get("Content-Type")
+	if ct == "" {
+		ct = runtime.ContentTypeJSON
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return nil, unsupportedMediaType(ct)
+	}
+	switch mt {
+	case runtime.ContentTypeJSON:
+	case runtime.ContentTypeYAML:
+		if body, err = yaml.YAMLToJSONStrict(body); err != nil {
+			if validation == metav1.FieldValidationStrict {
+				return nil, apierrors.NewBadRequest("strict decoding error: " + err.Error())
+			}
+			if body2, err2 := yaml.YAMLToJSON(body); err2 == nil {
+				body = body2
+			} else {
+				return nil, c.cannotHandle(err2)
+			}
+		}
+	default:
+		return nil, unsupportedMediaType(ct)
+	}
+	return c.decodeJSON(resp, validation, body)
+}
+
+// decodeJSON decodes and admits a JSON body (requests, patched objects).
+func (c *crVersion) decodeJSON(resp *restful.Response, validation string, body []byte) (runtime.Object, error) {
+	obj, gvk, err := unstructured.UnstructuredJSONScheme.Decode(body, nil, &unstructured.Unstructured{})
+	if err != nil {
+		return nil, c.cannotHandle(err)
+	}
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the object provided is unrecognized (must be of type %s)", c.v.Resource.Kind))
+	}
+	want := c.v.Resource.GVK()
+	if gvk.Kind != want.Kind {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the object provided is unrecognized (must be of type %s): kind %q", want.Kind, gvk.Kind))
+	}
+	if gvk.GroupVersion() != want.GroupVersion() {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)",
+			gvk.GroupVersion(), want.GroupVersion()))
+	}
+	var unknown []string
+	if validation != metav1.FieldValidationIgnore {
+		var probe any
+		if strictErrs, err := kjson.UnmarshalStrict(body, &probe, kjson.DisallowDuplicateFields); err == nil {
+			for _, e := range strictErrs {
+				unknown = append(unknown, e.Error())
+			}
+		}
+	}
+	if err := c.admit(u, validation, unknown, resp); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// admit checks metadata, applies defaults and prunes u, reporting the
+// dropped fields (and the strict errors already found) per validation.
+func (c *crVersion) admit(u *unstructured.Unstructured, validation string, strictErrs []string, resp *restful.Response) error {
+	if md, ok := u.Object["metadata"]; ok {
+		m, isMap := md.(map[string]any)
+		if !isMap {
+			return c.cannotHandle(errors.New("metadata must be an object"))
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &metav1.ObjectMeta{}); err != nil {
+			return c.cannotHandle(err)
+		}
+	}
+	c.v.Schema.Default(u.Object)
+	for _, p := range c.v.Schema.Prune(u.Object) {
+		strictErrs = append(strictErrs, fmt.Sprintf("unknown field %q", p))
+	}
+	if len(strictErrs) == 0 || validation == metav1.FieldValidationIgnore {
+		return nil
+	}
+	if validation == metav1.FieldValidationStrict {
+		errs := make([]error, len(strictErrs))
+		for i, s := range strictErrs {
+			errs[i] = errors.New(s)
+		}
+		return apierrors.NewBadRequest(runtime.NewStrictDecodingError(errs).Error())
+	}
+	if resp != nil {
+		for _, s := range strictErrs {
+			addWarning(resp, s)
+		}
+	}
+	return nil
+}
+
+func (c *crVersion) cannotHandle(err error) error {
+	k := c.v.Resource.Kind
+	return apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", k, c.v.Resource.GroupVersion.Version, k, err))
+}
+
+// fieldManager builds the managedFields tracker of a custom resource
+// endpoint (sub "" or "status"). Without an OpenAPI model of the CRD's
+// schema it deduces types from the objects (maps, scalars, atomic lists),
+// so server-side apply merges maps field by field and replaces lists.
+func (c *crVersion) fieldManager(sub string) (*managedfields.FieldManager, error) {
+	kind := c.v.Resource.GVK()
+	return managedfields.NewDefaultCRDFieldManager(managedfields.NewDeducedTypeConverter(), unstructuredConverter{},
+		noDefaults{}, unstructuredCreater{}, kind, kind.GroupVersion(), sub, nil)
+}
+
+// unstructuredConverter converts custom resources between versions of
+// their CRD by changing apiVersion (conversion None).
+type unstructuredConverter struct{}
+
+var _ runtime.ObjectConvertor = unstructuredConverter{}
+
+func (unstructuredConverter) Convert(in, out, context any) error {
+	return errors.New("custom resources convert only by ConvertToVersion")
+}
+
+func (unstructuredConverter) ConvertToVersion(in runtime.Object, target runtime.GroupVersioner) (runtime.Object, error) {
+	u, ok := in.(*unstructured.Unstructured)
+	if !ok {
+		return nil, fmt.Errorf("cannot convert %T", in)
+	}
+	gvk, ok := target.KindForGroupVersionKinds([]schema.GroupVersionKind{u.GroupVersionKind()})
+	if !ok {
+		return nil, fmt.Errorf("%v is not convertible to %v", u.GroupVersionKind(), target)
+	}
+	out := u.DeepCopy()
+	out.SetGroupVersionKind(gvk)
+	return out, nil
+}
+
+func (unstructuredConverter) ConvertFieldLabel(gvk schema.GroupVersionKind, label, value string) (string, string, error) {
+	return label, value, nil
+}
+
+type noDefaults struct{}
+
+func (noDefaults) Default(runtime.Object) {}
+
+type unstructuredCreater struct{}
+
+func (unstructuredCreater) New(kind schema.GroupVersionKind) (runtime.Object, error) {
+	u := &unstructured.Unstructured{Object: map[string]any{}}
+	u.SetGroupVersionKind(kind)
+	return u, nil
+}
+
+// crNotFound is the 404 for a custom resource path that is not served.
+func crNotFound(w http.ResponseWriter, r *http.Request) { writeError(w, r, errUnknownPath()) }
