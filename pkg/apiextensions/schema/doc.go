@@ -2,13 +2,14 @@
 // version and applies it to custom resources, as upstream's
 // apiextensions-apiserver does on the write path:
 //
-//	decode → Prune → Default → (the caller validates metadata) → Validate → store
+//	decode → Prune → Default → (the caller validates root metadata) → Validate → store
 //
 // New compiles a version's openAPIV3Schema into a Schema. Prune drops
 // undeclared fields and returns their paths for fieldValidation
 // Strict/Warn; Default applies `default` values; Validate runs the value
 // validations (kube-openapi's checks as upstream's ValidateCustomResource
-// reports them, then the x-kubernetes-list-type set/map uniqueness check).
+// reports them), checks embedded resources' apiVersion, kind and metadata,
+// then x-kubernetes-list-type set/map uniqueness.
 // IsStructural and ValidateDefaults are the schema checks the CRD
 // validation (package apiextensions/validation) runs before it accepts a
 // CRD.

@@ -453,6 +453,13 @@ func checkObject(name string, m map[string]any, n *node) field.ErrorList {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys) // upstream's order is random; ours is stable
+	if ap := p.AdditionalProperties; ap != nil && !ap.Allows && ap.Schema == nil {
+		for _, k := range keys { // additionalProperties: false (CRDs forbid it)
+			if _, ok := n.properties[k]; !ok {
+				errs = append(errs, field.Invalid(path, k, fmt.Sprintf("%s.%s in body is a forbidden property", name, k)))
+			}
+		}
+	}
 	if n.additional != nil {
 		for _, k := range keys {
 			if _, ok := n.properties[k]; !ok {

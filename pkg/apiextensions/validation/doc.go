@@ -15,8 +15,9 @@
 // keyword checks (no $ref, patternProperties, uniqueItems…, list and map
 // types consistent).
 //
-// Left out: ObjectMeta validation other than metadata.name (the caller's
-// generic metadata checks), CEL (x-kubernetes-validations compilation and
+// Left out: ObjectMeta validation other than metadata.name on create (the
+// caller's generic metadata checks, including the immutable name on
+// update), CEL (x-kubernetes-validations compilation and
 // cost), selectableFields, the caBundle check, and the options upstream
 // relaxes on update for CRDs that were stored before a rule existed (we
 // apply every rule to every write).
