@@ -114,25 +114,35 @@ func fingerprint(cr *customResource) string {
 	return hex.EncodeToString(h[:])
 }
 
-// collectCustomResources builds the set for crds, reusing the entries of
-// previous (by CRD name) whose uid and resourceVersion did not change. It
-// returns the set and the entries to reuse next time.
-func collectCustomResources(crds []*apiextensionsv1.CustomResourceDefinition, previous map[string]*crdEntry) (*customResourceSet, map[string]*crdEntry) {
+// collectCustomResources returns the entries of crds by name, reusing
+// those of previous whose uid and resourceVersion did not change, and
+// whether they differ from previous at all.
+func collectCustomResources(crds []*apiextensionsv1.CustomResourceDefinition, previous map[string]*crdEntry) (map[string]*crdEntry, bool) {
 	entries := make(map[string]*crdEntry, len(crds))
-	set := &customResourceSet{byGV: map[schema.GroupVersion][]customResource{}, gvSum: map[schema.GroupVersion]string{}}
-	sumsByGV := map[schema.GroupVersion][]string{}
+	changed := false
 	for _, crd := range crds {
 		if crd == nil {
 			continue
 		}
 		e := previous[crd.Name]
 		if e == nil || crd.ResourceVersion == "" || e.uid != crd.UID || e.resourceVersion != crd.ResourceVersion {
+			changed = true
 			e = &crdEntry{uid: crd.UID, resourceVersion: crd.ResourceVersion, resources: customResourcesOf(crd)}
 			for i := range e.resources {
 				e.sums = append(e.sums, fingerprint(&e.resources[i]))
 			}
 		}
 		entries[crd.Name] = e
+	}
+	return entries, changed || len(entries) != len(previous)
+}
+
+// newCustomResourceSet groups the custom resources of entries by group
+// version and fingerprints each group version and the whole.
+func newCustomResourceSet(entries map[string]*crdEntry) *customResourceSet {
+	set := &customResourceSet{byGV: map[schema.GroupVersion][]customResource{}, gvSum: map[schema.GroupVersion]string{}}
+	sumsByGV := map[schema.GroupVersion][]string{}
+	for _, e := range entries {
 		for i, cr := range e.resources {
 			gv := cr.GVK.GroupVersion()
 			set.byGV[gv] = append(set.byGV[gv], cr)
@@ -153,5 +163,5 @@ func collectCustomResources(crds []*apiextensionsv1.CustomResourceDefinition, pr
 		h := sha256.Sum256([]byte(strings.Join(all, "\n")))
 		set.sum = hex.EncodeToString(h[:])
 	}
-	return set, entries
+	return set
 }

@@ -159,21 +159,25 @@ func (h *Handler) builtinV3(name string) cached.Value[*spec3.OpenAPI] {
 func (h *Handler) SetCustomResources(crds []*apiextensionsv1.CustomResourceDefinition) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	next, entries := collectCustomResources(crds, h.entries)
+	entries, changed := collectCustomResources(crds, h.entries)
+	if !changed {
+		return
+	}
 	h.entries = entries
+	next := newCustomResourceSet(entries)
 	if next.sum == h.current.sum {
 		return
 	}
 
-	changed := map[schema.GroupVersion]bool{}
+	dirty := map[schema.GroupVersion]bool{}
 	for gv, sum := range next.gvSum {
 		if h.current.gvSum[gv] != sum {
-			changed[gv] = true
+			dirty[gv] = true
 		}
 	}
 	for gv := range h.current.gvSum {
 		if _, ok := next.gvSum[gv]; !ok {
-			changed[gv] = true
+			dirty[gv] = true
 		}
 	}
 	known := make(map[string]bool, len(h.builtin)+len(next.gvSum))
@@ -183,7 +187,7 @@ func (h *Handler) SetCustomResources(crds []*apiextensionsv1.CustomResourceDefin
 	for gv := range next.gvSum {
 		known[GroupVersionPath(gv)] = true
 	}
-	for gv := range changed {
+	for gv := range dirty {
 		name := GroupVersionPath(gv)
 		switch crs, sum := next.byGV[gv], next.gvSum[gv]; {
 		case len(crs) > 0:
