@@ -236,7 +236,7 @@ func nestedValueValidation(v *apiextensionsv1.JSONSchemaProps, skipAnyOf bool, f
 	if v.Type != "" {
 		forbid("type", "must be empty to be structural")
 	}
-	if v.AdditionalProperties != nil {
+	if ap := v.AdditionalProperties; ap != nil && (ap.Schema != nil || ap.Allows) {
 		forbid("additionalProperties", "must be undefined to be structural")
 	}
 	if v.Default != nil {
