@@ -33,10 +33,15 @@ type customResource struct {
 
 // customResourcesOf returns the served versions of crd.
 func customResourcesOf(crd *apiextensionsv1.CustomResourceDefinition) []customResource {
+	return versionsOf(crd, false)
+}
+
+// versionsOf returns the versions of crd, only the served ones unless all.
+func versionsOf(crd *apiextensionsv1.CustomResourceDefinition, all bool) []customResource {
 	var out []customResource
 	for i := range crd.Spec.Versions {
 		v := &crd.Spec.Versions[i]
-		if !v.Served {
+		if !v.Served && !all {
 			continue
 		}
 		cr := customResource{

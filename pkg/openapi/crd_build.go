@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/kube-openapi/pkg/aggregator"
 	"k8s.io/kube-openapi/pkg/builder"
@@ -62,6 +63,27 @@ func (b *Builder) customResourcesV3(crs []customResource) (*spec3.OpenAPI, error
 		return nil, fmt.Errorf("openapi: building v3 for custom resources: %w", err)
 	}
 	return doc, nil
+}
+
+// CustomResourceSchemas returns the OpenAPI v3 schemas of every version of
+// crd, served or not, and of the built-in types they refer to (ObjectMeta…),
+// keyed by definition name: what managedfields.NewTypeConverter(schemas,
+// crd.Spec.PreserveUnknownFields) needs for server-side apply of its
+// custom resources, as upstream builds it (defaults kept).
+func (b *Builder) CustomResourceSchemas(crd *apiextensionsv1.CustomResourceDefinition) (map[string]*spec.Schema, error) {
+	crs := versionsOf(crd, true)
+	names := make([]string, 0, 2*len(crs))
+	for i := range crs {
+		names = append(names, crs[i].modelName(), crs[i].listModelName())
+	}
+	schemas, err := builder3.BuildOpenAPIDefinitionsForResources(&common.OpenAPIV3Config{
+		GetDefinitions:    customResourceDefinitions(crs, false),
+		GetDefinitionName: b.definitionNamer().name,
+	}, names...)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: schemas of %s: %w", crd.Name, err)
+	}
+	return schemas, nil
 }
 
 // customResourceContainers groups the routes of crs by group version.

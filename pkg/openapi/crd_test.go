@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/client-go/openapi3"
 	"k8s.io/kube-openapi/pkg/util/proto"
 	"k8s.io/kube-openapi/pkg/validation/spec"
@@ -489,4 +491,39 @@ func BenchmarkSetCustomResources(b *testing.B) {
 			h.SetCustomResources(crds)
 		}
 	})
+}
+
+// TestCustomResourceSchemasFeedServerSideApply: managedfields builds a
+// type converter from CustomResourceSchemas that types a CronTab by its
+// schema (and rejects a field the schema does not declare).
+func TestCustomResourceSchemasFeedServerSideApply(t *testing.T) {
+	crd := sampleCRD(t)
+	schemas, err := NewBuilder(api.Scheme, api.Resources).CustomResourceSchemas(crd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"com.example.stable.v1alpha1.CronTab", "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"} {
+		if _, ok := schemas[name]; !ok {
+			t.Errorf("no schema %s", name)
+		}
+	}
+	tc, err := managedfields.NewTypeConverter(schemas, crd.Spec.PreserveUnknownFields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := &unstructured.Unstructured{Object: map[string]interface{}{
+		"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+		"metadata": map[string]interface{}{"name": "a", "namespace": "default"},
+		"spec": map[string]interface{}{
+			"cronSpec": "* * * * *", "maxSurge": "25%", "extra": map[string]interface{}{"anything": true},
+			"ports": []interface{}{map[string]interface{}{"name": "http", "port": int64(80)}},
+		},
+	}}
+	if _, err := tc.ObjectToTyped(obj); err != nil {
+		t.Errorf("typing a CronTab: %v", err)
+	}
+	obj.Object["spec"].(map[string]interface{})["bogus"] = "x"
+	if _, err := tc.ObjectToTyped(obj); err == nil {
+		t.Error("a field the schema does not declare was accepted")
+	}
 }

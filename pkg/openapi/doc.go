@@ -40,7 +40,9 @@
 //     upstream's operation IDs, parameters and media types (crd_routes.go);
 //   - v3: one document per group version under /openapi/v3, merged with the
 //     built-in one when the group version has built-ins; v2: merged into
-//     /openapi/v2 the way upstream's MergeSpecs does (crd_build.go).
+//     /openapi/v2 the way upstream's MergeSpecs does (crd_build.go);
+//   - Builder.CustomResourceSchemas gives server-side apply the v3 schemas
+//     of a CRD, as Builder.Schemas does for the built-ins.
 //
 // Documents are built on first request and then cached: building them
 // costs far more than server start is allowed to (see BenchmarkBuild and
