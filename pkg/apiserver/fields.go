@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/applyconfigurations"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/openapi"
 )
 
 // typeConverter is the structured-merge-diff schema of every built-in
@@ -24,6 +25,25 @@ import (
 // takes a few hundred milliseconds and start-up must stay fast.
 var typeConverter = sync.OnceValue(func() managedfields.TypeConverter {
 	return applyconfigurations.NewTypeConverter(api.Scheme)
+})
+
+const apiextensionsGroup = "apiextensions.k8s.io"
+
+// crdTypeConverter is the schema of apiextensions.k8s.io types, which
+// client-go's embedded models do not have: from our own OpenAPI
+// definitions (pkg/openapi), built on the first CRD write.
+var crdTypeConverter = sync.OnceValues(func() (managedfields.TypeConverter, error) {
+	var resources []api.Resource
+	for _, r := range api.Resources {
+		if r.GroupVersion.Group == apiextensionsGroup {
+			resources = append(resources, r)
+		}
+	}
+	schemas, err := openapi.NewBuilder(api.Scheme, resources).Schemas()
+	if err != nil {
+		return nil, err
+	}
+	return managedfields.NewTypeConverter(schemas, false)
 })
 
 // fields returns the endpoint's field manager, built on first use.
@@ -37,7 +57,13 @@ func (e *endpoint) fields() (*managedfields.FieldManager, error) {
 			e.fm, e.fmErr = e.cr.fieldManager(e.sub)
 			return
 		}
-		e.fm, e.fmErr = managedfields.NewDefaultFieldManager(typeConverter(), shallowConverter{api.Scheme}, api.Scheme, api.Scheme,
+		tc := typeConverter()
+		if kind.Group == apiextensionsGroup {
+			if tc, e.fmErr = crdTypeConverter(); e.fmErr != nil {
+				return
+			}
+		}
+		e.fm, e.fmErr = managedfields.NewDefaultFieldManager(tc, shallowConverter{api.Scheme}, api.Scheme, api.Scheme,
 			kind, kind.GroupVersion(), e.sub, nil)
 	})
 	return e.fm, e.fmErr

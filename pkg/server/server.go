@@ -228,7 +228,7 @@ func (s *Server) authenticator(bundle *pki.Bundle) (authn.Authenticator, error) 
 // startCRDs starts the CRD controller in the API server process: it
 // serves the custom resources of every established CRD before Start
 // returns, then follows CRD changes.
-func (s *Server) startCRDs(ctx context.Context, api *apiserver.Server, openapiHandler http.Handler) error {
+func (s *Server) startCRDs(ctx context.Context, api *apiserver.Server, openapiHandler *openapi.Handler) error {
 	cfg := crdcontroller.Config{
 		CRDs: s.Registry.Store("apiextensions.k8s.io", "customresourcedefinitions"), Server: api,
 		Storage: customResourceStorage(s.client, s.cfg.Logger),
@@ -240,10 +240,8 @@ func (s *Server) startCRDs(ctx context.Context, api *apiserver.Server, openapiHa
 			return sch, nil
 		},
 		Namespaces: namespace.Lifecycle{Namespaces: s.Registry.Store("", "namespaces")},
+		OpenAPI:    openapiHandler,
 		Logger:     s.cfg.Logger,
-	}
-	if o, ok := openapiHandler.(crdcontroller.OpenAPI); ok {
-		cfg.OpenAPI = o
 	}
 	c, err := crdcontroller.New(cfg)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -19,10 +21,15 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
+	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/tinykube/tinykube/internal/testserver"
+	"github.com/tinykube/tinykube/pkg/controllermanager"
 )
 
 // widgetCRD is a namespaced CRD with two served versions (v1 stores), a
@@ -166,7 +173,7 @@ func TestCustomResourceDefinition(t *testing.T) {
 	if got := crd.Status.StoredVersions; len(got) != 1 || got[0] != "v1" {
 		t.Errorf("storedVersions = %v", got)
 	}
-	if crd.Generation != 1 || len(crd.Finalizers) != 0 {
+	if crd.Generation != 1 || len(crd.Finalizers) != 0 || len(crd.ManagedFields) == 0 {
 		t.Errorf("generation %d finalizers %v", crd.Generation, crd.Finalizers)
 	}
 	// Defaults as upstream's v1 defaulting.
@@ -558,5 +565,288 @@ func TestCustomResourceWatch(t *testing.T) {
 	ev = <-wl.ResultChan()
 	if ev.Type != watch.Bookmark || ev.Object.(*unstructured.Unstructured).GetAnnotations()["k8s.io/initial-events-end"] != "true" {
 		t.Fatalf("bookmark %v", ev)
+	}
+}
+
+// TestCustomResourceServing: discovery (legacy and aggregated), Tables,
+// PartialObjectMetadata, content types, a controller-runtime client; then
+// deleting the CRD deletes its objects and withdraws the endpoints.
+func TestCustomResourceServing(t *testing.T) {
+	env := startCRDEnv(t)
+	ctx := context.Background()
+	widgets := env.dyn.Resource(widgetsGVR).Namespace("crd")
+	for _, name := range []string{"a", "b"} {
+		if _, err := widgets.Create(ctx, widget(name, map[string]any{"replicas": int64(2), "size": "small"}), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Legacy discovery.
+	disc := discovery.NewDiscoveryClientForConfigOrDie(env.s.RESTConfig)
+	rl, err := disc.ServerResourcesForGroupVersion("example.com/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]metav1.APIResource{}
+	for _, r := range rl.APIResources {
+		byName[r.Name] = r
+	}
+	w := byName["widgets"]
+	if w.Kind != "Widget" || !w.Namespaced || w.SingularName != "widget" || len(w.ShortNames) != 1 || w.ShortNames[0] != "wd" ||
+		len(w.Categories) != 2 || len(w.Verbs) != 8 || w.StorageVersionHash == "" {
+		t.Errorf("widgets = %+v", w)
+	}
+	if s := byName["widgets/scale"]; s.Group != "autoscaling" || s.Kind != "Scale" {
+		t.Errorf("widgets/scale = %+v", s)
+	}
+	if _, ok := byName["widgets/status"]; !ok || byName["gizmos"].Namespaced {
+		t.Errorf("resources = %v", byName)
+	}
+	groups, err := disc.ServerGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, g := range groups.Groups {
+		if g.Name == "example.com" {
+			found = true
+			if g.PreferredVersion.Version != "v1" || len(g.Versions) != 2 || g.Versions[1].Version != "v1beta1" {
+				t.Errorf("group = %+v", g)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("example.com not in /apis")
+	}
+	if r := env.raw.do(t, "GET", "/apis/example.com", "", nil); r.code != 200 || !strings.Contains(string(r.body), `"preferredVersion"`) {
+		t.Errorf("/apis/example.com: %d %s", r.code, r.body)
+	}
+	// Aggregated discovery, with an ETag.
+	const aggregatedAccept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+	agg := env.raw.get(t, "/apis", aggregatedAccept)
+	if agg.code != 200 || agg.header.Get("ETag") == "" || !strings.Contains(string(agg.body), `"resource":"widgets"`) {
+		t.Fatalf("aggregated: %d %v", agg.code, agg.header)
+	}
+	_, all, err := disc.ServerGroupsAndResources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found = false
+	for _, l := range all {
+		if l.GroupVersion == "example.com/v1" {
+			for _, r := range l.APIResources {
+				found = found || r.Name == "widgets" && r.Kind == "Widget"
+			}
+		}
+	}
+	if !found {
+		t.Errorf("aggregated discovery through client-go lacks widgets")
+	}
+
+	// Table with the CRD's columns.
+	tr := env.raw.get(t, "/apis/example.com/v1/namespaces/crd/widgets", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json")
+	var table metav1.Table
+	if err := json.Unmarshal(tr.body, &table); err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for _, c := range table.ColumnDefinitions {
+		cols = append(cols, c.Name)
+	}
+	if strings.Join(cols, ",") != "Name,Size,Replicas,Age" || len(table.Rows) != 2 {
+		t.Fatalf("table columns %v, %d rows", cols, len(table.Rows))
+	}
+	if c := table.Rows[0].Cells; c[0] != "a" || c[1] != "small" || c[2] != float64(2) || c[3] == nil {
+		t.Errorf("row = %v", c)
+	}
+
+	// PartialObjectMetadata through the metadata client.
+	meta, err := metadata.NewForConfigOrDie(env.s.RESTConfig).Resource(widgetsGVR).Namespace("crd").List(ctx, metav1.ListOptions{})
+	if err != nil || len(meta.Items) != 2 || meta.Items[0].Name != "a" || meta.Items[0].UID == "" {
+		t.Errorf("metadata list: %v %v", err, meta)
+	}
+
+	// Content types: no protobuf for custom resources.
+	pb := env.raw.get(t, "/apis/example.com/v1/namespaces/crd/widgets/a", "application/vnd.kubernetes.protobuf, application/json")
+	if pb.code != 200 || !strings.HasPrefix(pb.header.Get("Content-Type"), "application/json") {
+		t.Errorf("protobuf,json Accept: %d %s", pb.code, pb.header.Get("Content-Type"))
+	}
+	if r := env.raw.get(t, "/apis/example.com/v1/namespaces/crd/widgets/a", "application/vnd.kubernetes.protobuf"); r.code != http.StatusNotAcceptable {
+		t.Errorf("protobuf Accept: %d", r.code)
+	}
+	if r := env.raw.do(t, "POST", "/apis/example.com/v1/namespaces/crd/widgets", "application/vnd.kubernetes.protobuf", []byte("k8s\x00")); r.code != http.StatusUnsupportedMediaType {
+		t.Errorf("protobuf body: %d %s", r.code, r.body)
+	}
+	y := env.raw.do(t, "POST", "/apis/example.com/v1/namespaces/crd/widgets", "application/yaml",
+		[]byte("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: yaml\nspec:\n  replicas: 1\n"))
+	if y.code != http.StatusCreated {
+		t.Errorf("YAML body: %d %s", y.code, y.body)
+	}
+	if r := env.raw.get(t, "/apis/example.com/v1/namespaces/crd/widgets/yaml", "application/yaml"); r.code != 200 || !strings.Contains(string(r.body), "kind: Widget") {
+		t.Errorf("YAML out: %d %s", r.code, r.body)
+	}
+
+	// controller-runtime's client, unstructured.
+	cl, err := ctrlclient.New(env.s.RESTConfig, ctrlclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw := widget("ctrl", map[string]any{"replicas": int64(1)})
+	if err := cl.Create(ctx, cw); err != nil {
+		t.Fatalf("controller-runtime create: %v", err)
+	}
+	got := &unstructured.Unstructured{}
+	got.SetGroupVersionKind(schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"})
+	if err := cl.Get(ctx, ctrlclient.ObjectKey{Namespace: "crd", Name: "ctrl"}, got); err != nil {
+		t.Fatal(err)
+	}
+	_ = unstructured.SetNestedField(got.Object, "large", "spec", "size")
+	if err := cl.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Patch(ctx, got, ctrlclient.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"p":"1"}}}`))); err != nil {
+		t.Fatal(err)
+	}
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "WidgetList"})
+	if err := cl.List(ctx, list, ctrlclient.InNamespace("crd"), ctrlclient.MatchingLabels{"p": "1"}); err != nil || len(list.Items) != 1 {
+		t.Errorf("controller-runtime list: %v %d", err, len(list.Items))
+	}
+	if err := cl.Delete(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+
+	// Delete the CRD: its objects go (one waits on its finalizer), creates
+	// are refused meanwhile, then the CRD and its endpoints go.
+	held := widget("held", map[string]any{})
+	held.SetFinalizers([]string{"example.com/hold"})
+	if _, err := widgets.Create(ctx, held, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	crds := env.ext.ApiextensionsV1().CustomResourceDefinitions()
+	if err := crds.Delete(ctx, "widgets.example.com", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pollCRD(t, "objects deleted", func(ctx context.Context) (bool, error) {
+		l, err := widgets.List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		return len(l.Items) == 1 && l.Items[0].GetDeletionTimestamp() != nil, nil
+	})
+	crd, err := crds.Get(ctx, "widgets.example.com", metav1.GetOptions{})
+	if err != nil || crd.DeletionTimestamp == nil || condition(crd, apiextensionsv1.Terminating) != apiextensionsv1.ConditionTrue ||
+		len(crd.Finalizers) != 1 || crd.Finalizers[0] != "customresourcecleanup.apiextensions.k8s.io" {
+		t.Fatalf("deleting CRD: %v %+v", err, crd)
+	}
+	if _, err := widgets.Create(ctx, widget("late", map[string]any{}), metav1.CreateOptions{}); !apierrors.IsMethodNotSupported(err) {
+		t.Errorf("create while terminating: %v", err)
+	}
+	h, err := widgets.Get(ctx, "held", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.SetFinalizers(nil)
+	if _, err := widgets.Update(ctx, h, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pollCRD(t, "CRD gone", func(ctx context.Context) (bool, error) {
+		_, err := crds.Get(ctx, "widgets.example.com", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	pollCRD(t, "endpoints gone", func(ctx context.Context) (bool, error) {
+		r := env.raw.do(t, "GET", "/apis/example.com/v1/namespaces/crd/widgets", "", nil)
+		return r.code == http.StatusNotFound && r.status.Reason == metav1.StatusReasonNotFound, nil
+	})
+	rl, err = disc.ServerResourcesForGroupVersion("example.com/v1")
+	if err != nil || len(rl.APIResources) != 1 || rl.APIResources[0].Name != "gizmos" {
+		t.Errorf("discovery after delete: %v %+v", err, rl)
+	}
+	if r := env.raw.do(t, "GET", "/apis/example.com/v1beta1", "", nil); r.code != http.StatusNotFound {
+		t.Errorf("v1beta1 after delete: %d", r.code)
+	}
+	agg2 := env.raw.get(t, "/apis", aggregatedAccept)
+	if agg2.header.Get("ETag") == agg.header.Get("ETag") || strings.Contains(string(agg2.body), `"resource":"widgets"`) {
+		t.Errorf("aggregated discovery unchanged after delete")
+	}
+	// An unchanged document is 304 to If-None-Match.
+	req, _ := http.NewRequest("GET", env.s.URL+"/apis", nil)
+	req.Header.Set("Accept", aggregatedAccept)
+	req.Header.Set("If-None-Match", agg2.header.Get("ETag"))
+	if resp, err := env.raw.http.Do(req); err != nil || resp.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match: %v %v", err, resp)
+	} else {
+		resp.Body.Close()
+	}
+	if resp, _ := env.s.EtcdClient().Get(ctx, "/registry/example.com/widgets/", clientv3.WithPrefix()); resp == nil || len(resp.Kvs) != 0 {
+		t.Errorf("widgets left in etcd: %v", resp)
+	}
+}
+
+// TestCustomResourceRestart: custom resources survive a restart and are
+// served as soon as the restarted server is ready.
+func TestCustomResourceRestart(t *testing.T) {
+	env := startCRDEnv(t)
+	ctx := context.Background()
+	created, err := env.dyn.Resource(widgetsGVR).Namespace("crd").Create(ctx, widget("keep", map[string]any{"replicas": int64(3)}), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := testserver.Start(t, env.s.DataDir)
+	got, err := dynamic.NewForConfigOrDie(s2.RESTConfig).Resource(widgetsGVR).Namespace("crd").Get(ctx, "keep", metav1.GetOptions{})
+	if err != nil || got.GetUID() != created.GetUID() || got.GetResourceVersion() != created.GetResourceVersion() {
+		t.Fatalf("after restart: %v %v", err, got)
+	}
+	if n, _, _ := unstructured.NestedInt64(got.Object, "spec", "replicas"); n != 3 {
+		t.Errorf("replicas = %d", n)
+	}
+}
+
+// TestCustomResourceControllers: namespace deletion and the garbage
+// collector find custom resources through discovery and the metadata
+// client.
+func TestCustomResourceControllers(t *testing.T) {
+	env := startCRDEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := controllermanager.DefaultConfig()
+	cfg.RESTConfig, cfg.LeaderElect, cfg.Controllers = env.s.RESTConfig, false, []string{"namespace", "garbagecollector"}
+	go func() { _ = controllermanager.Run(ctx, cfg) }()
+
+	// An owned gizmo goes with its owner.
+	owner, err := env.s.Client.CoreV1().ConfigMaps("crd").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "owner"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owned := widget("owned", map[string]any{})
+	owned.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "owner", UID: owner.UID}})
+	widgets := env.dyn.Resource(widgetsGVR).Namespace("crd")
+	if _, err := widgets.Create(ctx, owned, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.s.Client.CoreV1().ConfigMaps("crd").Delete(ctx, "owner", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pollCRD(t, "owned widget collected", func(ctx context.Context) (bool, error) {
+		_, err := widgets.Get(ctx, "owned", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+
+	// Deleting the namespace deletes its widgets.
+	if _, err := widgets.Create(ctx, widget("doomed", map[string]any{}), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.s.Client.CoreV1().Namespaces().Delete(ctx, "crd", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pollCRD(t, "namespace gone", func(ctx context.Context) (bool, error) {
+		_, err := env.s.Client.CoreV1().Namespaces().Get(ctx, "crd", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if resp, _ := env.s.EtcdClient().Get(ctx, "/registry/example.com/widgets/crd/", clientv3.WithPrefix()); resp == nil || len(resp.Kvs) != 0 {
+		t.Errorf("widgets left in etcd: %v", resp)
 	}
 }
