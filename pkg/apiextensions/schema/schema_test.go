@@ -180,15 +180,7 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
-// errStrings renders errors the way the API reports them.
-func errStrings(errs interface{ ToAggregate() error }) string {
-	if agg := errs.ToAggregate(); agg != nil {
-		return agg.Error()
-	}
-	return ""
-}
-
-func TestDocExamplePathsAreUpstreams(t *testing.T) {
+func TestPrunePathsMakeUnknownFieldMessages(t *testing.T) {
 	// "unknown field" messages are built from these paths by the caller.
 	obj := mustObj(t, `{"spec":{"list":[{"x":1}]}}`)
 	paths := mustSchema(t, specSchema).Prune(obj)
