@@ -850,3 +850,79 @@ func TestCustomResourceControllers(t *testing.T) {
 		t.Errorf("widgets left in etcd: %v", resp)
 	}
 }
+
+// TestCustomResourceVersions: changing a CRD re-serves it at once — a
+// new version (which becomes the preferred one), a deprecated version
+// (Warning headers), a new default (shown in objects stored before it);
+// versions of a CRD converting through a webhook fail with a 500, as
+// upstream when its webhook cannot be reached.
+func TestCustomResourceVersions(t *testing.T) {
+	env := startCRDEnv(t)
+	ctx := context.Background()
+	gizmos := env.dyn.Resource(gizmosGVR)
+	g := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "example.com/v1", "kind": "Gizmo",
+		"metadata": map[string]any{"name": "old"}, "spec": map[string]any{}}}
+	if _, err := gizmos.Create(ctx, g, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	crds := env.ext.ApiextensionsV1().CustomResourceDefinitions()
+	crd, err := crds.Get(ctx, "gizmos.example.com", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := &crd.Spec.Versions[0]
+	v1.Deprecated, v1.DeprecationWarning = true, ptr("gizmos v1 is going away")
+	v1.Schema.OpenAPIV3Schema.Properties["spec"] = apiextensionsv1.JSONSchemaProps{Type: "object", XPreserveUnknownFields: ptr(true),
+		Properties: map[string]apiextensionsv1.JSONSchemaProps{"mode": {Type: "string", Default: &apiextensionsv1.JSON{Raw: []byte(`"auto"`)}}}}
+	v2 := *v1.DeepCopy()
+	v2.Name, v2.Storage, v2.Deprecated, v2.DeprecationWarning = "v2", false, false, nil
+	crd.Spec.Versions = append(crd.Spec.Versions, v2)
+	if _, err := crds.Update(ctx, crd, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	v2GVR := schema.GroupVersionResource{Group: "example.com", Version: "v2", Resource: "gizmos"}
+	var got *unstructured.Unstructured
+	pollCRD(t, "v2 served", func(ctx context.Context) (bool, error) {
+		got, err = env.dyn.Resource(v2GVR).Get(ctx, "old", metav1.GetOptions{})
+		return err == nil, nil
+	})
+	if got.GetAPIVersion() != "example.com/v2" {
+		t.Errorf("v2 object: %v", got)
+	}
+	if mode, _, _ := unstructured.NestedString(got.Object, "spec", "mode"); mode != "auto" {
+		t.Errorf("default on read: spec.mode = %q", mode)
+	}
+	groups, err := discovery.NewDiscoveryClientForConfigOrDie(env.s.RESTConfig).ServerGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gr := range groups.Groups {
+		if gr.Name == "example.com" && gr.PreferredVersion.Version != "v2" {
+			t.Errorf("preferred version = %v", gr.PreferredVersion)
+		}
+	}
+	r := env.raw.do(t, "GET", "/apis/example.com/v1/gizmos/old", "", nil)
+	if r.code != 200 || !strings.Contains(r.header.Get("Warning"), "gizmos v1 is going away") {
+		t.Errorf("deprecated version: %d Warning %q", r.code, r.header.Get("Warning"))
+	}
+
+	// Webhook conversion: the storage version is served, others fail.
+	crd, err = crds.Get(ctx, "gizmos.example.com", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crd.Spec.Conversion = &apiextensionsv1.CustomResourceConversion{Strategy: apiextensionsv1.WebhookConverter,
+		Webhook: &apiextensionsv1.WebhookConversion{ConversionReviewVersions: []string{"v1"},
+			ClientConfig: &apiextensionsv1.WebhookClientConfig{URL: ptr("https://convert.example.com/convert")}}}
+	if _, err := crds.Update(ctx, crd, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pollCRD(t, "v2 fails", func(ctx context.Context) (bool, error) {
+		_, err := env.dyn.Resource(v2GVR).Get(ctx, "old", metav1.GetOptions{})
+		return apierrors.IsInternalError(err) && strings.Contains(err.Error(), "conversion webhook"), nil
+	})
+	if _, err := gizmos.Get(ctx, "old", metav1.GetOptions{}); err != nil {
+		t.Errorf("storage version: %v", err)
+	}
+}

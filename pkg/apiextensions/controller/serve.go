@@ -29,6 +29,9 @@ type served struct {
 	all *generic.Store
 	// terminating refuses creates once the CRD is being deleted.
 	terminating *atomic.Bool
+	// schema is the storage version's current schema, for the storage
+	// codec's defaulting on read (the storage outlives schema changes).
+	schema *atomic.Pointer[schemaBox]
 	resources   []apiserver.CustomResource
 }
 
@@ -64,15 +67,26 @@ func (c *Controller) serve(crd *apiextensionsv1.CustomResourceDefinition) error 
 	storageStrategy.V.Resource.Namespaced = namespaced
 	var st storage.Interface
 	if cur != nil && cur.storageID == storageID {
-		st, next.stop, next.terminating = cur.all.Storage, cur.stop, cur.terminating
+		st, next.stop, next.terminating, next.schema = cur.all.Storage, cur.stop, cur.terminating, cur.schema
 	} else {
+		next.terminating, next.schema = &atomic.Bool{}, &atomic.Pointer[schemaBox]{}
+		box := next.schema
+		codec := customresource.Codec{Kind: storageKind, Default: func(obj map[string]any) {
+			if b := box.Load(); b != nil {
+				b.s.Default(obj)
+			}
+		}}
 		var stop func()
-		st, stop, err = c.cfg.Storage(keyRoot, customresource.Codec{Kind: storageKind}, storageStrategy.New, storageStrategy.NewList,
-			storageStrategy.GetAttrs)
+		st, stop, err = c.cfg.Storage(keyRoot, codec, storageStrategy.New, storageStrategy.NewList, storageStrategy.GetAttrs)
 		if err != nil {
 			return err
 		}
-		next.stop, next.terminating = stop, &atomic.Bool{}
+		next.stop = stop
+	}
+	for _, v := range versions {
+		if v.Resource.GroupVersion.Version == storageVersion {
+			next.schema.Store(&schemaBox{v.Schema})
+		}
 	}
 	next.all = c.store(storageStrategy.V, keyRoot, st, next.terminating)
 	webhook := crd.Spec.Conversion != nil && crd.Spec.Conversion.Strategy == apiextensionsv1.WebhookConverter
@@ -99,6 +113,9 @@ func (c *Controller) serve(crd *apiextensionsv1.CustomResourceDefinition) error 
 	}
 	return nil
 }
+
+// schemaBox holds a schema for an atomic.Pointer.
+type schemaBox struct{ s customresource.Schema }
 
 // store builds the generic store of one version over the CRD's storage.
 func (c *Controller) store(v *customresource.Version, keyRoot string, st storage.Interface, terminating *atomic.Bool) *generic.Store {

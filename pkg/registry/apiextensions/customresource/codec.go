@@ -15,6 +15,10 @@ import (
 type Codec struct {
 	// Kind is the storage version's group/version/kind.
 	Kind schema.GroupVersionKind
+	// Default, if set, fills in schema defaults of objects read back, as
+	// upstream defaults what it reads from etcd: a default added to the
+	// schema shows in objects stored before it.
+	Default func(obj map[string]any)
 }
 
 var _ runtime.Codec = Codec{}
@@ -35,7 +39,13 @@ func (c Codec) Encode(obj runtime.Object, w io.Writer) error {
 // Decode reads a stored object into into (an *unstructured.Unstructured)
 // or a new one.
 func (c Codec) Decode(data []byte, defaults *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
-	return unstructured.UnstructuredJSONScheme.Decode(data, defaults, into)
+	obj, gvk, err := unstructured.UnstructuredJSONScheme.Decode(data, defaults, into)
+	if err == nil && c.Default != nil {
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			c.Default(u.Object)
+		}
+	}
+	return obj, gvk, err
 }
 
 // Identifier implements runtime.Encoder.
