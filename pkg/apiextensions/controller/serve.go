@@ -31,8 +31,8 @@ type served struct {
 	terminating *atomic.Bool
 	// schema is the storage version's current schema, for the storage
 	// codec's defaulting on read (the storage outlives schema changes).
-	schema *atomic.Pointer[schemaBox]
-	resources   []apiserver.CustomResource
+	schema    *atomic.Pointer[schemaBox]
+	resources []apiserver.CustomResource
 }
 
 // serve makes the API server serve crd's versions under its accepted
