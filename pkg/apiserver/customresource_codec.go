@@ -25,6 +25,9 @@ import (
 type crVersion struct {
 	v     *customresource.Version
 	table *customresource.Table
+	// typeConverter returns the CRD's schema for the field manager (nil:
+	// deduce types).
+	typeConverter func() (managedfields.TypeConverter, error)
 }
 
 // toVersion gives obj (an object or list as the store returns it, at the
@@ -158,12 +161,20 @@ func (c *crVersion) cannotHandle(err error) error {
 }
 
 // fieldManager builds the managedFields tracker of a custom resource
-// endpoint (sub "" or "status"). Without an OpenAPI model of the CRD's
-// schema it deduces types from the objects (maps, scalars, atomic lists),
-// so server-side apply merges maps field by field and replaces lists.
+// endpoint (sub "" or "status") on the CRD's schema, as upstream (list
+// types and map keys merge as declared; undeclared fields are an apply
+// error). Without a schema it deduces types from the objects (maps and
+// scalars, lists atomic).
 func (c *crVersion) fieldManager(sub string) (*managedfields.FieldManager, error) {
 	kind := c.v.Resource.GVK()
-	return managedfields.NewDefaultCRDFieldManager(managedfields.NewDeducedTypeConverter(), unstructuredConverter{},
+	tc := managedfields.NewDeducedTypeConverter()
+	if c.typeConverter != nil {
+		var err error
+		if tc, err = c.typeConverter(); err != nil {
+			return nil, err
+		}
+	}
+	return managedfields.NewDefaultCRDFieldManager(tc, unstructuredConverter{},
 		noDefaults{}, unstructuredCreater{}, kind, kind.GroupVersion(), sub, nil)
 }
 

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/version"
 
 	"github.com/tinykube/tinykube/pkg/api"
@@ -32,6 +33,10 @@ import (
 type CustomResource struct {
 	Version *customresource.Version
 	Store   *generic.Store
+	// TypeConverter, if set, returns the structured-merge-diff schema of
+	// the CRD for managedFields and server-side apply (built on the
+	// first write); without it types are deduced from the objects.
+	TypeConverter func() (managedfields.TypeConverter, error)
 }
 
 // crState is one snapshot of the served custom resources.
@@ -91,7 +96,7 @@ func (s *Server) SetCustomResources(crs []CustomResource) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", cr.Version.Resource.GVR(), err)
 			}
-			s.installResource(ws, cr.Store, &crVersion{v: cr.Version, table: table})
+			s.installResource(ws, cr.Store, &crVersion{v: cr.Version, table: table, typeConverter: cr.TypeConverter})
 			resources = append(resources, cr.Version.Resource)
 			hashes[cr.Version.Resource.Name] = storageVersionHash(api.Resource{GroupVersion: cr.Version.Storage.GroupVersion(), Kind: cr.Version.Storage.Kind})
 			if err := cr.Version.ConversionError; err != nil {

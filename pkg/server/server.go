@@ -241,6 +241,7 @@ func (s *Server) startCRDs(ctx context.Context, api *apiserver.Server, openapiHa
 		},
 		Namespaces: namespace.Lifecycle{Namespaces: s.Registry.Store("", "namespaces")},
 		OpenAPI:    openapiHandler,
+		Schemas:    openapi.NewBuilder(apitypes.Scheme, apitypes.Resources).CustomResourceSchemas,
 		Logger:     s.cfg.Logger,
 	}
 	c, err := crdcontroller.New(cfg)

@@ -41,6 +41,10 @@ func widgetCRD() *apiextensionsv1.CustomResourceDefinition {
 			"replicas": {Type: "integer", Minimum: ptr(0.0)},
 			"size":     {Type: "string", Default: &apiextensionsv1.JSON{Raw: []byte(`"medium"`)}},
 			"color":    {Type: "string", Enum: []apiextensionsv1.JSON{{Raw: []byte(`"red"`)}, {Raw: []byte(`"blue"`)}}},
+			"ports": {Type: "array", XListType: ptr("map"), XListMapKeys: []string{"name"},
+				Items: &apiextensionsv1.JSONSchemaPropsOrArray{Schema: &apiextensionsv1.JSONSchemaProps{
+					Type: "object", Required: []string{"name"}, Properties: map[string]apiextensionsv1.JSONSchemaProps{
+						"name": {Type: "string"}, "port": {Type: "integer"}}}}},
 		}},
 		"status": {Type: "object", Properties: map[string]apiextensionsv1.JSONSchemaProps{
 			"replicas": {Type: "integer"},
@@ -372,6 +376,18 @@ func TestCustomResourceCRUD(t *testing.T) {
 	got, _ := widgets.Get(ctx, "w3", metav1.GetOptions{})
 	if n, _, _ := unstructured.NestedInt64(got.Object, "spec", "replicas"); n != 4 || got.Object["spec"].(map[string]any)["size"] != "large" {
 		t.Errorf("after applies: %v", got.Object["spec"])
+	}
+	// A list-type map merges by key across managers (the CRD's schema
+	// feeds the field manager).
+	for _, m := range []string{"a", "b"} {
+		cfg := widget("w3", map[string]any{"ports": []any{map[string]any{"name": m, "port": int64(80)}}})
+		if _, err := widgets.Apply(ctx, "w3", cfg, metav1.ApplyOptions{FieldManager: "ports-" + m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ = widgets.Get(ctx, "w3", metav1.GetOptions{})
+	if ports, _, _ := unstructured.NestedSlice(got.Object, "spec", "ports"); len(ports) != 2 {
+		t.Errorf("ports after two managers' applies: %v", ports)
 	}
 
 	// fieldValidation: Strict is 400, Warn (the default) warns, Ignore

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/kube-openapi/pkg/validation/spec"
 
 	"github.com/tinykube/tinykube/pkg/apiserver"
 	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
@@ -51,7 +52,11 @@ type Config struct {
 	// Namespaces, if set, rejects custom resources in missing or
 	// terminating namespaces (namespace lifecycle admission).
 	Namespaces generic.NamespaceChecker
-	Logger     *slog.Logger
+	// Schemas, if set, returns the OpenAPI schemas of a CRD's versions
+	// (openapi.Builder.CustomResourceSchemas), from which server-side
+	// apply learns its types; without it they are deduced.
+	Schemas func(*apiextensionsv1.CustomResourceDefinition) (map[string]*spec.Schema, error)
+	Logger  *slog.Logger
 }
 
 // Validate reports a missing collaborator.

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -10,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 
 	"github.com/tinykube/tinykube/pkg/apiserver"
 	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
@@ -89,11 +91,23 @@ func (c *Controller) serve(crd *apiextensionsv1.CustomResourceDefinition) error 
 	}
 	next.all = c.store(storageStrategy.V, keyRoot, st, next.terminating)
 	webhook := crd.Spec.Conversion != nil && crd.Spec.Conversion.Strategy == apiextensionsv1.WebhookConverter
+	var typeConverter func() (managedfields.TypeConverter, error)
+	if c.cfg.Schemas != nil {
+		frozen := crd.DeepCopy()
+		typeConverter = sync.OnceValues(func() (managedfields.TypeConverter, error) {
+			schemas, err := c.cfg.Schemas(frozen)
+			if err != nil {
+				return nil, err
+			}
+			return managedfields.NewTypeConverter(schemas, frozen.Spec.PreserveUnknownFields)
+		})
+	}
 	for _, v := range versions {
 		if webhook && v.Resource.GroupVersion.Version != storageVersion {
 			v.ConversionError = fmt.Errorf("conversion webhook for %v failed: this server does not call conversion webhooks", storageKind)
 		}
-		next.resources = append(next.resources, apiserver.CustomResource{Version: v, Store: c.store(v, keyRoot, st, next.terminating)})
+		next.resources = append(next.resources, apiserver.CustomResource{Version: v, Store: c.store(v, keyRoot, st, next.terminating),
+			TypeConverter: typeConverter})
 	}
 	c.served[crd.Name] = next
 	if err := c.publishLocked(); err != nil {
