@@ -68,13 +68,15 @@ func widgetCRD() *apiextensionsv1.CustomResourceDefinition {
 			},
 		}
 	}
+	v1 := version("v1", true)
+	v1.SelectableFields = []apiextensionsv1.SelectableField{{JSONPath: ".spec.color"}}
 	return &apiextensionsv1.CustomResourceDefinition{
 		ObjectMeta: metav1.ObjectMeta{Name: "widgets.example.com"},
 		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
 			Group: "example.com", Scope: apiextensionsv1.NamespaceScoped,
 			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "widgets", Singular: "widget", Kind: "Widget",
 				ListKind: "WidgetList", ShortNames: []string{"wd"}, Categories: []string{"all", "example"}},
-			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{version("v1", true), version("v1beta1", false)},
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{v1, version("v1beta1", false)},
 		},
 	}
 }
@@ -439,8 +441,13 @@ func TestCustomResourceCRUD(t *testing.T) {
 	if err != nil || len(list.Items) != 1 {
 		t.Errorf("field selector: %v", err)
 	}
-	if _, err := widgets.List(ctx, metav1.ListOptions{FieldSelector: "spec.color=red"}); !apierrors.IsBadRequest(err) {
+	if _, err := widgets.List(ctx, metav1.ListOptions{FieldSelector: "spec.size=small"}); !apierrors.IsBadRequest(err) {
 		t.Errorf("unsupported field selector: %v", err)
+	}
+	// spec.color is a selectable field of v1.
+	list, err = widgets.List(ctx, metav1.ListOptions{FieldSelector: "spec.color=blue"})
+	if err != nil || len(list.Items) != 1 || list.Items[0].GetName() != "w1" {
+		t.Errorf("selectable field: %v %v", err, list)
 	}
 	page, err := widgets.List(ctx, metav1.ListOptions{Limit: 2})
 	if err != nil || len(page.Items) != 2 || page.GetContinue() == "" {

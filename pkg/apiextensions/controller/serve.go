@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -58,7 +59,20 @@ func (c *Controller) serve(crd *apiextensionsv1.CustomResourceDefinition) error 
 	storageKind := schema.GroupVersionKind{Group: crd.Spec.Group, Version: storageVersion, Kind: names.Kind}
 	keyRoot := customresource.KeyRoot(crd)
 	namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
-	storageID := fmt.Sprintf("%s %s %v %v", crd.UID, keyRoot, storageKind, namespaced)
+	// The watch cache computes each object's selectable fields once, with
+	// the storage strategy: it selects on every version's fields.
+	var selectable []string
+	seen := map[string]bool{}
+	for _, v := range versions {
+		for _, f := range v.SelectableFields {
+			if !seen[f] {
+				seen[f] = true
+				selectable = append(selectable, f)
+			}
+		}
+	}
+	sort.Strings(selectable)
+	storageID := fmt.Sprintf("%s %s %v %v %v", crd.UID, keyRoot, storageKind, namespaced, selectable)
 
 	next := &served{crd: crd.DeepCopy(), storageID: storageID}
 	// The storage's own objects are of the storage version.
@@ -66,6 +80,7 @@ func (c *Controller) serve(crd *apiextensionsv1.CustomResourceDefinition) error 
 	storageStrategy.V.Resource.GroupVersion = storageKind.GroupVersion()
 	storageStrategy.V.Resource.Kind, storageStrategy.V.Resource.Name = names.Kind, names.Plural
 	storageStrategy.V.Resource.Namespaced = namespaced
+	storageStrategy.V.SelectableFields = selectable
 	var st storage.Interface
 	if cur != nil && cur.storageID == storageID {
 		st, next.stop, next.terminating, next.schema = cur.all.Storage, cur.stop, cur.terminating, cur.schema

@@ -2,6 +2,8 @@ package customresource
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metavalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -106,7 +108,8 @@ func withoutMeta(m map[string]any) map[string]any {
 	return out
 }
 
-// GetAttrs returns labels and metadata.name / metadata.namespace.
+// GetAttrs returns labels, metadata.name / metadata.namespace and the
+// version's selectable fields (a missing field is "", as upstream).
 func (s Strategy) GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 	u, ok := obj.(*unstructured.Unstructured)
 	if !ok {
@@ -115,6 +118,12 @@ func (s Strategy) GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 	fs := fields.Set{"metadata.name": u.GetName()}
 	if s.V.Resource.Namespaced {
 		fs["metadata.namespace"] = u.GetNamespace()
+	}
+	for _, f := range s.V.SelectableFields {
+		fs[f] = ""
+		if v, found, err := unstructured.NestedFieldNoCopy(u.Object, strings.Split(f, ".")...); err == nil && found && v != nil {
+			fs[f] = fmt.Sprint(v)
+		}
 	}
 	return labels.Set(u.GetLabels()), fs, nil
 }

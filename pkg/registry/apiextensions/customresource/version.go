@@ -2,6 +2,7 @@ package customresource
 
 import (
 	"fmt"
+	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -46,6 +47,9 @@ type Version struct {
 	// the warning (upstream's default when the CRD gives none).
 	Deprecated bool
 	Warning    string
+	// SelectableFields are the version's selectableFields as field
+	// labels ("spec.color"), beside metadata.name and metadata.namespace.
+	SelectableFields []string
 	// ConversionError, if set, is the 500 every request for this
 	// version gets: it is not the storage version and the CRD converts
 	// through a webhook, which tinykube does not call.
@@ -96,6 +100,9 @@ func Versions(crd *apiextensionsv1.CustomResourceDefinition, newSchema SchemaFun
 			Categories: names.Categories, Verbs: verbsAll}
 		ver := &Version{Resource: r, Storage: gv.WithKind(names.Kind), Columns: v.AdditionalPrinterColumns,
 			Deprecated: v.Deprecated}
+		for _, f := range v.SelectableFields {
+			ver.SelectableFields = append(ver.SelectableFields, strings.TrimPrefix(f.JSONPath, "."))
+		}
 		ver.Storage.Version = storage
 		if len(ver.Columns) == 0 {
 			ver.Columns = []apiextensionsv1.CustomResourceColumnDefinition{ageColumn}
