@@ -39,9 +39,8 @@ func (c *crVersion) toVersion(obj runtime.Object) runtime.Object {
 	case *unstructured.Unstructured:
 		return customresource.WithKind(o, gvk)
 	case *unstructured.UnstructuredList:
-		if gvk == c.v.Storage {
-			return o
-		}
+		// Items stored before a change of storage version keep their
+		// old apiVersion: each is looked at.
 		out := &unstructured.UnstructuredList{Object: o.Object, Items: make([]unstructured.Unstructured, len(o.Items))}
 		for i := range o.Items {
 			out.Items[i] = *customresource.WithKind(&o.Items[i], gvk)
