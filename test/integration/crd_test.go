@@ -683,6 +683,26 @@ func TestCustomResourceServing(t *testing.T) {
 		t.Errorf("row = %v", c)
 	}
 
+	// A watch of Tables (kubectl get -w): headers in the first event only.
+	wt := env.raw.get(t, "/apis/example.com/v1/namespaces/crd/widgets?watch=true&timeoutSeconds=1",
+		"application/json;as=Table;v=v1;g=meta.k8s.io,application/json")
+	dec := json.NewDecoder(strings.NewReader(string(wt.body)))
+	var events []metav1.Table
+	for {
+		var ev struct {
+			Type   string       `json:"type"`
+			Object metav1.Table `json:"object"`
+		}
+		if dec.Decode(&ev) != nil {
+			break
+		}
+		events = append(events, ev.Object)
+	}
+	if len(events) != 2 || len(events[0].ColumnDefinitions) != 4 || len(events[1].ColumnDefinitions) != 0 ||
+		events[1].Rows[0].Cells[1] != "small" {
+		t.Errorf("table watch: %d events: %s", len(events), truncate(wt.body))
+	}
+
 	// PartialObjectMetadata through the metadata client.
 	meta, err := metadata.NewForConfigOrDie(env.s.RESTConfig).Resource(widgetsGVR).Namespace("crd").List(ctx, metav1.ListOptions{})
 	if err != nil || len(meta.Items) != 2 || meta.Items[0].Name != "a" || meta.Items[0].UID == "" {
