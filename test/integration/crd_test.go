@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
+	ctrlcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tinykube/tinykube/internal/testserver"
@@ -758,6 +759,27 @@ func TestCustomResourceServing(t *testing.T) {
 	if err := cl.Delete(ctx, got); err != nil {
 		t.Fatal(err)
 	}
+	// controller-runtime's informer cache lists and watches (WatchList).
+	cctx, stopCache := context.WithCancel(ctx)
+	defer stopCache()
+	informers, err := ctrlcache.New(env.s.RESTConfig, ctrlcache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = informers.Start(cctx) }()
+	cached := &unstructured.Unstructured{}
+	cached.SetGroupVersionKind(schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"})
+	pollCRD(t, "informer cache has widget a", func(ctx context.Context) (bool, error) {
+		err := informers.Get(ctx, ctrlclient.ObjectKey{Namespace: "crd", Name: "a"}, cached)
+		return err == nil, nil
+	})
+	if _, err := widgets.Create(ctx, widget("c", map[string]any{}), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pollCRD(t, "informer cache sees widget c", func(ctx context.Context) (bool, error) {
+		return informers.Get(ctx, ctrlclient.ObjectKey{Namespace: "crd", Name: "c"}, cached) == nil, nil
+	})
+	stopCache()
 
 	// Delete the CRD: its objects go (one waits on its finalizer), creates
 	// are refused meanwhile, then the CRD and its endpoints go.
