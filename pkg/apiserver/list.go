@@ -33,9 +33,7 @@ func (e *endpoint) list(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	// Custom resource lists (UnstructuredList) have no envelope to splice
-	// cached items into: they take the typed path.
-	if out.as == asObject && canEncodeCached(out.info) && e.cr == nil {
+	if out.as == asObject && canEncodeCached(out.info) {
 		cached, ok, err := e.store.ListCachedObjects(reqCtx(req), ns, opts)
 		if err != nil {
 			fail(resp, req, err)
