@@ -50,6 +50,13 @@ func (c *crVersion) toVersion(obj runtime.Object) runtime.Object {
 	return obj
 }
 
+// The media types of custom resource bodies and patches, as upstream lists
+// them in its 415s.
+var (
+	crBodyTypes  = []string{runtime.ContentTypeJSON, runtime.ContentTypeYAML}
+	crPatchTypes = []string{"application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"}
+)
+
 // decode reads a custom resource from a request body (JSON or YAML; a
 // protobuf body is 415, as upstream) and admits it: the schema's defaults,
 // then pruning, whose dropped fields fieldValidation reports (Strict: 400
@@ -66,7 +73,7 @@ func (c *crVersion) decode(req *restful.Request, resp *restful.Response, body []
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, unsupportedMediaType(ct)
+		return nil, unsupportedMediaTypeOf(crBodyTypes)
 	}
 	switch mt {
 	case runtime.ContentTypeJSON:
@@ -82,7 +89,7 @@ func (c *crVersion) decode(req *restful.Request, resp *restful.Response, body []
 			}
 		}
 	default:
-		return nil, unsupportedMediaType(ct)
+		return nil, unsupportedMediaTypeOf(crBodyTypes)
 	}
 	return c.decodeJSON(resp, validation, body)
 }

@@ -165,8 +165,13 @@ func isYAML(info runtime.SerializerInfo) bool { return strings.Contains(info.Med
 // unsupportedMediaType is upstream's 415 for a body or patch type the
 // server does not read.
 func unsupportedMediaType(mediaType string) error {
+	return unsupportedMediaTypeOf(acceptedMediaTypes())
+}
+
+// unsupportedMediaTypeOf is the 415 naming the media types accepted.
+func unsupportedMediaTypeOf(accepted []string) error {
 	return apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "", schema.GroupResource{}, "",
-		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s", strings.Join(acceptedMediaTypes(), ", ")), 0, false)
+		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s", strings.Join(accepted, ", ")), 0, false)
 }
 
 func acceptedMediaTypes() []string {

@@ -48,7 +48,7 @@ func (e *endpoint) patch(req *restful.Request, resp *restful.Response) {
 	switch pt {
 	case types.StrategicMergePatchType:
 		if e.cr != nil { // custom resources have no patch strategies (upstream: 415)
-			fail(resp, req, unsupportedMediaType(string(pt)))
+			fail(resp, req, unsupportedMediaTypeOf(crPatchTypes))
 			return
 		}
 	case types.JSONPatchType, types.MergePatchType, types.ApplyYAMLPatchType:

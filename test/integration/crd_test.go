@@ -355,7 +355,8 @@ func TestCustomResourceCRUD(t *testing.T) {
 		t.Errorf("json patch: %v %v", err, color)
 	}
 	_, err = widgets.Patch(ctx, "w1", types.StrategicMergePatchType, []byte(`{"spec":{"color":"red"}}`), metav1.PatchOptions{})
-	if !apierrors.IsUnsupportedMediaType(err) {
+	if !apierrors.IsUnsupportedMediaType(err) || !strings.HasSuffix(err.Error(),
+		"accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml") {
 		t.Errorf("strategic merge patch: %v", err)
 	}
 
