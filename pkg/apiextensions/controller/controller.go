@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -279,14 +280,14 @@ func (c *Controller) requeueGroupOf(ctx context.Context, name string) error {
 		return err
 	}
 	for _, crd := range list.(*apiextensionsv1.CustomResourceDefinitionList).Items {
-		if len(name) > len(crd.Spec.Group) && name[len(name)-len(crd.Spec.Group)-1:] == "."+crd.Spec.Group && crd.Name != name {
+		if strings.HasSuffix(name, "."+crd.Spec.Group) && crd.Name != name {
 			c.queue.Add(crd.Name)
 		}
 	}
 	return nil
 }
 
-// established lists the CRDs served now, sorted by name.
+// establishedLocked lists the CRDs served now, sorted by name.
 func (c *Controller) establishedLocked() []*apiextensionsv1.CustomResourceDefinition {
 	out := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(c.served))
 	for _, s := range c.served {
