@@ -50,8 +50,10 @@ func negotiate(r *http.Request, list bool) (output, error) {
 }
 
 // negotiateFor is negotiate; noProtobuf leaves protobuf out of the
-// candidates (custom resources have no protobuf form: a client that also
-// accepts JSON gets JSON, one that accepts only protobuf a 406).
+// candidates for the object itself (custom resources have no protobuf
+// form: a client that also accepts JSON gets JSON, one that accepts only
+// protobuf a 406). Tables and PartialObjectMetadata, which do, may still
+// be protobuf, as upstream.
 func negotiateFor(r *http.Request, list, noProtobuf bool) (output, error) {
 	header := r.Header.Get("Accept")
 	if header == "" {
@@ -59,10 +61,10 @@ func negotiateFor(r *http.Request, list, noProtobuf bool) (output, error) {
 	}
 	for _, clause := range goautoneg.ParseAccept(header) {
 		info, ok := serializerFor(clause.Type + "/" + clause.SubType)
-		if !ok || (noProtobuf && info.MediaType == runtime.ContentTypeProtobuf) {
+		as := outputAs(clause.Params["as"])
+		if !ok || (noProtobuf && as == asObject && info.MediaType == runtime.ContentTypeProtobuf) {
 			continue
 		}
-		as := outputAs(clause.Params["as"])
 		switch as {
 		case asObject:
 		case asTable:

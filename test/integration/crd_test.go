@@ -719,6 +719,13 @@ func TestCustomResourceServing(t *testing.T) {
 	if r := env.raw.get(t, "/apis/example.com/v1/namespaces/crd/widgets/a", "application/vnd.kubernetes.protobuf"); r.code != http.StatusNotAcceptable {
 		t.Errorf("protobuf Accept: %d", r.code)
 	}
+	// Metadata and Tables have a protobuf form (the metadata client asks
+	// for it first).
+	pm := env.raw.get(t, "/apis/example.com/v1/namespaces/crd/widgets",
+		"application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json")
+	if pm.code != 200 || pm.header.Get("Content-Type") != "application/vnd.kubernetes.protobuf" {
+		t.Errorf("protobuf PartialObjectMetadataList: %d %s", pm.code, pm.header.Get("Content-Type"))
+	}
 	if r := env.raw.do(t, "POST", "/apis/example.com/v1/namespaces/crd/widgets", "application/vnd.kubernetes.protobuf", []byte("k8s\x00")); r.code != http.StatusUnsupportedMediaType {
 		t.Errorf("protobuf body: %d %s", r.code, r.body)
 	}
