@@ -18,8 +18,9 @@
 //     in HA);
 //  4. finalizing: for a deleting CRD (Terminating, finalizer
 //     customresourcecleanup.apiextensions.k8s.io), refuses new objects,
-//     deletes every custom resource, waits for those with finalizers to go,
-//     then removes the finalizer so the CRD is deleted, and stops serving.
+//     deletes every custom resource, waits for those with finalizers to go
+//     (watching them), then removes the finalizer so the CRD is deleted,
+//     and stops serving.
 //
 // Conversion is strategy None only (objects change only their apiVersion
 // between versions). tinykube does not call conversion webhooks: for a CRD

@@ -9,13 +9,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresourcedefinition"
 )
 
-// recheckDeleting is how soon a deleting CRD whose custom resources still
-// wait on their own finalizers is looked at again.
-const recheckDeleting = 500 * time.Millisecond
+// retryWatch is how soon a failed watch of a deleting CRD's remaining
+// objects is retried.
+const retryWatch = time.Second
 
 // finalize is upstream's finalizing controller for a CRD being deleted
 // (next is crd with the names and conditions sync computed): refuse new
@@ -41,7 +42,7 @@ func (c *Controller) finalize(ctx context.Context, crd, next *apiextensionsv1.Cu
 			Status: apiextensionsv1.ConditionTrue, Reason: "InstanceDeletionInProgress", Message: "CustomResource deletion is in progress"})
 	}
 
-	remaining, err := c.deleteInstances(ctx, s)
+	remaining, rv, err := c.deleteInstances(ctx, s)
 	if err != nil {
 		setCondition(next, apiextensionsv1.CustomResourceDefinitionCondition{Type: apiextensionsv1.Terminating,
 			Status: apiextensionsv1.ConditionTrue, Reason: "InstanceDeletionFailed", Message: fmt.Sprintf("could not issue all deletes: %v", err)})
@@ -51,12 +52,12 @@ func (c *Controller) finalize(ctx context.Context, crd, next *apiextensionsv1.Cu
 		return err
 	}
 	if remaining > 0 {
-		// Some wait on their own finalizers; their deletion shows up in
-		// the watch cache, which we check again shortly.
+		// Some wait on their own finalizers: a watch of them brings the
+		// CRD back when one goes.
+		c.watchRemaining(s, crd.Name, rv)
 		setCondition(next, apiextensionsv1.CustomResourceDefinitionCondition{Type: apiextensionsv1.Terminating,
 			Status: apiextensionsv1.ConditionTrue, Reason: "InstanceDeletionCheck",
 			Message: fmt.Sprintf("could not confirm zero CustomResources remaining: %d left", remaining)})
-		c.queue.AddAfter(crd.Name, recheckDeleting)
 		return c.writeStatus(ctx, crd, next)
 	}
 	setCondition(next, apiextensionsv1.CustomResourceDefinitionCondition{Type: apiextensionsv1.Terminating,
@@ -66,21 +67,26 @@ func (c *Controller) finalize(ctx context.Context, crd, next *apiextensionsv1.Cu
 }
 
 // deleteInstances deletes every custom resource of a CRD and returns how
-// many are left (waiting on finalizers).
-func (c *Controller) deleteInstances(ctx context.Context, s *served) (int, error) {
+// many are left (waiting on finalizers) and the resourceVersion of the
+// list it deleted from.
+func (c *Controller) deleteInstances(ctx context.Context, s *served) (int, string, error) {
 	list, err := s.all.List(ctx, "", &metav1.ListOptions{})
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	items, err := meta.ExtractList(list)
 	if err != nil {
-		return 0, err
+		return 0, "", err
+	}
+	lm, err := meta.ListAccessor(list)
+	if err != nil {
+		return 0, "", err
 	}
 	remaining := 0
 	for _, item := range items {
 		m, err := meta.Accessor(item)
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		if m.GetDeletionTimestamp() != nil {
 			remaining++
@@ -88,13 +94,47 @@ func (c *Controller) deleteInstances(ctx context.Context, s *served) (int, error
 		}
 		_, deleted, err := s.all.Delete(ctx, m.GetNamespace(), m.GetName(), &metav1.DeleteOptions{}, false)
 		if err != nil && !apierrors.IsNotFound(err) {
-			return 0, err
+			return 0, "", err
 		}
 		if err == nil && !deleted {
 			remaining++
 		}
 	}
-	return remaining, nil
+	return remaining, lm.GetResourceVersion(), nil
+}
+
+// watchRemaining watches a deleting CRD's objects from rv and queues the
+// CRD whenever one is deleted, until the CRD is no longer served. One
+// watch per CRD.
+func (c *Controller) watchRemaining(s *served, name, rv string) {
+	if !s.watching.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		// The flag is down before the CRD is queued again, so that sync
+		// can start the next watch.
+		w, err := s.all.Watch(s.ctx, "", &metav1.ListOptions{ResourceVersion: rv})
+		if err != nil {
+			s.watching.Store(false)
+			c.queue.AddAfter(name, retryWatch)
+			return
+		}
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			switch ev.Type {
+			case watch.Deleted:
+				c.queue.Add(name)
+			case watch.Error:
+				s.watching.Store(false)
+				c.queue.Add(name) // look again, and watch anew
+				return
+			}
+		}
+		s.watching.Store(false)
+		if s.ctx.Err() == nil {
+			c.queue.Add(name) // the watch ended early: look again
+		}
+	}()
 }
 
 func hasFinalizer(crd *apiextensionsv1.CustomResourceDefinition) bool {

@@ -31,6 +31,10 @@ type served struct {
 	all *generic.Store
 	// terminating refuses creates once the CRD is being deleted.
 	terminating *atomic.Bool
+	// ctx ends when the storage is released (stop); watching says a
+	// watch of a deleting CRD's remaining objects runs (finalize.go).
+	ctx      context.Context
+	watching *atomic.Bool
 	// schema is the storage version's current schema, for the storage
 	// codec's defaulting on read (the storage outlives schema changes).
 	schema    *atomic.Pointer[schemaBox]
@@ -84,20 +88,25 @@ func (c *Controller) serve(crd *apiextensionsv1.CustomResourceDefinition) error 
 	var st storage.Interface
 	if cur != nil && cur.storageID == storageID {
 		st, next.stop, next.terminating, next.schema = cur.all.Storage, cur.stop, cur.terminating, cur.schema
+		next.ctx, next.watching = cur.ctx, cur.watching
 	} else {
-		next.terminating, next.schema = &atomic.Bool{}, &atomic.Pointer[schemaBox]{}
+		next.terminating, next.watching, next.schema = &atomic.Bool{}, &atomic.Bool{}, &atomic.Pointer[schemaBox]{}
 		box := next.schema
 		codec := customresource.Codec{Kind: storageKind, Default: func(obj map[string]any) {
 			if b := box.Load(); b != nil {
 				b.s.Default(obj)
 			}
 		}}
-		var stop func()
-		st, stop, err = c.cfg.Storage(keyRoot, codec, storageStrategy.New, storageStrategy.NewList, storageStrategy.GetAttrs)
+		var stopStorage func()
+		st, stopStorage, err = c.cfg.Storage(keyRoot, codec, storageStrategy.New, storageStrategy.NewList, storageStrategy.GetAttrs)
 		if err != nil {
 			return err
 		}
-		next.stop = stop
+		ctx, cancel := context.WithCancel(context.Background())
+		next.ctx, next.stop = ctx, func() {
+			cancel()
+			stopStorage()
+		}
 	}
 	for _, v := range versions {
 		if v.Resource.GroupVersion.Version == storageVersion {
