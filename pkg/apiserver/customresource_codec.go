@@ -78,16 +78,21 @@ func (c *crVersion) decode(req *restful.Request, resp *restful.Response, body []
 	switch mt {
 	case runtime.ContentTypeJSON:
 	case runtime.ContentTypeYAML:
-		if body, err = yaml.YAMLToJSONStrict(body); err != nil {
-			if validation == metav1.FieldValidationStrict {
-				return nil, apierrors.NewBadRequest("strict decoding error: " + err.Error())
+		converted, strictErr := yaml.YAMLToJSONStrict(body)
+		if strictErr != nil {
+			// Duplicate keys: an error, a warning or nothing, as other
+			// unknown fields.
+			if converted, err = yaml.YAMLToJSON(body); err != nil {
+				return nil, c.cannotHandle(err)
 			}
-			if body2, err2 := yaml.YAMLToJSON(body); err2 == nil {
-				body = body2
-			} else {
-				return nil, c.cannotHandle(err2)
+			switch validation {
+			case metav1.FieldValidationStrict:
+				return nil, apierrors.NewBadRequest("strict decoding error: " + strictErr.Error())
+			case metav1.FieldValidationWarn:
+				addWarning(resp, strictErr.Error())
 			}
 		}
+		body = converted
 	default:
 		return nil, unsupportedMediaTypeOf(crBodyTypes)
 	}

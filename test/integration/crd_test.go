@@ -737,6 +737,11 @@ func TestCustomResourceServing(t *testing.T) {
 	if r := env.raw.get(t, "/apis/example.com/v1/namespaces/crd/widgets/yaml", "application/yaml"); r.code != 200 || !strings.Contains(string(r.body), "kind: Widget") {
 		t.Errorf("YAML out: %d %s", r.code, r.body)
 	}
+	dup := env.raw.do(t, "POST", "/apis/example.com/v1/namespaces/crd/widgets?fieldValidation=Strict", "application/yaml",
+		[]byte("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: dup\nspec:\n  size: a\n  size: b\n"))
+	if dup.code != http.StatusBadRequest || !strings.Contains(dup.status.Message, "strict decoding error") {
+		t.Errorf("YAML duplicate key, Strict: %d %s", dup.code, dup.body)
+	}
 
 	// controller-runtime's client, unstructured.
 	cl, err := ctrlclient.New(env.s.RESTConfig, ctrlclient.Options{})
