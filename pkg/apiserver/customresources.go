@@ -51,7 +51,9 @@ type crState struct {
 	groups        []*metav1.APIGroup
 	groupByName   map[string]*metav1.APIGroup
 	resourceLists map[schema.GroupVersion]*metav1.APIResourceList
-	aggregated    []apidiscoveryv2.APIGroupDiscovery
+	// aggregatedAll is /apis as aggregated discovery: the built-in
+	// groups, then these (nil without custom resources).
+	aggregatedAll *apidiscoveryv2.APIGroupDiscoveryList
 }
 
 var emptyCRState = &crState{}
@@ -137,7 +139,11 @@ func (s *Server) SetCustomResources(crs []CustomResource) error {
 		group.PreferredVersion = group.Versions[0]
 		st.groups = append(st.groups, group)
 		st.groupByName[g] = group
-		st.aggregated = append(st.aggregated, agg)
+		if st.aggregatedAll == nil {
+			_, builtin := aggregated()
+			st.aggregatedAll = &apidiscoveryv2.APIGroupDiscoveryList{Items: append([]apidiscoveryv2.APIGroupDiscovery(nil), builtin.Items...)}
+		}
+		st.aggregatedAll.Items = append(st.aggregatedAll.Items, agg)
 	}
 	s.crs.Store(st)
 	return nil

@@ -21,7 +21,7 @@ import (
 func (s *Server) serveAPIVersions(w http.ResponseWriter, r *http.Request) {
 	if mt, ok := wantsAggregated(r); ok {
 		core, _ := aggregated()
-		serveAggregated(w, r, core, mt)
+		s.serveAggregated(w, r, core, mt)
 		return
 	}
 	addr := r.Host
@@ -40,12 +40,10 @@ func (s *Server) serveAPIVersions(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveAPIGroupList(w http.ResponseWriter, r *http.Request) {
 	if mt, ok := wantsAggregated(r); ok {
 		_, groups := aggregated()
-		if crs := s.customResources(); len(crs.aggregated) > 0 {
-			all := *groups
-			all.Items = append(all.Items[:len(all.Items):len(all.Items)], crs.aggregated...)
-			groups = &all
+		if crs := s.customResources(); crs.aggregatedAll != nil {
+			groups = crs.aggregatedAll
 		}
-		serveAggregated(w, r, groups, mt)
+		s.serveAggregated(w, r, groups, mt)
 		return
 	}
 	list := &metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}}

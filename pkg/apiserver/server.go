@@ -58,6 +58,8 @@ type Server struct {
 	// crs is the current snapshot of served custom resources
 	// (customresources.go).
 	crs atomic.Pointer[crState]
+	// aggregated caches the encoded aggregated discovery documents.
+	aggCache aggregatedCache
 }
 
 // New builds the routes for every store.
