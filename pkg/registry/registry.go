@@ -40,6 +40,9 @@ type Config struct {
 type Registry struct {
 	Stores    map[schema.GroupVersionResource]*generic.Store
 	Allocator *service.Allocator
+	// Quota is resource quota admission, for stores built outside the
+	// registry (custom resources) to charge their creates too.
+	Quota *resourcequota.Admission
 }
 
 // Store returns the store of a core/v1 or grouped resource.
@@ -103,6 +106,7 @@ func Build(cfg Config) (*Registry, error) {
 	}
 	lifecycle := namespace.Lifecycle{Namespaces: reg.Store("", "namespaces")}
 	quota := &resourcequota.Admission{Quotas: reg.Store("", "resourcequotas")}
+	reg.Quota = quota
 	for _, s := range reg.Stores {
 		if s.Resource.Namespaced {
 			s.Namespaces = lifecycle

@@ -240,6 +240,7 @@ func (s *Server) startCRDs(ctx context.Context, api *apiserver.Server, openapiHa
 			return sch, nil
 		},
 		Namespaces: namespace.Lifecycle{Namespaces: s.Registry.Store("", "namespaces")},
+		Quota:      s.Registry.Quota.For,
 		OpenAPI:    openapiHandler,
 		Schemas:    openapi.NewBuilder(apitypes.Scheme, apitypes.Resources).CustomResourceSchemas,
 		Logger:     s.cfg.Logger,

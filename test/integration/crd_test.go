@@ -15,6 +15,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -883,16 +884,48 @@ func TestCustomResourceRestart(t *testing.T) {
 	}
 }
 
-// TestCustomResourceControllers: namespace deletion and the garbage
-// collector find custom resources through discovery and the metadata
-// client.
+// TestCustomResourceControllers: resource quota, namespace deletion and
+// the garbage collector find custom resources through discovery and the
+// metadata client; quota admission charges their creates.
 func TestCustomResourceControllers(t *testing.T) {
 	env := startCRDEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := controllermanager.DefaultConfig()
-	cfg.RESTConfig, cfg.LeaderElect, cfg.Controllers = env.s.RESTConfig, false, []string{"namespace", "garbagecollector"}
+	cfg.RESTConfig, cfg.LeaderElect, cfg.Controllers = env.s.RESTConfig, false, []string{"namespace", "garbagecollector", "resourcequota"}
 	go func() { _ = controllermanager.Run(ctx, cfg) }()
+
+	// An object count quota: the controller counts widgets, admission
+	// refuses the one too many.
+	widgets := env.dyn.Resource(widgetsGVR).Namespace("crd")
+	if _, err := widgets.Create(ctx, widget("counted", map[string]any{}), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rq := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "widgets"},
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{"count/widgets.example.com": resource.MustParse("2")}}}
+	if _, err := env.s.Client.CoreV1().ResourceQuotas("crd").Create(ctx, rq, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pollCRD(t, "quota counts widgets", func(ctx context.Context) (bool, error) {
+		q, err := env.s.Client.CoreV1().ResourceQuotas("crd").Get(ctx, "widgets", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		used := q.Status.Used["count/widgets.example.com"]
+		return used.Value() == 1, nil
+	})
+	if _, err := widgets.Create(ctx, widget("second", map[string]any{}), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := widgets.Create(ctx, widget("third", map[string]any{}), metav1.CreateOptions{}); !apierrors.IsForbidden(err) ||
+		!strings.Contains(err.Error(), "exceeded quota") {
+		t.Errorf("create past the quota: %v", err)
+	}
+	for _, n := range []string{"counted", "second"} {
+		if err := widgets.Delete(ctx, n, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// An owned gizmo goes with its owner.
 	owner, err := env.s.Client.CoreV1().ConfigMaps("crd").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "owner"}}, metav1.CreateOptions{})
@@ -901,7 +934,6 @@ func TestCustomResourceControllers(t *testing.T) {
 	}
 	owned := widget("owned", map[string]any{})
 	owned.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "owner", UID: owner.UID}})
-	widgets := env.dyn.Resource(widgetsGVR).Namespace("crd")
 	if _, err := widgets.Create(ctx, owned, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

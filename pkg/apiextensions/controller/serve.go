@@ -159,15 +159,22 @@ func (c *Controller) store(v *customresource.Version, keyRoot string, st storage
 	strategy := customresource.Strategy{V: v}
 	s := &generic.Store{Resource: v.Resource, KeyRoot: keyRoot, Storage: st, Strategy: strategy,
 		NewFunc: strategy.New, NewListFunc: strategy.NewList}
+	gr := v.Resource.GVR().GroupResource()
+	var quota func(context.Context, runtime.Object, bool) error
 	if v.Resource.Namespaced {
 		s.Namespaces = c.cfg.Namespaces
+		if c.cfg.Quota != nil {
+			quota = c.cfg.Quota(gr)
+		}
 	}
-	gr := v.Resource.GVR().GroupResource()
-	s.BeforeCreate = func(context.Context, runtime.Object, bool) error {
+	s.BeforeCreate = func(ctx context.Context, obj runtime.Object, dryRun bool) error {
 		if terminating.Load() {
 			err := apierrors.NewMethodNotSupported(gr, "create")
 			err.ErrStatus.Message = "create not allowed while custom resource definition is terminating"
 			return err
+		}
+		if quota != nil {
+			return quota(ctx, obj, dryRun)
 		}
 		return nil
 	}
