@@ -55,6 +55,13 @@ func (c *Controller) serve(crd *apiextensionsv1.CustomResourceDefinition) error 
 	if err != nil {
 		return err
 	}
+	for _, v := range versions {
+		// A column the server cannot print would fail the whole set
+		// handed to the API server: refuse this CRD alone.
+		if _, err := customresource.NewTable(v.Columns); err != nil {
+			return fmt.Errorf("version %s: %w", v.Resource.GroupVersion.Version, err)
+		}
+	}
 	storageVersion, err := customresource.StorageVersion(crd)
 	if err != nil {
 		return err
