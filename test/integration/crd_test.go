@@ -222,12 +222,47 @@ func TestCustomResourceDefinition(t *testing.T) {
 		t.Errorf("GET others: %d", r.code)
 	}
 
+	// A short name in use.
+	short := gizmoCRD()
+	short.Name, short.Spec.Names = "shorts.example.com", apiextensionsv1.CustomResourceDefinitionNames{
+		Plural: "shorts", Singular: "short", Kind: "Short", ListKind: "ShortList", ShortNames: []string{"wd"}}
+	if _, err := env.ext.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, short, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pollCRD(t, "ShortNamesConflict", func(ctx context.Context) (bool, error) {
+		c, err := env.ext.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, short.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, cond := range c.Status.Conditions {
+			if cond.Type == apiextensionsv1.NamesAccepted && cond.Status == apiextensionsv1.ConditionFalse {
+				return cond.Reason == "ShortNamesConflict" && cond.Message == `"wd" is already in use`, nil
+			}
+		}
+		return false, nil
+	})
+
 	// Invalid CRDs are 422 with causes.
 	bad := gizmoCRD()
 	bad.Name = "wrong.example.com"
 	_, err = env.ext.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, bad, metav1.CreateOptions{})
 	if !apierrors.IsInvalid(err) {
 		t.Errorf("bad CRD name: %v", err)
+	}
+
+	// Deleting widgets frees the kind Widget: the other CRD takes it.
+	if err := env.ext.ApiextensionsV1().CustomResourceDefinitions().Delete(ctx, "widgets.example.com", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pollCRD(t, "others Established once widgets is gone", func(ctx context.Context) (bool, error) {
+		c, err := env.ext.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, clash.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		return condition(c, apiextensionsv1.Established) == apiextensionsv1.ConditionTrue && c.Status.AcceptedNames.Kind == "Widget", nil
+	})
+	if r := env.raw.do(t, "GET", "/apis/example.com/v1/others", "", nil); r.code != http.StatusOK {
+		t.Errorf("GET others: %d %s", r.code, r.body)
 	}
 
 	// Table: NAME, CREATED AT.
