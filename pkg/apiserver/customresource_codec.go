@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	kjson "sigs.k8s.io/json"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	"sigs.k8s.io/yaml"
 
 	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
@@ -87,7 +88,7 @@ func (c *crVersion) decode(req *restful.Request, resp *restful.Response, body []
 			}
 			switch validation {
 			case metav1.FieldValidationStrict:
-				return nil, apierrors.NewBadRequest("strict decoding error: " + strictErr.Error())
+				return nil, c.cannotHandle(errors.New("strict decoding error: " + strictErr.Error()))
 			case metav1.FieldValidationWarn:
 				addWarning(resp, strictErr.Error())
 			}
@@ -156,7 +157,7 @@ func (c *crVersion) admit(u *unstructured.Unstructured, validation string, stric
 		for i, s := range strictErrs {
 			errs[i] = errors.New(s)
 		}
-		return apierrors.NewBadRequest(runtime.NewStrictDecodingError(errs).Error())
+		return c.cannotHandle(runtime.NewStrictDecodingError(errs))
 	}
 	if resp != nil {
 		for _, s := range strictErrs {
@@ -186,7 +187,25 @@ func (c *crVersion) fieldManager(sub string) (*managedfields.FieldManager, error
 		}
 	}
 	return managedfields.NewDefaultCRDFieldManager(tc, unstructuredConverter{},
-		noDefaults{}, unstructuredCreater{}, kind, kind.GroupVersion(), sub, nil)
+		noDefaults{}, unstructuredCreater{}, kind, kind.GroupVersion(), sub, c.resetFields(sub))
+}
+
+// resetFields are the fields an endpoint resets, which therefore no
+// manager owns through it (upstream's GetResetFields): status on the main
+// endpoint when /status owns it, spec on /status.
+func (c *crVersion) resetFields(sub string) map[fieldpath.APIVersion]fieldpath.Filter {
+	var reset string
+	switch {
+	case sub == "status":
+		reset = "spec"
+	case sub == "" && c.v.Status:
+		reset = "status"
+	default:
+		return nil
+	}
+	return map[fieldpath.APIVersion]fieldpath.Filter{
+		fieldpath.APIVersion(c.v.Resource.GroupVersion.String()): fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie(reset))),
+	}
 }
 
 // unstructuredConverter converts custom resources between versions of

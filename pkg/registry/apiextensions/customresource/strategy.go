@@ -68,19 +68,21 @@ func (s Strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	obj.(*unstructured.Unstructured).SetGroupVersionKind(s.V.Storage)
 }
 
-// Validate checks ObjectMeta as for built-ins and the object against the
-// version's schema.
+// Validate checks ObjectMeta as for built-ins, the object against the
+// version's schema, and the scale paths' values.
 func (s Strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
 	u := obj.(*unstructured.Unstructured)
 	errs := metavalidation.ValidateObjectMetaAccessor(u, s.V.Resource.Namespaced, metavalidation.NameIsDNSSubdomain, field.NewPath("metadata"))
-	return append(errs, s.V.Schema.Validate(u.Object)...)
+	errs = append(errs, s.V.Schema.Validate(u.Object)...)
+	return append(errs, ValidateScale(u, s.V.Scale)...)
 }
 
 // ValidateUpdate checks the metadata change and the new object's schema.
 func (s Strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
 	u := obj.(*unstructured.Unstructured)
 	errs := metavalidation.ValidateObjectMetaAccessorUpdate(u, old.(*unstructured.Unstructured), field.NewPath("metadata"))
-	return append(errs, s.V.Schema.Validate(u.Object)...)
+	errs = append(errs, s.V.Schema.Validate(u.Object)...)
+	return append(errs, ValidateScale(u, s.V.Scale)...)
 }
 
 // AllowCreateOnUpdate: PUT does not create custom resources (upstream).
