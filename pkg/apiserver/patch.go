@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/yaml"
 
@@ -135,7 +136,17 @@ func (e *endpoint) apply(current runtime.Object, body []byte, manager string, fo
 		return nil, err
 	}
 	patchObj := &unstructured.Unstructured{Object: map[string]interface{}{}}
-	if err := yaml.Unmarshal(body, &patchObj.Object); err != nil {
+	if e.cr != nil {
+		// Custom resources stay unstructured: whole numbers must be
+		// int64, as JSON decoding makes them, not YAML's float64.
+		var js []byte
+		if js, err = yaml.YAMLToJSON(body); err == nil {
+			err = utiljson.Unmarshal(js, &patchObj.Object)
+		}
+	} else {
+		err = yaml.Unmarshal(body, &patchObj.Object)
+	}
+	if err != nil {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding YAML: %v", err))
 	}
 	gvk := e.resource().GVK()

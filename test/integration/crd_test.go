@@ -961,6 +961,9 @@ func TestCustomResourceControllers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := env.s.Client.CoreV1().ResourceQuotas("crd").Delete(ctx, "widgets", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
 
 	// An owned gizmo goes with its owner.
 	owner, err := env.s.Client.CoreV1().ConfigMaps("crd").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "owner"}}, metav1.CreateOptions{})
