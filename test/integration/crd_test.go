@@ -853,7 +853,13 @@ func TestCustomResourceServing(t *testing.T) {
 		len(crd.Finalizers) != 1 || crd.Finalizers[0] != "customresourcecleanup.apiextensions.k8s.io" {
 		t.Fatalf("deleting CRD: %v %+v", err, crd)
 	}
-	if _, err := widgets.Create(ctx, widget("late", map[string]any{}), metav1.CreateOptions{}); !apierrors.IsMethodNotSupported(err) {
+	for _, c := range crd.Status.Conditions {
+		if c.Type == apiextensionsv1.Terminating && c.Reason != "InstanceDeletionInProgress" {
+			t.Errorf("Terminating = %+v", c)
+		}
+	}
+	if _, err := widgets.Create(ctx, widget("late", map[string]any{}), metav1.CreateOptions{}); !apierrors.IsForbidden(err) ||
+		err.Error() != `widgets.example.com "late" is forbidden: create not allowed while custom resource definition is terminating` {
 		t.Errorf("create while terminating: %v", err)
 	}
 	h, err := widgets.Get(ctx, "held", metav1.GetOptions{})

@@ -53,11 +53,9 @@ func (c *Controller) finalize(ctx context.Context, crd, next *apiextensionsv1.Cu
 	}
 	if remaining > 0 {
 		// Some wait on their own finalizers: a watch of them brings the
-		// CRD back when one goes.
+		// CRD back when one goes. Meanwhile the CRD stays
+		// InstanceDeletionInProgress, as upstream while it waits.
 		c.watchRemaining(s, crd.Name, rv)
-		setCondition(next, apiextensionsv1.CustomResourceDefinitionCondition{Type: apiextensionsv1.Terminating,
-			Status: apiextensionsv1.ConditionTrue, Reason: "InstanceDeletionCheck",
-			Message: fmt.Sprintf("could not confirm zero CustomResources remaining: %d left", remaining)})
 		return c.writeStatus(ctx, crd, next)
 	}
 	setCondition(next, apiextensionsv1.CustomResourceDefinitionCondition{Type: apiextensionsv1.Terminating,

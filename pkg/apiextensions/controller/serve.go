@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
@@ -176,9 +178,11 @@ func (c *Controller) store(v *customresource.Version, keyRoot string, st storage
 	}
 	s.BeforeCreate = func(ctx context.Context, obj runtime.Object, dryRun bool) error {
 		if terminating.Load() {
-			err := apierrors.NewMethodNotSupported(gr, "create")
-			err.ErrStatus.Message = "create not allowed while custom resource definition is terminating"
-			return err
+			name := ""
+			if m, err := meta.Accessor(obj); err == nil {
+				name = m.GetName()
+			}
+			return apierrors.NewForbidden(gr, name, errors.New("create not allowed while custom resource definition is terminating"))
 		}
 		if quota != nil {
 			return quota(ctx, obj, dryRun)
