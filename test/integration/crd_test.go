@@ -848,15 +848,21 @@ func TestCustomResourceServing(t *testing.T) {
 		}
 		return len(l.Items) == 1 && l.Items[0].GetDeletionTimestamp() != nil, nil
 	})
-	crd, err := crds.Get(ctx, "widgets.example.com", metav1.GetOptions{})
-	if err != nil || crd.DeletionTimestamp == nil || condition(crd, apiextensionsv1.Terminating) != apiextensionsv1.ConditionTrue ||
-		len(crd.Finalizers) != 1 || crd.Finalizers[0] != "customresourcecleanup.apiextensions.k8s.io" {
-		t.Fatalf("deleting CRD: %v %+v", err, crd)
-	}
-	for _, c := range crd.Status.Conditions {
-		if c.Type == apiextensionsv1.Terminating && c.Reason != "InstanceDeletionInProgress" {
-			t.Errorf("Terminating = %+v", c)
+	var crd *apiextensionsv1.CustomResourceDefinition
+	pollCRD(t, "CRD InstanceDeletionInProgress", func(ctx context.Context) (bool, error) {
+		crd, err = crds.Get(ctx, "widgets.example.com", metav1.GetOptions{})
+		if err != nil {
+			return false, err
 		}
+		for _, c := range crd.Status.Conditions {
+			if c.Type == apiextensionsv1.Terminating {
+				return c.Status == apiextensionsv1.ConditionTrue && c.Reason == "InstanceDeletionInProgress", nil
+			}
+		}
+		return false, nil
+	})
+	if crd.DeletionTimestamp == nil || len(crd.Finalizers) != 1 || crd.Finalizers[0] != "customresourcecleanup.apiextensions.k8s.io" {
+		t.Fatalf("deleting CRD: %+v", crd)
 	}
 	if _, err := widgets.Create(ctx, widget("late", map[string]any{}), metav1.CreateOptions{}); !apierrors.IsForbidden(err) ||
 		err.Error() != `widgets.example.com "late" is forbidden: create not allowed while custom resource definition is terminating` {
