@@ -175,15 +175,16 @@ func (c *crVersion) cannotHandle(err error) error {
 // fieldManager builds the managedFields tracker of a custom resource
 // endpoint (sub "" or "status") on the CRD's schema, as upstream (list
 // types and map keys merge as declared; undeclared fields are an apply
-// error). Without a schema it deduces types from the objects (maps and
-// scalars, lists atomic).
+// error). Without a schema (or one the type converter rejects) it deduces
+// types from the objects (maps and scalars, lists atomic).
 func (c *crVersion) fieldManager(sub string) (*managedfields.FieldManager, error) {
 	kind := c.v.Resource.GVK()
 	tc := managedfields.NewDeducedTypeConverter()
 	if c.typeConverter != nil {
-		var err error
-		if tc, err = c.typeConverter(); err != nil {
-			return nil, err
+		// A schema the converter cannot take must not make every write
+		// fail: types are then deduced, as without a schema.
+		if schemaTC, err := c.typeConverter(); err == nil {
+			tc = schemaTC
 		}
 	}
 	return managedfields.NewDefaultCRDFieldManager(tc, unstructuredConverter{},
