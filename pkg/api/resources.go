@@ -52,6 +52,7 @@ func (r Resource) Sub(name string) (Subresource, bool) {
 var (
 	gvCore         = schema.GroupVersion{Version: "v1"}
 	gvAdmission    = schema.GroupVersion{Group: "admissionregistration.k8s.io", Version: "v1"}
+	gvApiext       = schema.GroupVersion{Group: "apiextensions.k8s.io", Version: "v1"}
 	gvApps         = schema.GroupVersion{Group: "apps", Version: "v1"}
 	gvAuthn        = schema.GroupVersion{Group: "authentication.k8s.io", Version: "v1"}
 	gvAuthz        = schema.GroupVersion{Group: "authorization.k8s.io", Version: "v1"}
@@ -130,6 +131,13 @@ var Resources = []Resource{
 		status(gvAdmission, "ValidatingAdmissionPolicy")),
 	res(gvAdmission, "validatingadmissionpolicybindings", "validatingadmissionpolicybinding", "ValidatingAdmissionPolicyBinding", false, nil, false),
 	res(gvAdmission, "validatingwebhookconfigurations", "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", false, nil, false),
+
+	func() Resource {
+		r := res(gvApiext, "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, []string{"crd", "crds"}, false,
+			status(gvApiext, "CustomResourceDefinition"))
+		r.Categories = []string{"api-extensions"}
+		return r
+	}(),
 
 	res(gvApps, "controllerrevisions", "controllerrevision", "ControllerRevision", true, nil, false),
 	res(gvApps, "daemonsets", "daemonset", "DaemonSet", true, []string{"ds"}, true, status(gvApps, "DaemonSet")),

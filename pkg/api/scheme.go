@@ -18,6 +18,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	storagemigrationv1 "k8s.io/api/storagemigration/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -46,6 +47,7 @@ var ParameterCodec = runtime.NewParameterCodec(Scheme)
 var GroupVersions = []schema.GroupVersion{
 	corev1.SchemeGroupVersion,
 	admissionregistrationv1.SchemeGroupVersion,
+	apiextensionsv1.SchemeGroupVersion,
 	appsv1.SchemeGroupVersion,
 	authenticationv1.SchemeGroupVersion,
 	authorizationv1.SchemeGroupVersion,
@@ -77,6 +79,7 @@ func init() {
 		rbacv1.AddToScheme, schedulingv1.AddToScheme, storagev1.AddToScheme,
 		apidiscoveryv2.AddToScheme, admissionregistrationv1.AddToScheme, flowcontrolv1.AddToScheme,
 		storagemigrationv1.AddToScheme, authorizationv1.AddToScheme,
+		apiextensionsv1.AddToScheme, // with upstream's v1 defaulting (defaults.go of the types package)
 	} {
 		utilruntime.Must(add(Scheme))
 	}

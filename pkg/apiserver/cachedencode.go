@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
@@ -120,13 +121,20 @@ func writeCachedList(w http.ResponseWriter, list *storage.CachedObjectList, empt
 		}
 		parts = append(parts, tail)
 	case mediaTypeJSON:
-		// The envelope ends in "[]}\n": items go between the brackets,
-		// each without the newline the encoder ends an object with.
-		const end = "[]}\n"
-		if !bytes.HasSuffix(env, []byte(end)) {
+		// A typed list's envelope ends in "[]}\n"; an unstructured
+		// list's (custom resources) has its keys sorted, "items":[]
+		// second. Items go between the brackets, each without the
+		// newline the encoder ends an object with.
+		const end, unstructuredItems = "[]}\n", `"items":[]`
+		var cut int
+		switch _, unstructured := emptyList.(*unstructuredList); {
+		case bytes.HasSuffix(env, []byte(end)):
+			cut = len(env) - len(end) + 1
+		case unstructured && bytes.Count(env, []byte(unstructuredItems)) == 1:
+			cut = bytes.Index(env, []byte(unstructuredItems)) + len(unstructuredItems) - 1
+		default:
 			return fmt.Errorf("%w: envelope %q does not end in %q", errNoCachedList, truncate(env), end)
 		}
-		cut := len(env) - len(end) + 1
 		parts = make([][]byte, 0, 2*len(items)+2)
 		parts = append(parts, env[:cut])
 		for i, data := range items {
@@ -158,6 +166,8 @@ func writeCachedList(w http.ResponseWriter, list *storage.CachedObjectList, empt
 	_ = bw.Flush()
 	return nil
 }
+
+type unstructuredList = unstructured.UnstructuredList
 
 var (
 	comma   = []byte(",")

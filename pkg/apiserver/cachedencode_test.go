@@ -14,7 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 
@@ -345,6 +347,51 @@ func TestCachedListEnvelopes(t *testing.T) {
 			}
 			if !bytes.Equal(rec.Body.Bytes(), buf.Bytes()) {
 				t.Errorf("%s as %s:\n got %q\nwant %q", listGVK, mediaType, truncate(rec.Body.Bytes()), truncate(buf.Bytes()))
+			}
+		}
+	}
+}
+
+// TestWriteCachedUnstructuredListMatchesSerializer: custom resource lists
+// (unstructured, keys sorted: items before kind and metadata) are spliced
+// from cached items too, byte for byte as the serializer writes them,
+// each item at the list's version.
+func TestWriteCachedUnstructuredListMatchesSerializer(t *testing.T) {
+	info := mustSerializer(mediaTypeJSON)
+	itemGVK := schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}
+	listGVK := itemGVK.GroupVersion().WithKind("WidgetList")
+	for _, n := range []int{0, 1, 5} {
+		var cos []*storage.CachedObject
+		want := &unstructured.UnstructuredList{Object: map[string]any{}}
+		for i := range n {
+			u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "example.com/v1beta1", "kind": "Widget",
+				"metadata": map[string]any{"name": fmt.Sprint("w", i), "resourceVersion": fmt.Sprint(10 + i)},
+				"spec":     map[string]any{"size": `"big" <&>`, "n": int64(i)}}}
+			cos = append(cos, storage.NewCachedObject(u))
+			converted := u.DeepCopy()
+			converted.SetAPIVersion("example.com/v1")
+			want.Items = append(want.Items, *converted)
+		}
+		want.SetGroupVersionKind(listGVK)
+		want.SetResourceVersion("42")
+		want.SetContinue("dG9rZW4")
+		var wantBuf bytes.Buffer
+		if err := info.Serializer.Encode(want, &wantBuf); err != nil {
+			t.Fatal(err)
+		}
+		empty := &unstructured.UnstructuredList{Object: map[string]any{}}
+		rec := httptest.NewRecorder()
+		list := &storage.CachedObjectList{ResourceVersion: "42", Continue: "dG9rZW4", Items: cos}
+		if err := writeCachedList(rec, list, empty, listGVK, itemGVK, info); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Body.String(); got != wantBuf.String() {
+			t.Errorf("%d items:\n got %s\nwant %s", n, got, wantBuf.String())
+		}
+		// The cached objects keep their own apiVersion.
+		for _, co := range cos {
+			if co.Object().(*unstructured.Unstructured).GetAPIVersion() != "example.com/v1beta1" {
+				t.Fatalf("cached object changed")
 			}
 		}
 	}

@@ -73,7 +73,12 @@ func (e *endpoint) readWrite(req *restful.Request, resp *restful.Response, dryRu
 	if err != nil {
 		return writeRequest{}, err
 	}
-	obj, err := decodeBody(req, resp, body, e.resource().GVK(), e.store.New())
+	var obj runtime.Object
+	if e.cr != nil {
+		obj, err = e.cr.decode(req, resp, body)
+	} else {
+		obj, err = decodeBody(req, resp, body, e.resource().GVK(), e.store.New())
+	}
 	if err != nil {
 		return writeRequest{}, err
 	}

@@ -55,7 +55,8 @@ func (e *endpoint) delete(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	if deleted && !e.srv.returnsDeletedObject(e.resource().Name) {
+	// Custom resources answer with a Status, whatever their name.
+	if deleted && (e.cr != nil || !e.srv.returnsDeletedObject(e.resource().Name)) {
 		m := objectMeta(obj)
 		obj = &metav1.Status{Status: metav1.StatusSuccess, Details: &metav1.StatusDetails{
 			Name: m.GetName(), Group: e.gv().Group, Kind: e.resource().Name, UID: m.GetUID()}}
@@ -66,7 +67,7 @@ func (e *endpoint) delete(req *restful.Request, resp *restful.Response) {
 }
 
 func (e *endpoint) respondStatus(resp *restful.Response, req *restful.Request, obj runtime.Object) {
-	out, err := negotiate(req.Request, false)
+	out, err := e.negotiate(req.Request, false)
 	if err != nil || out.as != asObject {
 		out = output{info: mustSerializer(runtime.ContentTypeJSON)}
 	}

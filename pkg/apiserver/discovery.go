@@ -21,7 +21,7 @@ import (
 func (s *Server) serveAPIVersions(w http.ResponseWriter, r *http.Request) {
 	if mt, ok := wantsAggregated(r); ok {
 		core, _ := aggregated()
-		serveAggregated(w, core, mt)
+		s.serveAggregated(w, r, core, mt)
 		return
 	}
 	addr := r.Host
@@ -40,7 +40,10 @@ func (s *Server) serveAPIVersions(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveAPIGroupList(w http.ResponseWriter, r *http.Request) {
 	if mt, ok := wantsAggregated(r); ok {
 		_, groups := aggregated()
-		serveAggregated(w, groups, mt)
+		if crs := s.customResources(); crs.aggregatedAll != nil {
+			groups = crs.aggregatedAll
+		}
+		s.serveAggregated(w, r, groups, mt)
 		return
 	}
 	list := &metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}}
@@ -49,6 +52,9 @@ func (s *Server) serveAPIGroupList(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		list.Groups = append(list.Groups, apiGroup(gv))
+	}
+	for _, g := range s.customResources().groups {
+		list.Groups = append(list.Groups, *g)
 	}
 	writeJSON(w, r, list)
 }
@@ -66,15 +72,21 @@ func (s *Server) serveAPIGroup(gv schema.GroupVersion) http.HandlerFunc {
 
 // resourceList builds the APIResourceList of one group version.
 func resourceList(gv schema.GroupVersion) *metav1.APIResourceList {
+	return resourceListOf(gv, api.Resources, storageVersionHash)
+}
+
+// resourceListOf builds the APIResourceList of gv from those of
+// resources in it; hash gives each one's storageVersionHash.
+func resourceListOf(gv schema.GroupVersion, resources []api.Resource, hash func(api.Resource) string) *metav1.APIResourceList {
 	list := &metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: gv.String()}
-	for _, r := range api.Resources {
+	for _, r := range resources {
 		if r.GroupVersion != gv {
 			continue
 		}
 		list.APIResources = append(list.APIResources, metav1.APIResource{
 			Name: r.Name, SingularName: r.SingularName, Namespaced: r.Namespaced, Kind: r.Kind,
 			Verbs: r.Verbs, ShortNames: r.ShortNames, Categories: r.Categories,
-			StorageVersionHash: storageVersionHash(r),
+			StorageVersionHash: hash(r),
 		})
 		for _, sub := range r.Subresources {
 			ar := metav1.APIResource{Name: r.Name + "/" + sub.Name, Namespaced: r.Namespaced, Kind: sub.Kind.Kind, Verbs: sub.Verbs}

@@ -1,7 +1,11 @@
 package apiserver
 
 import (
+	"bytes"
+	"crypto/sha512"
+	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/munnerz/goautoneg"
@@ -57,8 +61,13 @@ var aggregated = sync.OnceValues(func() (*apidiscoveryv2.APIGroupDiscoveryList, 
 })
 
 func resourcesDiscovery(gv schema.GroupVersion) []apidiscoveryv2.APIResourceDiscovery {
+	return resourcesDiscoveryOf(gv, api.Resources)
+}
+
+// resourcesDiscoveryOf lists the aggregated discovery of resources in gv.
+func resourcesDiscoveryOf(gv schema.GroupVersion, resources []api.Resource) []apidiscoveryv2.APIResourceDiscovery {
 	var out []apidiscoveryv2.APIResourceDiscovery
-	for _, r := range api.Resources {
+	for _, r := range resources {
 		if r.GroupVersion != gv {
 			continue
 		}
@@ -78,12 +87,60 @@ func resourcesDiscovery(gv schema.GroupVersion) []apidiscoveryv2.APIResourceDisc
 	return out
 }
 
-// serveAggregated writes list as aggregated discovery in mediaType.
-func serveAggregated(w http.ResponseWriter, list *apidiscoveryv2.APIGroupDiscoveryList, mediaType string) {
+// aggregatedDoc is one aggregated discovery document as served: its
+// encoding in one media type and its ETag.
+type aggregatedDoc struct {
+	list *apidiscoveryv2.APIGroupDiscoveryList // what was encoded
+	body []byte
+	etag string
+}
+
+// aggregatedCache keeps the last encoding of each document per media type:
+// the documents change only when the set of custom resources does.
+type aggregatedCache struct {
+	mu   sync.Mutex
+	docs map[string]*aggregatedDoc // by "<path> <media type>"
+}
+
+func (c *aggregatedCache) get(key string, list *apidiscoveryv2.APIGroupDiscoveryList, mediaType string) (*aggregatedDoc, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := c.docs[key]; d != nil && d.list == list {
+		return d, nil
+	}
 	info, _ := serializerFor(mediaType)
-	w.Header().Set("Vary", "Accept")
 	cp := *list
 	cp.SetGroupVersionKind(aggregatedGVK)
-	info.MediaType = mediaType + ";g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-	encodeTo(w, http.StatusOK, &cp, info)
+	var buf bytes.Buffer
+	if err := info.Serializer.Encode(&cp, &buf); err != nil {
+		return nil, err
+	}
+	sum := sha512.Sum512(buf.Bytes())
+	d := &aggregatedDoc{list: list, body: buf.Bytes(), etag: strconv.Quote(fmt.Sprintf("%X", sum[:]))}
+	if c.docs == nil {
+		c.docs = map[string]*aggregatedDoc{}
+	}
+	c.docs[key] = d
+	return d, nil
+}
+
+// serveAggregated writes list as aggregated discovery in mediaType, with
+// an ETag (a hash of the document) as upstream; a request whose
+// If-None-Match carries it gets 304 Not Modified.
+func (s *Server) serveAggregated(w http.ResponseWriter, r *http.Request, list *apidiscoveryv2.APIGroupDiscoveryList, mediaType string) {
+	d, err := s.aggCache.get(r.URL.Path+" "+mediaType, list, mediaType)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Vary", "Accept")
+	w.Header().Set("ETag", d.etag)
+	if r.Header.Get("If-None-Match") == d.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", mediaType+";g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+	w.Header().Set("Content-Length", strconv.Itoa(len(d.body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(d.body)
 }

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"sync"
 
@@ -31,6 +32,10 @@ type endpoint struct {
 	fmOnce sync.Once
 	fm     *managedfields.FieldManager
 	fmErr  error
+	// cr is set on the endpoints of custom resources
+	// (customresources.go): their decoding, Tables, field manager and
+	// version conversion differ from the scheme's types.
+	cr *crVersion
 }
 
 func (e *endpoint) resource() api.Resource { return e.store.Resource }
@@ -51,12 +56,32 @@ func fail(resp *restful.Response, req *restful.Request, err error) {
 
 // respond writes obj in the format the client negotiated.
 func (e *endpoint) respond(resp *restful.Response, req *restful.Request, code int, obj runtime.Object) {
-	out, err := negotiate(req.Request, false)
+	out, err := e.negotiate(req.Request, false)
 	if err != nil {
 		fail(resp, req, err)
 		return
 	}
-	writeObject(resp.ResponseWriter, req.Request, code, obj, e.gv(), out)
+	writeObject(resp.ResponseWriter, req.Request, code, e.toVersion(obj), e.gv(), out)
+}
+
+// negotiate is negotiate for this endpoint's resource.
+func (e *endpoint) negotiate(r *http.Request, list bool) (output, error) {
+	if e.cr == nil {
+		return negotiate(r, list)
+	}
+	out, err := negotiateFor(r, list, true)
+	out.table = e.cr.table.ToTable
+	return out, err
+}
+
+// toVersion returns obj (an object or list of this resource, as the store
+// returns it) at the endpoint's version: custom resources are stored at
+// their CRD's storage version. Built-in objects are returned as they are.
+func (e *endpoint) toVersion(obj runtime.Object) runtime.Object {
+	if e.cr == nil {
+		return obj
+	}
+	return e.cr.toVersion(obj)
 }
 
 // decodeQuery fills a metav1 options struct from the query string.

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/applyconfigurations"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/openapi"
 )
 
 // typeConverter is the structured-merge-diff schema of every built-in
@@ -26,6 +27,25 @@ var typeConverter = sync.OnceValue(func() managedfields.TypeConverter {
 	return applyconfigurations.NewTypeConverter(api.Scheme)
 })
 
+const apiextensionsGroup = "apiextensions.k8s.io"
+
+// crdTypeConverter is the schema of apiextensions.k8s.io types, which
+// client-go's embedded models do not have: from our own OpenAPI
+// definitions (pkg/openapi), built on the first CRD write.
+var crdTypeConverter = sync.OnceValues(func() (managedfields.TypeConverter, error) {
+	var resources []api.Resource
+	for _, r := range api.Resources {
+		if r.GroupVersion.Group == apiextensionsGroup {
+			resources = append(resources, r)
+		}
+	}
+	schemas, err := openapi.NewBuilder(api.Scheme, resources).Schemas()
+	if err != nil {
+		return nil, err
+	}
+	return managedfields.NewTypeConverter(schemas, false)
+})
+
 // fields returns the endpoint's field manager, built on first use.
 func (e *endpoint) fields() (*managedfields.FieldManager, error) {
 	e.fmOnce.Do(func() {
@@ -33,7 +53,17 @@ func (e *endpoint) fields() (*managedfields.FieldManager, error) {
 		if e.sub != "" && e.sub != "status" {
 			return // scale, binding… have their own kinds and no managedFields of their own
 		}
-		e.fm, e.fmErr = managedfields.NewDefaultFieldManager(typeConverter(), shallowConverter{api.Scheme}, api.Scheme, api.Scheme,
+		if e.cr != nil {
+			e.fm, e.fmErr = e.cr.fieldManager(e.sub)
+			return
+		}
+		tc := typeConverter()
+		if kind.Group == apiextensionsGroup {
+			if tc, e.fmErr = crdTypeConverter(); e.fmErr != nil {
+				return
+			}
+		}
+		e.fm, e.fmErr = managedfields.NewDefaultFieldManager(tc, shallowConverter{api.Scheme}, api.Scheme, api.Scheme,
 			kind, kind.GroupVersion(), e.sub, nil)
 	})
 	return e.fm, e.fmErr

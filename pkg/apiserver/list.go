@@ -28,7 +28,7 @@ func (e *endpoint) list(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, apierrors.NewBadRequest("sendInitialEvents is only supported on watch requests"))
 		return
 	}
-	out, err := negotiate(req.Request, true)
+	out, err := e.negotiate(req.Request, true)
 	if err != nil {
 		fail(resp, req, err)
 		return
@@ -55,5 +55,5 @@ func (e *endpoint) list(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	writeObject(resp.ResponseWriter, req.Request, http.StatusOK, list, e.gv(), out)
+	writeObject(resp.ResponseWriter, req.Request, http.StatusOK, e.toVersion(list), e.gv(), out)
 }

@@ -9,10 +9,13 @@ import (
 
 	"github.com/munnerz/goautoneg"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
 )
 
 // Output shapes a client can ask for with Accept parameters
@@ -30,22 +33,38 @@ const (
 type output struct {
 	info runtime.SerializerInfo
 	as   outputAs
+	// table, if set, builds Tables instead of printers.ToTable (custom
+	// resources print their CRD's columns).
+	table tableFunc
 }
+
+// tableFunc converts an object or list to a Table (printers.ToTable's
+// contract).
+type tableFunc func(obj runtime.Object, opts *metav1.TableOptions, noHeaders bool) (*metav1.Table, error)
 
 // negotiate picks the response serializer and shape from Accept. list says
 // whether the endpoint returns a list (PartialObjectMetadataList) or one
 // object. An Accept nothing matches is 406.
 func negotiate(r *http.Request, list bool) (output, error) {
+	return negotiateFor(r, list, false)
+}
+
+// negotiateFor is negotiate; noProtobuf leaves protobuf out of the
+// candidates for the object itself (custom resources have no protobuf
+// form: a client that also accepts JSON gets JSON, one that accepts only
+// protobuf a 406). Tables and PartialObjectMetadata, which do, may still
+// be protobuf, as upstream.
+func negotiateFor(r *http.Request, list, noProtobuf bool) (output, error) {
 	header := r.Header.Get("Accept")
 	if header == "" {
 		header = "application/json"
 	}
 	for _, clause := range goautoneg.ParseAccept(header) {
 		info, ok := serializerFor(clause.Type + "/" + clause.SubType)
-		if !ok {
+		as := outputAs(clause.Params["as"])
+		if !ok || (noProtobuf && as == asObject && info.MediaType == runtime.ContentTypeProtobuf) {
 			continue
 		}
-		as := outputAs(clause.Params["as"])
 		switch as {
 		case asObject:
 		case asTable:
@@ -110,6 +129,11 @@ func withKind(obj runtime.Object, gvk schema.GroupVersionKind) runtime.Object {
 	if obj.GetObjectKind().GroupVersionKind() == gvk {
 		return obj
 	}
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		// A shallow copy of the struct would share (and then change)
+		// the object's map.
+		return customresource.WithKind(u, gvk)
+	}
 	v := reflect.ValueOf(obj)
 	cp := reflect.New(v.Elem().Type())
 	cp.Elem().Set(v.Elem())
@@ -143,8 +167,13 @@ func isYAML(info runtime.SerializerInfo) bool { return strings.Contains(info.Med
 // unsupportedMediaType is upstream's 415 for a body or patch type the
 // server does not read.
 func unsupportedMediaType(mediaType string) error {
+	return unsupportedMediaTypeOf(acceptedMediaTypes())
+}
+
+// unsupportedMediaTypeOf is the 415 naming the media types accepted.
+func unsupportedMediaTypeOf(accepted []string) error {
 	return apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "", schema.GroupResource{}, "",
-		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s", strings.Join(acceptedMediaTypes(), ", ")), 0, false)
+		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s", strings.Join(accepted, ", ")), 0, false)
 }
 
 func acceptedMediaTypes() []string {

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/yaml"
 
@@ -46,7 +47,12 @@ func (e *endpoint) patch(req *restful.Request, resp *restful.Response) {
 	}
 	pt := types.PatchType(mediaTypeOf(req.Request.Header.Get("Content-Type")))
 	switch pt {
-	case types.JSONPatchType, types.MergePatchType, types.StrategicMergePatchType, types.ApplyYAMLPatchType:
+	case types.StrategicMergePatchType:
+		if e.cr != nil { // custom resources have no patch strategies (upstream: 415)
+			fail(resp, req, unsupportedMediaTypeOf(crPatchTypes))
+			return
+		}
+	case types.JSONPatchType, types.MergePatchType, types.ApplyYAMLPatchType:
 	default:
 		fail(resp, req, unsupportedMediaType(string(pt)))
 		return
@@ -78,8 +84,15 @@ func (e *endpoint) patch(req *restful.Request, resp *restful.Response) {
 	}
 	jsonInfo := mustSerializer(runtime.ContentTypeJSON)
 	fn := func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+		if current != nil && e.cr != nil {
+			current = e.cr.toVersion(current)
+		}
 		if pt == types.ApplyYAMLPatchType {
-			return e.apply(current, body, manager, opts.Force != nil && *opts.Force)
+			obj, err := e.apply(current, body, manager, opts.Force != nil && *opts.Force)
+			if err == nil && e.cr != nil {
+				err = e.cr.admit(obj.(*unstructured.Unstructured), validation, nil, resp)
+			}
+			return obj, err
 		}
 		if current == nil {
 			return nil, apierrors.NewNotFound(e.resource().GVR().GroupResource(), name)
@@ -92,7 +105,12 @@ func (e *endpoint) patch(req *restful.Request, resp *restful.Response) {
 		if err != nil {
 			return nil, err
 		}
-		obj, err := decodeAs(resp, jsonInfo, validation, patched, e.resource().GVK(), e.store.New())
+		var obj runtime.Object
+		if e.cr != nil {
+			obj, err = e.cr.decodeJSON(resp, validation, patched)
+		} else {
+			obj, err = decodeAs(resp, jsonInfo, validation, patched, e.resource().GVK(), e.store.New())
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -118,7 +136,17 @@ func (e *endpoint) apply(current runtime.Object, body []byte, manager string, fo
 		return nil, err
 	}
 	patchObj := &unstructured.Unstructured{Object: map[string]interface{}{}}
-	if err := yaml.Unmarshal(body, &patchObj.Object); err != nil {
+	if e.cr != nil {
+		// Custom resources stay unstructured: whole numbers must be
+		// int64, as JSON decoding makes them, not YAML's float64.
+		var js []byte
+		if js, err = yaml.YAMLToJSON(body); err == nil {
+			err = utiljson.Unmarshal(js, &patchObj.Object)
+		}
+	} else {
+		err = yaml.Unmarshal(body, &patchObj.Object)
+	}
+	if err != nil {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding YAML: %v", err))
 	}
 	gvk := e.resource().GVK()

@@ -42,7 +42,11 @@ func transform(r *http.Request, obj runtime.Object, out output) (runtime.Object,
 		if err != nil {
 			return nil, err
 		}
-		table, err := printers.ToTable(obj, opts, false)
+		toTable := out.table
+		if toTable == nil {
+			toTable = printers.ToTable
+		}
+		table, err := toTable(obj, opts, false)
 		if err != nil {
 			return nil, err
 		}

@@ -26,9 +26,11 @@ func gvRoot(r api.Resource) string {
 //	GET    …/pods                                   list or watch in all namespaces
 //	GET|PUT|PATCH|DELETE …/namespaces/{namespace}/pods/{name}
 //	GET|PUT|PATCH …/pods/{name}/status, …/scale;  POST …/binding, …/eviction
-func (s *Server) installResource(ws *restful.WebService, store *generic.Store) {
+//
+// cr is set for a custom resource version (nil for built-ins).
+func (s *Server) installResource(ws *restful.WebService, store *generic.Store, cr *crVersion) {
 	r := store.Resource
-	main := &endpoint{srv: s, store: store, strategy: store.Strategy}
+	main := &endpoint{srv: s, store: store, strategy: store.Strategy, cr: cr}
 	collection := "/" + r.Name
 	if r.Namespaced {
 		collection = "/namespaces/{namespace}/" + r.Name
@@ -71,12 +73,12 @@ func (s *Server) installResource(ws *restful.WebService, store *generic.Store) {
 		p := path.Join(item, sub.Name)
 		switch sub.Name {
 		case "status":
-			e := &endpoint{srv: s, store: store, sub: "status", strategy: generic.StatusStrategy{Strategy: store.Strategy}}
+			e := &endpoint{srv: s, store: store, sub: "status", strategy: generic.ForStatus(store.Strategy), cr: cr}
 			ws.Route(route(ws.GET(p), "readStatus").To(e.get))
 			ws.Route(route(ws.PUT(p), "replaceStatus").To(e.update))
 			ws.Route(route(ws.PATCH(p), "patchStatus").To(e.patch))
 		case "scale":
-			e := &scaleEndpoint{endpoint: endpoint{srv: s, store: store, sub: "scale", strategy: store.Strategy}}
+			e := &scaleEndpoint{endpoint: endpoint{srv: s, store: store, sub: "scale", strategy: store.Strategy, cr: cr}}
 			ws.Route(route(ws.GET(p), "readScale").To(e.get))
 			ws.Route(route(ws.PUT(p), "replaceScale").To(e.update))
 			ws.Route(route(ws.PATCH(p), "patchScale").To(e.patch))

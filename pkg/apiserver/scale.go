@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -21,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
+	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
 
@@ -89,12 +91,29 @@ func (e *scaleEndpoint) get(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	sc, err := scaleOf(obj)
+	sc, err := e.scaleOf(obj)
 	if err != nil {
 		fail(resp, req, err)
 		return
 	}
 	e.respondScale(resp, req, sc)
+}
+
+// scaleOf is scaleOf, or the CRD's scale paths for a custom resource.
+func (e *scaleEndpoint) scaleOf(obj runtime.Object) (*autoscalingv1.Scale, error) {
+	if e.cr != nil {
+		return customresource.ScaleOf(obj.(*unstructured.Unstructured), e.cr.v.Scale), nil
+	}
+	return scaleOf(obj)
+}
+
+// setReplicas is setReplicas, or the CRD's spec replicas path.
+func (e *scaleEndpoint) setReplicas(obj runtime.Object, n int32) error {
+	if e.cr != nil {
+		return customresource.SetReplicas(obj.(*unstructured.Unstructured), e.cr.v.Scale, n)
+	}
+	setReplicas(obj, n)
+	return nil
 }
 
 func (e *scaleEndpoint) respondScale(resp *restful.Response, req *restful.Request, sc *autoscalingv1.Scale) {
@@ -173,7 +192,7 @@ func (e *scaleEndpoint) writeScale(req *restful.Request, resp *restful.Response,
 		if cur == nil {
 			return nil, apierrors.NewNotFound(e.resource().GVR().GroupResource(), name)
 		}
-		sc, err := scaleOf(cur)
+		sc, err := e.scaleOf(cur)
 		if err != nil {
 			return nil, err
 		}
@@ -188,14 +207,16 @@ func (e *scaleEndpoint) writeScale(req *restful.Request, resp *restful.Response,
 		if want.ResourceVersion != "" && want.ResourceVersion != objectMeta(cur).GetResourceVersion() {
 			return nil, apierrors.NewConflict(e.resource().GVR().GroupResource(), name, errors.New(generic.OptimisticLockMsg))
 		}
-		setReplicas(cur, want.Spec.Replicas)
+		if err := e.setReplicas(cur, want.Spec.Replicas); err != nil {
+			return nil, err
+		}
 		return cur, nil
 	}, generic.UpdateOptions{DryRun: dry})
 	if err != nil {
 		fail(resp, req, err)
 		return
 	}
-	sc, err := scaleOf(out)
+	sc, err := e.scaleOf(out)
 	if err != nil {
 		fail(resp, req, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"net/http/pprof"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 
 	restful "github.com/emicklei/go-restful/v3"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -54,6 +55,11 @@ type Server struct {
 	specialSubresources map[string]restful.RouteFunction
 	specialCreates      map[schema.GroupVersionResource]restful.RouteFunction
 	handler             http.Handler
+	// crs is the current snapshot of served custom resources
+	// (customresources.go).
+	crs atomic.Pointer[crState]
+	// aggregated caches the encoded aggregated discovery documents.
+	aggCache aggregatedCache
 }
 
 // New builds the routes for every store.
@@ -64,18 +70,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, container: restful.NewContainer(),
 		specialSubresources: cfg.SpecialSubresources, specialCreates: cfg.SpecialCreates}
 	s.container.Router(restful.CurlyRouter{})
-	s.container.ServiceErrorHandler(func(se restful.ServiceError, req *restful.Request, resp *restful.Response) {
-		var err error
-		switch se.Code {
-		case http.StatusNotFound:
-			err = errUnknownPath()
-		case http.StatusMethodNotAllowed:
-			err = apierrors.NewMethodNotSupported(schema.GroupResource{}, req.Request.Method)
-		default:
-			err = apierrors.NewGenericServerResponse(se.Code, req.Request.Method, schema.GroupResource{}, "", se.Message, 0, false)
-		}
-		writeError(resp.ResponseWriter, req.Request, err)
-	})
+	s.container.ServiceErrorHandler(serviceError)
 
 	services := map[schema.GroupVersion]*restful.WebService{}
 	for _, gv := range api.GroupVersions {
@@ -96,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 			}
 			store = &generic.Store{Resource: r}
 		}
-		s.installResource(services[r.GroupVersion], store)
+		s.installResource(services[r.GroupVersion], store, nil)
 	}
 	for _, gv := range api.GroupVersions {
 		s.container.Add(services[gv])
@@ -106,7 +101,13 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("/api", exactly("/api", s.serveAPIVersions))
 	mux.HandleFunc("/api/", exactly("/api", s.serveAPIVersions))
 	mux.HandleFunc("/apis", exactly("/apis", s.serveAPIGroupList))
-	mux.HandleFunc("/apis/", exactly("/apis", s.serveAPIGroupList))
+	mux.HandleFunc("/apis/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/apis/" {
+			s.serveAPIGroupList(w, r)
+			return
+		}
+		s.serveCustom(w, r) // custom resources, or 404
+	})
 	for _, gv := range api.GroupVersions {
 		if gv.Group != "" {
 			mux.HandleFunc("/apis/"+gv.Group, exactly("/apis/"+gv.Group, s.serveAPIGroup(gv)))
@@ -156,6 +157,20 @@ func New(cfg Config) (*Server, error) {
 	h = withPanicRecovery(h)
 	s.handler = h
 	return s, nil
+}
+
+// serviceError writes go-restful's routing errors as upstream's Statuses.
+func serviceError(se restful.ServiceError, req *restful.Request, resp *restful.Response) {
+	var err error
+	switch se.Code {
+	case http.StatusNotFound:
+		err = errUnknownPath()
+	case http.StatusMethodNotAllowed:
+		err = apierrors.NewMethodNotSupported(schema.GroupResource{}, req.Request.Method)
+	default:
+		err = apierrors.NewGenericServerResponse(se.Code, req.Request.Method, schema.GroupResource{}, "", se.Message, 0, false)
+	}
+	writeError(resp.ResponseWriter, req.Request, err)
 }
 
 // Handler returns the server's root handler, filters included.

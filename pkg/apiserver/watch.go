@@ -30,7 +30,7 @@ const minWatchTimeout = 30 * time.Minute
 // cache are encoded once for all watchers (cachedencode.go); this loop
 // only frames them.
 func (e *endpoint) watch(req *restful.Request, resp *restful.Response, ns string, opts *metav1.ListOptions) {
-	out, err := negotiate(req.Request, false)
+	out, err := e.negotiate(req.Request, false)
 	if err != nil {
 		fail(resp, req, err)
 		return
@@ -151,7 +151,11 @@ func (e *endpoint) watchObject(req *restful.Request, ev watch.Event, out output,
 			}
 			return withKind(t, metaGV.WithKind("Table")), nil
 		}
-		t, err := printers.ToTable(ev.Object, opts, !first)
+		toTable := out.table
+		if toTable == nil {
+			toTable = printers.ToTable
+		}
+		t, err := toTable(ev.Object, opts, !first)
 		if err != nil {
 			return nil, err
 		}

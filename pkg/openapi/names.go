@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"unicode"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -17,28 +18,46 @@ const (
 )
 
 // gvCamel names a group version the way upstream operation IDs do:
-// "" v1 → "CoreV1", rbac.authorization.k8s.io v1 → "RbacAuthorizationV1".
+// "" v1 → "CoreV1", rbac.authorization.k8s.io v1 → "RbacAuthorizationV1",
+// stable.example.com v1 → "StableExampleComV1".
 func gvCamel(gv schema.GroupVersion) string {
-	return upperFirst(groupCamel(gv.Group)) + upperFirst(gv.Version)
+	return operationIDWord(groupWord(gv.Group), true) + operationIDWord(gv.Version, true)
 }
 
 // gvTag is the operation tag of a group version: "core_v1", "apps_v1",
 // "rbacAuthorization_v1".
 func gvTag(gv schema.GroupVersion) string {
-	return groupCamel(gv.Group) + "_" + gv.Version
+	return operationIDWord(groupWord(gv.Group), false) + "_" + operationIDWord(gv.Version, false)
 }
 
-// groupCamel drops the ".k8s.io" suffix and camel-cases the remaining
-// dot-separated words; the legacy group is "core".
-func groupCamel(group string) string {
+// groupWord is the group as operation IDs spell it: without the ".k8s.io"
+// suffix; the legacy group is "core".
+func groupWord(group string) string {
 	if group == "" {
 		return "core"
 	}
-	parts := strings.Split(strings.TrimSuffix(group, ".k8s.io"), ".")
-	for i := 1; i < len(parts); i++ {
-		parts[i] = upperFirst(parts[i])
+	return strings.TrimSuffix(group, ".k8s.io")
+}
+
+// operationIDWord keeps the letters, underscores and (not leading) digits
+// of s and upper-cases the letter after anything it drops, as upstream's
+// ToValidOperationID does: "rbac.authorization" → "rbacAuthorization",
+// "my-group.example.com" → "myGroupExampleCom".
+func operationIDWord(s string, capitalizeFirst bool) string {
+	var b strings.Builder
+	capitalize := capitalizeFirst
+	for i, r := range s {
+		if unicode.IsLetter(r) || r == '_' || (i != 0 && unicode.IsDigit(r)) {
+			if capitalize {
+				r = unicode.ToUpper(r)
+				capitalize = false
+			}
+			b.WriteRune(r)
+		} else {
+			capitalize = true
+		}
 	}
-	return strings.Join(parts, "")
+	return b.String()
 }
 
 func upperFirst(s string) string {

@@ -351,7 +351,7 @@ func article(kind string) string {
 	switch {
 	case strings.HasSuffix(kind, "s") && !strings.HasSuffix(kind, "ss"):
 		return ""
-	case kind != "" && strings.ContainsRune("AEIOU", rune(kind[0])):
+	case kind != "" && strings.ContainsRune("AEIOUaeiou", rune(kind[0])):
 		return "an "
 	}
 	return "a "

@@ -3,6 +3,7 @@ package openapi
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -25,12 +26,21 @@ import (
 type Builder struct {
 	scheme    *runtime.Scheme
 	resources []api.Resource
+
+	namerOnce sync.Once
+	namer     *definitionNamer
 }
 
 // NewBuilder returns a Builder for resources whose kinds are registered in
 // scheme (normally api.Scheme and api.Resources).
 func NewBuilder(scheme *runtime.Scheme, resources []api.Resource) *Builder {
 	return &Builder{scheme: scheme, resources: resources}
+}
+
+// definitionNamer returns the namer of the builder's scheme, made once.
+func (b *Builder) definitionNamer() *definitionNamer {
+	b.namerOnce.Do(func() { b.namer = newDefinitionNamer(b.scheme) })
+	return b.namer
 }
 
 // GroupVersions returns the group versions that serve at least one
@@ -82,7 +92,7 @@ func (b *Builder) BuildV2() (*spec.Swagger, error) {
 		ProtocolList:                   []string{"https"},
 		CommonResponses:                map[int]spec.Response{401: unauthorized},
 		GetDefinitions:                 generated.GetOpenAPIDefinitions,
-		GetDefinitionName:              newDefinitionNamer(b.scheme).name,
+		GetDefinitionName:              b.definitionNamer().name,
 		GetOperationIDAndTagsFromRoute: operationIDAndTags,
 		SecurityDefinitions: &spec.SecurityDefinitions{"BearerToken": &spec.SecurityScheme{
 			SecuritySchemeProps: spec.SecuritySchemeProps{
@@ -121,7 +131,7 @@ func (b *Builder) BuildV3() (map[string]*spec3.OpenAPI, error) {
 }
 
 func (b *Builder) v3Config() *common.OpenAPIV3Config {
-	namer := newDefinitionNamer(b.scheme)
+	namer := b.definitionNamer()
 	// Generate the definitions once for all group versions; refs point at
 	// #/components/schemas/.
 	defs := generated.GetOpenAPIDefinitions(func(name string) spec.Ref {

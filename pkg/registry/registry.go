@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresourcedefinition"
 	"github.com/tinykube/tinykube/pkg/registry/apps/deployment"
 	"github.com/tinykube/tinykube/pkg/registry/batch/job"
 	"github.com/tinykube/tinykube/pkg/registry/core/event"
@@ -39,6 +40,9 @@ type Config struct {
 type Registry struct {
 	Stores    map[schema.GroupVersionResource]*generic.Store
 	Allocator *service.Allocator
+	// Quota is resource quota admission, for stores built outside the
+	// registry (custom resources) to charge their creates too.
+	Quota *resourcequota.Admission
 }
 
 // Store returns the store of a core/v1 or grouped resource.
@@ -71,6 +75,8 @@ func strategyFor(r api.Resource) generic.Strategy {
 		return job.NewStrategy(r)
 	case "deployments.apps":
 		return deployment.NewStrategy(r)
+	case "customresourcedefinitions.apiextensions.k8s.io":
+		return customresourcedefinition.NewStrategy(r)
 	}
 	return generic.Default{Resource: r}
 }
@@ -100,6 +106,7 @@ func Build(cfg Config) (*Registry, error) {
 	}
 	lifecycle := namespace.Lifecycle{Namespaces: reg.Store("", "namespaces")}
 	quota := &resourcequota.Admission{Quotas: reg.Store("", "resourcequotas")}
+	reg.Quota = quota
 	for _, s := range reg.Stores {
 		if s.Resource.Namespaced {
 			s.Namespaces = lifecycle

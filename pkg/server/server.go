@@ -17,8 +17,11 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	apitypes "github.com/tinykube/tinykube/pkg/api"
+	crdcontroller "github.com/tinykube/tinykube/pkg/apiextensions/controller"
+	crdschema "github.com/tinykube/tinykube/pkg/apiextensions/schema"
 	"github.com/tinykube/tinykube/pkg/apiserver"
 	"github.com/tinykube/tinykube/pkg/auth/authn"
 	"github.com/tinykube/tinykube/pkg/auth/authz"
@@ -26,6 +29,8 @@ import (
 	"github.com/tinykube/tinykube/pkg/openapi"
 	"github.com/tinykube/tinykube/pkg/pki"
 	"github.com/tinykube/tinykube/pkg/registry"
+	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
+	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
 	"github.com/tinykube/tinykube/pkg/storage/cacher"
 )
 
@@ -92,6 +97,9 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	ready    atomic.Bool
+	// crds serves custom resources and keeps CRD status; stopCRDs ends it.
+	crds     *crdcontroller.Controller
+	stopCRDs context.CancelFunc
 	// KubeconfigPath is the admin kubeconfig written on start.
 	KubeconfigPath string
 	// URL is the https URL the server listens on.
@@ -176,6 +184,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.startCRDs(ctx, api, openapiHandler); err != nil {
+		s.Close()
+		return nil, err
+	}
 	tlsConfig := bundle.ServerTLSConfig()
 	s.http = &http.Server{Handler: api.Handler(), TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
@@ -217,6 +229,40 @@ func (s *Server) authenticator(bundle *pki.Bundle) (authn.Authenticator, error) 
 	return authn.NewUnion(as...), nil
 }
 
+// startCRDs starts the CRD controller in the API server process: it
+// serves the custom resources of every established CRD before Start
+// returns, then follows CRD changes.
+func (s *Server) startCRDs(ctx context.Context, api *apiserver.Server, openapiHandler *openapi.Handler) error {
+	cfg := crdcontroller.Config{
+		CRDs: s.Registry.Store("apiextensions.k8s.io", "customresourcedefinitions"), Server: api,
+		Storage: customResourceStorage(s.client, s.cfg.Logger),
+		Schema: func(p *apiextensionsv1.JSONSchemaProps) (customresource.Schema, error) {
+			sch, err := crdschema.New(p)
+			if err != nil {
+				return nil, err
+			}
+			return sch, nil
+		},
+		Namespaces: namespace.Lifecycle{Namespaces: s.Registry.Store("", "namespaces")},
+		Quota:      s.Registry.Quota.For,
+		OpenAPI:    openapiHandler,
+		Schemas:    openapi.NewBuilder(apitypes.Scheme, apitypes.Resources).CustomResourceSchemas,
+		Logger:     s.cfg.Logger,
+	}
+	c, err := crdcontroller.New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := c.SyncAll(ctx); err != nil {
+		return err
+	}
+	// The controller outlives Start's ctx; Close ends it.
+	runCtx, stop := context.WithCancel(context.Background())
+	s.crds, s.stopCRDs = c, stop
+	go c.Run(runCtx)
+	return nil
+}
+
 // Close stops serving and shuts etcd down.
 func (s *Server) Close() error {
 	if s.http != nil {
@@ -225,6 +271,10 @@ func (s *Server) Close() error {
 		cancel()
 	} else if s.listener != nil {
 		s.listener.Close()
+	}
+	if s.stopCRDs != nil {
+		s.stopCRDs()
+		s.crds.Stop()
 	}
 	for _, c := range s.caches {
 		c.Stop()

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/apiextensions/controller"
 	"github.com/tinykube/tinykube/pkg/registry"
 	"github.com/tinykube/tinykube/pkg/storage"
 	"github.com/tinykube/tinykube/pkg/storage/cacher"
@@ -31,5 +32,21 @@ func storageFunc(client *clientv3.Client, caches *[]*cacher.Cacher, logger *slog
 		}
 		*caches = append(*caches, c)
 		return c, nil
+	}
+}
+
+// customResourceStorage returns the storage of one CRD's custom resources:
+// a watch cache in front of etcd, values encoded by codec (JSON, as
+// upstream). The CRD controller stops the cache once the CRD is gone.
+func customResourceStorage(client *clientv3.Client, logger *slog.Logger) controller.StorageFunc {
+	return func(keyRoot string, codec runtime.Codec, newFunc, newListFunc func() runtime.Object, attrs storage.AttrFunc) (storage.Interface, func(), error) {
+		c, err := cacher.New(cacher.Config{
+			Storage: etcd3.New(client, codec, newFunc, newListFunc), ResourcePrefix: keyRoot,
+			NewFunc: newFunc, NewListFunc: newListFunc, GetAttrs: attrs, Logger: logger,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, c.Stop, nil
 	}
 }

@@ -32,7 +32,9 @@ var upstreamGeneration = map[string]bool{
 func crudResources() []api.Resource {
 	var out []api.Resource
 	for _, r := range api.Resources {
-		if !createOnly[resourceKey(r)] {
+		// CRDs are named <plural>.<group> and their deletion waits on
+		// the CRD controller: crd_test.go covers them.
+		if !createOnly[resourceKey(r)] && resourceKey(r) != "apiextensions.k8s.io/customresourcedefinitions" {
 			out = append(out, r)
 		}
 	}

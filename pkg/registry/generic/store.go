@@ -47,6 +47,10 @@ type Store struct {
 	BeforeUpdate func(ctx context.Context, obj, old runtime.Object, dryRun bool) error
 	// AfterDelete runs once an object is gone (to release allocations).
 	AfterDelete func(obj runtime.Object)
+	// NewFunc and NewListFunc, when set, build the empty objects New and
+	// NewList return instead of api.Scheme: custom resources are
+	// unstructured objects of a kind the scheme does not know.
+	NewFunc, NewListFunc func() runtime.Object
 
 	// written is the revision of this store's latest write (admissionreads.go).
 	written atomic.Int64
@@ -54,6 +58,9 @@ type Store struct {
 
 // New returns an empty object of the resource's kind.
 func (s *Store) New() runtime.Object {
+	if s.NewFunc != nil {
+		return s.NewFunc()
+	}
 	obj, err := api.Scheme.New(s.Resource.GVK())
 	if err != nil {
 		panic(fmt.Sprintf("kind %v not in scheme: %v", s.Resource.GVK(), err)) // broken invariant
@@ -63,6 +70,9 @@ func (s *Store) New() runtime.Object {
 
 // NewList returns an empty list of the resource's kind.
 func (s *Store) NewList() runtime.Object {
+	if s.NewListFunc != nil {
+		return s.NewListFunc()
+	}
 	obj, err := api.Scheme.New(s.Resource.GroupVersion.WithKind(s.Resource.Kind + "List"))
 	if err != nil {
 		panic(fmt.Sprintf("list kind for %v not in scheme: %v", s.Resource.GVK(), err))

@@ -140,6 +140,21 @@ func (s StatusStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Objec
 
 func (s StatusStrategy) AllowCreateOnUpdate() bool { return false }
 
+// StatusStrategist is implemented by strategies that bring their own
+// /status strategy: StatusStrategy works by reflection on typed structs,
+// which unstructured custom resources are not.
+type StatusStrategist interface {
+	StatusStrategy() Strategy
+}
+
+// ForStatus returns the strategy of s's /status endpoint.
+func ForStatus(s Strategy) Strategy {
+	if ss, ok := s.(StatusStrategist); ok {
+		return ss.StatusStrategy()
+	}
+	return StatusStrategy{Strategy: s}
+}
+
 // resetField sets obj.<name> to from.<name>, or to its zero value when
 // from is nil. Types without the field are left alone.
 func resetField(obj, from runtime.Object, name string) {
