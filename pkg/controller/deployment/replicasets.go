@@ -135,15 +135,19 @@ func (c *Controller) newAndOld(ctx context.Context, d *appsv1.Deployment, rsList
 	created, err := c.client.AppsV1().ReplicaSets(d.Namespace).Create(ctx, rs, metav1.CreateOptions{})
 	switch {
 	case apierrors.IsAlreadyExists(err):
-		// Ours from a sync whose create we have not seen yet, or a hash
-		// collision with someone else's: bump collisionCount so the next
-		// sync hashes to another name.
+		// Ours from a sync whose create the informer has not shown us
+		// yet, or a hash collision with someone else's. Until the
+		// informer has it we cannot tell which: retry (bumping
+		// collisionCount here would make a second ReplicaSet for the same
+		// template). Once we see it: ours is the new ReplicaSet; anyone
+		// else's means a collision, so bump collisionCount and the next
+		// sync hashes to another name (as upstream).
 		other, getErr := c.replicaSets.ReplicaSets(d.Namespace).Get(rs.Name)
-		if getErr == nil && metav1.IsControlledBy(other, d) && equalIgnoringHash(&d.Spec.Template, &other.Spec.Template) {
-			return other, old, nil
-		}
-		if getErr != nil && !apierrors.IsNotFound(getErr) {
+		if getErr != nil {
 			return nil, nil, getErr
+		}
+		if metav1.IsControlledBy(other, d) && equalIgnoringHash(&d.Spec.Template, &other.Spec.Template) {
+			return other, old, nil
 		}
 		if d.Status.CollisionCount == nil {
 			d.Status.CollisionCount = new(int32)
