@@ -69,6 +69,18 @@ func (f fixture) secret(name string, finalizers []string, owners ...metav1.Owner
 	}
 }
 
+// secretsSeen returns once the collector has seen every secret created so
+// far. Orphaning acts on the dependents the collector knows (as upstream's
+// does), and its secrets and configmaps come on separate watches: without
+// this barrier the owner's deletion can overtake its dependents' creation.
+// The barrier is a secret whose owner never existed — the collector deletes
+// it, and its secrets watch delivers in order.
+func (f fixture) secretsSeen() {
+	f.t.Helper()
+	f.secret("barrier", nil, ref("ConfigMap", "v1", "never-existed", types.UID("00000000-0000-0000-0000-000000000001"), false))
+	poll(f.ctx, f.t, "barrier secret collected", f.secretGone("barrier"))
+}
+
 func (f fixture) secretGone(name string) func(context.Context) (bool, error) {
 	return func(ctx context.Context) (bool, error) {
 		_, err := f.c.CoreV1().Secrets(f.ns).Get(ctx, name, metav1.GetOptions{})
@@ -175,6 +187,7 @@ func TestForeground(t *testing.T) {
 	// A grandchild under the blocker-free chain: child → grandchild.
 	child := f.configMap("child", nil, cmRef(owner, true))
 	f.secret("grandchild", nil, cmRef(child, true))
+	f.secretsSeen()
 
 	f.deleteCM("fg", metav1.DeletePropagationForeground)
 	poll(ctx, t, "non-blocking dependent deleted", f.secretGone("free"))
@@ -213,6 +226,7 @@ func TestOrphan(t *testing.T) {
 	keep := f.configMap("keep", nil)
 	f.secret("x", nil, cmRef(owner, true))
 	f.secret("y", nil, cmRef(owner, false), cmRef(keep, false))
+	f.secretsSeen()
 
 	f.deleteCM("orph", metav1.DeletePropagationOrphan)
 	poll(ctx, t, "owner gone", func(ctx context.Context) (bool, error) {
