@@ -89,6 +89,9 @@ func (e *endpoint) patch(req *restful.Request, resp *restful.Response) {
 		}
 		if pt == types.ApplyYAMLPatchType {
 			obj, err := e.apply(current, body, manager, opts.Force != nil && *opts.Force)
+			if err == nil {
+				err = strictApply(resp, validation, body)
+			}
 			if err == nil && e.cr != nil {
 				err = e.cr.admit(obj.(*unstructured.Unstructured), validation, nil, resp)
 			}
@@ -167,6 +170,25 @@ func (e *endpoint) apply(current runtime.Object, body []byte, manager string, fo
 		return nil, err
 	}
 	return obj, nil
+}
+
+// strictApply reports duplicate keys in an apply configuration under
+// fieldValidation Strict (400) or Warn (a warning), after the apply itself
+// succeeded, as upstream's apply patcher does. (Unknown fields of an apply
+// configuration are the field manager's to refuse.)
+func strictApply(resp *restful.Response, validation string, body []byte) error {
+	if validation != metav1.FieldValidationStrict && validation != metav1.FieldValidationWarn {
+		return nil
+	}
+	err := yaml.UnmarshalStrict(body, &map[string]any{})
+	switch {
+	case err == nil:
+		return nil
+	case validation == metav1.FieldValidationStrict:
+		return apierrors.NewBadRequest(fmt.Sprintf("error strict decoding patch: %v", err))
+	}
+	addWarning(resp, err.Error())
+	return nil
 }
 
 // applyPatch applies a JSON patch (jp, already decoded from body), JSON

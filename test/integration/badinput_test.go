@@ -171,6 +171,24 @@ func TestBadInput(t *testing.T) {
 			}},
 		{name: "unknown field in patch, Strict", method: "PATCH", path: cmPath + "?fieldValidation=Strict", contentType: "application/merge-patch+json",
 			body: []byte(`{"bogusField":1}`), code: 400, reason: metav1.StatusReasonBadRequest},
+		{name: "duplicate key in apply patch, Strict", method: "PATCH", path: cms + "/applied?fieldManager=t&fieldValidation=Strict",
+			contentType: "application/apply-patch+yaml",
+			body: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  foo: a\n  foo: b\n"),
+			code: 400, reason: metav1.StatusReasonBadRequest,
+			check: func(t *testing.T, r rawResponse) {
+				if !strings.Contains(r.status.Message, `line 7: key "foo" already set in map`) {
+					t.Errorf("message = %q, want upstream's duplicate-key error", r.status.Message)
+				}
+			}},
+		{name: "duplicate key in apply patch, Warn", method: "PATCH", path: cms + "/applied?fieldManager=t&fieldValidation=Warn",
+			contentType: "application/apply-patch+yaml",
+			body: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  foo: a\n  foo: b\n"),
+			code: 201, creates: "applied",
+			check: func(t *testing.T, r rawResponse) {
+				if w := r.header.Get("Warning"); !strings.Contains(w, `line 7: key \"foo\" already set in map`) {
+					t.Errorf("Warning header = %q, want the duplicate key", w)
+				}
+			}},
 		{name: "unknown field, Warn", method: "POST", path: cms + "?fieldValidation=Warn", contentType: jsonCT,
 			body: cmJSON("warned", "", "ConfigMap", `,"bogusField":1`), code: 201, creates: "warned",
 			check: func(t *testing.T, r rawResponse) {
