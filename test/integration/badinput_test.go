@@ -173,8 +173,8 @@ func TestBadInput(t *testing.T) {
 			body: []byte(`{"bogusField":1}`), code: 400, reason: metav1.StatusReasonBadRequest},
 		{name: "duplicate key in apply patch, Strict", method: "PATCH", path: cms + "/applied?fieldManager=t&fieldValidation=Strict",
 			contentType: "application/apply-patch+yaml",
-			body: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  foo: a\n  foo: b\n"),
-			code: 400, reason: metav1.StatusReasonBadRequest,
+			body:        []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  foo: a\n  foo: b\n"),
+			code:        400, reason: metav1.StatusReasonBadRequest,
 			check: func(t *testing.T, r rawResponse) {
 				if !strings.Contains(r.status.Message, `line 7: key "foo" already set in map`) {
 					t.Errorf("message = %q, want upstream's duplicate-key error", r.status.Message)
@@ -182,8 +182,8 @@ func TestBadInput(t *testing.T) {
 			}},
 		{name: "duplicate key in apply patch, Warn", method: "PATCH", path: cms + "/applied?fieldManager=t&fieldValidation=Warn",
 			contentType: "application/apply-patch+yaml",
-			body: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  foo: a\n  foo: b\n"),
-			code: 201, creates: "applied",
+			body:        []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  foo: a\n  foo: b\n"),
+			code:        201, creates: "applied",
 			check: func(t *testing.T, r rawResponse) {
 				if w := r.header.Get("Warning"); !strings.Contains(w, `line 7: key \"foo\" already set in map`) {
 					t.Errorf("Warning header = %q, want the duplicate key", w)
