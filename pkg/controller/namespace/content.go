@@ -44,8 +44,8 @@ func (r contentResult) err() error {
 }
 
 // deleteContent deletes every namespaced object in ns (one
-// deletecollection per resource that supports it) and counts what is
-// left. Deletion uses background propagation: the garbage collector
+// deletecollection per resource that supports it; pods first, the rest
+// only once no pod is left) and counts what is left. Deletion uses background propagation: the garbage collector
 // removes dependents, here or elsewhere.
 func (c *Controller) deleteContent(ctx context.Context, ns string) contentResult {
 	res := contentResult{remaining: map[string]int{}, finalizers: map[string]int{}}
@@ -63,34 +63,52 @@ func (c *Controller) deleteContent(ctx context.Context, ns string) contentResult
 		res.discoveryErr = err
 		return res
 	}
-	background := metav1.DeletePropagationBackground
+	// Pods go first, and nothing else goes while any remain (upstream's
+	// ordered namespace deletion, KEP-5080): a pod still running must not
+	// lose the ConfigMaps, Secrets and ServiceAccount it uses.
+	pods := schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	if _, ok := gvrs[pods]; ok {
+		delete(gvrs, pods)
+		c.deleteAll(ctx, ns, pods, &res)
+		if res.remaining[resourceName(pods)] > 0 {
+			sort.Strings(res.failed)
+			return res
+		}
+	}
 	for gvr := range gvrs {
 		if strings.Contains(gvr.Resource, "/") {
 			continue // subresource
 		}
-		client := c.metadata.Resource(gvr).Namespace(ns)
-		err := client.DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &background}, metav1.ListOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			res.failed = append(res.failed, fmt.Sprintf("%s: %v", resourceName(gvr), err))
-			continue
-		}
-		list, err := client.List(ctx, metav1.ListOptions{})
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			res.failed = append(res.failed, fmt.Sprintf("%s: %v", resourceName(gvr), err))
-			continue
-		}
-		for _, item := range list.Items {
-			res.remaining[resourceName(gvr)]++
-			for _, f := range item.Finalizers {
-				res.finalizers[f]++
-			}
-		}
+		c.deleteAll(ctx, ns, gvr, &res)
 	}
 	sort.Strings(res.failed)
 	return res
+}
+
+// deleteAll deletes every gvr object in ns with one deletecollection and
+// adds what remains (and its finalizers), or the error, to res.
+func (c *Controller) deleteAll(ctx context.Context, ns string, gvr schema.GroupVersionResource, res *contentResult) {
+	background := metav1.DeletePropagationBackground
+	client := c.metadata.Resource(gvr).Namespace(ns)
+	err := client.DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &background}, metav1.ListOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		res.failed = append(res.failed, fmt.Sprintf("%s: %v", resourceName(gvr), err))
+		return
+	}
+	list, err := client.List(ctx, metav1.ListOptions{})
+	if apierrors.IsNotFound(err) {
+		return
+	}
+	if err != nil {
+		res.failed = append(res.failed, fmt.Sprintf("%s: %v", resourceName(gvr), err))
+		return
+	}
+	for _, item := range list.Items {
+		res.remaining[resourceName(gvr)]++
+		for _, f := range item.Finalizers {
+			res.finalizers[f]++
+		}
+	}
 }
 
 // resourceName is "resource.group" as upstream's conditions print it.

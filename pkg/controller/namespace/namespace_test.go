@@ -111,3 +111,55 @@ func TestDeleteNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPodsDeletedFirst: while a pod held by a finalizer remains, the rest
+// of the namespace's content stays (upstream's ordered namespace
+// deletion); once the pod goes, the rest and the namespace follow.
+func TestPodsDeletedFirst(t *testing.T) {
+	ctx, c := start(t)
+	const ns = "ordered"
+	if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Finalizers: []string{"example.com/hold"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}
+	if _, err := c.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	poll(ctx, t, "namespace reports the remaining pod", func(ctx context.Context) (bool, error) {
+		n, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, cond := range n.Status.Conditions {
+			if cond.Type == corev1.NamespaceContentRemaining && cond.Status == corev1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	p, err := c.CoreV1().Pods(ns).Get(ctx, "p", metav1.GetOptions{})
+	if err != nil || p.DeletionTimestamp == nil {
+		t.Fatalf("pod: %v, deletionTimestamp %v; want it being deleted", err, p.GetDeletionTimestamp())
+	}
+	// The controller has made at least one pass; give it a few more.
+	time.Sleep(500 * time.Millisecond)
+	if _, err := c.CoreV1().ConfigMaps(ns).Get(ctx, "cm", metav1.GetOptions{}); err != nil {
+		t.Fatalf("configmap deleted while a pod remained: %v", err)
+	}
+
+	p.Finalizers = nil
+	if _, err := c.CoreV1().Pods(ns).Update(ctx, p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	poll(ctx, t, "namespace gone", func(ctx context.Context) (bool, error) {
+		_, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+}
