@@ -23,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 )
 
 // Column lists as upstream v1.37 declares them; a trailing * marks a
@@ -69,6 +70,7 @@ var wantColumns = map[string]string{
 	"FlowSchema":                       "Name,PriorityLevel,MatchingPrecedence,DistinguisherMethod,Age,MissingPL",
 	"PriorityLevelConfiguration":       "Name,Type,NominalConcurrencyShares,Queues,HandSize,QueueLengthLimit,Age",
 	"StorageVersionMigration":          "Name,Resource,Status",
+	"APIService":                       "Name,Service,Available,Age",
 }
 
 func om(name string) metav1.ObjectMeta {
@@ -384,6 +386,18 @@ func TestRows(t *testing.T) {
 		{"storageversionmigration core, no conditions", &storagemigrationv1.StorageVersionMigration{ObjectMeta: om("m"),
 			Spec: storagemigrationv1.StorageVersionMigrationSpec{Resource: metav1.GroupResource{Resource: "secrets"}}},
 			[]interface{}{"m", "secrets", "Unknown"}},
+		{"apiservice local available", &apiregistrationv1.APIService{ObjectMeta: om("v1.apps"),
+			Status: apiregistrationv1.APIServiceStatus{Conditions: []apiregistrationv1.APIServiceCondition{
+				{Type: apiregistrationv1.Available, Status: apiregistrationv1.ConditionTrue, Reason: "Local"}}}},
+			[]interface{}{"v1.apps", "Local", "True", "90m"}},
+		{"apiservice remote unavailable", &apiregistrationv1.APIService{ObjectMeta: om("v1.example.com"),
+			Spec: apiregistrationv1.APIServiceSpec{Service: &apiregistrationv1.ServiceReference{Namespace: "ns", Name: "api"}},
+			Status: apiregistrationv1.APIServiceStatus{Conditions: []apiregistrationv1.APIServiceCondition{
+				{Type: apiregistrationv1.Available, Status: apiregistrationv1.ConditionFalse, Reason: "ServiceNotFound"}}}},
+			[]interface{}{"v1.example.com", "ns/api", "False (ServiceNotFound)", "90m"}},
+		{"apiservice remote, no conditions", &apiregistrationv1.APIService{ObjectMeta: om("v1.example.com"),
+			Spec: apiregistrationv1.APIServiceSpec{Service: &apiregistrationv1.ServiceReference{Namespace: "ns", Name: "api"}}},
+			[]interface{}{"v1.example.com", "ns/api", "Unknown", "90m"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			table, err := testGenerator().ToTable(tc.obj, nil, false)

@@ -45,6 +45,7 @@ func New(now func() time.Time) *Generator {
 	addStorageHandlers(g)
 	addAdmissionHandlers(g)
 	addFlowControlHandlers(g)
+	addAPIRegistrationHandlers(g)
 	return g
 }
 
