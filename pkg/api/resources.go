@@ -53,6 +53,7 @@ var (
 	gvCore         = schema.GroupVersion{Version: "v1"}
 	gvAdmission    = schema.GroupVersion{Group: "admissionregistration.k8s.io", Version: "v1"}
 	gvApiext       = schema.GroupVersion{Group: "apiextensions.k8s.io", Version: "v1"}
+	gvApireg       = schema.GroupVersion{Group: "apiregistration.k8s.io", Version: "v1"}
 	gvApps         = schema.GroupVersion{Group: "apps", Version: "v1"}
 	gvAuthn        = schema.GroupVersion{Group: "authentication.k8s.io", Version: "v1"}
 	gvAuthz        = schema.GroupVersion{Group: "authorization.k8s.io", Version: "v1"}
@@ -135,6 +136,12 @@ var Resources = []Resource{
 	func() Resource {
 		r := res(gvApiext, "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, []string{"crd", "crds"}, false,
 			status(gvApiext, "CustomResourceDefinition"))
+		r.Categories = []string{"api-extensions"}
+		return r
+	}(),
+
+	func() Resource {
+		r := res(gvApireg, "apiservices", "apiservice", "APIService", false, nil, false, status(gvApireg, "APIService"))
 		r.Categories = []string{"api-extensions"}
 		return r
 	}(),

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
 	"github.com/tinykube/tinykube/pkg/api/defaults"
 )
@@ -48,6 +49,7 @@ var GroupVersions = []schema.GroupVersion{
 	corev1.SchemeGroupVersion,
 	admissionregistrationv1.SchemeGroupVersion,
 	apiextensionsv1.SchemeGroupVersion,
+	apiregistrationv1.SchemeGroupVersion,
 	appsv1.SchemeGroupVersion,
 	authenticationv1.SchemeGroupVersion,
 	authorizationv1.SchemeGroupVersion,
@@ -79,7 +81,8 @@ func init() {
 		rbacv1.AddToScheme, schedulingv1.AddToScheme, storagev1.AddToScheme,
 		apidiscoveryv2.AddToScheme, admissionregistrationv1.AddToScheme, flowcontrolv1.AddToScheme,
 		storagemigrationv1.AddToScheme, authorizationv1.AddToScheme,
-		apiextensionsv1.AddToScheme, // with upstream's v1 defaulting (defaults.go of the types package)
+		apiextensionsv1.AddToScheme,   // with upstream's v1 defaulting (defaults.go of the types package)
+		apiregistrationv1.AddToScheme, // defaulting: spec.service.port 443
 	} {
 		utilruntime.Must(add(Scheme))
 	}

@@ -27,15 +27,17 @@ var typeConverter = sync.OnceValue(func() managedfields.TypeConverter {
 	return applyconfigurations.NewTypeConverter(api.Scheme)
 })
 
-const apiextensionsGroup = "apiextensions.k8s.io"
+// ownModelGroups are the groups whose types client-go's embedded models
+// do not have: CRDs (apiextensions.k8s.io) and APIServices
+// (apiregistration.k8s.io).
+var ownModelGroups = map[string]bool{"apiextensions.k8s.io": true, "apiregistration.k8s.io": true}
 
-// crdTypeConverter is the schema of apiextensions.k8s.io types, which
-// client-go's embedded models do not have: from our own OpenAPI
-// definitions (pkg/openapi), built on the first CRD write.
-var crdTypeConverter = sync.OnceValues(func() (managedfields.TypeConverter, error) {
+// ownTypeConverter is the schema of the ownModelGroups types, from our
+// own OpenAPI definitions (pkg/openapi), built on the first write of one.
+var ownTypeConverter = sync.OnceValues(func() (managedfields.TypeConverter, error) {
 	var resources []api.Resource
 	for _, r := range api.Resources {
-		if r.GroupVersion.Group == apiextensionsGroup {
+		if ownModelGroups[r.GroupVersion.Group] {
 			resources = append(resources, r)
 		}
 	}
@@ -58,8 +60,8 @@ func (e *endpoint) fields() (*managedfields.FieldManager, error) {
 			return
 		}
 		tc := typeConverter()
-		if kind.Group == apiextensionsGroup {
-			if tc, e.fmErr = crdTypeConverter(); e.fmErr != nil {
+		if ownModelGroups[kind.Group] {
+			if tc, e.fmErr = ownTypeConverter(); e.fmErr != nil {
 				return
 			}
 		}

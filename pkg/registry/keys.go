@@ -14,6 +14,8 @@ var keyRoots = map[string]string{
 	"events.events.k8s.io": "/registry/events.k8s.io/events",
 	// Upstream's apiextensions-apiserver keys its CRDs by group.
 	"customresourcedefinitions.apiextensions.k8s.io": "/registry/apiextensions.k8s.io/customresourcedefinitions",
+	// So does the kube-aggregator its APIServices.
+	"apiservices.apiregistration.k8s.io": "/registry/apiregistration.k8s.io/apiservices",
 }
 
 // keyRoot returns the etcd key root of a resource.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresourcedefinition"
+	"github.com/tinykube/tinykube/pkg/registry/apiregistration/apiservice"
 	"github.com/tinykube/tinykube/pkg/registry/apps/deployment"
 	"github.com/tinykube/tinykube/pkg/registry/batch/job"
 	"github.com/tinykube/tinykube/pkg/registry/core/event"
@@ -77,6 +78,8 @@ func strategyFor(r api.Resource) generic.Strategy {
 		return deployment.NewStrategy(r)
 	case "customresourcedefinitions.apiextensions.k8s.io":
 		return customresourcedefinition.NewStrategy(r)
+	case "apiservices.apiregistration.k8s.io":
+		return apiservice.NewStrategy(r)
 	}
 	return generic.Default{Resource: r}
 }
