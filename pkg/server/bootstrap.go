@@ -6,20 +6,24 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
 	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/registry"
+	"github.com/tinykube/tinykube/pkg/registry/apiregistration/apiservice"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
 
 // bootstrap creates the objects every cluster starts with, if missing:
-// the system namespaces, the kubernetes Service in default and the two
-// system priority classes. It is idempotent, so it runs on every start.
+// the system namespaces, the kubernetes Service in default, the two
+// system priority classes and the local APIServices of the served group
+// versions. It is idempotent, so it runs on every start.
 func bootstrap(ctx context.Context, reg *registry.Registry, securePort int32) error {
 	namespaces := reg.Store("", "namespaces")
 	for _, name := range []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease} {
@@ -45,6 +49,44 @@ func bootstrap(ctx context.Context, reg *registry.Registry, securePort int32) er
 			Description: "Used for system critical pods that must not be moved from their current node."}
 		if err := ensure(ctx, priorities, "", pc); err != nil {
 			return err
+		}
+	}
+	return registerAPIServices(ctx, reg.Store("apiregistration.k8s.io", "apiservices"))
+}
+
+// registerAPIServices creates the local APIService of every served group
+// version, and puts back the spec of one changed since, as upstream's
+// autoregister controller does once at start for those it manages.
+func registerAPIServices(ctx context.Context, store *generic.Store) error {
+	for _, gv := range api.GroupVersions {
+		want, ok := apiservice.Local(gv)
+		if !ok {
+			continue
+		}
+		cur, exists, err := store.Exists(ctx, "", want.Name)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			if err := ensure(ctx, store, "", want); err != nil {
+				return err
+			}
+			continue
+		}
+		have := cur.(*apiregistrationv1.APIService)
+		if have.Labels[apiservice.AutoManagedLabel] != apiservice.ManagedOnStart || equality.Semantic.DeepEqual(have.Spec, want.Spec) {
+			continue
+		}
+		_, _, err = store.Update(ctx, "", want.Name, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+			if current == nil {
+				return nil, apierrors.NewNotFound(apiregistrationv1.Resource("apiservices"), want.Name)
+			}
+			a := current.(*apiregistrationv1.APIService)
+			a.Spec = want.Spec
+			return a, nil
+		}, generic.UpdateOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("bootstrap APIService %s: %w", want.Name, err)
 		}
 	}
 	return nil
