@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"os"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestKubectlCRD is a kubectl session with a CustomResourceDefinition,
@@ -13,35 +11,7 @@ import (
 // category, explain their schema, scale them, apply server-side, then
 // delete the CRD and its objects with it.
 func TestKubectlCRD(t *testing.T) {
-	var tk string
-	if os.Getenv("TINYKUBE_E2E_KUBECONFIG") == "" {
-		tk = buildTinykube(t)
-	}
-	clients := []struct {
-		name string
-		bin  func(t *testing.T) string
-	}{
-		{"kubectl-go.mod", buildKubectl},
-		{"kubectl-preinstalled", func(t *testing.T) string {
-			p := preinstalledKubectl()
-			if p == "" {
-				t.Skip("no preinstalled kubectl")
-			}
-			return p
-		}},
-	}
-	for _, c := range clients {
-		t.Run(c.name, func(t *testing.T) {
-			bin := c.bin(t)
-			kubeconfig := os.Getenv("TINYKUBE_E2E_KUBECONFIG")
-			if kubeconfig == "" {
-				kubeconfig = startServer(t, tk).Kubeconfig
-			}
-			start := time.Now()
-			crdSession(t, newKubectl(t, bin, kubeconfig))
-			t.Logf("CRD session took %s", time.Since(start).Round(time.Millisecond))
-		})
-	}
+	eachKubectl(t, "CRD session", func(t *testing.T, k *kubectl, _ string) { crdSession(t, k) })
 }
 
 const crdManifest = `apiVersion: apiextensions.k8s.io/v1

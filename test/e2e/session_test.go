@@ -24,6 +24,14 @@ import (
 // baseline (../shared/tools/baseline), it checks the script's
 // expectations against the real thing.
 func TestKubectlSession(t *testing.T) {
+	eachKubectl(t, "session", func(t *testing.T, k *kubectl, admin string) { session(t, k, admin) })
+}
+
+// eachKubectl runs run once per kubectl — upstream's current release built
+// from go.mod, and the machine's preinstalled one — each against a fresh
+// `tinykube server` (admin is then its admin user's name) or against the
+// cluster TINYKUBE_E2E_KUBECONFIG names (admin "").
+func eachKubectl(t *testing.T, what string, run func(t *testing.T, k *kubectl, admin string)) {
 	var tk string
 	if os.Getenv("TINYKUBE_E2E_KUBECONFIG") == "" {
 		tk = buildTinykube(t)
@@ -49,8 +57,8 @@ func TestKubectlSession(t *testing.T) {
 				kubeconfig, admin = startServer(t, tk).Kubeconfig, "tinykube-admin"
 			}
 			start := time.Now()
-			session(t, newKubectl(t, bin, kubeconfig), admin)
-			t.Logf("session took %s", time.Since(start).Round(time.Millisecond))
+			run(t, newKubectl(t, bin, kubeconfig), admin)
+			t.Logf("%s took %s", what, time.Since(start).Round(time.Millisecond))
 		})
 	}
 }
