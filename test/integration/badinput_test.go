@@ -44,6 +44,12 @@ type rawResponse struct {
 
 func (c *rawClient) do(t *testing.T, method, path, contentType string, body []byte) rawResponse {
 	t.Helper()
+	return c.send(t, method, path, contentType, "application/json", body)
+}
+
+// send is do with an Accept header of the caller's.
+func (c *rawClient) send(t *testing.T, method, path, contentType, accept string, body []byte) rawResponse {
+	t.Helper()
 	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +57,7 @@ func (c *rawClient) do(t *testing.T, method, path, contentType string, body []by
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -276,20 +275,7 @@ func TestCustomResourceDefinition(t *testing.T) {
 // get does a GET with an Accept header.
 func (c *rawClient) get(t *testing.T, path, accept string) rawResponse {
 	t.Helper()
-	req, err := http.NewRequest("GET", c.base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", accept)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := rawResponse{code: resp.StatusCode, header: resp.Header}
-	out.body, _ = io.ReadAll(resp.Body)
-	_ = json.Unmarshal(out.body, &out.status)
-	return out
+	return c.send(t, "GET", path, "", accept, nil)
 }
 
 // warnings collects the Warning headers a client receives.
