@@ -157,6 +157,8 @@ var Resources = []Resource{
 
 	{GroupVersion: gvAuthn, Name: "selfsubjectreviews", SingularName: "selfsubjectreview", Kind: "SelfSubjectReview",
 		Verbs: []string{"create"}},
+	{GroupVersion: gvAuthn, Name: "tokenreviews", SingularName: "tokenreview", Kind: "TokenReview",
+		Verbs: []string{"create"}},
 
 	{GroupVersion: gvAuthz, Name: "localsubjectaccessreviews", SingularName: "localsubjectaccessreview", Kind: "LocalSubjectAccessReview",
 		Namespaced: true, Verbs: []string{"create"}},

@@ -163,6 +163,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	subs, creates := apiserver.SpecialHandlers(reg.Store("", "pods"), reg.Store("policy", "poddisruptionbudgets"), reg.Store("", "namespaces"))
 	authorizer := authz.AlwaysAllow()
 	maps.Copy(creates, apiserver.AccessReviewHandlers(authorizer))
+	tokenReviews, reviewTokens := apiserver.TokenReviewHandler(authenticator)
+	creates[tokenReviews] = reviewTokens
 	openapiHandler, err := openapi.NewHandler(apitypes.Resources)
 	if err != nil {
 		s.Close()

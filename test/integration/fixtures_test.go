@@ -205,7 +205,8 @@ spec: {resource: {group: "", resource: foo}}`,
 // createOnly are resources served with only the create verb: they are
 // not CRUD-able and are covered by their own tests.
 var createOnly = map[string]bool{"/bindings": true, "authentication.k8s.io/selfsubjectreviews": true,
-	"authorization.k8s.io/selfsubjectaccessreviews": true, "authorization.k8s.io/subjectaccessreviews": true,
+	"authentication.k8s.io/tokenreviews": true, "authorization.k8s.io/selfsubjectaccessreviews": true,
+	"authorization.k8s.io/subjectaccessreviews":      true,
 	"authorization.k8s.io/localsubjectaccessreviews": true}
 
 func resourceKey(r api.Resource) string { return r.GroupVersion.Group + "/" + r.Name }

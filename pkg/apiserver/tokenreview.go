@@ -1,0 +1,82 @@
+package apiserver
+
+import (
+	"net/http"
+
+	restful "github.com/emicklei/go-restful/v3"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tinykube/tinykube/pkg/auth/authn"
+)
+
+// TokenReviewHandler serves authentication.k8s.io/v1 tokenreviews: a
+// webhook or proxy POSTs a bearer token in spec.token and the server
+// answers in status who that token authenticates as, with the same
+// authenticator it uses for its own requests. Nothing is stored.
+//
+// The server has no API audiences (it issues no service-account tokens),
+// so as upstream's audience-agnostic token authenticators do, a review
+// that names audiences authenticates nobody, and status.audiences stays
+// empty. An unknown token is status.authenticated false with the
+// authenticator's error in status.error, not a failed request.
+func TokenReviewHandler(a authn.Authenticator) (schema.GroupVersionResource, restful.RouteFunction) {
+	gv := authenticationv1.SchemeGroupVersion
+	return gv.WithResource("tokenreviews"), func(req *restful.Request, resp *restful.Response) {
+		// No table columns: a Table request is 406, as for access reviews.
+		out, err := negotiate(req.Request, false)
+		if err == nil && out.as != asObject {
+			err = errNotAcceptable()
+		}
+		if err != nil {
+			fail(resp, req, err)
+			return
+		}
+		body, err := readBody(req)
+		if err != nil {
+			fail(resp, req, err)
+			return
+		}
+		obj, err := decodeBody(req, resp, body, gv.WithKind("TokenReview"), &authenticationv1.TokenReview{})
+		if err != nil {
+			fail(resp, req, err)
+			return
+		}
+		review := obj.(*authenticationv1.TokenReview)
+		if review.Spec.Token == "" {
+			fail(resp, req, apierrors.NewBadRequest("token is required for TokenReview in authentication"))
+			return
+		}
+		review.Status = reviewToken(a, review.Spec)
+		writeObject(resp.ResponseWriter, req.Request, http.StatusCreated, review, gv, out)
+	}
+}
+
+// reviewToken authenticates spec.Token as if it came in a request's
+// Authorization header and nothing else.
+func reviewToken(a authn.Authenticator, spec authenticationv1.TokenReviewSpec) authenticationv1.TokenReviewStatus {
+	var st authenticationv1.TokenReviewStatus
+	if a == nil || len(spec.Audiences) > 0 {
+		return st
+	}
+	fake := &http.Request{Header: http.Header{"Authorization": {"Bearer " + spec.Token}}}
+	u, ok, err := a.AuthenticateRequest(fake)
+	if err != nil {
+		st.Error = err.Error()
+		return st
+	}
+	if !ok {
+		return st
+	}
+	st.Authenticated = true
+	if !u.InGroup(authn.GroupAuthenticated) {
+		u.Groups = append(u.Groups, authn.GroupAuthenticated)
+	}
+	st.User = authenticationv1.UserInfo{Username: u.Name, UID: u.UID, Groups: u.Groups,
+		Extra: map[string]authenticationv1.ExtraValue{}}
+	for k, v := range u.Extra {
+		st.User.Extra[k] = v
+	}
+	return st
+}
