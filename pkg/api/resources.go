@@ -57,6 +57,7 @@ var (
 	gvApps         = schema.GroupVersion{Group: "apps", Version: "v1"}
 	gvAuthn        = schema.GroupVersion{Group: "authentication.k8s.io", Version: "v1"}
 	gvAuthz        = schema.GroupVersion{Group: "authorization.k8s.io", Version: "v1"}
+	gvAutoscaling  = schema.GroupVersion{Group: "autoscaling", Version: "v2"}
 	gvBatch        = schema.GroupVersion{Group: "batch", Version: "v1"}
 	gvCoordination = schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}
 	gvDiscovery    = schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}
@@ -169,6 +170,9 @@ var Resources = []Resource{
 
 	res(gvBatch, "cronjobs", "cronjob", "CronJob", true, []string{"cj"}, true, status(gvBatch, "CronJob")),
 	res(gvBatch, "jobs", "job", "Job", true, nil, true, status(gvBatch, "Job")),
+
+	res(gvAutoscaling, "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, []string{"hpa"}, true,
+		status(gvAutoscaling, "HorizontalPodAutoscaler")),
 
 	res(gvCoordination, "leases", "lease", "Lease", true, nil, false),
 

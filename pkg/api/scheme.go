@@ -7,6 +7,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -44,7 +45,8 @@ var ParameterCodec = runtime.NewParameterCodec(Scheme)
 // core group first, so a bare "events" resolves to core/v1. Only group
 // versions with resources are listed: clients fail discovery on an empty
 // one (kubectl 1.32: "received empty response for: autoscaling/v1").
-// autoscaling/v1 is registered for the Scale subresource kind only.
+// autoscaling/v1 is registered for the Scale subresource kind only
+// (HorizontalPodAutoscalers are served at v2 alone).
 var GroupVersions = []schema.GroupVersion{
 	corev1.SchemeGroupVersion,
 	admissionregistrationv1.SchemeGroupVersion,
@@ -56,6 +58,7 @@ var GroupVersions = []schema.GroupVersion{
 	batchv1.SchemeGroupVersion,
 	coordinationv1.SchemeGroupVersion,
 	discoveryv1.SchemeGroupVersion,
+	autoscalingv2.SchemeGroupVersion,
 	eventsv1.SchemeGroupVersion,
 	flowcontrolv1.SchemeGroupVersion,
 	policyv1.SchemeGroupVersion,
@@ -76,7 +79,7 @@ func init() {
 		&metav1.DeleteOptions{}, &metav1.CreateOptions{}, &metav1.UpdateOptions{}, &metav1.PatchOptions{})
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, appsv1.AddToScheme, authenticationv1.AddToScheme,
-		autoscalingv1.AddToScheme, batchv1.AddToScheme, coordinationv1.AddToScheme,
+		autoscalingv1.AddToScheme, autoscalingv2.AddToScheme, batchv1.AddToScheme, coordinationv1.AddToScheme,
 		discoveryv1.AddToScheme, eventsv1.AddToScheme, policyv1.AddToScheme,
 		rbacv1.AddToScheme, schedulingv1.AddToScheme, storagev1.AddToScheme,
 		apidiscoveryv2.AddToScheme, admissionregistrationv1.AddToScheme, flowcontrolv1.AddToScheme,
@@ -90,5 +93,5 @@ func init() {
 	for _, gv := range GroupVersions {
 		utilruntime.Must(Scheme.SetVersionPriority(gv))
 	}
-	utilruntime.Must(Scheme.SetVersionPriority(autoscalingv1.SchemeGroupVersion))
+	utilruntime.Must(Scheme.SetVersionPriority(autoscalingv2.SchemeGroupVersion, autoscalingv1.SchemeGroupVersion))
 }

@@ -40,6 +40,7 @@ func New(now func() time.Time) *Generator {
 	addEventHandlers(g)
 	addAppsHandlers(g)
 	addBatchHandlers(g)
+	addAutoscalingHandlers(g)
 	addOtherHandlers(g)
 	addRBACHandlers(g)
 	addStorageHandlers(g)

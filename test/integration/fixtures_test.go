@@ -148,6 +148,8 @@ spec:
         spec:
           restartPolicy: OnFailure
 ` + indent(podSpec, 10),
+	"autoscaling/horizontalpodautoscalers": `
+spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}, maxReplicas: 3}`,
 	"batch/jobs": `
 spec:
   template:

@@ -135,6 +135,8 @@ func typedClientFor(cs kubernetes.Interface, key, ns string) (typedClient, error
 		return typed(apps.ReplicaSets(ns)), nil
 	case "apps/statefulsets":
 		return typed(apps.StatefulSets(ns)), nil
+	case "autoscaling/horizontalpodautoscalers":
+		return typed(cs.AutoscalingV2().HorizontalPodAutoscalers(ns)), nil
 	case "batch/cronjobs":
 		return typed(batch.CronJobs(ns)), nil
 	case "batch/jobs":

@@ -2,6 +2,7 @@ package defaults
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -41,6 +42,11 @@ func RegisterDefaults(s *runtime.Scheme) error {
 	register(s, daemonSet, func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items })
 
 	// batch/v1
+	// autoscaling/v2
+	register(s, horizontalPodAutoscaler, func(l *autoscalingv2.HorizontalPodAutoscalerList) []autoscalingv2.HorizontalPodAutoscaler {
+		return l.Items
+	})
+
 	register(s, job, func(l *batchv1.JobList) []batchv1.Job { return l.Items })
 	register(s, cronJob, func(l *batchv1.CronJobList) []batchv1.CronJob { return l.Items })
 

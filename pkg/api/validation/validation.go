@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authnv1 "k8s.io/api/authentication/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -114,6 +115,8 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 		return withMetaUpdate(&o.ObjectMeta, &old.(*corev1.PodTemplate).ObjectMeta, validatePodTemplateSpecFor(&o.Template, field.NewPath("template"), nil))
 	case *corev1.ReplicationController:
 		return validateReplicationControllerUpdate(o, old.(*corev1.ReplicationController))
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		return validateHorizontalPodAutoscaler(o)
 	case *appsv1.Deployment:
 		return validateDeploymentUpdate(o, old.(*appsv1.Deployment))
 	case *appsv1.ReplicaSet:
@@ -209,6 +212,8 @@ func ValidateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = append(errs, replicaStatus(s.Replicas, s.ReadyReplicas, s.AvailableReplicas, "currentReplicas", s.CurrentReplicas, s.ObservedGeneration, status)...)
 		errs = append(errs, nonNegative(int64(s.UpdatedReplicas), status.Child("updatedReplicas"))...)
 	case *appsv1.DaemonSet:
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		return validateHorizontalPodAutoscalerUpdate(o, old.(*autoscalingv2.HorizontalPodAutoscaler))
 		s := o.Status
 		for name, v := range map[string]int32{
 			"currentNumberScheduled": s.CurrentNumberScheduled, "numberMisscheduled": s.NumberMisscheduled,
