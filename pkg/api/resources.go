@@ -168,11 +168,11 @@ var Resources = []Resource{
 	{GroupVersion: gvAuthz, Name: "subjectaccessreviews", SingularName: "subjectaccessreview", Kind: "SubjectAccessReview",
 		Verbs: []string{"create"}},
 
-	res(gvBatch, "cronjobs", "cronjob", "CronJob", true, []string{"cj"}, true, status(gvBatch, "CronJob")),
-	res(gvBatch, "jobs", "job", "Job", true, nil, true, status(gvBatch, "Job")),
-
 	res(gvAutoscaling, "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, []string{"hpa"}, true,
 		status(gvAutoscaling, "HorizontalPodAutoscaler")),
+
+	res(gvBatch, "cronjobs", "cronjob", "CronJob", true, []string{"cj"}, true, status(gvBatch, "CronJob")),
+	res(gvBatch, "jobs", "job", "Job", true, nil, true, status(gvBatch, "Job")),
 
 	res(gvCoordination, "leases", "lease", "Lease", true, nil, false),
 

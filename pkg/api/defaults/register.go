@@ -41,12 +41,12 @@ func RegisterDefaults(s *runtime.Scheme) error {
 	register(s, statefulSet, func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items })
 	register(s, daemonSet, func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items })
 
-	// batch/v1
 	// autoscaling/v2
 	register(s, horizontalPodAutoscaler, func(l *autoscalingv2.HorizontalPodAutoscalerList) []autoscalingv2.HorizontalPodAutoscaler {
 		return l.Items
 	})
 
+	// batch/v1
 	register(s, job, func(l *batchv1.JobList) []batchv1.Job { return l.Items })
 	register(s, cronJob, func(l *batchv1.CronJobList) []batchv1.CronJob { return l.Items })
 

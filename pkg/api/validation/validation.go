@@ -96,6 +96,8 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 		return validateStorageClass(o)
 	case *autoscalingv1.Scale:
 		return validateScale(o)
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		return validateHorizontalPodAutoscaler(o)
 	case *authnv1.SelfSubjectReview:
 		return nil
 	}
@@ -115,8 +117,6 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 		return withMetaUpdate(&o.ObjectMeta, &old.(*corev1.PodTemplate).ObjectMeta, validatePodTemplateSpecFor(&o.Template, field.NewPath("template"), nil))
 	case *corev1.ReplicationController:
 		return validateReplicationControllerUpdate(o, old.(*corev1.ReplicationController))
-	case *autoscalingv2.HorizontalPodAutoscaler:
-		return validateHorizontalPodAutoscaler(o)
 	case *appsv1.Deployment:
 		return validateDeploymentUpdate(o, old.(*appsv1.Deployment))
 	case *appsv1.ReplicaSet:
@@ -177,6 +177,8 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 		return metaUpdate(&o.ObjectMeta, &old.(*corev1.ServiceAccount).ObjectMeta)
 	case *autoscalingv1.Scale:
 		return validateScale(o)
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		return validateHorizontalPodAutoscalerUpdate(o, old.(*autoscalingv2.HorizontalPodAutoscaler))
 	case *corev1.Binding, *policyv1.Eviction, *authnv1.SelfSubjectReview:
 		return nil
 	}
@@ -212,8 +214,6 @@ func ValidateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 		errs = append(errs, replicaStatus(s.Replicas, s.ReadyReplicas, s.AvailableReplicas, "currentReplicas", s.CurrentReplicas, s.ObservedGeneration, status)...)
 		errs = append(errs, nonNegative(int64(s.UpdatedReplicas), status.Child("updatedReplicas"))...)
 	case *appsv1.DaemonSet:
-	case *autoscalingv2.HorizontalPodAutoscaler:
-		return validateHorizontalPodAutoscalerUpdate(o, old.(*autoscalingv2.HorizontalPodAutoscaler))
 		s := o.Status
 		for name, v := range map[string]int32{
 			"currentNumberScheduled": s.CurrentNumberScheduled, "numberMisscheduled": s.NumberMisscheduled,
