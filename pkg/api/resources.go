@@ -59,10 +59,13 @@ var (
 	gvAuthz        = schema.GroupVersion{Group: "authorization.k8s.io", Version: "v1"}
 	gvAutoscaling  = schema.GroupVersion{Group: "autoscaling", Version: "v2"}
 	gvBatch        = schema.GroupVersion{Group: "batch", Version: "v1"}
+	gvCertificates = schema.GroupVersion{Group: "certificates.k8s.io", Version: "v1"}
 	gvCoordination = schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}
 	gvDiscovery    = schema.GroupVersion{Group: "discovery.k8s.io", Version: "v1"}
 	gvEvents       = schema.GroupVersion{Group: "events.k8s.io", Version: "v1"}
 	gvFlowcontrol  = schema.GroupVersion{Group: "flowcontrol.apiserver.k8s.io", Version: "v1"}
+	gvNetworking   = schema.GroupVersion{Group: "networking.k8s.io", Version: "v1"}
+	gvNode         = schema.GroupVersion{Group: "node.k8s.io", Version: "v1"}
 	gvPolicy       = schema.GroupVersion{Group: "policy", Version: "v1"}
 	gvRBAC         = schema.GroupVersion{Group: "rbac.authorization.k8s.io", Version: "v1"}
 	gvScheduling   = schema.GroupVersion{Group: "scheduling.k8s.io", Version: "v1"}
@@ -174,6 +177,12 @@ var Resources = []Resource{
 	res(gvBatch, "cronjobs", "cronjob", "CronJob", true, []string{"cj"}, true, status(gvBatch, "CronJob")),
 	res(gvBatch, "jobs", "job", "Job", true, nil, true, status(gvBatch, "Job")),
 
+	// No signer runs: a CSR is stored, approved or denied through
+	// /approval, and its certificate set through /status by whoever signs.
+	res(gvCertificates, "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest", false, []string{"csr"}, false,
+		Subresource{Name: "approval", Kind: gvCertificates.WithKind("CertificateSigningRequest"), Verbs: verbsGetPatchUp},
+		status(gvCertificates, "CertificateSigningRequest")),
+
 	res(gvCoordination, "leases", "lease", "Lease", true, nil, false),
 
 	res(gvDiscovery, "endpointslices", "endpointslice", "EndpointSlice", true, nil, false),
@@ -183,6 +192,12 @@ var Resources = []Resource{
 	res(gvFlowcontrol, "flowschemas", "flowschema", "FlowSchema", false, nil, false, status(gvFlowcontrol, "FlowSchema")),
 	res(gvFlowcontrol, "prioritylevelconfigurations", "prioritylevelconfiguration", "PriorityLevelConfiguration", false, nil, false,
 		status(gvFlowcontrol, "PriorityLevelConfiguration")),
+
+	res(gvNetworking, "ingressclasses", "ingressclass", "IngressClass", false, nil, false),
+	res(gvNetworking, "ingresses", "ingress", "Ingress", true, []string{"ing"}, false, status(gvNetworking, "Ingress")),
+	res(gvNetworking, "networkpolicies", "networkpolicy", "NetworkPolicy", true, []string{"netpol"}, false),
+
+	res(gvNode, "runtimeclasses", "runtimeclass", "RuntimeClass", false, nil, false),
 
 	res(gvPolicy, "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, []string{"pdb"}, false,
 		status(gvPolicy, "PodDisruptionBudget")),
@@ -194,7 +209,11 @@ var Resources = []Resource{
 
 	res(gvScheduling, "priorityclasses", "priorityclass", "PriorityClass", false, []string{"pc"}, false),
 
+	res(gvStorage, "csidrivers", "csidriver", "CSIDriver", false, nil, false),
+	res(gvStorage, "csinodes", "csinode", "CSINode", false, nil, false),
 	res(gvStorage, "storageclasses", "storageclass", "StorageClass", false, []string{"sc"}, false),
+	res(gvStorage, "volumeattachments", "volumeattachment", "VolumeAttachment", false, nil, false,
+		status(gvStorage, "VolumeAttachment")),
 
 	res(gvMigration, "storageversionmigrations", "storageversionmigration", "StorageVersionMigration", false, nil, false,
 		status(gvMigration, "StorageVersionMigration")),

@@ -9,11 +9,14 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -57,10 +60,13 @@ var GroupVersions = []schema.GroupVersion{
 	authorizationv1.SchemeGroupVersion,
 	autoscalingv2.SchemeGroupVersion,
 	batchv1.SchemeGroupVersion,
+	certificatesv1.SchemeGroupVersion,
 	coordinationv1.SchemeGroupVersion,
 	discoveryv1.SchemeGroupVersion,
 	eventsv1.SchemeGroupVersion,
 	flowcontrolv1.SchemeGroupVersion,
+	networkingv1.SchemeGroupVersion,
+	nodev1.SchemeGroupVersion,
 	policyv1.SchemeGroupVersion,
 	rbacv1.SchemeGroupVersion,
 	schedulingv1.SchemeGroupVersion,
@@ -86,6 +92,7 @@ func init() {
 		storagemigrationv1.AddToScheme, authorizationv1.AddToScheme,
 		apiextensionsv1.AddToScheme,   // with upstream's v1 defaulting (defaults.go of the types package)
 		apiregistrationv1.AddToScheme, // defaulting: spec.service.port 443
+		certificatesv1.AddToScheme, networkingv1.AddToScheme, nodev1.AddToScheme,
 	} {
 		utilruntime.Must(add(Scheme))
 	}

@@ -52,7 +52,7 @@ var ownTypeConverter = sync.OnceValues(func() (managedfields.TypeConverter, erro
 func (e *endpoint) fields() (*managedfields.FieldManager, error) {
 	e.fmOnce.Do(func() {
 		kind := e.resource().GVK()
-		if e.sub != "" && e.sub != "status" {
+		if e.sub != "" && e.sub != "status" && e.sub != "approval" {
 			return // scale, binding… have their own kinds and no managedFields of their own
 		}
 		if e.cr != nil {

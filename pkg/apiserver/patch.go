@@ -153,7 +153,7 @@ func (e *endpoint) apply(current runtime.Object, body []byte, manager string, fo
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding YAML: %v", err))
 	}
 	gvk := e.resource().GVK()
-	if e.sub == "status" || e.sub == "" {
+	if e.sub == "status" || e.sub == "approval" || e.sub == "" {
 		if patchObj.GetAPIVersion() != gvk.GroupVersion().String() || patchObj.GetKind() != gvk.Kind {
 			return nil, apierrors.NewBadRequest(fmt.Sprintf("apply patch must have apiVersion %q and kind %q", gvk.GroupVersion(), gvk.Kind))
 		}

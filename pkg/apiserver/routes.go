@@ -77,6 +77,16 @@ func (s *Server) installResource(ws *restful.WebService, store *generic.Store, c
 			ws.Route(route(ws.GET(p), "readStatus").To(e.get))
 			ws.Route(route(ws.PUT(p), "replaceStatus").To(e.update))
 			ws.Route(route(ws.PATCH(p), "patchStatus").To(e.patch))
+		case "approval":
+			// CSRs: writes change status.conditions only.
+			a, ok := store.Strategy.(interface{ ApprovalStrategy() generic.Strategy })
+			if !ok {
+				continue
+			}
+			e := &endpoint{srv: s, store: store, sub: "approval", strategy: a.ApprovalStrategy(), cr: cr}
+			ws.Route(route(ws.GET(p), "readApproval").To(e.get))
+			ws.Route(route(ws.PUT(p), "replaceApproval").To(e.update))
+			ws.Route(route(ws.PATCH(p), "patchApproval").To(e.patch))
 		case "scale":
 			e := &scaleEndpoint{endpoint: endpoint{srv: s, store: store, sub: "scale", strategy: store.Strategy, cr: cr}}
 			ws.Route(route(ws.GET(p), "readScale").To(e.get))

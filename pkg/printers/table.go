@@ -47,6 +47,9 @@ func New(now func() time.Time) *Generator {
 	addAdmissionHandlers(g)
 	addFlowControlHandlers(g)
 	addAPIRegistrationHandlers(g)
+	addNetworkingHandlers(g)
+	addCSIHandlers(g)
+	addCertificatesHandlers(g)
 	return g
 }
 

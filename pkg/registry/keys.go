@@ -12,6 +12,8 @@ var keyRoots = map[string]string{
 	// upstream converts between them and stores both under
 	// /registry/events. Until we convert, they live apart.
 	"events.events.k8s.io": "/registry/events.k8s.io/events",
+	// Upstream keeps Ingresses under the singular.
+	"ingresses.networking.k8s.io": "/registry/ingress",
 	// Upstream's apiextensions-apiserver keys its CRDs by group.
 	"customresourcedefinitions.apiextensions.k8s.io": "/registry/apiextensions.k8s.io/customresourcedefinitions",
 	// So does the kube-aggregator its APIServices.

@@ -12,6 +12,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/registry/apiregistration/apiservice"
 	"github.com/tinykube/tinykube/pkg/registry/apps/deployment"
 	"github.com/tinykube/tinykube/pkg/registry/batch/job"
+	"github.com/tinykube/tinykube/pkg/registry/certificates/certificatesigningrequest"
 	"github.com/tinykube/tinykube/pkg/registry/core/event"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
 	"github.com/tinykube/tinykube/pkg/registry/core/node"
@@ -80,6 +81,8 @@ func strategyFor(r api.Resource) generic.Strategy {
 		return customresourcedefinition.NewStrategy(r)
 	case "apiservices.apiregistration.k8s.io":
 		return apiservice.NewStrategy(r)
+	case "certificatesigningrequests.certificates.k8s.io":
+		return certificatesigningrequest.NewStrategy(r)
 	}
 	return generic.Default{Resource: r}
 }

@@ -26,6 +26,7 @@ var upstreamGeneration = map[string]bool{
 	"DaemonSet": true, "Job": true, "CronJob": true, "PodDisruptionBudget": true,
 	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true, "MutatingAdmissionPolicy": true,
 	"MutatingAdmissionPolicyBinding": true, "FlowSchema": true, "PriorityLevelConfiguration": true,
+	"Ingress": true, "IngressClass": true, "NetworkPolicy": true,
 }
 
 // crudResources returns the served resources that support full CRUD.

@@ -200,9 +200,32 @@ rules: [{apiGroups: [""], resources: [pods], verbs: [get, list]}]`,
 value: 1000`,
 	"storage.k8s.io/storageclasses": `
 provisioner: example.com/local`,
+	"storage.k8s.io/csidrivers": `
+spec: {attachRequired: false}`,
+	"storage.k8s.io/csinodes": `
+spec: {drivers: [{name: csi.example.com, nodeID: n1}]}`,
+	"storage.k8s.io/volumeattachments": `
+spec: {attacher: csi.example.com, nodeName: n1, source: {persistentVolumeName: pv1}}`,
+	"networking.k8s.io/ingresses": `
+spec:
+  rules:
+  - host: web.example.com
+    http:
+      paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]`,
+	"networking.k8s.io/ingressclasses": `
+spec: {controller: example.com/ingress}`,
+	"networking.k8s.io/networkpolicies": `
+spec: {podSelector: {matchLabels: {app: web}}, ingress: [{ports: [{port: 80}]}]}`,
+	"node.k8s.io/runtimeclasses": `
+handler: runc`,
+	"certificates.k8s.io/certificatesigningrequests": `
+spec: {signerName: example.com/signer, usages: [client auth], request: ` + csrRequest + `}`,
 	"storagemigration.k8s.io/storageversionmigrations": `
 spec: {resource: {group: "", resource: foo}}`,
 }
+
+// csrRequest is a base64 PEM certificate request (ECDSA P-256, CN jane).
+const csrRequest = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlISU1IRUNBUUF3RHpFTk1Bc0dBMVVFQXhNRWFtRnVaVEJaTUJNR0J5cUdTTTQ5QWdFR0NDcUdTTTQ5QXdFSApBMElBQkpEMFVxZHVtUTIxL3d3QndtNFRHa1QxVGQxYlpab0l5V0tkTjQ2eVNsSGYvcVVGNEU0K2JIenBobjM3Ckwvbm5zNEF6VG1qVHB6NWhLYmV0TWM2YTdmR2dBREFLQmdncWhrak9QUVFEQWdOSEFEQkVBaUFGZnFHallQdUkKWUlaeUhLV050WjQ0aThwb29nQ3ZtWWZNd2JtNWtQbkFZd0lnWC8zSGRBRDFjOVJaUGFNWHdZaUFMdW02L3p5RwpsT05SSXVBNldKSndyL0E9Ci0tLS0tRU5EIENFUlRJRklDQVRFIFJFUVVFU1QtLS0tLQo="
 
 // createOnly are resources served with only the create verb: they are
 // not CRUD-able and are covered by their own tests.

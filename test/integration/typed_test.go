@@ -165,6 +165,22 @@ func typedClientFor(cs kubernetes.Interface, key, ns string) (typedClient, error
 		return typed(cs.SchedulingV1().PriorityClasses()), nil
 	case "storage.k8s.io/storageclasses":
 		return typed(cs.StorageV1().StorageClasses()), nil
+	case "storage.k8s.io/csidrivers":
+		return typed(cs.StorageV1().CSIDrivers()), nil
+	case "storage.k8s.io/csinodes":
+		return typed(cs.StorageV1().CSINodes()), nil
+	case "storage.k8s.io/volumeattachments":
+		return typed(cs.StorageV1().VolumeAttachments()), nil
+	case "networking.k8s.io/ingresses":
+		return typed(cs.NetworkingV1().Ingresses(ns)), nil
+	case "networking.k8s.io/ingressclasses":
+		return typed(cs.NetworkingV1().IngressClasses()), nil
+	case "networking.k8s.io/networkpolicies":
+		return typed(cs.NetworkingV1().NetworkPolicies(ns)), nil
+	case "node.k8s.io/runtimeclasses":
+		return typed(cs.NodeV1().RuntimeClasses()), nil
+	case "certificates.k8s.io/certificatesigningrequests":
+		return typed(cs.CertificatesV1().CertificateSigningRequests()), nil
 	case "storagemigration.k8s.io/storageversionmigrations":
 		return typed(cs.StoragemigrationV1().StorageVersionMigrations()), nil
 	}

@@ -6,6 +6,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -60,6 +61,11 @@ func RegisterDefaults(s *runtime.Scheme) error {
 	register(s, priorityClass, func(l *schedulingv1.PriorityClassList) []schedulingv1.PriorityClass { return l.Items })
 	register(s, storageClass, func(l *storagev1.StorageClassList) []storagev1.StorageClass { return l.Items })
 	register(s, endpointSlice, func(l *discoveryv1.EndpointSliceList) []discoveryv1.EndpointSlice { return l.Items })
+	register(s, csiDriver, func(l *storagev1.CSIDriverList) []storagev1.CSIDriver { return l.Items })
+
+	// networking.k8s.io/v1
+	register(s, networkPolicy, func(l *networkingv1.NetworkPolicyList) []networkingv1.NetworkPolicy { return l.Items })
+	register(s, ingressClass, func(l *networkingv1.IngressClassList) []networkingv1.IngressClass { return l.Items })
 	return nil
 }
 

@@ -8,10 +8,13 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -94,6 +97,22 @@ func ValidateCreate(obj runtime.Object) field.ErrorList {
 		return validatePriorityClass(o)
 	case *storagev1.StorageClass:
 		return validateStorageClass(o)
+	case *storagev1.CSIDriver:
+		return validateCSIDriver(o)
+	case *storagev1.CSINode:
+		return validateCSINode(o)
+	case *storagev1.VolumeAttachment:
+		return validateVolumeAttachment(o)
+	case *networkingv1.Ingress:
+		return validateIngress(o)
+	case *networkingv1.IngressClass:
+		return validateIngressClass(o)
+	case *networkingv1.NetworkPolicy:
+		return validateNetworkPolicy(o)
+	case *nodev1.RuntimeClass:
+		return validateRuntimeClass(o)
+	case *certificatesv1.CertificateSigningRequest:
+		return validateCSR(o)
 	case *autoscalingv1.Scale:
 		return validateScale(o)
 	case *autoscalingv2.HorizontalPodAutoscaler:
@@ -173,6 +192,22 @@ func ValidateUpdate(obj, old runtime.Object) field.ErrorList {
 		return validatePriorityClassUpdate(o, old.(*schedulingv1.PriorityClass))
 	case *storagev1.StorageClass:
 		return validateStorageClassUpdate(o, old.(*storagev1.StorageClass))
+	case *storagev1.CSIDriver:
+		return validateCSIDriverUpdate(o, old.(*storagev1.CSIDriver))
+	case *storagev1.CSINode:
+		return validateCSINodeUpdate(o, old.(*storagev1.CSINode))
+	case *storagev1.VolumeAttachment:
+		return validateVolumeAttachmentUpdate(o, old.(*storagev1.VolumeAttachment))
+	case *networkingv1.Ingress:
+		return validateIngressUpdate(o, old.(*networkingv1.Ingress))
+	case *networkingv1.IngressClass:
+		return validateIngressClassUpdate(o, old.(*networkingv1.IngressClass))
+	case *networkingv1.NetworkPolicy:
+		return validateNetworkPolicyUpdate(o, old.(*networkingv1.NetworkPolicy))
+	case *nodev1.RuntimeClass:
+		return validateRuntimeClassUpdate(o, old.(*nodev1.RuntimeClass))
+	case *certificatesv1.CertificateSigningRequest:
+		return validateCSRUpdate(o, old.(*certificatesv1.CertificateSigningRequest))
 	case *corev1.ServiceAccount:
 		return metaUpdate(&o.ObjectMeta, &old.(*corev1.ServiceAccount).ObjectMeta)
 	case *autoscalingv1.Scale:

@@ -103,6 +103,7 @@ var generationTracked = map[string]bool{
 	"prioritylevelconfigurations.flowcontrol.apiserver.k8s.io": true,
 	"validatingadmissionpolicies.admissionregistration.k8s.io": true, "mutatingadmissionpolicies.admissionregistration.k8s.io": true,
 	"validatingadmissionpolicybindings.admissionregistration.k8s.io": true, "mutatingadmissionpolicybindings.admissionregistration.k8s.io": true,
+	"ingresses.networking.k8s.io": true, "ingressclasses.networking.k8s.io": true, "networkpolicies.networking.k8s.io": true,
 }
 
 func (d Default) GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
