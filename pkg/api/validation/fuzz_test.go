@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authnv1 "k8s.io/api/authentication/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -56,6 +57,7 @@ var fuzzTypes = []func() runtime.Object{
 	func() runtime.Object { return &schedulingv1.PriorityClass{} },
 	func() runtime.Object { return &storagev1.StorageClass{} },
 	func() runtime.Object { return &autoscalingv1.Scale{} },
+	func() runtime.Object { return &autoscalingv2.HorizontalPodAutoscaler{} },
 	func() runtime.Object { return &authnv1.SelfSubjectReview{} },
 }
 
