@@ -25,7 +25,7 @@ func TestConformanceFixes(t *testing.T) {
 	}{
 		{"chunking: continue listing after the original version was compacted", testInconsistentContinue},
 		{"Table transformation: 406 for a backend which does not implement metadata; access reviews", testAccessReviews},
-		{"FlowSchema, PriorityLevelConfiguration, admission policy and StorageVersionMigration API operations: discovery", testServedGroups},
+		{"FlowSchema, PriorityLevelConfiguration, admission policy, StorageVersionMigration, Ingress, IngressClass, RuntimeClass, CSIDriver, CSINode, VolumeAttachment and CertificateSigningRequest API operations: discovery", testServedGroups},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, context.Background(), s) })
@@ -102,6 +102,11 @@ func testServedGroups(t *testing.T, ctx context.Context, s *testserver.Server) {
 		"flowcontrol.apiserver.k8s.io/v1": {"flowschemas", "flowschemas/status",
 			"prioritylevelconfigurations", "prioritylevelconfigurations/status"},
 		"storagemigration.k8s.io/v1": {"storageversionmigrations", "storageversionmigrations/status"},
+		"networking.k8s.io/v1":       {"ingresses", "ingresses/status", "ingressclasses", "networkpolicies"},
+		"node.k8s.io/v1":             {"runtimeclasses"},
+		"storage.k8s.io/v1":          {"csidrivers", "csinodes", "volumeattachments", "volumeattachments/status"},
+		"certificates.k8s.io/v1": {"certificatesigningrequests", "certificatesigningrequests/approval",
+			"certificatesigningrequests/status"},
 	}
 	groups, err := s.Client.Discovery().ServerGroups()
 	if err != nil {
