@@ -284,3 +284,13 @@ func validateRuntimeClassUpdate(rc, old *nodev1.RuntimeClass) field.ErrorList {
 	errs := withMetaUpdate(&rc.ObjectMeta, &old.ObjectMeta, validateRuntimeClassBody(rc))
 	return append(errs, immutable(rc.Handler, old.Handler, field.NewPath("handler"))...)
 }
+
+// validateIngressStatus checks the load-balancer addresses as a
+// Service's: IPs parse, hostnames are DNS names and not IPs.
+func validateIngressStatus(ing *networkingv1.Ingress) field.ErrorList {
+	var lb corev1.LoadBalancerStatus
+	for _, in := range ing.Status.LoadBalancer.Ingress {
+		lb.Ingress = append(lb.Ingress, corev1.LoadBalancerIngress{IP: in.IP, Hostname: in.Hostname})
+	}
+	return validateLoadBalancerStatus(&lb, field.NewPath("status", "loadBalancer"))
+}

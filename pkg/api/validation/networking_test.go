@@ -121,3 +121,14 @@ func TestNetworkingStorageImmutableFields(t *testing.T) {
 		t.Errorf("ingressclass controller change: %v", errs)
 	}
 }
+
+func TestIngressStatus(t *testing.T) {
+	old := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "ns", ResourceVersion: "1"}}
+	ing := old.DeepCopy()
+	ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: "10.0.0.1"}, {IP: "nope"}, {Hostname: "10.0.0.2"}}
+	errs := ValidateStatusUpdate(ing, old)
+	if !hasError(errs, "status.loadBalancer.ingress[1].ip", field.ErrorTypeInvalid) ||
+		!hasError(errs, "status.loadBalancer.ingress[2].hostname", field.ErrorTypeInvalid) || len(errs) != 2 {
+		t.Errorf("got %v", errs)
+	}
+}

@@ -269,6 +269,8 @@ func ValidateStatusUpdate(obj, old runtime.Object) field.ErrorList {
 		}
 	case *corev1.Service:
 		errs = append(errs, validateLoadBalancerStatus(&o.Status.LoadBalancer, status.Child("loadBalancer"))...)
+	case *networkingv1.Ingress:
+		errs = append(errs, validateIngressStatus(o)...)
 	case *corev1.PersistentVolume:
 		errs = append(errs, validatePVStatus(o)...)
 	case *corev1.PersistentVolumeClaim:
