@@ -25,23 +25,7 @@ func AccessReviewHandlers(a authz.Authorizer) map[schema.GroupVersionResource]re
 	gv := authorizationv1.SchemeGroupVersion
 	review := func(kind string, newObj func() runtime.Object, toAttrs func(*restful.Request, runtime.Object) (authz.Attributes, *authorizationv1.SubjectAccessReviewStatus, error)) restful.RouteFunction {
 		return func(req *restful.Request, resp *restful.Response) {
-			// Reviews have no table columns: upstream answers a
-			// Table request with 406, as for any resource without a
-			// table convertor.
-			out, err := negotiate(req.Request, false)
-			if err == nil && out.as != asObject {
-				err = errNotAcceptable()
-			}
-			if err != nil {
-				fail(resp, req, err)
-				return
-			}
-			body, err := readBody(req)
-			if err != nil {
-				fail(resp, req, err)
-				return
-			}
-			obj, err := decodeBody(req, resp, body, gv.WithKind(kind), newObj())
+			obj, out, err := readReview(req, resp, gv.WithKind(kind), newObj())
 			if err != nil {
 				fail(resp, req, err)
 				return
@@ -137,4 +121,24 @@ func reviewAttributes(gk schema.GroupKind, res *authorizationv1.ResourceAttribut
 			Resource: res.Resource, Subresource: res.Subresource, Namespace: res.Namespace, Name: res.Name}, nil
 	}
 	return authz.Attributes{Verb: nonRes.Verb, Path: nonRes.Path}, nil
+}
+
+// readReview negotiates the response and decodes the body of a review
+// (access or token review: created, answered, never stored). Reviews have
+// no table columns: upstream answers a Table request with 406, as for any
+// resource without a table convertor.
+func readReview(req *restful.Request, resp *restful.Response, gvk schema.GroupVersionKind, into runtime.Object) (runtime.Object, output, error) {
+	out, err := negotiate(req.Request, false)
+	if err == nil && out.as != asObject {
+		err = errNotAcceptable()
+	}
+	if err != nil {
+		return nil, out, err
+	}
+	body, err := readBody(req)
+	if err != nil {
+		return nil, out, err
+	}
+	obj, err := decodeBody(req, resp, body, gvk, into)
+	return obj, out, err
 }

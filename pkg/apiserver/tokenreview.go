@@ -24,21 +24,7 @@ import (
 func TokenReviewHandler(a authn.Authenticator) (schema.GroupVersionResource, restful.RouteFunction) {
 	gv := authenticationv1.SchemeGroupVersion
 	return gv.WithResource("tokenreviews"), func(req *restful.Request, resp *restful.Response) {
-		// No table columns: a Table request is 406, as for access reviews.
-		out, err := negotiate(req.Request, false)
-		if err == nil && out.as != asObject {
-			err = errNotAcceptable()
-		}
-		if err != nil {
-			fail(resp, req, err)
-			return
-		}
-		body, err := readBody(req)
-		if err != nil {
-			fail(resp, req, err)
-			return
-		}
-		obj, err := decodeBody(req, resp, body, gv.WithKind("TokenReview"), &authenticationv1.TokenReview{})
+		obj, out, err := readReview(req, resp, gv.WithKind("TokenReview"), &authenticationv1.TokenReview{})
 		if err != nil {
 			fail(resp, req, err)
 			return
