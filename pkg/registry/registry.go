@@ -111,6 +111,7 @@ func Build(cfg Config) (*Registry, error) {
 		reg.Stores[r.GVR()] = s
 	}
 	lifecycle := namespace.Lifecycle{Namespaces: reg.Store("", "namespaces")}
+	lifecycle.Namespaces.BeforeDelete = namespace.CheckDelete
 	quota := &resourcequota.Admission{Quotas: reg.Store("", "resourcequotas")}
 	reg.Quota = quota
 	for _, s := range reg.Stores {

@@ -177,6 +177,13 @@ func TestBadInput(t *testing.T) {
 			}},
 		{name: "unknown field in patch, Strict", method: "PATCH", path: cmPath + "?fieldValidation=Strict", contentType: "application/merge-patch+json",
 			body: []byte(`{"bogusField":1}`), code: 400, reason: metav1.StatusReasonBadRequest},
+		{name: "deleting the default namespace", method: "DELETE", path: "/api/v1/namespaces/default",
+			code: 403, reason: metav1.StatusReasonForbidden,
+			check: func(t *testing.T, r rawResponse) {
+				if r.status.Message != `namespaces "default" is forbidden: this namespace may not be deleted` {
+					t.Errorf("message = %q", r.status.Message)
+				}
+			}},
 		{name: "duplicate key in apply patch, Strict", method: "PATCH", path: cms + "/applied?fieldManager=t&fieldValidation=Strict",
 			contentType: "application/apply-patch+yaml",
 			body:        []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  foo: a\n  foo: b\n"),

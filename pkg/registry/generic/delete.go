@@ -32,6 +32,11 @@ func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.Delete
 	if opts == nil {
 		opts = &metav1.DeleteOptions{}
 	}
+	if s.BeforeDelete != nil {
+		if err := s.BeforeDelete(name); err != nil {
+			return nil, false, err
+		}
+	}
 	key := s.key(ns, name)
 	if dryRun {
 		return s.dryRunDelete(ctx, key, name, opts)

@@ -45,6 +45,9 @@ type Store struct {
 	// may run more than once for one update: once per compare-and-swap
 	// attempt.
 	BeforeUpdate func(ctx context.Context, obj, old runtime.Object, dryRun bool) error
+	// BeforeDelete refuses a delete of name before anything is read or
+	// written (namespaces that may not be deleted).
+	BeforeDelete func(name string) error
 	// AfterDelete runs once an object is gone (to release allocations).
 	AfterDelete func(obj runtime.Object)
 	// NewFunc and NewListFunc, when set, build the empty objects New and

@@ -41,3 +41,16 @@ func (l Lifecycle) CheckCreate(ctx context.Context, name string, resource schema
 	}
 	return nil
 }
+
+// immortal are the namespaces upstream's NamespaceLifecycle plugin never
+// lets anyone delete.
+var immortal = map[string]bool{metav1.NamespaceDefault: true, metav1.NamespaceSystem: true, metav1.NamespacePublic: true}
+
+// CheckDelete refuses deleting default, kube-system and kube-public with
+// upstream's 403.
+func CheckDelete(name string) error {
+	if immortal[name] {
+		return apierrors.NewForbidden(corev1.Resource("namespaces"), name, fmt.Errorf("this namespace may not be deleted"))
+	}
+	return nil
+}
