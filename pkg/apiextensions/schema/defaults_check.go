@@ -1,7 +1,9 @@
 package schema
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -28,7 +30,7 @@ func ValidateDefaults(fldPath *field.Path, props *apiextensionsv1.JSONSchemaProp
 	if props.AdditionalProperties != nil {
 		errs = append(errs, ValidateDefaults(fldPath.Child("additionalProperties"), props.AdditionalProperties.Schema)...)
 	}
-	for _, k := range sortedKeys(props.Properties) {
+	for _, k := range slices.Sorted(maps.Keys(props.Properties)) {
 		if k == "metadata" {
 			continue
 		}

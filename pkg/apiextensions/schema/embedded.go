@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	metavalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -26,7 +28,7 @@ func validateEmbedded(fld *field.Path, x any, s *node) field.ErrorList {
 		if s.embedded && fld != nil {
 			errs = append(errs, validateEmbeddedResource(fld, x)...)
 		}
-		for _, k := range sortedMapKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if c, ok := s.properties[k]; ok {
 				errs = append(errs, validateEmbedded(fld.Child(k), x[k], c)...)
 			} else if s.additional != nil {

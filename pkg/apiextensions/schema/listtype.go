@@ -2,8 +2,9 @@ package schema
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -16,7 +17,7 @@ func validateLists(fld *field.Path, s *node, obj map[string]any) field.ErrorList
 	if s == nil || obj == nil {
 		return nil
 	}
-	keys := sortedMapKeys(obj) // a stable order; upstream's is random
+	keys := slices.Sorted(maps.Keys(obj)) // a stable order; upstream's is random
 	var errs field.ErrorList
 	if s.additional != nil {
 		for _, k := range keys {
@@ -101,13 +102,4 @@ func validateListMap(fld *field.Path, s *node, list []any) field.ErrorList {
 		errs = append(errs, field.Duplicate(fld.Index(i), keys[i]))
 	}
 	return errs
-}
-
-func sortedMapKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,8 +2,10 @@ package schema
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -80,7 +82,7 @@ func Unsupported(p *apiextensionsv1.JSONSchemaProps) error {
 			subs = append(subs, &l[i])
 		}
 	}
-	for _, k := range sortedKeys(p.Properties) {
+	for _, k := range slices.Sorted(maps.Keys(p.Properties)) {
 		sub := p.Properties[k]
 		subs = append(subs, &sub)
 	}
@@ -90,15 +92,6 @@ func Unsupported(p *apiextensionsv1.JSONSchemaProps) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]apiextensionsv1.JSONSchemaProps) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func invariants(s *apiextensionsv1.JSONSchemaProps, lvl level, fld *field.Path) field.ErrorList {
@@ -114,7 +107,7 @@ func invariants(s *apiextensionsv1.JSONSchemaProps, lvl level, fld *field.Path) 
 		errs = append(errs, field.Required(fld.Child("items"), "must be specified"))
 	}
 	errs = append(errs, invariants(items, itemLevel, fld.Child("items"))...)
-	for _, k := range sortedKeys(s.Properties) {
+	for _, k := range slices.Sorted(maps.Keys(s.Properties)) {
 		p := s.Properties[k]
 		errs = append(errs, invariants(&p, fieldLevel, fld.Child("properties").Key(k))...)
 	}
@@ -228,7 +221,7 @@ func nestedValueValidation(v *apiextensionsv1.JSONSchemaProps, skipAnyOf bool, f
 	if v.Items != nil {
 		errs = append(errs, nestedValueValidation(v.Items.Schema, false, fld.Child("items"))...)
 	}
-	for _, k := range sortedKeys(v.Properties) {
+	for _, k := range slices.Sorted(maps.Keys(v.Properties)) {
 		p := v.Properties[k]
 		errs = append(errs, nestedValueValidation(&p, false, fld.Child("properties").Key(k))...)
 	}
@@ -312,7 +305,7 @@ func nestedCompleteness(v, s *apiextensionsv1.JSONSchemaProps, sPath, vPath *fie
 		}
 		errs = append(errs, nestedCompleteness(v.Items.Schema, sItems, sPath.Child("items"), vPath.Child("items"))...)
 	}
-	for _, k := range sortedKeys(v.Properties) {
+	for _, k := range slices.Sorted(maps.Keys(v.Properties)) {
 		vf := v.Properties[k]
 		sf, ok := s.Properties[k]
 		if !ok {

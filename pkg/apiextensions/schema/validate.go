@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,15 +81,6 @@ func (n *node) types() []string {
 	return nil
 }
 
-func has(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // validateValue validates x at path name (kube-openapi's spelling) against
 // n, running the checks in kube-openapi's order: type, allOf/anyOf/oneOf/
 // not, string, format, number, array, enum, object.
@@ -128,17 +120,17 @@ func checkType(name string, x any, n *node) field.ErrorList {
 	}
 	typ, format := kindOf(x)
 	f, _ := toFloat(x)
-	isFloatInt := typ == "number" && isJSONInteger(f) && has(types, "integer")
-	isIntFloat := typ == "integer" && has(types, "number")
+	isFloatInt := typ == "number" && isJSONInteger(f) && slices.Contains(types, "integer")
+	isIntFloat := typ == "integer" && slices.Contains(types, "number")
 	isLowerInt := n.format == "int64" && format == "int32"
 	strOrSlice := typ == "string" || typ == "array"
-	if !strOrSlice && n.format != "" && !(has(types, typ) || format == n.format || isFloatInt || isIntFloat || isLowerInt) {
+	if !strOrSlice && n.format != "" && !(slices.Contains(types, typ) || format == n.format || isFloatInt || isIntFloat || isLowerInt) {
 		return field.ErrorList{typeError(name, n.format, format)}
 	}
-	if !has(types, "number") && !has(types, "integer") && n.format != "" && strOrSlice {
+	if !slices.Contains(types, "number") && !slices.Contains(types, "integer") && n.format != "" && strOrSlice {
 		return nil
 	}
-	if !(has(types, typ) || isFloatInt || isIntFloat) {
+	if !(slices.Contains(types, typ) || isFloatInt || isIntFloat) {
 		return field.ErrorList{typeError(name, strings.Join(types, ","), typ)}
 	}
 	return nil

@@ -3,6 +3,7 @@ package validation
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -148,7 +149,7 @@ func openAPISchema(s *apiextensionsv1.JSONSchemaProps, fld *field.Path, ctx open
 
 func standardChecks(s *apiextensionsv1.JSONSchemaProps, fld *field.Path, ctx openAPIContext) field.ErrorList {
 	var errs field.ErrorList
-	if s.Type != "" && !contains(openapiV3Types, s.Type) {
+	if s.Type != "" && !slices.Contains(openapiV3Types, s.Type) {
 		errs = append(errs, field.NotSupported(fld.Child("type"), s.Type, openapiV3Types))
 	}
 	if s.Default != nil && !ctx.allowDefaults {
@@ -288,13 +289,4 @@ func listAndMapTypes(s *apiextensionsv1.JSONSchemaProps, fld *field.Path) field.
 		}
 	}
 	return errs
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package validation
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -340,10 +341,10 @@ func validateColumn(c *apiextensionsv1.CustomResourceColumnDefinition, fld *fiel
 	typesMsg := "must be one of " + strings.Join(printerColumnTypes, ",")
 	if c.Type == "" {
 		errs = append(errs, field.Required(fld.Child("type"), typesMsg))
-	} else if !contains(printerColumnTypes, c.Type) {
+	} else if !slices.Contains(printerColumnTypes, c.Type) {
 		errs = append(errs, field.Invalid(fld.Child("type"), c.Type, typesMsg))
 	}
-	if c.Format != "" && !contains(printerColumnFormats, c.Format) {
+	if c.Format != "" && !slices.Contains(printerColumnFormats, c.Format) {
 		errs = append(errs, field.Invalid(fld.Child("format"), c.Format, "must be one of "+strings.Join(printerColumnFormats, ",")))
 	}
 	if c.JSONPath == "" {
@@ -422,7 +423,7 @@ func validateConversion(c *apiextensionsv1.CustomResourceConversion, fld *field.
 		for _, msg := range utilvalidation.IsDNS1035Label(v) {
 			errs = append(errs, field.Invalid(rfld.Index(i), v, msg))
 		}
-		recognised = recognised || contains(conversionReviewVersions, v)
+		recognised = recognised || slices.Contains(conversionReviewVersions, v)
 	}
 	if !recognised {
 		errs = append(errs, field.Invalid(rfld, reviewVersions, "must include at least one of "+strings.Join(conversionReviewVersions, ", ")))
