@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/printers"
 	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
 )
 
@@ -36,6 +37,15 @@ type output struct {
 	// table, if set, builds Tables instead of printers.ToTable (custom
 	// resources print their CRD's columns).
 	table tableFunc
+}
+
+// toTable converts obj with the endpoint's table function, or with the
+// built-in printers when it has none.
+func (o output) toTable(obj runtime.Object, opts *metav1.TableOptions, noHeaders bool) (*metav1.Table, error) {
+	if o.table != nil {
+		return o.table(obj, opts, noHeaders)
+	}
+	return printers.ToTable(obj, opts, noHeaders)
 }
 
 // tableFunc converts an object or list to a Table (printers.ToTable's

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/api"
-	"github.com/tinykube/tinykube/pkg/printers"
 )
 
 var (
@@ -42,11 +41,7 @@ func transform(r *http.Request, obj runtime.Object, out output) (runtime.Object,
 		if err != nil {
 			return nil, err
 		}
-		toTable := out.table
-		if toTable == nil {
-			toTable = printers.ToTable
-		}
-		table, err := toTable(obj, opts, false)
+		table, err := out.toTable(obj, opts, false)
 		if err != nil {
 			return nil, err
 		}

@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/watch"
 
-	"github.com/tinykube/tinykube/pkg/printers"
 	"github.com/tinykube/tinykube/pkg/storage"
 )
 
@@ -151,11 +150,7 @@ func (e *endpoint) watchObject(req *restful.Request, ev watch.Event, out output,
 			}
 			return withKind(t, metaGV.WithKind("Table")), nil
 		}
-		toTable := out.table
-		if toTable == nil {
-			toTable = printers.ToTable
-		}
-		t, err := toTable(ev.Object, opts, !first)
+		t, err := out.toTable(ev.Object, opts, !first)
 		if err != nil {
 			return nil, err
 		}
