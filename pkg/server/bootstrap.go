@@ -58,22 +58,31 @@ func bootstrap(ctx context.Context, reg *registry.Registry, securePort int32) er
 // version, and puts back the spec of one changed since, as upstream's
 // autoregister controller does once at start for those it manages.
 func registerAPIServices(ctx context.Context, store *generic.Store) error {
+	list, err := store.List(ctx, "", &metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return err
+	}
+	existing := make(map[string]*apiregistrationv1.APIService, len(items))
+	for _, item := range items {
+		a := item.(*apiregistrationv1.APIService)
+		existing[a.Name] = a
+	}
 	for _, gv := range api.GroupVersions {
 		want, ok := apiservice.Local(gv)
 		if !ok {
 			continue
 		}
-		cur, exists, err := store.Exists(ctx, "", want.Name)
-		if err != nil {
-			return err
-		}
+		have, exists := existing[want.Name]
 		if !exists {
-			if err := ensure(ctx, store, "", want); err != nil {
+			if err := create(ctx, store, "", want); err != nil {
 				return err
 			}
 			continue
 		}
-		have := cur.(*apiregistrationv1.APIService)
 		if have.Labels[apiservice.AutoManagedLabel] != apiservice.ManagedOnStart || equality.Semantic.DeepEqual(have.Spec, want.Spec) {
 			continue
 		}
@@ -94,10 +103,14 @@ func registerAPIServices(ctx context.Context, store *generic.Store) error {
 
 // ensure creates obj unless it exists.
 func ensure(ctx context.Context, store *generic.Store, ns string, obj runtime.Object) error {
-	name := objectName(obj)
-	if _, exists, err := store.Exists(ctx, ns, name); err != nil || exists {
+	if _, exists, err := store.Exists(ctx, ns, objectName(obj)); err != nil || exists {
 		return err
 	}
+	return create(ctx, store, ns, obj)
+}
+
+// create defaults and creates obj; one created meanwhile is fine.
+func create(ctx context.Context, store *generic.Store, ns string, obj runtime.Object) error {
 	api.Scheme.Default(obj)
 	if _, err := store.Create(ctx, ns, obj, false); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("bootstrap %T: %w", obj, err)
