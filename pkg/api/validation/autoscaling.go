@@ -45,22 +45,7 @@ func hpaSpec(h *autoscalingv2.HorizontalPodAutoscaler) field.ErrorList {
 }
 
 func targetReference(ref autoscalingv2.CrossVersionObjectReference, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if ref.Kind == "" {
-		errs = append(errs, field.Required(p.Child("kind"), ""))
-	} else {
-		for _, msg := range nameIsPathSegment(ref.Kind, false) {
-			errs = append(errs, field.Invalid(p.Child("kind"), ref.Kind, msg))
-		}
-	}
-	if ref.Name == "" {
-		errs = append(errs, field.Required(p.Child("name"), ""))
-	} else {
-		for _, msg := range nameIsPathSegment(ref.Name, false) {
-			errs = append(errs, field.Invalid(p.Child("name"), ref.Name, msg))
-		}
-	}
-	return errs
+	return append(pathSegment(ref.Kind, p.Child("kind")), pathSegment(ref.Name, p.Child("name"))...)
 }
 
 // metricSpec checks that exactly the source named by the type is set and

@@ -112,6 +112,19 @@ func qualifiedName(v string, p *field.Path) field.ErrorList {
 	return errs
 }
 
+// pathSegment requires v and checks it can be a name in a URL path (a
+// reference's kind or name).
+func pathSegment(v string, p *field.Path) field.ErrorList {
+	if v == "" {
+		return field.ErrorList{field.Required(p, "")}
+	}
+	var errs field.ErrorList
+	for _, msg := range nameIsPathSegment(v, false) {
+		errs = append(errs, field.Invalid(p, v, msg))
+	}
+	return errs
+}
+
 func enum[T ~string](v T, p *field.Path, allowed ...T) field.ErrorList {
 	if v == "" {
 		return field.ErrorList{field.Required(p, "")}

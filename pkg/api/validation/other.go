@@ -113,13 +113,7 @@ func validateRoleRef(ref rbacv1.RoleRef, kinds []string, p *field.Path) field.Er
 	if !ok {
 		errs = append(errs, field.NotSupported(p.Child("kind"), ref.Kind, kinds))
 	}
-	if ref.Name == "" {
-		errs = append(errs, field.Required(p.Child("name"), ""))
-	} else {
-		for _, msg := range nameIsPathSegment(ref.Name, false) {
-			errs = append(errs, field.Invalid(p.Child("name"), ref.Name, msg))
-		}
-	}
+	errs = append(errs, pathSegment(ref.Name, p.Child("name"))...)
 	return errs
 }
 
