@@ -5,6 +5,7 @@ import (
 
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilptr "k8s.io/utils/ptr"
 )
 
 // Printers for the CSI objects of storage.k8s.io.
@@ -47,8 +48,8 @@ func addCSIHandlers(g *Generator) {
 			for i, m := range s.VolumeLifecycleModes {
 				modes[i] = string(m)
 			}
-			return []interface{}{d.Name, boolOr(s.AttachRequired, true), boolOr(s.PodInfoOnMount, false),
-				boolOr(s.StorageCapacity, false), tokens, boolOr(s.RequiresRepublish, false),
+			return []interface{}{d.Name, utilptr.Deref(s.AttachRequired, true), utilptr.Deref(s.PodInfoOnMount, false),
+				utilptr.Deref(s.StorageCapacity, false), tokens, utilptr.Deref(s.RequiresRepublish, false),
 				orNone(strings.Join(modes, ",")), since(pc, d.CreationTimestamp)}, nil
 		},
 	})
@@ -65,19 +66,8 @@ func addCSIHandlers(g *Generator) {
 			ageColumn(),
 		},
 		cells: func(va *storagev1.VolumeAttachment, pc *printContext) ([]interface{}, error) {
-			pv := ""
-			if va.Spec.Source.PersistentVolumeName != nil {
-				pv = *va.Spec.Source.PersistentVolumeName
-			}
-			return []interface{}{va.Name, va.Spec.Attacher, pv, va.Spec.NodeName, va.Status.Attached,
+			return []interface{}{va.Name, va.Spec.Attacher, deref(va.Spec.Source.PersistentVolumeName), va.Spec.NodeName, va.Status.Attached,
 				since(pc, va.CreationTimestamp)}, nil
 		},
 	})
-}
-
-func boolOr(b *bool, def bool) bool {
-	if b == nil {
-		return def
-	}
-	return *b
 }
