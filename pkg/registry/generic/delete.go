@@ -43,11 +43,13 @@ func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.Delete
 	}
 	for attempt := 0; ; attempt++ {
 		out := s.New()
+		var seen runtime.Object // what the delete found pending: the update's first guess
 		err := s.Storage.Delete(ctx, key, out, nil, func(cur runtime.Object) error {
 			if err := s.checkDeletePreconditions(name, opts, cur); err != nil {
 				return err
 			}
 			if s.pendingDeletion(cur, opts) != nil {
+				seen = cur
 				return errPendingDeletion
 			}
 			return nil
@@ -69,7 +71,7 @@ func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.Delete
 				return pending, nil
 			}
 			return nil, errDeleteNow
-		}, nil)
+		}, seen)
 		if errors.Is(err, errDeleteNow) && attempt < 10 {
 			continue // its last finalizer went meanwhile; decide again
 		}
