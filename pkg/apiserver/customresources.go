@@ -32,7 +32,9 @@ import (
 // serves it.
 type CustomResource struct {
 	Version *customresource.Version
-	Store   *generic.Store
+	// Table prints the version's columns (customresource.NewTable).
+	Table *customresource.Table
+	Store *generic.Store
 	// TypeConverter, if set, returns the structured-merge-diff schema of
 	// the CRD for managedFields and server-side apply (built on the
 	// first write); without it types are deduced from the objects.
@@ -94,11 +96,7 @@ func (s *Server) SetCustomResources(crs []CustomResource) error {
 		var resources []api.Resource
 		hashes := map[string]string{}
 		for _, cr := range list {
-			table, err := customresource.NewTable(cr.Version.Columns)
-			if err != nil {
-				return fmt.Errorf("%s: %w", cr.Version.Resource.GVR(), err)
-			}
-			s.installResource(ws, cr.Store, &crVersion{v: cr.Version, table: table, typeConverter: cr.TypeConverter})
+			s.installResource(ws, cr.Store, &crVersion{v: cr.Version, table: cr.Table, typeConverter: cr.TypeConverter})
 			resources = append(resources, cr.Version.Resource)
 			hashes[cr.Version.Resource.Name] = storageVersionHash(api.Resource{GroupVersion: cr.Version.Storage.GroupVersion(), Kind: cr.Version.Storage.Kind})
 			if err := cr.Version.ConversionError; err != nil {

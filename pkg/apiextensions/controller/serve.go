@@ -57,10 +57,10 @@ func (c *Controller) serve(crd *apiextensionsv1.CustomResourceDefinition) error 
 	if err != nil {
 		return err
 	}
-	for _, v := range versions {
-		// A column the server cannot print would fail the whole set
-		// handed to the API server: refuse this CRD alone.
-		if _, err := customresource.NewTable(v.Columns); err != nil {
+	tables := make([]*customresource.Table, len(versions))
+	for i, v := range versions {
+		// A column the server cannot print refuses this CRD alone.
+		if tables[i], err = customresource.NewTable(v.Columns); err != nil {
 			return fmt.Errorf("version %s: %w", v.Resource.GroupVersion.Version, err)
 		}
 	}
@@ -135,12 +135,12 @@ func (c *Controller) serve(crd *apiextensionsv1.CustomResourceDefinition) error 
 			return managedfields.NewTypeConverter(schemas, frozen.Spec.PreserveUnknownFields)
 		})
 	}
-	for _, v := range versions {
+	for i, v := range versions {
 		if webhook && v.Resource.GroupVersion.Version != storageVersion {
 			v.ConversionError = fmt.Errorf("conversion webhook for %v failed: this server does not call conversion webhooks", storageKind)
 		}
-		next.resources = append(next.resources, apiserver.CustomResource{Version: v, Store: c.store(v, keyRoot, st, next.terminating),
-			TypeConverter: typeConverter})
+		next.resources = append(next.resources, apiserver.CustomResource{Version: v, Table: tables[i],
+			Store: c.store(v, keyRoot, st, next.terminating), TypeConverter: typeConverter})
 	}
 	c.served[crd.Name] = next
 	if err := c.publishLocked(); err != nil {
