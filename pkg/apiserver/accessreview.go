@@ -139,6 +139,6 @@ func readReview(req *restful.Request, resp *restful.Response, gvk schema.GroupVe
 	if err != nil {
 		return nil, out, err
 	}
-	obj, err := decodeBody(req, resp, body, gvk, into)
+	obj, err := decodeBody(req.Request, resp, body, gvk, into)
 	return obj, out, err
 }

@@ -73,12 +73,7 @@ func (e *endpoint) readWrite(req *restful.Request, resp *restful.Response, dryRu
 	if err != nil {
 		return writeRequest{}, err
 	}
-	var obj runtime.Object
-	if e.cr != nil {
-		obj, err = e.cr.decode(req, resp, body)
-	} else {
-		obj, err = decodeBody(req, resp, body, e.resource().GVK(), e.store.New())
-	}
+	obj, err := e.types.Decode(req.Request, resp, body)
 	if err != nil {
 		return writeRequest{}, err
 	}

@@ -11,11 +11,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/version"
 
 	"github.com/tinykube/tinykube/pkg/api"
-	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
 
@@ -27,18 +25,21 @@ import (
 // discovery documents — whenever the set of established CRDs changes;
 // requests read whichever snapshot is current, without locks.
 
-// CustomResource is one served version of an established CRD: its
-// description and the store (over the CRD's shared watch cache) that
-// serves it.
+// CustomResource is one served version of an established CRD: the store
+// (over the CRD's shared watch cache) that serves it, whose Resource
+// describes the version, and its Types (crtypes.New).
 type CustomResource struct {
-	Version *customresource.Version
-	// Table prints the version's columns (customresource.NewTable).
-	Table *customresource.Table
 	Store *generic.Store
-	// TypeConverter, if set, returns the structured-merge-diff schema of
-	// the CRD for managedFields and server-side apply (built on the
-	// first write); without it types are deduced from the objects.
-	TypeConverter func() (managedfields.TypeConverter, error)
+	Types Types
+	// StorageKind is the kind of the CRD's storage version (discovery's
+	// storageVersionHash).
+	StorageKind schema.GroupVersionKind
+	// Deprecated: requests get Warning as a Warning header.
+	Deprecated bool
+	Warning    string
+	// ConversionError, if set, is the 500 every request to the version
+	// gets (conversion webhooks are not called).
+	ConversionError error
 }
 
 // crState is one snapshot of the served custom resources.
@@ -78,7 +79,7 @@ func (s *Server) SetCustomResources(crs []CustomResource) error {
 	byGV := map[schema.GroupVersion][]CustomResource{}
 	versionsOf := map[string][]string{}
 	for _, cr := range crs {
-		gv := cr.Version.Resource.GroupVersion
+		gv := cr.Store.Resource.GroupVersion
 		if _, builtin := builtinGroups[gv.Group]; builtin || gv.Group == "" {
 			continue
 		}
@@ -96,14 +97,15 @@ func (s *Server) SetCustomResources(crs []CustomResource) error {
 		var resources []api.Resource
 		hashes := map[string]string{}
 		for _, cr := range list {
-			s.installResource(ws, cr.Store, &crVersion{v: cr.Version, table: cr.Table, typeConverter: cr.TypeConverter})
-			resources = append(resources, cr.Version.Resource)
-			hashes[cr.Version.Resource.Name] = storageVersionHash(api.Resource{GroupVersion: cr.Version.Storage.GroupVersion(), Kind: cr.Version.Storage.Kind})
-			if err := cr.Version.ConversionError; err != nil {
-				st.failing[cr.Version.Resource.GVR()] = err
+			r := cr.Store.Resource
+			s.installResource(ws, cr.Store, cr.Types)
+			resources = append(resources, r)
+			hashes[r.Name] = storageVersionHash(api.Resource{GroupVersion: cr.StorageKind.GroupVersion(), Kind: cr.StorageKind.Kind})
+			if err := cr.ConversionError; err != nil {
+				st.failing[r.GVR()] = err
 			}
-			if cr.Version.Deprecated {
-				st.warnings[cr.Version.Resource.GVR()] = cr.Version.Warning
+			if cr.Deprecated {
+				st.warnings[r.GVR()] = cr.Warning
 			}
 		}
 		container.Add(ws)
@@ -128,7 +130,7 @@ func (s *Server) SetCustomResources(crs []CustomResource) error {
 			group.Versions = append(group.Versions, metav1.GroupVersionForDiscovery{GroupVersion: gv.String(), Version: v})
 			var resources []api.Resource
 			for _, cr := range byGV[gv] {
-				resources = append(resources, cr.Version.Resource)
+				resources = append(resources, cr.Store.Resource)
 			}
 			sort.Slice(resources, func(i, j int) bool { return resources[i].Name < resources[j].Name })
 			agg.Versions = append(agg.Versions, apidiscoveryv2.APIVersionDiscovery{Version: v,
@@ -197,3 +199,6 @@ func (s *Server) serveCustom(w http.ResponseWriter, r *http.Request) {
 	}
 	crNotFound(w, r)
 }
+
+// crNotFound is the 404 for a custom resource path that is not served.
+func crNotFound(w http.ResponseWriter, r *http.Request) { writeError(w, r, errUnknownPath()) }

@@ -35,10 +35,10 @@ func readBody(req *restful.Request) ([]byte, error) {
 	return body, nil
 }
 
-// fieldValidation returns the request's field validation directive:
-// Strict, Warn (the default) or Ignore.
-func fieldValidation(req *restful.Request) (string, error) {
-	v := req.QueryParameter("fieldValidation")
+// FieldValidation returns the request's field validation directive:
+// Strict, Warn (the default) or Ignore; another value is a 400.
+func FieldValidation(r *http.Request) (string, error) {
+	v := r.URL.Query().Get("fieldValidation")
 	switch v {
 	case "":
 		return metav1.FieldValidationWarn, nil
@@ -52,19 +52,19 @@ func fieldValidation(req *restful.Request) (string, error) {
 // decodeBody decodes a request body of the expected kind, applying the
 // fieldValidation directive and upstream defaulting. Warnings (unknown or
 // duplicate fields under Warn) are written as Warning headers.
-func decodeBody(req *restful.Request, resp *restful.Response, body []byte, want schema.GroupVersionKind, into runtime.Object) (runtime.Object, error) {
-	info, err := requestSerializer(req.Request)
+func decodeBody(r *http.Request, w http.ResponseWriter, body []byte, want schema.GroupVersionKind, into runtime.Object) (runtime.Object, error) {
+	info, err := requestSerializer(r)
 	if err != nil {
 		return nil, err
 	}
-	validation, err := fieldValidation(req)
+	validation, err := FieldValidation(r)
 	if err != nil {
 		return nil, err
 	}
-	return decodeAs(resp, info, validation, body, want, into)
+	return decodeAs(w, info, validation, body, want, into)
 }
 
-func decodeAs(resp *restful.Response, info runtime.SerializerInfo, validation string, body []byte, want schema.GroupVersionKind, into runtime.Object) (runtime.Object, error) {
+func decodeAs(w http.ResponseWriter, info runtime.SerializerInfo, validation string, body []byte, want schema.GroupVersionKind, into runtime.Object) (runtime.Object, error) {
 	decoder := info.Serializer
 	strict := info.StrictSerializer != nil && validation != metav1.FieldValidationIgnore
 	if strict {
@@ -76,7 +76,7 @@ func decodeAs(resp *restful.Response, info runtime.SerializerInfo, validation st
 			return nil, apierrors.NewBadRequest(err.Error())
 		}
 		for _, msg := range strictErrors(err) {
-			addWarning(resp, msg)
+			AddWarning(w, msg)
 		}
 		obj, gvk, err = info.Serializer.Decode(body, &want, into)
 	}
@@ -108,7 +108,7 @@ func strictErrors(err error) []string {
 	return []string{strings.TrimPrefix(err.Error(), "strict decoding error: ")}
 }
 
-// addWarning adds an RFC 7234 warning header, as upstream's warning.AddWarning.
-func addWarning(resp *restful.Response, msg string) {
-	resp.ResponseWriter.Header().Add("Warning", fmt.Sprintf("299 - %q", msg))
+// AddWarning adds an RFC 7234 warning header, as upstream's warning.AddWarning.
+func AddWarning(w http.ResponseWriter, msg string) {
+	w.Header().Add("Warning", fmt.Sprintf("299 - %q", msg))
 }

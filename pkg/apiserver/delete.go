@@ -55,8 +55,7 @@ func (e *endpoint) delete(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	// Custom resources answer with a Status, whatever their name.
-	if deleted && (e.cr != nil || !e.srv.returnsDeletedObject(e.resource().Name)) {
+	if deleted && !e.types.ReturnsDeletedObject() {
 		m := objectMeta(obj)
 		obj = &metav1.Status{Status: metav1.StatusSuccess, Details: &metav1.StatusDetails{
 			Name: m.GetName(), Group: e.gv().Group, Kind: e.resource().Name, UID: m.GetUID()}}

@@ -21,7 +21,6 @@ import (
 // handlers live in one file each: get.go, list.go, watch.go, create.go,
 // update.go, patch.go, delete.go.
 type endpoint struct {
-	srv   *Server
 	store *generic.Store
 	// sub is "" for the resource itself, else "status", "scale"…
 	sub string
@@ -32,10 +31,10 @@ type endpoint struct {
 	fmOnce sync.Once
 	fm     *managedfields.FieldManager
 	fmErr  error
-	// cr is set on the endpoints of custom resources
-	// (customresources.go): their decoding, Tables, field manager and
-	// version conversion differ from the scheme's types.
-	cr *crVersion
+	// types is how the resource's objects are decoded, converted,
+	// printed and field-managed: the scheme's for built-in resources,
+	// the CRD's for custom resources.
+	types Types
 }
 
 func (e *endpoint) resource() api.Resource { return e.store.Resource }
@@ -64,24 +63,19 @@ func (e *endpoint) respond(resp *restful.Response, req *restful.Request, code in
 	writeObject(resp.ResponseWriter, req.Request, code, e.toVersion(obj), e.gv(), out)
 }
 
-// negotiate is negotiate for this endpoint's resource.
+// negotiate is negotiate for this endpoint's resource: its encodings
+// and its Tables.
 func (e *endpoint) negotiate(r *http.Request, list bool) (output, error) {
-	if e.cr == nil {
-		return negotiate(r, list)
-	}
-	out, err := negotiateFor(r, list, true)
-	out.table = e.cr.table.ToTable
+	out, err := negotiateFor(r, list, !e.types.Protobuf())
+	out.table = e.types.ToTable
 	return out, err
 }
 
 // toVersion returns obj (an object or list of this resource, as the store
-// returns it) at the endpoint's version: custom resources are stored at
-// their CRD's storage version. Built-in objects are returned as they are.
+// returns it) at the endpoint's version (custom resources are stored at
+// their CRD's storage version).
 func (e *endpoint) toVersion(obj runtime.Object) runtime.Object {
-	if e.cr == nil {
-		return obj
-	}
-	return e.cr.toVersion(obj)
+	return e.types.ToVersion(obj)
 }
 
 // decodeQuery fills a metav1 options struct from the query string.

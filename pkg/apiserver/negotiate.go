@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"reflect"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/printers"
-	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
 )
 
 // Output shapes a client can ask for with Accept parameters
@@ -141,8 +141,10 @@ func withKind(obj runtime.Object, gvk schema.GroupVersionKind) runtime.Object {
 	}
 	if u, ok := obj.(*unstructured.Unstructured); ok {
 		// A shallow copy of the struct would share (and then change)
-		// the object's map.
-		return customresource.WithKind(u, gvk)
+		// the object's map: copy its top level.
+		out := &unstructured.Unstructured{Object: maps.Clone(u.Object)}
+		out.SetGroupVersionKind(gvk)
+		return out
 	}
 	v := reflect.ValueOf(obj)
 	cp := reflect.New(v.Elem().Type())
@@ -177,11 +179,11 @@ func isYAML(info runtime.SerializerInfo) bool { return strings.Contains(info.Med
 // unsupportedMediaType is upstream's 415 for a body or patch type the
 // server does not read.
 func unsupportedMediaType(mediaType string) error {
-	return unsupportedMediaTypeOf(acceptedMediaTypes())
+	return UnsupportedMediaTypeOf(acceptedMediaTypes())
 }
 
-// unsupportedMediaTypeOf is the 415 naming the media types accepted.
-func unsupportedMediaTypeOf(accepted []string) error {
+// UnsupportedMediaTypeOf is the 415 naming the media types accepted.
+func UnsupportedMediaTypeOf(accepted []string) error {
 	return apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "", schema.GroupResource{}, "",
 		fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s", strings.Join(accepted, ", ")), 0, false)
 }

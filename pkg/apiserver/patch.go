@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/yaml"
 
@@ -40,19 +39,18 @@ func (e *endpoint) patch(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	validation, err := fieldValidation(req)
+	validation, err := FieldValidation(req.Request)
 	if err != nil {
 		fail(resp, req, err)
 		return
 	}
 	pt := types.PatchType(mediaTypeOf(req.Request.Header.Get("Content-Type")))
 	switch pt {
-	case types.StrategicMergePatchType:
-		if e.cr != nil { // custom resources have no patch strategies (upstream: 415)
-			fail(resp, req, unsupportedMediaTypeOf(crPatchTypes))
+	case types.StrategicMergePatchType, types.JSONPatchType, types.MergePatchType, types.ApplyYAMLPatchType:
+		if err := e.types.CheckPatch(pt); err != nil {
+			fail(resp, req, err)
 			return
 		}
-	case types.JSONPatchType, types.MergePatchType, types.ApplyYAMLPatchType:
 	default:
 		fail(resp, req, unsupportedMediaType(string(pt)))
 		return
@@ -82,18 +80,17 @@ func (e *endpoint) patch(req *restful.Request, resp *restful.Response) {
 			return
 		}
 	}
-	jsonInfo := mustSerializer(runtime.ContentTypeJSON)
 	fn := func(_ context.Context, current runtime.Object) (runtime.Object, error) {
-		if current != nil && e.cr != nil {
-			current = e.cr.toVersion(current)
+		if current != nil {
+			current = e.toVersion(current)
 		}
 		if pt == types.ApplyYAMLPatchType {
 			obj, err := e.apply(current, body, manager, opts.Force != nil && *opts.Force)
 			if err == nil {
 				err = strictApply(resp, validation, body)
 			}
-			if err == nil && e.cr != nil {
-				err = e.cr.admit(obj.(*unstructured.Unstructured), validation, nil, resp)
+			if err == nil {
+				err = e.types.AdmitApplied(resp, validation, obj)
 			}
 			return obj, err
 		}
@@ -108,12 +105,7 @@ func (e *endpoint) patch(req *restful.Request, resp *restful.Response) {
 		if err != nil {
 			return nil, err
 		}
-		var obj runtime.Object
-		if e.cr != nil {
-			obj, err = e.cr.decodeJSON(resp, validation, patched)
-		} else {
-			obj, err = decodeAs(resp, jsonInfo, validation, patched, e.resource().GVK(), e.store.New())
-		}
+		obj, err := e.types.DecodePatched(resp, validation, patched)
 		if err != nil {
 			return nil, err
 		}
@@ -138,20 +130,11 @@ func (e *endpoint) apply(current runtime.Object, body []byte, manager string, fo
 	if err != nil {
 		return nil, err
 	}
-	patchObj := &unstructured.Unstructured{Object: map[string]interface{}{}}
-	if e.cr != nil {
-		// Custom resources stay unstructured: whole numbers must be
-		// int64, as JSON decoding makes them, not YAML's float64.
-		var js []byte
-		if js, err = yaml.YAMLToJSON(body); err == nil {
-			err = utiljson.Unmarshal(js, &patchObj.Object)
-		}
-	} else {
-		err = yaml.Unmarshal(body, &patchObj.Object)
-	}
+	config, err := e.types.ApplyConfiguration(body)
 	if err != nil {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("error decoding YAML: %v", err))
 	}
+	patchObj := &unstructured.Unstructured{Object: config}
 	gvk := e.resource().GVK()
 	if e.sub == "status" || e.sub == "approval" || e.sub == "" {
 		if patchObj.GetAPIVersion() != gvk.GroupVersion().String() || patchObj.GetKind() != gvk.Kind {
@@ -187,7 +170,7 @@ func strictApply(resp *restful.Response, validation string, body []byte) error {
 	case validation == metav1.FieldValidationStrict:
 		return apierrors.NewBadRequest(fmt.Sprintf("error strict decoding patch: %v", err))
 	}
-	addWarning(resp, err.Error())
+	AddWarning(resp, err.Error())
 	return nil
 }
 

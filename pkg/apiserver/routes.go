@@ -27,10 +27,11 @@ func gvRoot(r api.Resource) string {
 //	GET|PUT|PATCH|DELETE …/namespaces/{namespace}/pods/{name}
 //	GET|PUT|PATCH …/pods/{name}/status, …/scale;  POST …/binding, …/eviction
 //
-// cr is set for a custom resource version (nil for built-ins).
-func (s *Server) installResource(ws *restful.WebService, store *generic.Store, cr *crVersion) {
+// types are the resource's Types: the scheme's (builtinTypes) or a
+// custom resource version's.
+func (s *Server) installResource(ws *restful.WebService, store *generic.Store, types Types) {
 	r := store.Resource
-	main := &endpoint{srv: s, store: store, strategy: store.Strategy, cr: cr}
+	main := &endpoint{store: store, strategy: store.Strategy, types: types}
 	collection := "/" + r.Name
 	if r.Namespaced {
 		collection = "/namespaces/{namespace}/" + r.Name
@@ -47,7 +48,7 @@ func (s *Server) installResource(ws *restful.WebService, store *generic.Store, c
 		}
 		return false
 	}
-	if special, ok := s.specialCreates[r.GVR()]; ok {
+	if special, ok := s.cfg.SpecialCreates[r.GVR()]; ok {
 		ws.Route(route(ws.POST(collection), "create").To(special))
 		return
 	}
@@ -73,7 +74,7 @@ func (s *Server) installResource(ws *restful.WebService, store *generic.Store, c
 		p := path.Join(item, sub.Name)
 		switch sub.Name {
 		case "status":
-			e := &endpoint{srv: s, store: store, sub: "status", strategy: generic.ForStatus(store.Strategy), cr: cr}
+			e := &endpoint{store: store, sub: "status", strategy: generic.ForStatus(store.Strategy), types: types}
 			ws.Route(route(ws.GET(p), "readStatus").To(e.get))
 			ws.Route(route(ws.PUT(p), "replaceStatus").To(e.update))
 			ws.Route(route(ws.PATCH(p), "patchStatus").To(e.patch))
@@ -83,26 +84,35 @@ func (s *Server) installResource(ws *restful.WebService, store *generic.Store, c
 			if !ok {
 				continue
 			}
-			e := &endpoint{srv: s, store: store, sub: "approval", strategy: a.ApprovalStrategy(), cr: cr}
+			e := &endpoint{store: store, sub: "approval", strategy: a.ApprovalStrategy(), types: types}
 			ws.Route(route(ws.GET(p), "readApproval").To(e.get))
 			ws.Route(route(ws.PUT(p), "replaceApproval").To(e.update))
 			ws.Route(route(ws.PATCH(p), "patchApproval").To(e.patch))
 		case "scale":
-			e := &scaleEndpoint{endpoint: endpoint{srv: s, store: store, sub: "scale", strategy: store.Strategy, cr: cr}}
+			e := &scaleEndpoint{endpoint: endpoint{store: store, sub: "scale", strategy: store.Strategy, types: types}}
 			ws.Route(route(ws.GET(p), "readScale").To(e.get))
 			ws.Route(route(ws.PUT(p), "replaceScale").To(e.update))
 			ws.Route(route(ws.PATCH(p), "patchScale").To(e.patch))
 		default:
-			if h, ok := s.specialSubresources[r.GVR().String()+"/"+sub.Name]; ok {
-				for _, verb := range sub.Verbs {
-					switch verb {
-					case "create":
-						ws.Route(route(ws.POST(p), "create"+sub.Name).To(h))
-					case "update":
-						ws.Route(route(ws.PUT(p), "replace"+sub.Name).To(h))
+			key := r.GVR().String() + "/" + sub.Name
+			for _, verb := range sub.Verbs {
+				switch verb {
+				case "create":
+					if h, ok := s.cfg.CreateSubresources[key]; ok {
+						ws.Route(route(ws.POST(p), "create"+sub.Name).To(h.Serve))
+					}
+				case "update":
+					if strategy, ok := s.cfg.UpdateSubresources[key]; ok {
+						e := &endpoint{store: store, sub: sub.Name, strategy: strategy, types: types}
+						ws.Route(route(ws.PUT(p), "replace"+sub.Name).To(e.update))
 					}
 				}
 			}
 		}
 	}
+}
+
+// builtinTypes are the Types of a built-in resource served from store.
+func (s *Server) builtinTypes(store *generic.Store) Types {
+	return schemeTypes{resource: store.Resource, new: store.New, returnsDeleted: s.cfg.ReturnDeletedObject[store.Resource.Name]}
 }

@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -22,7 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
-	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
 
@@ -30,10 +28,11 @@ var scaleGVK = autoscalingv1.SchemeGroupVersion.WithKind("Scale")
 
 // scaleEndpoint serves …/scale: an autoscaling/v1 Scale view of the
 // replicas of a Deployment, ReplicaSet, StatefulSet or
-// ReplicationController.
+// ReplicationController, or of a custom resource (the CRD's scale paths),
+// as the endpoint's Types read and write it.
 type scaleEndpoint struct{ endpoint }
 
-// scaleOf builds the Scale view of obj.
+// scaleOf builds the Scale view of a built-in obj (schemeTypes.Scale).
 func scaleOf(obj runtime.Object) (*autoscalingv1.Scale, error) {
 	var spec, status int32
 	var selector string
@@ -70,7 +69,7 @@ func selectorString(s *metav1.LabelSelector) string {
 	return sel.String()
 }
 
-// setReplicas writes a Scale's spec.replicas into its parent.
+// setReplicas writes a Scale's spec.replicas into its built-in parent.
 func setReplicas(obj runtime.Object, n int32) {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
@@ -91,29 +90,12 @@ func (e *scaleEndpoint) get(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	sc, err := e.scaleOf(obj)
+	sc, err := e.types.Scale(obj)
 	if err != nil {
 		fail(resp, req, err)
 		return
 	}
 	e.respondScale(resp, req, sc)
-}
-
-// scaleOf is scaleOf, or the CRD's scale paths for a custom resource.
-func (e *scaleEndpoint) scaleOf(obj runtime.Object) (*autoscalingv1.Scale, error) {
-	if e.cr != nil {
-		return customresource.ScaleOf(obj.(*unstructured.Unstructured), e.cr.v.Scale), nil
-	}
-	return scaleOf(obj)
-}
-
-// setReplicas is setReplicas, or the CRD's spec replicas path.
-func (e *scaleEndpoint) setReplicas(obj runtime.Object, n int32) error {
-	if e.cr != nil {
-		return customresource.SetReplicas(obj.(*unstructured.Unstructured), e.cr.v.Scale, n)
-	}
-	setReplicas(obj, n)
-	return nil
 }
 
 func (e *scaleEndpoint) respondScale(resp *restful.Response, req *restful.Request, sc *autoscalingv1.Scale) {
@@ -132,7 +114,7 @@ func (e *scaleEndpoint) update(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	obj, err := decodeBody(req, resp, body, scaleGVK, &autoscalingv1.Scale{})
+	obj, err := decodeBody(req.Request, resp, body, scaleGVK, &autoscalingv1.Scale{})
 	if err != nil {
 		fail(resp, req, err)
 		return
@@ -192,7 +174,7 @@ func (e *scaleEndpoint) writeScale(req *restful.Request, resp *restful.Response,
 		if cur == nil {
 			return nil, apierrors.NewNotFound(e.resource().GVR().GroupResource(), name)
 		}
-		sc, err := e.scaleOf(cur)
+		sc, err := e.types.Scale(cur)
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +189,7 @@ func (e *scaleEndpoint) writeScale(req *restful.Request, resp *restful.Response,
 		if want.ResourceVersion != "" && want.ResourceVersion != objectMeta(cur).GetResourceVersion() {
 			return nil, apierrors.NewConflict(e.resource().GVR().GroupResource(), name, errors.New(generic.OptimisticLockMsg))
 		}
-		if err := e.setReplicas(cur, want.Spec.Replicas); err != nil {
+		if err := e.types.SetReplicas(cur, want.Spec.Replicas); err != nil {
 			return nil, err
 		}
 		return cur, nil
@@ -216,7 +198,7 @@ func (e *scaleEndpoint) writeScale(req *restful.Request, resp *restful.Response,
 		fail(resp, req, err)
 		return
 	}
-	sc, err := e.scaleOf(out)
+	sc, err := e.types.Scale(out)
 	if err != nil {
 		fail(resp, req, err)
 		return

@@ -37,11 +37,16 @@ type Config struct {
 	Profiling bool
 	// Ready reports readiness for /readyz (nil: always ready).
 	Ready func() error
-	// Subresources that are not plain status/scale (pods/binding,
-	// pods/eviction, namespaces/finalize), keyed "<gvr>/<sub>", and
-	// resources whose only verb is create (bindings, selfsubjectreviews).
-	SpecialSubresources map[string]restful.RouteFunction
-	SpecialCreates      map[schema.GroupVersionResource]restful.RouteFunction
+	// Subresources other than status, scale and approval, keyed
+	// "<gvr>/<sub>" (as schema.GroupVersionResource.String() spells the
+	// gvr): those whose verb is create (pods/binding, pods/eviction) and
+	// those whose verb is update, each with its write strategy
+	// (namespaces/finalize). The HTTP layer knows none of them.
+	CreateSubresources map[string]CreateHandler
+	UpdateSubresources map[string]generic.Strategy
+	// SpecialCreates serve the resources whose only verb is create
+	// (bindings, selfsubjectreviews, the access and token reviews).
+	SpecialCreates map[schema.GroupVersionResource]restful.RouteFunction
 	// ReturnDeletedObject lists resources whose DELETE answers with the
 	// object rather than a Status (pods, services, namespaces…).
 	ReturnDeletedObject map[string]bool
@@ -50,11 +55,9 @@ type Config struct {
 // Server is the HTTP side of the API server. Build it with New; serve
 // Handler() over TLS.
 type Server struct {
-	cfg                 Config
-	container           *restful.Container
-	specialSubresources map[string]restful.RouteFunction
-	specialCreates      map[schema.GroupVersionResource]restful.RouteFunction
-	handler             http.Handler
+	cfg       Config
+	container *restful.Container
+	handler   http.Handler
 	// crs is the current snapshot of served custom resources
 	// (customresources.go).
 	crs atomic.Pointer[crState]
@@ -67,8 +70,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxRequestsInFlight == 0 {
 		cfg.MaxRequestsInFlight = 400
 	}
-	s := &Server{cfg: cfg, container: restful.NewContainer(),
-		specialSubresources: cfg.SpecialSubresources, specialCreates: cfg.SpecialCreates}
+	s := &Server{cfg: cfg, container: restful.NewContainer()}
 	s.container.Router(restful.CurlyRouter{})
 	s.container.ServiceErrorHandler(serviceError)
 
@@ -91,7 +93,7 @@ func New(cfg Config) (*Server, error) {
 			}
 			store = &generic.Store{Resource: r}
 		}
-		s.installResource(services[r.GroupVersion], store, nil)
+		s.installResource(services[r.GroupVersion], store, s.builtinTypes(store))
 	}
 	for _, gv := range api.GroupVersions {
 		s.container.Add(services[gv])
@@ -175,10 +177,6 @@ func serviceError(se restful.ServiceError, req *restful.Request, resp *restful.R
 
 // Handler returns the server's root handler, filters included.
 func (s *Server) Handler() http.Handler { return s.handler }
-
-func (s *Server) returnsDeletedObject(resource string) bool {
-	return s.cfg.ReturnDeletedObject[resource]
-}
 
 func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Ready != nil {

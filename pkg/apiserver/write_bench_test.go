@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/apiserver"
 	"github.com/tinykube/tinykube/pkg/auth/authz"
 	"github.com/tinykube/tinykube/pkg/bench"
+	"github.com/tinykube/tinykube/pkg/server"
 )
 
 // The write benchmarks drive the API server's handler directly (no TLS,
@@ -46,11 +46,11 @@ func startWriteBench(b *testing.B) *writeBench {
 	b.Helper()
 	srv := testserver.Start(b, "")
 	reg := srv.Registry
-	subs, creates := apiserver.SpecialHandlers(reg.Store("", "pods"), reg.Store("policy", "poddisruptionbudgets"), reg.Store("", "namespaces"))
 	authorizer := authz.AlwaysAllow()
-	maps.Copy(creates, apiserver.AccessReviewHandlers(authorizer))
-	s, err := apiserver.New(apiserver.Config{Stores: reg.Stores, Authorizer: authorizer,
-		SpecialSubresources: subs, SpecialCreates: creates, MaxRequestsInFlight: 10000})
+	cfg := apiserver.Config{Stores: reg.Stores, Authorizer: authorizer,
+		SpecialCreates: apiserver.AccessReviewHandlers(authorizer), MaxRequestsInFlight: 10000}
+	server.AddSubresources(&cfg, reg)
+	s, err := apiserver.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -160,9 +159,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	reg := s.Registry
-	subs, creates := apiserver.SpecialHandlers(reg.Store("", "pods"), reg.Store("policy", "poddisruptionbudgets"), reg.Store("", "namespaces"))
 	authorizer := authz.AlwaysAllow()
-	maps.Copy(creates, apiserver.AccessReviewHandlers(authorizer))
+	creates := apiserver.AccessReviewHandlers(authorizer)
 	tokenReviews, reviewTokens := apiserver.TokenReviewHandler(authenticator)
 	creates[tokenReviews] = reviewTokens
 	openapiHandler, err := openapi.NewHandler(apitypes.Resources)
@@ -170,7 +168,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
-	api, err := apiserver.New(apiserver.Config{
+	apiConfig := apiserver.Config{
 		OpenAPI: openapiHandler, Profiling: cfg.Profiling,
 		Stores: reg.Stores, Authenticator: authenticator, Authorizer: authorizer,
 		MaxRequestsInFlight: cfg.MaxRequestsInFlight,
@@ -180,8 +178,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			}
 			return nil
 		},
-		SpecialSubresources: subs, SpecialCreates: creates, ReturnDeletedObject: registry.ReturnsDeletedObject,
-	})
+		SpecialCreates: creates, ReturnDeletedObject: registry.ReturnsDeletedObject,
+	}
+	AddSubresources(&apiConfig, reg)
+	api, err := apiserver.New(apiConfig)
 	if err != nil {
 		s.Close()
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/managedfields"
 
 	"github.com/tinykube/tinykube/pkg/apiserver"
+	"github.com/tinykube/tinykube/pkg/apiserver/crtypes"
 	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 	"github.com/tinykube/tinykube/pkg/storage"
@@ -139,8 +140,9 @@ func (c *Controller) serve(crd *apiextensionsv1.CustomResourceDefinition) error 
 		if webhook && v.Resource.GroupVersion.Version != storageVersion {
 			v.ConversionError = fmt.Errorf("conversion webhook for %v failed: this server does not call conversion webhooks", storageKind)
 		}
-		next.resources = append(next.resources, apiserver.CustomResource{Version: v, Table: tables[i],
-			Store: c.store(v, keyRoot, st, next.terminating), TypeConverter: typeConverter})
+		next.resources = append(next.resources, apiserver.CustomResource{Store: c.store(v, keyRoot, st, next.terminating),
+			Types: crtypes.New(v, tables[i], typeConverter), StorageKind: v.Storage,
+			Deprecated: v.Deprecated, Warning: v.Warning, ConversionError: v.ConversionError})
 	}
 	c.served[crd.Name] = next
 	if err := c.publishLocked(); err != nil {

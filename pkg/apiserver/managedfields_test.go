@@ -113,7 +113,8 @@ func TestTrackFieldsWithoutLiveManagedFields(t *testing.T) {
 			pods = r
 		}
 	}
-	e := &endpoint{store: &generic.Store{Resource: pods}}
+	store := &generic.Store{Resource: pods}
+	e := &endpoint{store: store, types: schemeTypes{resource: pods, new: store.New}}
 	fm, err := e.fields()
 	if err != nil {
 		t.Fatal(err)

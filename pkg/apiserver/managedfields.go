@@ -51,22 +51,10 @@ var ownTypeConverter = sync.OnceValues(func() (managedfields.TypeConverter, erro
 // fields returns the endpoint's field manager, built on first use.
 func (e *endpoint) fields() (*managedfields.FieldManager, error) {
 	e.fmOnce.Do(func() {
-		kind := e.resource().GVK()
 		if e.sub != "" && e.sub != "status" && e.sub != "approval" {
 			return // scale, binding… have their own kinds and no managedFields of their own
 		}
-		if e.cr != nil {
-			e.fm, e.fmErr = e.cr.fieldManager(e.sub)
-			return
-		}
-		tc := typeConverter()
-		if ownModelGroups[kind.Group] {
-			if tc, e.fmErr = ownTypeConverter(); e.fmErr != nil {
-				return
-			}
-		}
-		e.fm, e.fmErr = managedfields.NewDefaultFieldManager(tc, shallowConverter{api.Scheme}, api.Scheme, api.Scheme,
-			kind, kind.GroupVersion(), e.sub, nil)
+		e.fm, e.fmErr = e.types.FieldManager(e.sub)
 	})
 	return e.fm, e.fmErr
 }

@@ -1,4 +1,4 @@
-package apiserver
+package crtypes
 
 import (
 	"errors"
@@ -6,24 +6,27 @@ import (
 	"mime"
 	"net/http"
 
-	restful "github.com/emicklei/go-restful/v3"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	"sigs.k8s.io/yaml"
 
+	"github.com/tinykube/tinykube/pkg/apiserver"
 	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
 )
 
-// crVersion is what an endpoint of one served version of a CRD needs
-// beyond its store: the version (schema, columns, scale paths) and its
-// Table printer.
-type crVersion struct {
+// Types are the apiserver.Types of one served version of a CRD: its
+// version (schema, scale paths), its Table printer and the
+// structured-merge-diff schema of its field manager.
+type Types struct {
 	v     *customresource.Version
 	table *customresource.Table
 	// typeConverter returns the CRD's schema for the field manager (nil:
@@ -31,10 +34,20 @@ type crVersion struct {
 	typeConverter func() (managedfields.TypeConverter, error)
 }
 
-// toVersion gives obj (an object or list as the store returns it, at the
+var _ apiserver.Types = (*Types)(nil)
+
+// New returns the Types of version v, printed by table. typeConverter,
+// if set, returns the structured-merge-diff schema of the CRD for
+// managedFields and server-side apply (called on the first write);
+// without it types are deduced from the objects.
+func New(v *customresource.Version, table *customresource.Table, typeConverter func() (managedfields.TypeConverter, error)) *Types {
+	return &Types{v: v, table: table, typeConverter: typeConverter}
+}
+
+// ToVersion gives obj (an object or list as the store returns it, at the
 // storage version) the endpoint's apiVersion: conversion None. Shared
 // (cached) objects are copied, never changed.
-func (c *crVersion) toVersion(obj runtime.Object) runtime.Object {
+func (c *Types) ToVersion(obj runtime.Object) runtime.Object {
 	gvk := c.v.Resource.GVK()
 	switch o := obj.(type) {
 	case *unstructured.Unstructured:
@@ -51,30 +64,79 @@ func (c *crVersion) toVersion(obj runtime.Object) runtime.Object {
 	return obj
 }
 
+// CheckPatch refuses strategic merge patches: custom resources have no
+// patch strategies (upstream: 415).
+func (c *Types) CheckPatch(pt types.PatchType) error {
+	if pt == types.StrategicMergePatchType {
+		return apiserver.UnsupportedMediaTypeOf(patchTypes)
+	}
+	return nil
+}
+
+// ApplyConfiguration parses an apply body. Custom resources stay
+// unstructured: whole numbers must be int64, as JSON decoding makes
+// them, not YAML's float64.
+func (c *Types) ApplyConfiguration(body []byte) (map[string]any, error) {
+	obj := map[string]any{}
+	js, err := yaml.YAMLToJSON(body)
+	if err == nil {
+		err = utiljson.Unmarshal(js, &obj)
+	}
+	return obj, err
+}
+
+// AdmitApplied applies the schema's defaults to an applied object and
+// prunes it, as Decode does a body.
+func (c *Types) AdmitApplied(w http.ResponseWriter, validation string, obj runtime.Object) error {
+	return c.admit(obj.(*unstructured.Unstructured), validation, nil, w)
+}
+
+// Protobuf is false: custom resources have no protobuf form.
+func (c *Types) Protobuf() bool { return false }
+
+// ToTable prints the CRD's additionalPrinterColumns.
+func (c *Types) ToTable(obj runtime.Object, opts *metav1.TableOptions, noHeaders bool) (*metav1.Table, error) {
+	return c.table.ToTable(obj, opts, noHeaders)
+}
+
+// ReturnsDeletedObject is false: a custom resource's DELETE answers with
+// a Status, whatever its name.
+func (c *Types) ReturnsDeletedObject() bool { return false }
+
+// Scale reads the CRD's scale paths.
+func (c *Types) Scale(obj runtime.Object) (*autoscalingv1.Scale, error) {
+	return customresource.ScaleOf(obj.(*unstructured.Unstructured), c.v.Scale), nil
+}
+
+// SetReplicas writes the CRD's spec replicas path.
+func (c *Types) SetReplicas(obj runtime.Object, replicas int32) error {
+	return customresource.SetReplicas(obj.(*unstructured.Unstructured), c.v.Scale, replicas)
+}
+
 // The media types of custom resource bodies and patches, as upstream lists
 // them in its 415s.
 var (
-	crBodyTypes  = []string{runtime.ContentTypeJSON, runtime.ContentTypeYAML}
-	crPatchTypes = []string{"application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"}
+	bodyTypes  = []string{runtime.ContentTypeJSON, runtime.ContentTypeYAML}
+	patchTypes = []string{"application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"}
 )
 
-// decode reads a custom resource from a request body (JSON or YAML; a
+// Decode reads a custom resource from a request body (JSON or YAML; a
 // protobuf body is 415, as upstream) and admits it: the schema's defaults,
 // then pruning, whose dropped fields fieldValidation reports (Strict: 400
 // `strict decoding error: unknown field "spec.foo"`, Warn: Warning
 // headers, Ignore: nothing), as do duplicate fields.
-func (c *crVersion) decode(req *restful.Request, resp *restful.Response, body []byte) (runtime.Object, error) {
-	validation, err := fieldValidation(req)
+func (c *Types) Decode(r *http.Request, w http.ResponseWriter, body []byte) (runtime.Object, error) {
+	validation, err := apiserver.FieldValidation(r)
 	if err != nil {
 		return nil, err
 	}
-	ct := req.Request.Header.Get("Content-Type")
+	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		ct = runtime.ContentTypeJSON
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, unsupportedMediaTypeOf(crBodyTypes)
+		return nil, apiserver.UnsupportedMediaTypeOf(bodyTypes)
 	}
 	switch mt {
 	case runtime.ContentTypeJSON:
@@ -90,18 +152,19 @@ func (c *crVersion) decode(req *restful.Request, resp *restful.Response, body []
 			case metav1.FieldValidationStrict:
 				return nil, c.cannotHandle(errors.New("strict decoding error: " + strictErr.Error()))
 			case metav1.FieldValidationWarn:
-				addWarning(resp, strictErr.Error())
+				apiserver.AddWarning(w, strictErr.Error())
 			}
 		}
 		body = converted
 	default:
-		return nil, unsupportedMediaTypeOf(crBodyTypes)
+		return nil, apiserver.UnsupportedMediaTypeOf(bodyTypes)
 	}
-	return c.decodeJSON(resp, validation, body)
+	return c.DecodePatched(w, validation, body)
 }
 
-// decodeJSON decodes and admits a JSON body (requests, patched objects).
-func (c *crVersion) decodeJSON(resp *restful.Response, validation string, body []byte) (runtime.Object, error) {
+// DecodePatched decodes and admits a JSON body (requests, patched
+// objects).
+func (c *Types) DecodePatched(w http.ResponseWriter, validation string, body []byte) (runtime.Object, error) {
 	obj, gvk, err := unstructured.UnstructuredJSONScheme.Decode(body, nil, &unstructured.Unstructured{})
 	if err != nil {
 		return nil, c.cannotHandle(err)
@@ -127,7 +190,7 @@ func (c *crVersion) decodeJSON(resp *restful.Response, validation string, body [
 			}
 		}
 	}
-	if err := c.admit(u, validation, unknown, resp); err != nil {
+	if err := c.admit(u, validation, unknown, w); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -135,7 +198,7 @@ func (c *crVersion) decodeJSON(resp *restful.Response, validation string, body [
 
 // admit checks metadata, applies defaults and prunes u, reporting the
 // dropped fields (and the strict errors already found) per validation.
-func (c *crVersion) admit(u *unstructured.Unstructured, validation string, strictErrs []string, resp *restful.Response) error {
+func (c *Types) admit(u *unstructured.Unstructured, validation string, strictErrs []string, w http.ResponseWriter) error {
 	if md, ok := u.Object["metadata"]; ok {
 		m, isMap := md.(map[string]any)
 		if !isMap {
@@ -159,25 +222,25 @@ func (c *crVersion) admit(u *unstructured.Unstructured, validation string, stric
 		}
 		return c.cannotHandle(runtime.NewStrictDecodingError(errs))
 	}
-	if resp != nil {
+	if w != nil {
 		for _, s := range strictErrs {
-			addWarning(resp, s)
+			apiserver.AddWarning(w, s)
 		}
 	}
 	return nil
 }
 
-func (c *crVersion) cannotHandle(err error) error {
+func (c *Types) cannotHandle(err error) error {
 	k := c.v.Resource.Kind
 	return apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", k, c.v.Resource.GroupVersion.Version, k, err))
 }
 
-// fieldManager builds the managedFields tracker of a custom resource
+// FieldManager builds the managedFields tracker of a custom resource
 // endpoint (sub "" or "status") on the CRD's schema, as upstream (list
 // types and map keys merge as declared; undeclared fields are an apply
 // error). Without a schema (or one the type converter rejects) it deduces
 // types from the objects (maps and scalars, lists atomic).
-func (c *crVersion) fieldManager(sub string) (*managedfields.FieldManager, error) {
+func (c *Types) FieldManager(sub string) (*managedfields.FieldManager, error) {
 	kind := c.v.Resource.GVK()
 	tc := managedfields.NewDeducedTypeConverter()
 	if c.typeConverter != nil {
@@ -194,7 +257,7 @@ func (c *crVersion) fieldManager(sub string) (*managedfields.FieldManager, error
 // resetFields are the fields an endpoint resets, which therefore no
 // manager owns through it (upstream's GetResetFields): status on the main
 // endpoint when /status owns it, spec on /status.
-func (c *crVersion) resetFields(sub string) map[fieldpath.APIVersion]fieldpath.Filter {
+func (c *Types) resetFields(sub string) map[fieldpath.APIVersion]fieldpath.Filter {
 	var reset string
 	switch {
 	case sub == "status":
@@ -248,6 +311,3 @@ func (unstructuredCreater) New(kind schema.GroupVersionKind) (runtime.Object, er
 	u.SetGroupVersionKind(kind)
 	return u, nil
 }
-
-// crNotFound is the 404 for a custom resource path that is not served.
-func crNotFound(w http.ResponseWriter, r *http.Request) { writeError(w, r, errUnknownPath()) }

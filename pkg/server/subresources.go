@@ -1,0 +1,58 @@
+package server
+
+import (
+	"context"
+
+	restful "github.com/emicklei/go-restful/v3"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tinykube/tinykube/pkg/apiserver"
+	"github.com/tinykube/tinykube/pkg/registry"
+	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
+	"github.com/tinykube/tinykube/pkg/registry/core/pod"
+	"github.com/tinykube/tinykube/pkg/registry/generic"
+)
+
+// AddSubresources registers in cfg the subresources and create-only
+// resources whose behaviour lives in a resource's registry package, which
+// the HTTP layer serves without knowing them: pods/binding and the
+// bindings resource (pod.Bind), pods/eviction (pod.Evict),
+// namespaces/finalize (namespace.FinalizeStrategy), and
+// selfsubjectreviews.
+func AddSubresources(cfg *apiserver.Config, reg *registry.Registry) {
+	pods, pdbs, namespaces := reg.Store("", "pods"), reg.Store("policy", "poddisruptionbudgets"), reg.Store("", "namespaces")
+	bind := apiserver.CreateHandler{
+		Kind: corev1.SchemeGroupVersion.WithKind("Binding"), New: func() runtime.Object { return &corev1.Binding{} },
+		NameMismatch: "the name of the binding does not match the name of the pod",
+		Create: func(ctx context.Context, ns, _ string, obj runtime.Object, dryRun bool) (runtime.Object, error) {
+			return nil, pod.Bind(ctx, pods, ns, obj.(*corev1.Binding), dryRun)
+		},
+	}
+	evict := apiserver.CreateHandler{
+		Kind: policyv1.SchemeGroupVersion.WithKind("Eviction"), New: func() runtime.Object { return &policyv1.Eviction{} },
+		NameMismatch: "name in URL does not match name in Eviction object",
+		Create: func(ctx context.Context, ns, _ string, obj runtime.Object, dryRun bool) (runtime.Object, error) {
+			return nil, pod.Evict(ctx, pods, pdbs, ns, obj.(*policyv1.Eviction), dryRun)
+		},
+	}
+	podsGVR := corev1.SchemeGroupVersion.WithResource("pods").String()
+	if cfg.CreateSubresources == nil {
+		cfg.CreateSubresources = map[string]apiserver.CreateHandler{}
+	}
+	cfg.CreateSubresources[podsGVR+"/binding"] = bind
+	cfg.CreateSubresources[podsGVR+"/eviction"] = evict
+	if cfg.UpdateSubresources == nil {
+		cfg.UpdateSubresources = map[string]generic.Strategy{}
+	}
+	cfg.UpdateSubresources[corev1.SchemeGroupVersion.WithResource("namespaces").String()+"/finalize"] =
+		namespace.FinalizeStrategy{Strategy: namespaces.Strategy.(namespace.Strategy)}
+	if cfg.SpecialCreates == nil {
+		cfg.SpecialCreates = map[schema.GroupVersionResource]restful.RouteFunction{}
+	}
+	cfg.SpecialCreates[corev1.SchemeGroupVersion.WithResource("bindings")] = bind.Serve
+	whoami, reviewSelf := apiserver.SelfSubjectReviewHandler()
+	cfg.SpecialCreates[whoami] = reviewSelf
+}
