@@ -4,8 +4,8 @@
 // and field manager as built-in resources. One Strategy serves one version
 // of one CRD; Versions describes a CRD's served versions.
 //
-// The write path for a custom resource (decoding happens in pkg/apiserver,
-// customresource_codec.go):
+// The write path for a custom resource (decoding happens in
+// pkg/apiserver/crtypes):
 //
 //	decode (JSON/YAML) → schema Default → schema Prune (unknown fields:
 //	fieldValidation) → PrepareForCreate/Update (status reset, apiVersion of
