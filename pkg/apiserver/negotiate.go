@@ -36,21 +36,23 @@ type output struct {
 	as   outputAs
 	// table, if set, builds Tables instead of printers.ToTable (custom
 	// resources print their CRD's columns).
-	table tableFunc
+	table tablePrinter
 }
 
-// toTable converts obj with the endpoint's table function, or with the
+// toTable converts obj with the endpoint's table printer, or with the
 // built-in printers when it has none.
 func (o output) toTable(obj runtime.Object, opts *metav1.TableOptions, noHeaders bool) (*metav1.Table, error) {
 	if o.table != nil {
-		return o.table(obj, opts, noHeaders)
+		return o.table.ToTable(obj, opts, noHeaders)
 	}
 	return printers.ToTable(obj, opts, noHeaders)
 }
 
-// tableFunc converts an object or list to a Table (printers.ToTable's
-// contract).
-type tableFunc func(obj runtime.Object, opts *metav1.TableOptions, noHeaders bool) (*metav1.Table, error)
+// tablePrinter converts an object or list to a Table (printers.ToTable's
+// contract); Types are one.
+type tablePrinter interface {
+	ToTable(obj runtime.Object, opts *metav1.TableOptions, noHeaders bool) (*metav1.Table, error)
+}
 
 // negotiate picks the response serializer and shape from Accept. list says
 // whether the endpoint returns a list (PartialObjectMetadataList) or one
