@@ -19,8 +19,12 @@ type Subresource struct {
 	Verbs []string
 }
 
-// Resource is the static description of one served resource: everything
-// discovery, OpenAPI and routing need to know about it.
+// Resource is the row of one served resource: every static fact about it
+// that discovery, OpenAPI, routing and the registry read. Behaviour (the
+// strategy, admission) sits in the registry's companion table
+// (pkg/registry/rows.go), keyed by the row's group/resource; validation
+// in pkg/api/validation's table, keyed by kind. docs/adding-a-resource.md
+// is the recipe.
 type Resource struct {
 	GroupVersion schema.GroupVersion
 	Name         string // plural, lower case: "deployments"
@@ -31,6 +35,26 @@ type Resource struct {
 	Categories   []string
 	Verbs        []string
 	Subresources []Subresource
+
+	// KeyRoot is the etcd key prefix of the resource's objects, without
+	// trailing slash; "" means upstream's default, /registry/<Name> (see
+	// StorageKeyRoot). Set only where upstream's layout differs, so that
+	// either server can read the other's etcd.
+	//
+	// Rows naming the same KeyRoot are one storage served under several
+	// group versions (upstream keeps core/v1 and events.k8s.io/v1 Events
+	// both under /registry/events): the registry then owes them one store
+	// and a conversion between the versions.
+	KeyRoot string
+	// TracksGeneration: metadata.generation starts at 1 on create and is
+	// bumped when the spec changes (upstream's strategies that do so);
+	// otherwise it stays 0.
+	TracksGeneration bool
+	// ReturnsDeletedObject: DELETE answers with the object (as it was
+	// last stored, or with its deletionTimestamp set while finalizers or
+	// a grace period hold it) rather than a Status, exactly where
+	// upstream's store sets ReturnDeletedObject.
+	ReturnsDeletedObject bool
 }
 
 // GVR returns the resource's group/version/resource.
@@ -38,6 +62,20 @@ func (r Resource) GVR() schema.GroupVersionResource { return r.GroupVersion.With
 
 // GVK returns the resource's group/version/kind.
 func (r Resource) GVK() schema.GroupVersionKind { return r.GroupVersion.WithKind(r.Kind) }
+
+// StorageKeyRoot returns the etcd key root of the resource's objects.
+func (r Resource) StorageKeyRoot() string {
+	if r.KeyRoot != "" {
+		return r.KeyRoot
+	}
+	return "/registry/" + r.Name
+}
+
+// Stored reports whether the resource has objects in storage; create-only
+// resources (bindings, reviews) do not.
+func (r Resource) Stored() bool {
+	return !(len(r.Verbs) == 1 && r.Verbs[0] == "create")
+}
 
 // Sub returns the named subresource, if served.
 func (r Resource) Sub(name string) (Subresource, bool) {
@@ -97,67 +135,91 @@ func withVerbs(r Resource, verbs ...string) Resource {
 	return r
 }
 
+// at stores the resource under keyRoot instead of /registry/<plural>.
+func (r Resource) at(keyRoot string) Resource {
+	r.KeyRoot = keyRoot
+	return r
+}
+
+// generation marks a resource whose metadata.generation tracks its spec.
+func (r Resource) generation() Resource {
+	r.TracksGeneration = true
+	return r
+}
+
+// deleteReturnsObject marks a resource whose DELETE answers with the object.
+func (r Resource) deleteReturnsObject() Resource {
+	r.ReturnsDeletedObject = true
+	return r
+}
+
 // Resources lists every served resource, core group first, in the order
-// discovery shows them. Short names and the "all" category match upstream.
+// discovery shows them. Short names, the "all" category, key roots,
+// generation tracking and which DELETEs return the object match upstream
+// v1.37 (pkg/registry/*/*/storage/storage.go there).
 var Resources = []Resource{
 	{GroupVersion: gvCore, Name: "bindings", SingularName: "binding", Kind: "Binding", Namespaced: true, Verbs: []string{"create"}},
 	res(gvCore, "configmaps", "configmap", "ConfigMap", true, []string{"cm"}, false),
-	res(gvCore, "endpoints", "endpoints", "Endpoints", true, []string{"ep"}, false),
+	res(gvCore, "endpoints", "endpoints", "Endpoints", true, []string{"ep"}, false).at("/registry/services/endpoints"),
 	res(gvCore, "events", "event", "Event", true, []string{"ev"}, false),
 	res(gvCore, "limitranges", "limitrange", "LimitRange", true, []string{"limits"}, false),
 	withVerbs(res(gvCore, "namespaces", "namespace", "Namespace", false, []string{"ns"}, false,
 		status(gvCore, "Namespace"),
 		Subresource{Name: "finalize", Kind: gvCore.WithKind("Namespace"), Verbs: []string{"update"}}),
-		"create", "delete", "get", "list", "patch", "update", "watch"),
-	res(gvCore, "nodes", "node", "Node", false, []string{"no"}, false, status(gvCore, "Node")),
+		"create", "delete", "get", "list", "patch", "update", "watch").deleteReturnsObject(),
+	res(gvCore, "nodes", "node", "Node", false, []string{"no"}, false, status(gvCore, "Node")).at("/registry/minions"),
 	res(gvCore, "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, []string{"pvc"}, false,
-		status(gvCore, "PersistentVolumeClaim")),
+		status(gvCore, "PersistentVolumeClaim")).deleteReturnsObject(),
 	res(gvCore, "persistentvolumes", "persistentvolume", "PersistentVolume", false, []string{"pv"}, false,
-		status(gvCore, "PersistentVolume")),
+		status(gvCore, "PersistentVolume")).deleteReturnsObject(),
 	res(gvCore, "pods", "pod", "Pod", true, []string{"po"}, true,
 		status(gvCore, "Pod"),
 		Subresource{Name: "binding", Kind: gvCore.WithKind("Binding"), Verbs: []string{"create"}},
-		Subresource{Name: "eviction", Kind: gvPolicy.WithKind("Eviction"), Verbs: []string{"create"}}),
-	res(gvCore, "podtemplates", "podtemplate", "PodTemplate", true, nil, false),
+		Subresource{Name: "eviction", Kind: gvPolicy.WithKind("Eviction"), Verbs: []string{"create"}}).
+		generation().deleteReturnsObject(),
+	res(gvCore, "podtemplates", "podtemplate", "PodTemplate", true, nil, false).deleteReturnsObject(),
 	res(gvCore, "replicationcontrollers", "replicationcontroller", "ReplicationController", true, []string{"rc"}, true,
-		scale(), status(gvCore, "ReplicationController")),
+		scale(), status(gvCore, "ReplicationController")).at("/registry/controllers").generation(),
 	res(gvCore, "resourcequotas", "resourcequota", "ResourceQuota", true, []string{"quota"}, false,
-		status(gvCore, "ResourceQuota")),
+		status(gvCore, "ResourceQuota")).deleteReturnsObject(),
 	res(gvCore, "secrets", "secret", "Secret", true, nil, false),
-	res(gvCore, "serviceaccounts", "serviceaccount", "ServiceAccount", true, []string{"sa"}, false),
-	res(gvCore, "services", "service", "Service", true, []string{"svc"}, true, status(gvCore, "Service")),
+	res(gvCore, "serviceaccounts", "serviceaccount", "ServiceAccount", true, []string{"sa"}, false).deleteReturnsObject(),
+	res(gvCore, "services", "service", "Service", true, []string{"svc"}, true, status(gvCore, "Service")).
+		at("/registry/services/specs").deleteReturnsObject(),
 
 	// Admission policies and webhook configurations are stored and
 	// served; the server does not enforce them yet.
-	res(gvAdmission, "mutatingadmissionpolicies", "mutatingadmissionpolicy", "MutatingAdmissionPolicy", false, nil, false),
-	res(gvAdmission, "mutatingadmissionpolicybindings", "mutatingadmissionpolicybinding", "MutatingAdmissionPolicyBinding", false, nil, false),
+	res(gvAdmission, "mutatingadmissionpolicies", "mutatingadmissionpolicy", "MutatingAdmissionPolicy", false, nil, false).generation(),
+	res(gvAdmission, "mutatingadmissionpolicybindings", "mutatingadmissionpolicybinding", "MutatingAdmissionPolicyBinding", false, nil, false).generation(),
 	res(gvAdmission, "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", false, nil, false),
 	res(gvAdmission, "validatingadmissionpolicies", "validatingadmissionpolicy", "ValidatingAdmissionPolicy", false, nil, false,
-		status(gvAdmission, "ValidatingAdmissionPolicy")),
-	res(gvAdmission, "validatingadmissionpolicybindings", "validatingadmissionpolicybinding", "ValidatingAdmissionPolicyBinding", false, nil, false),
+		status(gvAdmission, "ValidatingAdmissionPolicy")).generation(),
+	res(gvAdmission, "validatingadmissionpolicybindings", "validatingadmissionpolicybinding", "ValidatingAdmissionPolicyBinding", false, nil, false).generation(),
 	res(gvAdmission, "validatingwebhookconfigurations", "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", false, nil, false),
 
 	func() Resource {
 		r := res(gvApiext, "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, []string{"crd", "crds"}, false,
 			status(gvApiext, "CustomResourceDefinition"))
 		r.Categories = []string{"api-extensions"}
-		return r
+		// Upstream's apiextensions-apiserver keys its CRDs by group.
+		return r.at("/registry/apiextensions.k8s.io/customresourcedefinitions").generation()
 	}(),
 
 	func() Resource {
 		r := res(gvApireg, "apiservices", "apiservice", "APIService", false, nil, false, status(gvApireg, "APIService"))
 		r.Categories = []string{"api-extensions"}
-		return r
+		// So does the kube-aggregator its APIServices.
+		return r.at("/registry/apiregistration.k8s.io/apiservices")
 	}(),
 
 	res(gvApps, "controllerrevisions", "controllerrevision", "ControllerRevision", true, nil, false),
-	res(gvApps, "daemonsets", "daemonset", "DaemonSet", true, []string{"ds"}, true, status(gvApps, "DaemonSet")),
+	res(gvApps, "daemonsets", "daemonset", "DaemonSet", true, []string{"ds"}, true, status(gvApps, "DaemonSet")).generation(),
 	res(gvApps, "deployments", "deployment", "Deployment", true, []string{"deploy"}, true,
-		scale(), status(gvApps, "Deployment")),
+		scale(), status(gvApps, "Deployment")).generation(),
 	res(gvApps, "replicasets", "replicaset", "ReplicaSet", true, []string{"rs"}, true,
-		scale(), status(gvApps, "ReplicaSet")),
+		scale(), status(gvApps, "ReplicaSet")).generation(),
 	res(gvApps, "statefulsets", "statefulset", "StatefulSet", true, []string{"sts"}, true,
-		scale(), status(gvApps, "StatefulSet")),
+		scale(), status(gvApps, "StatefulSet")).generation(),
 
 	{GroupVersion: gvAuthn, Name: "selfsubjectreviews", SingularName: "selfsubjectreview", Kind: "SelfSubjectReview",
 		Verbs: []string{"create"}},
@@ -174,8 +236,8 @@ var Resources = []Resource{
 	res(gvAutoscaling, "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, []string{"hpa"}, true,
 		status(gvAutoscaling, "HorizontalPodAutoscaler")),
 
-	res(gvBatch, "cronjobs", "cronjob", "CronJob", true, []string{"cj"}, true, status(gvBatch, "CronJob")),
-	res(gvBatch, "jobs", "job", "Job", true, nil, true, status(gvBatch, "Job")),
+	res(gvBatch, "cronjobs", "cronjob", "CronJob", true, []string{"cj"}, true, status(gvBatch, "CronJob")).generation(),
+	res(gvBatch, "jobs", "job", "Job", true, nil, true, status(gvBatch, "Job")).generation(),
 
 	// No signer runs: a CSR is stored, approved or denied through
 	// /approval, and its certificate set through /status by whoever signs.
@@ -187,20 +249,25 @@ var Resources = []Resource{
 
 	res(gvDiscovery, "endpointslices", "endpointslice", "EndpointSlice", true, nil, false),
 
-	res(gvEvents, "events", "event", "Event", true, []string{"ev"}, false),
+	// events.k8s.io/v1 Events are a different Go type from core/v1
+	// Events; upstream converts between them and serves both from
+	// /registry/events. Until we convert, they live apart.
+	res(gvEvents, "events", "event", "Event", true, []string{"ev"}, false).at("/registry/events.k8s.io/events"),
 
-	res(gvFlowcontrol, "flowschemas", "flowschema", "FlowSchema", false, nil, false, status(gvFlowcontrol, "FlowSchema")),
+	res(gvFlowcontrol, "flowschemas", "flowschema", "FlowSchema", false, nil, false, status(gvFlowcontrol, "FlowSchema")).generation(),
 	res(gvFlowcontrol, "prioritylevelconfigurations", "prioritylevelconfiguration", "PriorityLevelConfiguration", false, nil, false,
-		status(gvFlowcontrol, "PriorityLevelConfiguration")),
+		status(gvFlowcontrol, "PriorityLevelConfiguration")).generation(),
 
-	res(gvNetworking, "ingressclasses", "ingressclass", "IngressClass", false, nil, false),
-	res(gvNetworking, "ingresses", "ingress", "Ingress", true, []string{"ing"}, false, status(gvNetworking, "Ingress")),
-	res(gvNetworking, "networkpolicies", "networkpolicy", "NetworkPolicy", true, []string{"netpol"}, false),
+	res(gvNetworking, "ingressclasses", "ingressclass", "IngressClass", false, nil, false).generation(),
+	// Upstream keeps Ingresses under the singular.
+	res(gvNetworking, "ingresses", "ingress", "Ingress", true, []string{"ing"}, false, status(gvNetworking, "Ingress")).
+		at("/registry/ingress").generation(),
+	res(gvNetworking, "networkpolicies", "networkpolicy", "NetworkPolicy", true, []string{"netpol"}, false).generation(),
 
 	res(gvNode, "runtimeclasses", "runtimeclass", "RuntimeClass", false, nil, false),
 
 	res(gvPolicy, "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, []string{"pdb"}, false,
-		status(gvPolicy, "PodDisruptionBudget")),
+		status(gvPolicy, "PodDisruptionBudget")).generation(),
 
 	res(gvRBAC, "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, nil, false),
 	res(gvRBAC, "clusterroles", "clusterrole", "ClusterRole", false, nil, false),
@@ -209,11 +276,11 @@ var Resources = []Resource{
 
 	res(gvScheduling, "priorityclasses", "priorityclass", "PriorityClass", false, []string{"pc"}, false),
 
-	res(gvStorage, "csidrivers", "csidriver", "CSIDriver", false, nil, false),
-	res(gvStorage, "csinodes", "csinode", "CSINode", false, nil, false),
-	res(gvStorage, "storageclasses", "storageclass", "StorageClass", false, []string{"sc"}, false),
+	res(gvStorage, "csidrivers", "csidriver", "CSIDriver", false, nil, false).deleteReturnsObject(),
+	res(gvStorage, "csinodes", "csinode", "CSINode", false, nil, false).deleteReturnsObject(),
+	res(gvStorage, "storageclasses", "storageclass", "StorageClass", false, []string{"sc"}, false).deleteReturnsObject(),
 	res(gvStorage, "volumeattachments", "volumeattachment", "VolumeAttachment", false, nil, false,
-		status(gvStorage, "VolumeAttachment")),
+		status(gvStorage, "VolumeAttachment")).deleteReturnsObject(),
 
 	res(gvMigration, "storageversionmigrations", "storageversionmigration", "StorageVersionMigration", false, nil, false,
 		status(gvMigration, "StorageVersionMigration")),

@@ -47,9 +47,6 @@ type Config struct {
 	// SpecialCreates serve the resources whose only verb is create
 	// (bindings, selfsubjectreviews, the access and token reviews).
 	SpecialCreates map[schema.GroupVersionResource]restful.RouteFunction
-	// ReturnDeletedObject lists resources whose DELETE answers with the
-	// object rather than a Status (pods, services, namespaces…).
-	ReturnDeletedObject map[string]bool
 }
 
 // Server is the HTTP side of the API server. Build it with New; serve

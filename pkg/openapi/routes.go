@@ -25,20 +25,6 @@ var (
 	anyMediaType = []string{"*/*"}
 )
 
-// returnsDeletedObject lists the kinds whose DELETE answers with the object
-// itself (as upstream's registries do, e.g. a pod with its
-// deletionTimestamp set) rather than a Status.
-var returnsDeletedObject = map[schema.GroupVersionKind]bool{
-	{Version: "v1", Kind: "Pod"}:                                   true,
-	{Version: "v1", Kind: "PersistentVolume"}:                      true,
-	{Version: "v1", Kind: "PersistentVolumeClaim"}:                 true,
-	{Version: "v1", Kind: "PodTemplate"}:                           true,
-	{Version: "v1", Kind: "ResourceQuota"}:                         true,
-	{Version: "v1", Kind: "Service"}:                               true,
-	{Version: "v1", Kind: "ServiceAccount"}:                        true,
-	{Group: "storage.k8s.io", Version: "v1", Kind: "StorageClass"}: true,
-}
-
 // route implements common.Route for one operation.
 type route struct {
 	method, path string
@@ -214,7 +200,7 @@ func (b *routeBuilder) resource(r api.Resource) error {
 	}
 	status := &metav1.Status{}
 	deleted := interface{}(status)
-	if returnsDeletedObject[gvk] {
+	if r.ReturnsDeletedObject {
 		deleted = obj
 	}
 	watchEvent := &metav1.WatchEvent{}

@@ -8,17 +8,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/api"
-	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresourcedefinition"
-	"github.com/tinykube/tinykube/pkg/registry/apiregistration/apiservice"
-	"github.com/tinykube/tinykube/pkg/registry/apps/deployment"
-	"github.com/tinykube/tinykube/pkg/registry/batch/job"
-	"github.com/tinykube/tinykube/pkg/registry/certificates/certificatesigningrequest"
-	"github.com/tinykube/tinykube/pkg/registry/core/event"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
-	"github.com/tinykube/tinykube/pkg/registry/core/node"
 	"github.com/tinykube/tinykube/pkg/registry/core/pod"
 	"github.com/tinykube/tinykube/pkg/registry/core/resourcequota"
-	"github.com/tinykube/tinykube/pkg/registry/core/secret"
 	"github.com/tinykube/tinykube/pkg/registry/core/service"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 	"github.com/tinykube/tinykube/pkg/storage"
@@ -57,36 +49,6 @@ func (r *Registry) Store(group, resource string) *generic.Store {
 	return nil
 }
 
-// strategies lists resources with their own strategy; the rest use
-// generic.Default.
-func strategyFor(r api.Resource) generic.Strategy {
-	switch r.GVR().GroupResource().String() {
-	case "pods":
-		return pod.NewStrategy(r)
-	case "namespaces":
-		return namespace.NewStrategy(r)
-	case "services":
-		return service.NewStrategy(r)
-	case "events":
-		return event.NewStrategy(r)
-	case "secrets":
-		return secret.NewStrategy(r)
-	case "nodes":
-		return node.NewStrategy(r)
-	case "jobs.batch":
-		return job.NewStrategy(r)
-	case "deployments.apps":
-		return deployment.NewStrategy(r)
-	case "customresourcedefinitions.apiextensions.k8s.io":
-		return customresourcedefinition.NewStrategy(r)
-	case "apiservices.apiregistration.k8s.io":
-		return apiservice.NewStrategy(r)
-	case "certificatesigningrequests.certificates.k8s.io":
-		return certificatesigningrequest.NewStrategy(r)
-	}
-	return generic.Default{Resource: r}
-}
-
 // Build creates the stores of every resource in api.Resources that is
 // stored (create-only ones — bindings, selfsubjectreviews, access
 // reviews — are not).
@@ -99,10 +61,10 @@ func Build(cfg Config) (*Registry, error) {
 	}
 	reg := &Registry{Stores: map[schema.GroupVersionResource]*generic.Store{}}
 	for _, r := range api.Resources {
-		if len(r.Verbs) == 1 && r.Verbs[0] == "create" {
+		if !r.Stored() {
 			continue
 		}
-		s := &generic.Store{Resource: r, KeyRoot: keyRoot(r.GroupVersion.Group, r.Name), Strategy: strategyFor(r)}
+		s := &generic.Store{Resource: r, KeyRoot: r.StorageKeyRoot(), Strategy: StrategyFor(r)}
 		st, err := cfg.Storage(r, s.KeyRoot, s.New, s.NewList, s.Strategy.GetAttrs)
 		if err != nil {
 			return nil, fmt.Errorf("storage for %s: %w", r.Name, err)
@@ -135,8 +97,3 @@ func Build(cfg Config) (*Registry, error) {
 		pods.BeforeCreate)
 	return reg, nil
 }
-
-// ReturnsDeletedObject lists resources whose DELETE answers with the
-// deleted object, as upstream; others answer with a Status.
-var ReturnsDeletedObject = map[string]bool{"pods": true, "services": true, "namespaces": true, "nodes": true,
-	"persistentvolumes": true, "persistentvolumeclaims": true}

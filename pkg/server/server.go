@@ -178,7 +178,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			}
 			return nil
 		},
-		SpecialCreates: creates, ReturnDeletedObject: registry.ReturnsDeletedObject,
+		SpecialCreates: creates,
 	}
 	AddSubresources(&apiConfig, reg)
 	api, err := apiserver.New(apiConfig)

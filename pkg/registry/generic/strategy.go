@@ -90,21 +90,8 @@ func (d Default) ValidateUpdate(_ context.Context, obj, old runtime.Object) fiel
 
 func (d Default) AllowCreateOnUpdate() bool { return false }
 
-// TracksGeneration: the kinds whose upstream strategies set generation 1
-// on create and bump it on spec changes (others leave it 0).
-func (d Default) TracksGeneration() bool {
-	return generationTracked[d.Resource.GVR().GroupResource().String()]
-}
-
-var generationTracked = map[string]bool{
-	"pods": true, "replicationcontrollers": true, "deployments.apps": true, "replicasets.apps": true,
-	"statefulsets.apps": true, "daemonsets.apps": true, "jobs.batch": true, "cronjobs.batch": true,
-	"poddisruptionbudgets.policy": true, "flowschemas.flowcontrol.apiserver.k8s.io": true,
-	"prioritylevelconfigurations.flowcontrol.apiserver.k8s.io": true,
-	"validatingadmissionpolicies.admissionregistration.k8s.io": true, "mutatingadmissionpolicies.admissionregistration.k8s.io": true,
-	"validatingadmissionpolicybindings.admissionregistration.k8s.io": true, "mutatingadmissionpolicybindings.admissionregistration.k8s.io": true,
-	"ingresses.networking.k8s.io": true, "ingressclasses.networking.k8s.io": true, "networkpolicies.networking.k8s.io": true,
-}
+// TracksGeneration is the row's (api.Resource.TracksGeneration).
+func (d Default) TracksGeneration() bool { return d.Resource.TracksGeneration }
 
 func (d Default) GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 	m, err := meta.Accessor(obj)

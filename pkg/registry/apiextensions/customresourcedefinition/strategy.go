@@ -33,10 +33,6 @@ var (
 // resource r.
 func NewStrategy(r api.Resource) Strategy { return Strategy{Default: generic.Default{Resource: r}} }
 
-// TracksGeneration: upstream starts CRDs at generation 1 and bumps it on
-// spec changes.
-func (Strategy) TracksGeneration() bool { return true }
-
 // PrepareForCreate clears the status and records the storage version in
 // status.storedVersions.
 func (s Strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {

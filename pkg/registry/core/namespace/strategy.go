@@ -49,9 +49,6 @@ func (s Strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	ns.Labels[corev1.LabelMetadataName] = ns.Name
 }
 
-// TracksGeneration: namespaces have no generation upstream.
-func (s Strategy) TracksGeneration() bool { return false }
-
 func (s Strategy) HasPendingFinalizers(obj runtime.Object) bool {
 	return len(obj.(*corev1.Namespace).Spec.Finalizers) > 0
 }

@@ -18,9 +18,6 @@ var _ generic.Strategy = Strategy{}
 // NewStrategy returns the services strategy.
 func NewStrategy(r api.Resource) Strategy { return Strategy{generic.Default{Resource: r}} }
 
-// TracksGeneration: services have no generation upstream.
-func (s Strategy) TracksGeneration() bool { return false }
-
 // PrepareForUpdate keeps what the server allocated when an update leaves
 // it out (kubectl apply does), as upstream's patchAllocatedValues.
 func (s Strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
