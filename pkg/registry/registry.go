@@ -9,7 +9,6 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
-	"github.com/tinykube/tinykube/pkg/registry/core/pod"
 	"github.com/tinykube/tinykube/pkg/registry/core/resourcequota"
 	"github.com/tinykube/tinykube/pkg/registry/core/service"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
@@ -34,9 +33,12 @@ type Config struct {
 type Registry struct {
 	Stores    map[schema.GroupVersionResource]*generic.Store
 	Allocator *service.Allocator
-	// Quota is resource quota admission, for stores built outside the
-	// registry (custom resources) to charge their creates too.
+	// Quota is resource quota admission (the ResourceQuota plugin).
 	Quota *resourcequota.Admission
+	// Admission is the admission chain every store runs
+	// (admissionChain); stores built outside the registry (custom
+	// resources) run it too.
+	Admission generic.Chain
 }
 
 // Store returns the store of a core/v1 or grouped resource.
@@ -72,28 +74,17 @@ func Build(cfg Config) (*Registry, error) {
 		s.Storage = st
 		reg.Stores[r.GVR()] = s
 	}
-	lifecycle := namespace.Lifecycle{Namespaces: reg.Store("", "namespaces")}
-	lifecycle.Namespaces.BeforeDelete = namespace.CheckDelete
-	quota := &resourcequota.Admission{Quotas: reg.Store("", "resourcequotas")}
-	reg.Quota = quota
+	namespaces := reg.Store("", "namespaces")
+	namespaces.BeforeDelete = namespace.CheckDelete
+	reg.Quota = &resourcequota.Admission{Quotas: reg.Store("", "resourcequotas")}
+	reg.Admission = admissionChain(reg)
 	for _, s := range reg.Stores {
-		if s.Resource.Namespaced {
-			s.Namespaces = lifecycle
-			s.BeforeCreate = quota.For(s.Resource.GVR().GroupResource())
-			s.BeforeUpdate = quota.ForUpdate(s.Resource.GVR().GroupResource())
-		}
+		s.Admission = reg.Admission
 	}
-	// Quota admission runs first for services (a refused service
-	// allocates nothing) and last for pods (it charges the requests
-	// LimitRanger filled in and sees the priority class).
+	// Allocation is the services store's own step, after admission.
 	services := reg.Store("", "services")
 	reg.Allocator = &service.Allocator{CIDR: cfg.ServiceCIDR, PortBase: cfg.NodePortBase, PortCount: cfg.NodePortCount, Services: services}
-	services.BeforeCreate = pod.Admission(services.BeforeCreate, reg.Allocator.Allocate)
+	services.BeforeCreate = reg.Allocator.Allocate
 	services.AfterDelete = reg.Allocator.Release
-	pods := reg.Store("", "pods")
-	pods.BeforeCreate = pod.Admission(
-		pod.LimitRanger{LimitRanges: reg.Store("", "limitranges")}.Admit,
-		pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit,
-		pods.BeforeCreate)
 	return reg, nil
 }

@@ -29,7 +29,6 @@ import (
 	"github.com/tinykube/tinykube/pkg/pki"
 	"github.com/tinykube/tinykube/pkg/registry"
 	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
-	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
 	"github.com/tinykube/tinykube/pkg/storage/cacher"
 )
 
@@ -245,11 +244,10 @@ func (s *Server) startCRDs(ctx context.Context, api *apiserver.Server, openapiHa
 			}
 			return sch, nil
 		},
-		Namespaces: namespace.Lifecycle{Namespaces: s.Registry.Store("", "namespaces")},
-		Quota:      s.Registry.Quota.For,
-		OpenAPI:    openapiHandler,
-		Schemas:    openapi.NewBuilder(apitypes.Scheme, apitypes.Resources).CustomResourceSchemas,
-		Logger:     s.cfg.Logger,
+		Admission: s.Registry.Admission,
+		OpenAPI:   openapiHandler,
+		Schemas:   openapi.NewBuilder(apitypes.Scheme, apitypes.Resources).CustomResourceSchemas,
+		Logger:    s.cfg.Logger,
 	}
 	c, err := crdcontroller.New(cfg)
 	if err != nil {

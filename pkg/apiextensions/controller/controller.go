@@ -14,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/kube-openapi/pkg/validation/spec"
@@ -51,12 +50,10 @@ type Config struct {
 	Storage StorageFunc
 	// Schema compiles a version's schema (pkg/apiextensions/schema.New).
 	Schema customresource.SchemaFunc
-	// Namespaces, if set, rejects custom resources in missing or
-	// terminating namespaces (namespace lifecycle admission).
-	Namespaces generic.NamespaceChecker
-	// Quota, if set, returns the quota admission of creates of a
-	// namespaced resource (count/<plural>.<group>), or nil.
-	Quota func(schema.GroupResource) func(ctx context.Context, obj runtime.Object, dryRun bool) error
+	// Admission is the server's admission chain (registry.Registry's):
+	// custom resources run it like built-ins (namespace lifecycle, quota
+	// of count/<plural>.<group>).
+	Admission generic.Chain
 	// Schemas, if set, returns the OpenAPI schemas of a CRD's versions
 	// (openapi.Builder.CustomResourceSchemas), from which server-side
 	// apply learns its types; without it they are deduced.

@@ -11,8 +11,6 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 
@@ -171,26 +169,15 @@ func (c *Controller) store(v *customresource.Version, keyRoot string, st storage
 	s := &generic.Store{Resource: v.Resource, KeyRoot: keyRoot, Storage: st, Strategy: strategy,
 		NewFunc: strategy.New, NewListFunc: strategy.NewList}
 	gr := v.Resource.GVR().GroupResource()
-	var quota func(context.Context, runtime.Object, bool) error
-	if v.Resource.Namespaced {
-		s.Namespaces = c.cfg.Namespaces
-		if c.cfg.Quota != nil {
-			quota = c.cfg.Quota(gr)
-		}
-	}
-	s.BeforeCreate = func(ctx context.Context, obj runtime.Object, dryRun bool) error {
-		if terminating.Load() {
-			name := ""
-			if m, err := meta.Accessor(obj); err == nil {
-				name = m.GetName()
-			}
-			return apierrors.NewForbidden(gr, name, errors.New("create not allowed while custom resource definition is terminating"))
-		}
-		if quota != nil {
-			return quota(ctx, obj, dryRun)
+	// A CRD being deleted refuses creates before any admission runs, as
+	// upstream's handler does.
+	terminatingCheck := generic.Plugin{Name: "CustomResourceTerminating", Admit: func(_ context.Context, a *generic.Attributes) error {
+		if a.Operation == generic.Create && terminating.Load() {
+			return apierrors.NewForbidden(gr, a.Name, errors.New("create not allowed while custom resource definition is terminating"))
 		}
 		return nil
-	}
+	}}
+	s.Admission = append(generic.Chain{terminatingCheck}, c.cfg.Admission...)
 	return s
 }
 

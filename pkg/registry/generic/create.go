@@ -18,20 +18,8 @@ func (s *Store) Create(ctx context.Context, ns string, obj runtime.Object, dryRu
 	if m.GetResourceVersion() != "" {
 		return nil, apierrors.NewBadRequest("resourceVersion should not be set on objects to be created")
 	}
-	s.Strategy.PrepareForCreate(ctx, obj)
-	s.fillCreateMeta(m)
-	if err := s.validateCreate(ctx, obj); err != nil {
+	if _, err := s.writePath(ctx, write{strategy: s.Strategy, ns: ns, obj: obj, dryRun: dryRun}); err != nil {
 		return nil, err
-	}
-	if s.Namespaces != nil && s.Resource.Namespaced {
-		if err := s.Namespaces.CheckCreate(ctx, ns, s.Resource.GVR().GroupResource(), m.GetName()); err != nil {
-			return nil, err
-		}
-	}
-	if s.BeforeCreate != nil {
-		if err := s.BeforeCreate(ctx, obj, dryRun); err != nil {
-			return nil, err
-		}
 	}
 	if dryRun {
 		// A dry run must still report a name clash.
@@ -53,7 +41,8 @@ func (s *Store) Create(ctx context.Context, ns string, obj runtime.Object, dryRu
 	return out, nil
 }
 
-// fillCreateMeta sets the server-owned metadata of a new object.
+// fillCreateMeta is step 2 of a create: the server-owned metadata of a
+// new object.
 func (s *Store) fillCreateMeta(m metav1.Object) {
 	if m.GetName() == "" && m.GetGenerateName() != "" {
 		m.SetName(m.GetGenerateName() + utilrand.String(5))

@@ -11,19 +11,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/storage"
 )
-
-// NamespaceChecker answers whether objects may be created in a namespace
-// (namespace lifecycle admission): it must exist and not be terminating.
-// resource and name are the object being created, for the error.
-type NamespaceChecker interface {
-	CheckCreate(ctx context.Context, namespace string, resource schema.GroupResource, name string) error
-}
 
 // Store serves one resource over a storage.Interface. All methods are safe
 // for concurrent use; objects they return are owned by the caller.
@@ -34,17 +26,13 @@ type Store struct {
 	KeyRoot  string
 	Storage  storage.Interface
 	Strategy Strategy
-	// Namespaces, if set, rejects creates in missing or terminating
-	// namespaces.
-	Namespaces NamespaceChecker
-	// BeforeCreate runs after validation, before the write (allocators
-	// such as Service ClusterIPs). It may mutate obj.
+	// Admission is the admission chain every create and update through
+	// the main endpoint or a subresource runs (step 4 of writepath.go).
+	Admission Chain
+	// BeforeCreate runs after admission, just before the write
+	// (allocators such as Service ClusterIPs, which must not allocate for
+	// a write admission refuses). It may mutate obj.
 	BeforeCreate func(ctx context.Context, obj runtime.Object, dryRun bool) error
-	// BeforeUpdate runs on updates through the main endpoint (not
-	// /status) after validation, before the write (quota admission). It
-	// may run more than once for one update: once per compare-and-swap
-	// attempt.
-	BeforeUpdate func(ctx context.Context, obj, old runtime.Object, dryRun bool) error
 	// BeforeDelete refuses a delete of name before anything is read or
 	// written (namespaces that may not be deleted).
 	BeforeDelete func(name string) error

@@ -128,6 +128,9 @@ func (s StatusStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Objec
 
 func (s StatusStrategy) AllowCreateOnUpdate() bool { return false }
 
+// Subresource: admission sees writes through StatusStrategy as "status".
+func (s StatusStrategy) Subresource() string { return "status" }
+
 // StatusStrategist is implemented by strategies that bring their own
 // /status strategy: StatusStrategy works by reflection on typed structs,
 // which unstructured custom resources are not.

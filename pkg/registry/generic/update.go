@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -37,12 +35,6 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 		strategy = s.Strategy
 	}
 	key := s.key(ns, name)
-	var admit func(ctx context.Context, obj, old runtime.Object) error
-	if _, status := strategy.(StatusStrategy); s.BeforeUpdate != nil && !status {
-		admit = func(ctx context.Context, obj, old runtime.Object) error {
-			return s.BeforeUpdate(ctx, obj, old, opts.DryRun)
-		}
-	}
 	// No separate existence check: GuaranteedUpdate answers ErrNotFound
 	// for a missing object, which may then be created. It starts from the
 	// watch cache's copy when there is one (see storage.Interface).
@@ -55,12 +47,12 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 		} else if err != nil {
 			return nil, false, s.toAPIError(err, name)
 		}
-		obj, err := s.prepareUpdate(ctx, strategy, ns, name, fn, current, admit)
+		obj, err := s.prepareUpdate(ctx, strategy, ns, name, fn, current, true)
 		return obj, false, err
 	}
 	out := s.New()
 	err := s.Storage.GuaranteedUpdate(ctx, key, out, false, nil, func(cur runtime.Object) (runtime.Object, error) {
-		return s.prepareUpdate(ctx, strategy, ns, name, fn, cur, admit)
+		return s.prepareUpdate(ctx, strategy, ns, name, fn, cur, false)
 	}, nil)
 	if errors.Is(err, storage.ErrNotFound) {
 		return s.createOnUpdate(ctx, strategy, ns, name, fn, opts, err)
@@ -107,10 +99,10 @@ func (s *Store) createOnUpdate(ctx context.Context, strategy Strategy, ns, name 
 	return out, err == nil, err
 }
 
-// prepareUpdate runs the write path for one update attempt; admit, if
-// set, is the BeforeUpdate hook.
+// prepareUpdate computes one update attempt from cur, the stored object,
+// checks the preconditions the body carries and runs the write path.
 func (s *Store) prepareUpdate(ctx context.Context, strategy Strategy, ns, name string, fn UpdateFunc, cur runtime.Object,
-	admit func(ctx context.Context, obj, old runtime.Object) error) (runtime.Object, error) {
+	dryRun bool) (runtime.Object, error) {
 	old := cur.DeepCopyObject()
 	obj, err := fn(ctx, cur)
 	if err != nil {
@@ -127,46 +119,12 @@ func (s *Store) prepareUpdate(ctx context.Context, strategy Strategy, ns, name s
 		return nil, apierrors.NewConflict(s.Resource.GVR().GroupResource(), name,
 			fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", uid, om.GetUID()))
 	}
-	strategy.PrepareForUpdate(ctx, obj, old)
-	// Server-owned metadata cannot change through an update.
-	nm.SetUID(om.GetUID())
-	nm.SetCreationTimestamp(om.GetCreationTimestamp())
-	nm.SetDeletionTimestamp(om.GetDeletionTimestamp())
-	nm.SetDeletionGracePeriodSeconds(om.GetDeletionGracePeriodSeconds())
-	nm.SetGeneration(om.GetGeneration())
-	nm.SetResourceVersion(om.GetResourceVersion())
-	if !s.Resource.Namespaced {
-		nm.SetNamespace("")
-	}
-	if strategy.TracksGeneration() {
-		spec := specOf(obj)
-		bump := spec.IsValid() && !equality.Semantic.DeepEqual(spec.Interface(), specOf(old).Interface())
-		if g, ok := strategy.(GenerationTrigger); ok && g.BumpsGeneration(obj, old) {
-			bump = true
-		}
-		if bump {
-			nm.SetGeneration(om.GetGeneration() + 1)
-		}
-	}
-	// Once deleting, finalizers may only be removed, not added.
-	if om.GetDeletionTimestamp() != nil {
-		for _, f := range nm.GetFinalizers() {
-			if !hasFinalizer(om, f) {
-				return nil, apierrors.NewForbidden(s.Resource.GVR().GroupResource(), name,
-					fmt.Errorf("no new finalizers can be added if the object is being deleted, found new finalizers %q", f))
-			}
-		}
-	}
-	if err := s.validateUpdate(ctx, strategy, obj, old); err != nil {
+	unchanged, err := s.writePath(ctx, write{strategy: strategy, ns: ns, obj: obj, old: old, dryRun: dryRun})
+	if err != nil {
 		return nil, err
 	}
-	if reflect.DeepEqual(obj, old) {
+	if unchanged {
 		return old, nil
-	}
-	if admit != nil {
-		if err := admit(ctx, obj, old); err != nil {
-			return nil, err
-		}
 	}
 	return obj, nil
 }

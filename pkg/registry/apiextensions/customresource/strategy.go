@@ -156,3 +156,6 @@ func (s statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Obj
 func (statusStrategy) BumpsGeneration(obj, old runtime.Object) bool { return false }
 
 func (statusStrategy) AllowCreateOnUpdate() bool { return false }
+
+// Subresource names the endpoint for admission.
+func (statusStrategy) Subresource() string { return "status" }

@@ -142,3 +142,9 @@ func stampConditions(csr, old *certificatesv1.CertificateSigningRequest) {
 		}
 	}
 }
+
+// Subresource names the endpoint for admission.
+func (statusStrategy) Subresource() string { return "status" }
+
+// Subresource names the endpoint for admission.
+func (approvalStrategy) Subresource() string { return "approval" }

@@ -17,7 +17,14 @@ type Lifecycle struct {
 	Namespaces *generic.Store
 }
 
-var _ generic.NamespaceChecker = Lifecycle{}
+// Admit is the NamespaceLifecycle admission plugin (generic.Plugin):
+// it checks creates of namespaced resources with CheckCreate.
+func (l Lifecycle) Admit(ctx context.Context, a *generic.Attributes) error {
+	if a.Operation != generic.Create || !a.Resource.Namespaced {
+		return nil
+	}
+	return l.CheckCreate(ctx, a.Namespace, a.Resource.GVR().GroupResource(), a.Name)
+}
 
 // CheckCreate rejects creates in a namespace that is missing (404) or
 // terminating (403), as upstream's NamespaceLifecycle plugin. It reads

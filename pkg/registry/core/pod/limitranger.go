@@ -24,7 +24,8 @@ type LimitRanger struct {
 	LimitRanges *generic.Store
 }
 
-// Admit is a generic.Store BeforeCreate hook for pods.
+// Admit admits a pod create (the LimitRanger plugin of
+// pkg/registry/admission.go).
 func (l LimitRanger) Admit(ctx context.Context, obj runtime.Object, _ bool) error {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
@@ -182,17 +183,4 @@ func checkRange(kind string, item corev1.LimitRangeItem, req, lim corev1.Resourc
 		}
 	}
 	return errs
-}
-
-// Admission chains BeforeCreate hooks in order, stopping at the first
-// error (LimitRanger runs before Priority, as upstream's plugin order).
-func Admission(hooks ...func(context.Context, runtime.Object, bool) error) func(context.Context, runtime.Object, bool) error {
-	return func(ctx context.Context, obj runtime.Object, dryRun bool) error {
-		for _, h := range hooks {
-			if err := h(ctx, obj, dryRun); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 }

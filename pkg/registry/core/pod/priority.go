@@ -22,7 +22,8 @@ type Priority struct {
 	Classes *generic.Store
 }
 
-// Admit is a generic.Store BeforeCreate hook for pods.
+// Admit admits a pod create (the Priority plugin of
+// pkg/registry/admission.go).
 func (p Priority) Admit(ctx context.Context, obj runtime.Object, _ bool) error {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {

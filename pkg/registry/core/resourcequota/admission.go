@@ -33,6 +33,27 @@ type nsLock struct {
 	users int
 }
 
+// Admit is the ResourceQuota admission plugin (generic.Plugin): it
+// charges creates of namespaced resources (For) and the updates upstream
+// charges through their main endpoint (ForUpdate).
+func (a *Admission) Admit(ctx context.Context, attrs *generic.Attributes) error {
+	if !attrs.Resource.Namespaced {
+		return nil
+	}
+	gr := attrs.Resource.GVR().GroupResource()
+	switch {
+	case attrs.Operation == generic.Create:
+		if h := a.For(gr); h != nil {
+			return h(ctx, attrs.Object, attrs.DryRun)
+		}
+	case attrs.Operation == generic.Update && attrs.Subresource == "":
+		if h := a.ForUpdate(gr); h != nil {
+			return h(ctx, attrs.Object, attrs.Old, attrs.DryRun)
+		}
+	}
+	return nil
+}
+
 // For returns the BeforeCreate hook charging creates of gr, or nil for
 // resources quota ignores (events).
 func (a *Admission) For(gr schema.GroupResource) func(context.Context, runtime.Object, bool) error {
@@ -45,7 +66,7 @@ func (a *Admission) For(gr schema.GroupResource) func(context.Context, runtime.O
 	}
 }
 
-// ForUpdate returns the BeforeUpdate hook charging what an update adds,
+// ForUpdate returns the update hook charging what an update adds,
 // for the updates upstream charges: a pod moving between the
 // Terminating and NotTerminating scopes (its resources are otherwise
 // immutable), a service changing type or ports, a claim asking for more

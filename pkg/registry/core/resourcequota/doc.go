@@ -1,6 +1,6 @@
-// Package resourcequota is quota admission: the generic.Store
-// BeforeCreate hook that charges a new object to every ResourceQuota of
-// its namespace that tracks it, and refuses it (403 Forbidden, upstream's
+// Package resourcequota is quota admission: the ResourceQuota plugin of
+// the admission chain (pkg/registry/admission.go), which charges a new
+// object to every ResourceQuota of its namespace that tracks it, and refuses it (403 Forbidden, upstream's
 // messages) when that would take status.used past status.hard, or when a
 // pod under a cpu/memory quota does not state those requests and limits.
 // The charge is a compare-and-swap update of the quota's status, so two

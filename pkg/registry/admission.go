@@ -1,0 +1,51 @@
+package registry
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
+	"github.com/tinykube/tinykube/pkg/registry/core/pod"
+	"github.com/tinykube/tinykube/pkg/registry/generic"
+)
+
+// admissionChain is the server's admission order: every create and update
+// of every store runs this list, in this order (step 4 of the write path,
+// pkg/registry/generic/writepath.go). It follows upstream's
+// (kube-apiserver's recommended plugin order): mutating plugins first,
+// then validating ones, ResourceQuota last so it charges the object as
+// the others left it (a pod's requests as LimitRanger filled them in, its
+// priority as Priority resolved it).
+//
+// Store-level allocators run after the whole chain (generic.Store
+// BeforeCreate), as upstream's REST storage allocates after admission: a
+// Service that quota refuses allocates no ClusterIP or NodePort.
+//
+// Plugins still to come slot in by name where upstream has them, e.g.
+// ServiceAccount and NodeRestriction after LimitRanger, PodSecurity
+// before Priority, MutatingAdmissionPolicy and MutatingAdmissionWebhook
+// after the built-in mutating plugins, ValidatingAdmissionPolicy and
+// ValidatingAdmissionWebhook just before ResourceQuota.
+func admissionChain(reg *Registry) generic.Chain {
+	lifecycle := namespace.Lifecycle{Namespaces: reg.Store("", "namespaces")}
+	return generic.Chain{
+		{Name: "NamespaceLifecycle", Admit: lifecycle.Admit},
+		{Name: "LimitRanger", Admit: onCreate(podsResource, pod.LimitRanger{LimitRanges: reg.Store("", "limitranges")}.Admit)},
+		{Name: "Priority", Admit: onCreate(podsResource, pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit)},
+		{Name: "ResourceQuota", Admit: reg.Quota.Admit},
+	}
+}
+
+var podsResource = schema.GroupResource{Resource: "pods"}
+
+// onCreate adapts a create hook of one resource to a plugin's Admit.
+func onCreate(gr schema.GroupResource, hook func(ctx context.Context, obj runtime.Object, dryRun bool) error) func(context.Context, *generic.Attributes) error {
+	return func(ctx context.Context, a *generic.Attributes) error {
+		if a.Operation != generic.Create || a.Resource.GVR().GroupResource() != gr {
+			return nil
+		}
+		return hook(ctx, a.Object, a.DryRun)
+	}
+}
