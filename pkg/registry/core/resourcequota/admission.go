@@ -11,14 +11,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/quota"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
 
-// Admission is upstream's ResourceQuota admission plugin: For charges
-// creates, ForUpdate the updates upstream charges.
+// Admission is upstream's ResourceQuota admission plugin; Admit is its
+// step in the admission chain.
 type Admission struct {
 	// Quotas is the resourcequotas store. Quotas are read from its watch
 	// cache (generic.Store.ListFromCache) and charged through it.
@@ -33,57 +32,39 @@ type nsLock struct {
 	users int
 }
 
-// Admit is the ResourceQuota admission plugin (generic.Plugin): it
-// charges creates of namespaced resources (For) and the updates upstream
-// charges through their main endpoint (ForUpdate).
+// Admit is the ResourceQuota admission plugin (generic.Plugin). It
+// charges creates of namespaced resources, except those quota ignores
+// (events), and the updates upstream charges through the main endpoint:
+// a pod moving between the Terminating and NotTerminating scopes (its
+// resources are otherwise immutable), a service changing type or ports,
+// a claim asking for more storage.
 func (a *Admission) Admit(ctx context.Context, attrs *generic.Attributes) error {
 	if !attrs.Resource.Namespaced {
 		return nil
 	}
 	gr := attrs.Resource.GVR().GroupResource()
-	switch {
-	case attrs.Operation == generic.Create:
-		if h := a.For(gr); h != nil {
-			return h(ctx, attrs.Object, attrs.DryRun)
-		}
-	case attrs.Operation == generic.Update && attrs.Subresource == "":
-		if h := a.ForUpdate(gr); h != nil {
-			return h(ctx, attrs.Object, attrs.Old, attrs.DryRun)
-		}
-	}
-	return nil
-}
-
-// For returns the BeforeCreate hook charging creates of gr, or nil for
-// resources quota ignores (events).
-func (a *Admission) For(gr schema.GroupResource) func(context.Context, runtime.Object, bool) error {
-	if quota.Ignored(gr) {
-		return nil
-	}
-	e := quota.For(gr)
-	return func(ctx context.Context, obj runtime.Object, dryRun bool) error {
-		return a.admit(ctx, e, obj, dryRun)
-	}
-}
-
-// ForUpdate returns the update hook charging what an update adds,
-// for the updates upstream charges: a pod moving between the
-// Terminating and NotTerminating scopes (its resources are otherwise
-// immutable), a service changing type or ports, a claim asking for more
-// storage. Other resources get nil.
-func (a *Admission) ForUpdate(gr schema.GroupResource) func(ctx context.Context, obj, old runtime.Object, dryRun bool) error {
-	e := quota.For(gr)
-	switch e.(type) {
-	case quota.Pods, quota.Services, quota.PersistentVolumeClaims:
-	default:
-		return nil
-	}
-	return func(ctx context.Context, obj, old runtime.Object, dryRun bool) error {
-		if p, ok := obj.(*corev1.Pod); ok && quota.Terminating(p) == quota.Terminating(old.(*corev1.Pod)) {
+	switch attrs.Operation {
+	case generic.Create:
+		if quota.Ignored(gr) {
 			return nil
 		}
-		return a.admitUpdate(ctx, e, obj, old, dryRun)
+		return a.admit(ctx, quota.For(gr), attrs.Object, attrs.DryRun)
+	case generic.Update:
+		if attrs.Subresource != "" {
+			return nil
+		}
+		e := quota.For(gr)
+		switch e.(type) {
+		case quota.Pods, quota.Services, quota.PersistentVolumeClaims:
+		default:
+			return nil
+		}
+		if p, ok := attrs.Object.(*corev1.Pod); ok && quota.Terminating(p) == quota.Terminating(attrs.Old.(*corev1.Pod)) {
+			return nil
+		}
+		return a.admitUpdate(ctx, e, attrs.Object, attrs.Old, attrs.DryRun)
 	}
+	return nil
 }
 
 // charge is what one create adds to one quota.
