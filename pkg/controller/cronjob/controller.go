@@ -5,7 +5,6 @@ import (
 	"log/slog"
 
 	batchv1 "k8s.io/api/batch/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
 	"k8s.io/client-go/tools/cache"
@@ -57,23 +56,7 @@ func NewWithClock(_ context.Context, cc controller.Context, clk clock.WithTicker
 	if err != nil {
 		return nil, err
 	}
-	onJob := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		j, ok := obj.(*batchv1.Job)
-		if !ok {
-			return
-		}
-		if ref := metav1.GetControllerOf(j); ref != nil && ref.Kind == "CronJob" && ref.APIVersion == batchv1.SchemeGroupVersion.String() {
-			c.queue.Add(cache.NewObjectName(j.Namespace, ref.Name))
-		}
-	}
-	_, err = jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    onJob,
-		UpdateFunc: func(_, obj any) { onJob(obj) },
-		DeleteFunc: onJob,
-	})
+	_, err = jobInformer.Informer().AddEventHandler(controller.OwnerHandler(c.queue, kind))
 	return c, err
 }
 

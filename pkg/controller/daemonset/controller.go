@@ -3,9 +3,7 @@ package daemonset
 import (
 	"context"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -72,11 +70,12 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 			}
 		},
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
+			pod, ok := controller.Unwrap[*corev1.Pod](obj)
+			if !ok {
+				return
 			}
-			if key, ok := ownerKey(obj); ok {
-				c.expect.DeletionObserved(key.String(), obj.(*corev1.Pod))
+			if key, ok := ownerKey(pod); ok {
+				c.expect.DeletionObserved(key.String(), pod)
 				c.queue.Add(key)
 			}
 		},
@@ -134,18 +133,7 @@ func (c *Controller) enqueueAll() {
 
 // ownerKey is the DaemonSet controlling a pod, if any.
 func ownerKey(obj any) (cache.ObjectName, bool) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	p, ok := obj.(*corev1.Pod)
-	if !ok {
-		return cache.ObjectName{}, false
-	}
-	ref := metav1.GetControllerOf(p)
-	if ref == nil || ref.Kind != "DaemonSet" || ref.APIVersion != appsv1.SchemeGroupVersion.String() {
-		return cache.ObjectName{}, false
-	}
-	return cache.NewObjectName(p.Namespace, ref.Name), true
+	return controller.OwnerKey(obj, kind)
 }
 
 // Run waits for the caches, then runs workers until ctx ends.

@@ -132,11 +132,12 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 			c.queue.Add(key)
 		},
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
+			pod, ok := controller.Unwrap[*corev1.Pod](obj)
+			if !ok {
+				return
 			}
-			if key, ok := ownerKey(obj); ok {
-				c.expect.DeletionObserved(key.String(), obj.(*corev1.Pod))
+			if key, ok := ownerKey(pod); ok {
+				c.expect.DeletionObserved(key.String(), pod)
 				c.queue.Add(key)
 			}
 		},
@@ -198,20 +199,12 @@ func (c *Controller) enqueueMatching(pod *corev1.Pod) {
 	}
 }
 
+// controllerKind is what a Job's pods name as their controller.
+var controllerKind = batchv1.SchemeGroupVersion.WithKind("Job")
+
 // ownerKey is the Job controlling a pod, if any.
 func ownerKey(obj any) (cache.ObjectName, bool) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	p, ok := obj.(*corev1.Pod)
-	if !ok {
-		return cache.ObjectName{}, false
-	}
-	ref := metav1.GetControllerOf(p)
-	if ref == nil || ref.Kind != "Job" || ref.APIVersion != batchv1.SchemeGroupVersion.String() {
-		return cache.ObjectName{}, false
-	}
-	return cache.NewObjectName(p.Namespace, ref.Name), true
+	return controller.OwnerKey(obj, controllerKind)
 }
 
 // Run waits for the caches, then runs workers until ctx ends.

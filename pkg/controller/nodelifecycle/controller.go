@@ -108,10 +108,7 @@ func NewController(_ context.Context, cc controller.Context, cfg Config) (*Contr
 		AddFunc:    c.enqueueNode,
 		UpdateFunc: func(_, obj any) { c.enqueueNode(obj) },
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if n, ok := obj.(*corev1.Node); ok {
+			if n, ok := controller.Unwrap[*corev1.Node](obj); ok {
 				c.mu.Lock()
 				delete(c.probes, n.Name)
 				c.mu.Unlock()

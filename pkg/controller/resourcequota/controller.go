@@ -125,10 +125,7 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 			}
 		},
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if q, ok := obj.(*corev1.ResourceQuota); ok {
+			if q, ok := controller.Unwrap[*corev1.ResourceQuota](obj); ok {
 				c.replenish(schema.GroupResource{Resource: "resourcequotas"}, q.Namespace, 0)
 			}
 		},
@@ -170,10 +167,7 @@ func (c *Controller) replenishHandler(gr schema.GroupResource) cache.ResourceEve
 			}
 		},
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if o, ok := obj.(runtime.Object); ok {
+			if o, ok := controller.Unwrap[runtime.Object](obj); ok {
 				c.replenish(gr, namespaceOf(o), 0)
 			}
 		},
