@@ -27,18 +27,14 @@ type Controller struct {
 
 var _ controller.Runner = (*Controller)(nil)
 
-// New builds the controller on the real clock.
-func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
-	return NewWithClock(ctx, cc, clock.RealClock{})
-}
-
-// NewWithClock builds the controller on the shared informers and clk.
-func NewWithClock(_ context.Context, cc controller.Context, clk clock.WithTicker) (*Controller, error) {
+// New builds the controller on the shared informers and cc's clock.
+func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	if cc.Logger == nil {
 		cc.Logger = slog.Default()
 	}
 	cjInformer := cc.Informers.Batch().V1().CronJobs()
 	jobInformer := cc.Informers.Batch().V1().Jobs()
+	clk := cc.ClockOrReal()
 	c := &Controller{
 		client:   cc.Client,
 		cronJobs: cjInformer.Lister(),
@@ -46,8 +42,7 @@ func NewWithClock(_ context.Context, cc controller.Context, clk clock.WithTicker
 		clock:    clk,
 		log:      cc.Logger,
 		synced:   []cache.InformerSynced{cjInformer.Informer().HasSynced, jobInformer.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "cronjob", Clock: clk}),
+		queue:    controller.NewClockedQueue[cache.ObjectName]("cronjob", clk),
 	}
 	_, err := cjInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { c.enqueue(obj) },

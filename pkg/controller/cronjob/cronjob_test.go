@@ -28,8 +28,8 @@ func start(t *testing.T) (*testserver.Server, context.Context, *clocktesting.Fak
 	t.Cleanup(cancel)
 	clk := clocktesting.NewFakeClock(time.Now())
 	cc := controller.Context{Client: s.Client, RESTConfig: s.RESTConfig,
-		Informers: informers.NewSharedInformerFactory(s.Client, 0), Logger: slog.Default()}
-	c, err := cronjob.NewWithClock(ctx, cc, clk)
+		Informers: informers.NewSharedInformerFactory(s.Client, 0), Logger: slog.Default(), Clock: clk}
+	c, err := cronjob.New(ctx, cc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	podInformer := cc.Informers.Core().V1().Pods()
 	nodeInformer := cc.Informers.Core().V1().Nodes()
 	revInformer := cc.Informers.Apps().V1().ControllerRevisions()
-	clk := clock.RealClock{}
+	clk := cc.ClockOrReal()
 	c := &Controller{
 		client:    cc.Client,
 		sets:      setInformer.Lister(),

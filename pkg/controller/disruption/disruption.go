@@ -44,7 +44,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	pdbInf := cc.Informers.Policy().V1().PodDisruptionBudgets()
 	podInf := cc.Informers.Core().V1().Pods()
 	c := &Controller{
-		client: cc.Client, pdbs: pdbInf.Lister(), pods: podInf.Lister(), now: time.Now,
+		client: cc.Client, pdbs: pdbInf.Lister(), pods: podInf.Lister(), now: cc.ClockOrReal().Now,
 		synced: []cache.InformerSynced{pdbInf.Informer().HasSynced, podInf.Informer().HasSynced},
 		queue:  controller.NewQueue[cache.ObjectName]("disruption"),
 	}

@@ -73,9 +73,11 @@ type backoffRecord struct {
 
 var _ controller.Runner = (*Controller)(nil)
 
-// New builds the controller with DefaultConfig.
+// New builds the controller with DefaultConfig on cc's clock.
 func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
-	return NewWithConfig(ctx, cc, DefaultConfig())
+	cfg := DefaultConfig()
+	cfg.Clock = cc.ClockOrReal()
+	return NewWithConfig(ctx, cc, cfg)
 }
 
 // NewWithConfig builds the controller on the shared informers.
@@ -86,15 +88,13 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 	jobInformer := cc.Informers.Batch().V1().Jobs()
 	podInformer := cc.Informers.Core().V1().Pods()
 	c := &Controller{
-		cfg:    cfg,
-		client: cc.Client,
-		jobs:   jobInformer.Lister(),
-		pods:   podInformer.Lister(),
-		synced: []cache.InformerSynced{jobInformer.Informer().HasSynced, podInformer.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "job", Clock: cfg.Clock}),
-		orphans: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "job-orphan-pods", Clock: cfg.Clock}),
+		cfg:     cfg,
+		client:  cc.Client,
+		jobs:    jobInformer.Lister(),
+		pods:    podInformer.Lister(),
+		synced:  []cache.InformerSynced{jobInformer.Informer().HasSynced, podInformer.Informer().HasSynced},
+		queue:   controller.NewClockedQueue[cache.ObjectName]("job", cfg.Clock),
+		orphans: controller.NewClockedQueue[cache.ObjectName]("job-orphan-pods", cfg.Clock),
 		expect:  expectations.New[string](cfg.Clock.Now),
 		backoff: map[types.UID]backoffRecord{},
 	}

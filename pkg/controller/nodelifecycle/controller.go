@@ -67,6 +67,7 @@ var _ controller.Runner = (*Controller)(nil)
 // New builds the controller with DefaultConfig and cc's grace period.
 func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
 	cfg := DefaultConfig()
+	cfg.Clock = cc.ClockOrReal()
 	if cc.NodeMonitorGracePeriod > 0 {
 		cfg.GracePeriod = cc.NodeMonitorGracePeriod
 	}

@@ -60,7 +60,7 @@ func newController(cc controller.Context, k kind, name string) (*Controller, err
 		synced:       []cache.InformerSynced{k.informer().HasSynced, podInformer.HasSynced},
 		queue:        controller.NewQueue[cache.ObjectName](name),
 		expectations: expectations.New[cache.ObjectName](nil),
-		now:          time.Now,
+		now:          cc.ClockOrReal().Now,
 	}
 	if _, err := k.informer().AddEventHandler(controller.NameHandler(c.queue)); err != nil {
 		return nil, err

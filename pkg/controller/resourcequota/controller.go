@@ -67,7 +67,9 @@ var _ controller.Runner = (*Controller)(nil)
 
 // New builds the controller with DefaultConfig on the shared informers.
 func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
-	return NewWithConfig(ctx, cc, DefaultConfig())
+	cfg := DefaultConfig()
+	cfg.Now = cc.ClockOrReal().Now
+	return NewWithConfig(ctx, cc, cfg)
 }
 
 // NewWithConfig builds the controller on the shared informers.

@@ -39,7 +39,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		pods:      podInformer.Lister(),
 		pvcs:      pvcInformer.Lister(),
 		revisions: revInformer.Lister(),
-		clock:     clock.RealClock{},
+		clock:     cc.ClockOrReal(),
 		synced: []cache.InformerSynced{setInformer.Informer().HasSynced, podInformer.Informer().HasSynced,
 			pvcInformer.Informer().HasSynced, revInformer.Informer().HasSynced},
 		queue: controller.NewQueue[cache.ObjectName]("statefulset"),

@@ -32,7 +32,7 @@ var _ controller.Runner = (*Controller)(nil)
 func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	inf := cc.Informers.Batch().V1().Jobs()
 	c := &Controller{
-		client: cc.Client, jobs: inf.Lister(), synced: inf.Informer().HasSynced, now: time.Now,
+		client: cc.Client, jobs: inf.Lister(), synced: inf.Informer().HasSynced, now: cc.ClockOrReal().Now,
 		queue: controller.NewQueue[cache.ObjectName]("ttl_jobs_to_delete"),
 	}
 	_, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
