@@ -57,10 +57,20 @@ func StartControllers(t testing.TB, s *testserver.Server, constructors ...Constr
 }
 
 // Eventually polls cond every 50ms until it is true, failing the test
-// with what after 30s.
+// with what after 30s (or at once if cond returns an error). It is the
+// one way tests wait: to show that something did not happen, first wait
+// for a later event that proves the controller has looked (an observed
+// generation, a marker object handled), or step a fake clock; never
+// sleep and then assert.
 func Eventually(t testing.TB, what string, cond func(ctx context.Context) (bool, error)) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 30*time.Second, true, cond)
+	EventuallyWithin(t, what, 30*time.Second, cond)
+}
+
+// EventuallyWithin is Eventually with another deadline than 30s.
+func EventuallyWithin(t testing.TB, what string, timeout time.Duration, cond func(ctx context.Context) (bool, error)) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, timeout, true, cond)
 	if err != nil {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
