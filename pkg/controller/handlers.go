@@ -79,6 +79,48 @@ func OwnerHandler(queue workqueue.TypedInterface[cache.ObjectName], kind schema.
 	}
 }
 
+// PodObserver is told which of its pods a controller has seen created
+// and deleted (pkg/controller/expectations), keyed by the owner's
+// namespace/name.
+type PodObserver interface {
+	CreationObserved(key string)
+	DeletionObserved(key string, pod *corev1.Pod)
+}
+
+// OwnedPodHandler is OwnerHandler for the pods of a controller that
+// keeps expectations: besides queueing the owner, it tells seen of each
+// pod added, each pod that starts being deleted, and each pod deleted.
+func OwnedPodHandler(queue workqueue.TypedInterface[cache.ObjectName], kind schema.GroupVersionKind, seen PodObserver) cache.ResourceEventHandlerFuncs {
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) {
+			if key, ok := OwnerKey(obj, kind); ok {
+				seen.CreationObserved(key.String())
+				queue.Add(key)
+			}
+		},
+		UpdateFunc: func(old, obj any) {
+			key, ok := OwnerKey(obj, kind)
+			if !ok {
+				return
+			}
+			if pod := obj.(*corev1.Pod); old.(*corev1.Pod).DeletionTimestamp == nil && pod.DeletionTimestamp != nil {
+				seen.DeletionObserved(key.String(), pod)
+			}
+			queue.Add(key)
+		},
+		DeleteFunc: func(obj any) {
+			pod, ok := Unwrap[*corev1.Pod](obj)
+			if !ok {
+				return
+			}
+			if key, ok := OwnerKey(pod, kind); ok {
+				seen.DeletionObserved(key.String(), pod)
+				queue.Add(key)
+			}
+		},
+	}
+}
+
 // PodSelectorHandler returns pod event handlers for a controller whose
 // objects select pods by label (services, budgets): on every pod event it
 // adds to queue the keys selecting returns for the pod's namespace and

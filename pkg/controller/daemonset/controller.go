@@ -54,32 +54,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, err = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) {
-			if key, ok := ownerKey(obj); ok {
-				c.expect.CreationObserved(key.String())
-				c.queue.Add(key)
-			}
-		},
-		UpdateFunc: func(old, obj any) {
-			if key, ok := ownerKey(obj); ok {
-				if old.(*corev1.Pod).DeletionTimestamp == nil && obj.(*corev1.Pod).DeletionTimestamp != nil {
-					c.expect.DeletionObserved(key.String(), obj.(*corev1.Pod))
-				}
-				c.queue.Add(key)
-			}
-		},
-		DeleteFunc: func(obj any) {
-			pod, ok := controller.Unwrap[*corev1.Pod](obj)
-			if !ok {
-				return
-			}
-			if key, ok := ownerKey(pod); ok {
-				c.expect.DeletionObserved(key.String(), pod)
-				c.queue.Add(key)
-			}
-		},
-	})
+	_, err = podInformer.Informer().AddEventHandler(controller.OwnedPodHandler(c.queue, kind, c.expect))
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +104,6 @@ func (c *Controller) enqueueAll() {
 	for _, s := range sets {
 		c.queue.Add(cache.MetaObjectToName(s))
 	}
-}
-
-// ownerKey is the DaemonSet controlling a pod, if any.
-func ownerKey(obj any) (cache.ObjectName, bool) {
-	return controller.OwnerKey(obj, kind)
 }
 
 // Run waits for the caches, then runs workers until ctx ends.

@@ -102,11 +102,13 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 	if err != nil {
 		return nil, err
 	}
+	// Pods of a Job: as any owner's (expectations included); orphans
+	// also wake the Jobs that could adopt them.
+	owned := controller.OwnedPodHandler(c.queue, controllerKind, c.expect)
 	_, err = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
-			if key, ok := ownerKey(obj); ok {
-				c.expect.CreationObserved(key.String())
-				c.queue.Add(key)
+			if _, ok := ownerKey(obj); ok {
+				owned.AddFunc(obj)
 				return
 			}
 			c.enqueueMatching(obj.(*corev1.Pod))
@@ -126,21 +128,9 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 				c.enqueueOrphan(pod)
 				return
 			}
-			if oldPod.DeletionTimestamp == nil && pod.DeletionTimestamp != nil {
-				c.expect.DeletionObserved(key.String(), pod)
-			}
-			c.queue.Add(key)
+			owned.UpdateFunc(old, obj)
 		},
-		DeleteFunc: func(obj any) {
-			pod, ok := controller.Unwrap[*corev1.Pod](obj)
-			if !ok {
-				return
-			}
-			if key, ok := ownerKey(pod); ok {
-				c.expect.DeletionObserved(key.String(), pod)
-				c.queue.Add(key)
-			}
-		},
+		DeleteFunc: owned.DeleteFunc,
 	})
 	return c, err
 }
