@@ -47,7 +47,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		clock:     clk,
 		synced: []cache.InformerSynced{setInformer.Informer().HasSynced, podInformer.Informer().HasSynced,
 			nodeInformer.Informer().HasSynced, revInformer.Informer().HasSynced},
-		queue:  controller.NewQueue[cache.ObjectName]("daemonset"),
+		queue:  controller.NewClockedQueue[cache.ObjectName]("daemonset", cc.Clock),
 		expect: expectations.New[string](clk.Now),
 	}
 	_, err := setInformer.Informer().AddEventHandler(controller.NameHandler(c.queue))

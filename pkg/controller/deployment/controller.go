@@ -45,7 +45,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	c := &Controller{
 		client: cc.Client, deployments: dInf.Lister(), replicaSets: rsInf.Lister(), pods: podInf.GetIndexer(),
 		synced: []cache.InformerSynced{dInf.Informer().HasSynced, rsInf.Informer().HasSynced, podInf.HasSynced},
-		queue:  controller.NewQueue[cache.ObjectName]("deployment"),
+		queue:  controller.NewClockedQueue[cache.ObjectName]("deployment", cc.Clock),
 		now:    cc.ClockOrReal().Now,
 	}
 	if _, err := dInf.Informer().AddEventHandler(controller.NameHandler(c.queue)); err != nil {

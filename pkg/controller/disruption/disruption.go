@@ -46,7 +46,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	c := &Controller{
 		client: cc.Client, pdbs: pdbInf.Lister(), pods: podInf.Lister(), now: cc.ClockOrReal().Now,
 		synced: []cache.InformerSynced{pdbInf.Informer().HasSynced, podInf.Informer().HasSynced},
-		queue:  controller.NewQueue[cache.ObjectName]("disruption"),
+		queue:  controller.NewClockedQueue[cache.ObjectName]("disruption", cc.Clock),
 	}
 	enqueuePDB := func(obj any) {
 		if m, ok := obj.(metav1.Object); ok {

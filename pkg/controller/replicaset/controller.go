@@ -58,7 +58,7 @@ func newController(cc controller.Context, k kind, name string) (*Controller, err
 	c := &Controller{
 		kind: k, client: cc.Client, pods: podInformer.GetIndexer(),
 		synced:       []cache.InformerSynced{k.informer().HasSynced, podInformer.HasSynced},
-		queue:        controller.NewQueue[cache.ObjectName](name),
+		queue:        controller.NewClockedQueue[cache.ObjectName](name, cc.Clock),
 		expectations: expectations.New[cache.ObjectName](nil),
 		now:          cc.ClockOrReal().Now,
 	}

@@ -80,7 +80,7 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 	core := cc.Informers.Core().V1()
 	c := &Controller{
 		cfg: cfg, client: cc.Client, metadata: cc.Metadata, quotas: core.ResourceQuotas().Lister(),
-		queue: controller.NewQueue[cache.ObjectName]("resourcequota"),
+		queue: controller.NewClockedQueue[cache.ObjectName]("resourcequota", cc.Clock),
 	}
 	c.monitors = newMonitors(cc, c.replenish)
 	pods, services, claims := core.Pods(), core.Services(), core.PersistentVolumeClaims()

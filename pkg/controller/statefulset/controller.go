@@ -42,7 +42,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		clock:     cc.ClockOrReal(),
 		synced: []cache.InformerSynced{setInformer.Informer().HasSynced, podInformer.Informer().HasSynced,
 			pvcInformer.Informer().HasSynced, revInformer.Informer().HasSynced},
-		queue: controller.NewQueue[cache.ObjectName]("statefulset"),
+		queue: controller.NewClockedQueue[cache.ObjectName]("statefulset", cc.Clock),
 	}
 	_, err := setInformer.Informer().AddEventHandler(controller.NameHandler(c.queue))
 	if err != nil {
