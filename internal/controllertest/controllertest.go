@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
+	"k8s.io/utils/clock"
 
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controller"
@@ -28,6 +29,15 @@ type Constructor func(context.Context, controller.Context) (controller.Runner, e
 // controller's tests build without every other controller.)
 func StartControllers(t testing.TB, s *testserver.Server, constructors ...Constructor) {
 	t.Helper()
+	StartControllersOnClock(t, s, nil, constructors...)
+}
+
+// StartControllersOnClock is StartControllers with clk as the
+// controllers' clock (controller.Context.Clock; nil: the real clock): a
+// test of a time-driven controller passes a fake clock and steps it
+// instead of waiting.
+func StartControllersOnClock(t testing.TB, s *testserver.Server, clk clock.WithTicker, constructors ...Constructor) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	meta, err := metadata.NewForConfig(s.RESTConfig)
 	if err != nil {
@@ -36,7 +46,7 @@ func StartControllers(t testing.TB, s *testserver.Server, constructors ...Constr
 	cc := controller.Context{
 		Client: s.Client, Metadata: meta, RESTConfig: s.RESTConfig,
 		Informers: informers.NewSharedInformerFactory(s.Client, 0),
-		Logger:    slog.Default(),
+		Logger:    slog.Default(), Clock: clk,
 	}
 	var runners []controller.Runner
 	for _, newController := range constructors {
