@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
+	"k8s.io/utils/clock"
 
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controller"
@@ -28,6 +29,15 @@ type Constructor func(context.Context, controller.Context) (controller.Runner, e
 // controller's tests build without every other controller.)
 func StartControllers(t testing.TB, s *testserver.Server, constructors ...Constructor) {
 	t.Helper()
+	StartControllersOnClock(t, s, nil, constructors...)
+}
+
+// StartControllersOnClock is StartControllers with clk as the
+// controllers' clock (controller.Context.Clock; nil: the real clock): a
+// test of a time-driven controller passes a fake clock and steps it
+// instead of waiting.
+func StartControllersOnClock(t testing.TB, s *testserver.Server, clk clock.WithTicker, constructors ...Constructor) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	meta, err := metadata.NewForConfig(s.RESTConfig)
 	if err != nil {
@@ -36,7 +46,7 @@ func StartControllers(t testing.TB, s *testserver.Server, constructors ...Constr
 	cc := controller.Context{
 		Client: s.Client, Metadata: meta, RESTConfig: s.RESTConfig,
 		Informers: informers.NewSharedInformerFactory(s.Client, 0),
-		Logger:    slog.Default(),
+		Logger:    slog.Default(), Clock: clk,
 	}
 	var runners []controller.Runner
 	for _, newController := range constructors {
@@ -57,10 +67,20 @@ func StartControllers(t testing.TB, s *testserver.Server, constructors ...Constr
 }
 
 // Eventually polls cond every 50ms until it is true, failing the test
-// with what after 30s.
+// with what after 30s (or at once if cond returns an error). It is the
+// one way tests wait: to show that something did not happen, first wait
+// for a later event that proves the controller has looked (an observed
+// generation, a marker object handled), or step a fake clock; never
+// sleep and then assert.
 func Eventually(t testing.TB, what string, cond func(ctx context.Context) (bool, error)) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 30*time.Second, true, cond)
+	EventuallyWithin(t, what, 30*time.Second, cond)
+}
+
+// EventuallyWithin is Eventually with another deadline than 30s.
+func EventuallyWithin(t testing.TB, what string, timeout time.Duration, cond func(ctx context.Context) (bool, error)) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, timeout, true, cond)
 	if err != nil {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}

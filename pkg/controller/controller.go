@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 )
 
 // Context is what controllers are built from. Informers is shared: a
@@ -29,6 +30,18 @@ type Context struct {
 	// controller's default).
 	NodeMonitorGracePeriod time.Duration
 	Logger                 *slog.Logger
+	// Clock is what controllers read the time from and wait on (nil:
+	// the real clock; read it through ClockOrReal). Tests that drive a
+	// time-driven controller set a k8s.io/utils/clock/testing fake.
+	Clock clock.WithTicker
+}
+
+// ClockOrReal returns the Context's clock, or the real clock if none is set.
+func (c Context) ClockOrReal() clock.WithTicker {
+	if c.Clock == nil {
+		return clock.RealClock{}
+	}
+	return c.Clock
 }
 
 // Runner is a built controller. Run blocks until ctx ends; it waits for

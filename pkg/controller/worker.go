@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
 )
 
 // ErrWaiting, wrapped into a sync error, marks an expected wait rather
@@ -69,6 +70,13 @@ func processNext[K comparable](ctx context.Context, name string, queue workqueue
 // NewQueue returns a rate-limited queue of K with the default controller
 // rate limiter (per-item exponential backoff plus an overall bucket).
 func NewQueue[K comparable](name string) workqueue.TypedRateLimitingInterface[K] {
+	return NewClockedQueue[K](name, nil)
+}
+
+// NewClockedQueue is NewQueue whose delays (AddAfter, backoff) run on clk
+// (nil: the real clock): the queue of a time-driven controller, so that a
+// test's fake clock also fires its requeues.
+func NewClockedQueue[K comparable](name string, clk clock.WithTicker) workqueue.TypedRateLimitingInterface[K] {
 	return workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[K](),
-		workqueue.TypedRateLimitingQueueConfig[K]{Name: name})
+		workqueue.TypedRateLimitingQueueConfig[K]{Name: name, Clock: clk})
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/leaderelect"
@@ -56,6 +57,8 @@ type Config struct {
 	QPS    float32
 	Burst  int
 	Logger *slog.Logger
+	// Clock is the controllers' clock (nil: the real clock).
+	Clock clock.WithTicker
 }
 
 // DefaultConfig returns the defaults of `tinykube controller-manager`.
@@ -132,6 +135,7 @@ func runControllers(ctx context.Context, cfg Config, client kubernetes.Interface
 		Informers:   informers.NewSharedInformerFactory(client, cfg.ResyncPeriod),
 		ClusterCIDR: cfg.ClusterCIDR, NodeCIDRMaskSize: cfg.NodeCIDRMaskSize, RootCA: cfg.RootCA,
 		NodeMonitorGracePeriod: cfg.NodeMonitorGracePeriod, Logger: cfg.Logger,
+		Clock: cfg.Clock,
 	}
 	names := make([]string, 0, len(controllers))
 	for name := range controllers {

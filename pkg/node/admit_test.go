@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 )
 
@@ -30,7 +31,7 @@ func TestAdmitHostPorts(t *testing.T) {
 	waitPhase := func(t *testing.T, name string, want corev1.PodPhase) *corev1.Pod {
 		t.Helper()
 		var p *corev1.Pod
-		poll(t, name+" "+string(want), 30*time.Second, func(ctx context.Context) (bool, error) {
+		controllertest.EventuallyWithin(t, name+" "+string(want), 30*time.Second, func(ctx context.Context) (bool, error) {
 			var err error
 			p, err = pods.Get(ctx, name, metav1.GetOptions{})
 			return err == nil && p.Status.Phase == want, nil
@@ -68,7 +69,7 @@ func TestAdmitHostPorts(t *testing.T) {
 	if err := pods.Delete(ctx, "holder", *metav1.NewDeleteOptions(0)); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, "holder gone", 30*time.Second, func(ctx context.Context) (bool, error) {
+	controllertest.EventuallyWithin(t, "holder gone", 30*time.Second, func(ctx context.Context) (bool, error) {
 		_, err := pods.Get(ctx, "holder", metav1.GetOptions{})
 		return err != nil, nil
 	})

@@ -10,10 +10,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
 	"github.com/tinykube/tinykube/pkg/node"
@@ -54,14 +54,6 @@ func startControllers(t testing.TB, s *testserver.Server, names ...string) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = controllermanager.Run(ctx, cfg) }()
 	t.Cleanup(func() { cancel(); <-done })
-}
-
-func poll(t testing.TB, what string, timeout time.Duration, cond func(ctx context.Context) (bool, error)) {
-	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, timeout, true, cond)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
 }
 
 func readyCondition(n *corev1.Node) corev1.ConditionStatus {
@@ -105,7 +97,7 @@ func TestSimulatedNodes(t *testing.T) {
 	var node0 *corev1.Node
 	for i := 0; i < 3; i++ {
 		name := fmt.Sprintf("sim-%d", i)
-		poll(t, name+" Ready with a podCIDR", 30*time.Second, func(ctx context.Context) (bool, error) {
+		controllertest.EventuallyWithin(t, name+" Ready with a podCIDR", 30*time.Second, func(ctx context.Context) (bool, error) {
 			n, err := nodes.Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
 				return false, nil
@@ -116,7 +108,7 @@ func TestSimulatedNodes(t *testing.T) {
 			return n.Spec.PodCIDR != "" && readyCondition(n) == corev1.ConditionTrue, nil
 		})
 		// The Lease is written apart from the Node: it may trail it.
-		poll(t, name+" Lease renewed", 30*time.Second, func(ctx context.Context) (bool, error) {
+		controllertest.EventuallyWithin(t, name+" Lease renewed", 30*time.Second, func(ctx context.Context) (bool, error) {
 			l, err := s.Client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
 				return false, nil
@@ -144,7 +136,7 @@ func TestSimulatedNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		var p *corev1.Pod
-		poll(t, "pod Running and Ready", 30*time.Second, func(ctx context.Context) (bool, error) {
+		controllertest.EventuallyWithin(t, "pod Running and Ready", 30*time.Second, func(ctx context.Context) (bool, error) {
 			var err error
 			p, err = pods.Get(ctx, "web", metav1.GetOptions{})
 			return err == nil && p.Status.Phase == corev1.PodRunning && podCondition(p, corev1.PodReady) == corev1.ConditionTrue, nil
@@ -181,7 +173,7 @@ func TestSimulatedNodes(t *testing.T) {
 		if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		poll(t, "pod Running, not Ready until its gate is", 30*time.Second, func(ctx context.Context) (bool, error) {
+		controllertest.EventuallyWithin(t, "pod Running, not Ready until its gate is", 30*time.Second, func(ctx context.Context) (bool, error) {
 			var err error
 			p, err = pods.Get(ctx, "gated", metav1.GetOptions{})
 			return err == nil && p.Status.Phase == corev1.PodRunning && podCondition(p, corev1.ContainersReady) == corev1.ConditionTrue, nil
@@ -189,7 +181,7 @@ func TestSimulatedNodes(t *testing.T) {
 		if got := podCondition(p, corev1.PodReady); got != corev1.ConditionFalse {
 			t.Fatalf("Ready = %q before the gate is set", got)
 		}
-		poll(t, "gate condition written", 30*time.Second, func(ctx context.Context) (bool, error) {
+		controllertest.EventuallyWithin(t, "gate condition written", 30*time.Second, func(ctx context.Context) (bool, error) {
 			p, err := pods.Get(ctx, "gated", metav1.GetOptions{})
 			if err != nil {
 				return false, err
@@ -198,7 +190,7 @@ func TestSimulatedNodes(t *testing.T) {
 			_, err = pods.UpdateStatus(ctx, p, metav1.UpdateOptions{})
 			return err == nil, nil // a conflict with the agent: try again
 		})
-		poll(t, "pod Ready with the gate kept", 30*time.Second, func(ctx context.Context) (bool, error) {
+		controllertest.EventuallyWithin(t, "pod Ready with the gate kept", 30*time.Second, func(ctx context.Context) (bool, error) {
 			p, err := pods.Get(ctx, "gated", metav1.GetOptions{})
 			return err == nil && podCondition(p, corev1.PodReady) == corev1.ConditionTrue && podCondition(p, gate) == corev1.ConditionTrue, nil
 		})
@@ -208,7 +200,7 @@ func TestSimulatedNodes(t *testing.T) {
 		if err := pods.Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		poll(t, "pod gone", 30*time.Second, func(ctx context.Context) (bool, error) {
+		controllertest.EventuallyWithin(t, "pod gone", 30*time.Second, func(ctx context.Context) (bool, error) {
 			_, err := pods.Get(ctx, "web", metav1.GetOptions{})
 			return apierrors.IsNotFound(err), nil
 		})
@@ -232,7 +224,7 @@ func TestSimulatedNodes(t *testing.T) {
 				t.Fatal(err)
 			}
 			var p *corev1.Pod
-			poll(t, "pod "+string(tc.phase), 30*time.Second, func(ctx context.Context) (bool, error) {
+			controllertest.EventuallyWithin(t, "pod "+string(tc.phase), 30*time.Second, func(ctx context.Context) (bool, error) {
 				var err error
 				p, err = pods.Get(ctx, tc.name, metav1.GetOptions{})
 				return err == nil && p.Status.Phase == tc.phase, nil
@@ -252,7 +244,7 @@ func TestSimulatedNodes(t *testing.T) {
 		if _, err := pods.Create(ctx, testPod("crashy", "sim-2", exit("200ms", "1"), corev1.RestartPolicyAlways), metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		poll(t, "restartCount >= 2 with lastState", 30*time.Second, func(ctx context.Context) (bool, error) {
+		controllertest.EventuallyWithin(t, "restartCount >= 2 with lastState", 30*time.Second, func(ctx context.Context) (bool, error) {
 			p, err := pods.Get(ctx, "crashy", metav1.GetOptions{})
 			if err != nil || p.Status.Phase != corev1.PodRunning || len(p.Status.ContainerStatuses) != 2 {
 				return false, nil
@@ -266,7 +258,7 @@ func TestSimulatedNodes(t *testing.T) {
 		if err := pods.Delete(ctx, "crashy", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](1)}); err != nil {
 			t.Fatal(err)
 		}
-		poll(t, "pod gone", 30*time.Second, func(ctx context.Context) (bool, error) {
+		controllertest.EventuallyWithin(t, "pod gone", 30*time.Second, func(ctx context.Context) (bool, error) {
 			_, err := pods.Get(ctx, "crashy", metav1.GetOptions{})
 			return apierrors.IsNotFound(err), nil
 		})

@@ -19,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -29,6 +28,7 @@ import (
 	ctrlcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
 )
@@ -131,7 +131,7 @@ func (e *crdEnv) createCRD(t *testing.T, crd *apiextensionsv1.CustomResourceDefi
 		t.Fatalf("create CRD %s: %v", crd.Name, err)
 	}
 	var got *apiextensionsv1.CustomResourceDefinition
-	pollCRD(t, crd.Name+" Established", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, crd.Name+" Established", func(ctx context.Context) (bool, error) {
 		c, err := e.ext.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, crd.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -149,13 +149,6 @@ func condition(crd *apiextensionsv1.CustomResourceDefinition, t apiextensionsv1.
 		}
 	}
 	return ""
-}
-
-func pollCRD(t *testing.T, what string, cond func(context.Context) (bool, error)) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(context.Background(), 20*time.Millisecond, 30*time.Second, true, cond); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
 }
 
 func widget(name string, spec map[string]any) *unstructured.Unstructured {
@@ -201,7 +194,7 @@ func TestCustomResourceDefinition(t *testing.T) {
 	if _, err := env.ext.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, clash, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pollCRD(t, "KindConflict", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "KindConflict", func(ctx context.Context) (bool, error) {
 		c, err := env.ext.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, clash.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -228,7 +221,7 @@ func TestCustomResourceDefinition(t *testing.T) {
 	if _, err := env.ext.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, short, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pollCRD(t, "ShortNamesConflict", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "ShortNamesConflict", func(ctx context.Context) (bool, error) {
 		c, err := env.ext.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, short.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -253,7 +246,7 @@ func TestCustomResourceDefinition(t *testing.T) {
 	if err := env.ext.ApiextensionsV1().CustomResourceDefinitions().Delete(ctx, "widgets.example.com", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pollCRD(t, "others Established once widgets is gone", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "others Established once widgets is gone", func(ctx context.Context) (bool, error) {
 		c, err := env.ext.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, clash.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -804,14 +797,14 @@ func TestCustomResourceServing(t *testing.T) {
 	go func() { _ = informers.Start(cctx) }()
 	cached := &unstructured.Unstructured{}
 	cached.SetGroupVersionKind(schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"})
-	pollCRD(t, "informer cache has widget a", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "informer cache has widget a", func(ctx context.Context) (bool, error) {
 		err := informers.Get(ctx, ctrlclient.ObjectKey{Namespace: "crd", Name: "a"}, cached)
 		return err == nil, nil
 	})
 	if _, err := widgets.Create(ctx, widget("c", map[string]any{}), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pollCRD(t, "informer cache sees widget c", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "informer cache sees widget c", func(ctx context.Context) (bool, error) {
 		return informers.Get(ctx, ctrlclient.ObjectKey{Namespace: "crd", Name: "c"}, cached) == nil, nil
 	})
 	stopCache()
@@ -827,7 +820,7 @@ func TestCustomResourceServing(t *testing.T) {
 	if err := crds.Delete(ctx, "widgets.example.com", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pollCRD(t, "objects deleted", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "objects deleted", func(ctx context.Context) (bool, error) {
 		l, err := widgets.List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, err
@@ -835,7 +828,7 @@ func TestCustomResourceServing(t *testing.T) {
 		return len(l.Items) == 1 && l.Items[0].GetDeletionTimestamp() != nil, nil
 	})
 	var crd *apiextensionsv1.CustomResourceDefinition
-	pollCRD(t, "CRD InstanceDeletionInProgress", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "CRD InstanceDeletionInProgress", func(ctx context.Context) (bool, error) {
 		crd, err = crds.Get(ctx, "widgets.example.com", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -862,11 +855,11 @@ func TestCustomResourceServing(t *testing.T) {
 	if _, err := widgets.Update(ctx, h, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pollCRD(t, "CRD gone", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "CRD gone", func(ctx context.Context) (bool, error) {
 		_, err := crds.Get(ctx, "widgets.example.com", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
-	pollCRD(t, "endpoints gone", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "endpoints gone", func(ctx context.Context) (bool, error) {
 		r := env.raw.do(t, "GET", "/apis/example.com/v1/namespaces/crd/widgets", "", nil)
 		return r.code == http.StatusNotFound && r.status.Reason == metav1.StatusReasonNotFound, nil
 	})
@@ -939,7 +932,7 @@ func TestCustomResourceControllers(t *testing.T) {
 	if _, err := env.s.Client.CoreV1().ResourceQuotas("crd").Create(ctx, rq, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pollCRD(t, "quota counts widgets", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "quota counts widgets", func(ctx context.Context) (bool, error) {
 		q, err := env.s.Client.CoreV1().ResourceQuotas("crd").Get(ctx, "widgets", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -976,7 +969,7 @@ func TestCustomResourceControllers(t *testing.T) {
 	if err := env.s.Client.CoreV1().ConfigMaps("crd").Delete(ctx, "owner", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pollCRD(t, "owned widget collected", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "owned widget collected", func(ctx context.Context) (bool, error) {
 		_, err := widgets.Get(ctx, "owned", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
@@ -988,7 +981,7 @@ func TestCustomResourceControllers(t *testing.T) {
 	if err := env.s.Client.CoreV1().Namespaces().Delete(ctx, "crd", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pollCRD(t, "namespace gone", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "namespace gone", func(ctx context.Context) (bool, error) {
 		_, err := env.s.Client.CoreV1().Namespaces().Get(ctx, "crd", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
@@ -1029,7 +1022,7 @@ func TestCustomResourceVersions(t *testing.T) {
 	}
 	v2GVR := schema.GroupVersionResource{Group: "example.com", Version: "v2", Resource: "gizmos"}
 	var got *unstructured.Unstructured
-	pollCRD(t, "v2 served", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "v2 served", func(ctx context.Context) (bool, error) {
 		got, err = env.dyn.Resource(v2GVR).Get(ctx, "old", metav1.GetOptions{})
 		return err == nil, nil
 	})
@@ -1064,7 +1057,7 @@ func TestCustomResourceVersions(t *testing.T) {
 	if _, err := crds.Update(ctx, crd, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pollCRD(t, "v2 fails", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "v2 fails", func(ctx context.Context) (bool, error) {
 		_, err := env.dyn.Resource(v2GVR).Get(ctx, "old", metav1.GetOptions{})
 		return apierrors.IsInternalError(err) && strings.Contains(err.Error(), "conversion webhook"), nil
 	})

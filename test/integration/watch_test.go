@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 )
 
@@ -89,18 +90,6 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func cm(name string) *corev1.ConfigMap {
@@ -196,16 +185,16 @@ func TestInformer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "add", func() bool { return ev.has("a", "v") })
+	controllertest.Eventually(t, "add", func(context.Context) (bool, error) { return ev.has("a", "v"), nil })
 	c.Data["k"] = "v2"
 	if _, err := cms.Update(ctx, c, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "update", func() bool { return ev.has("a", "v2") })
+	controllertest.Eventually(t, "update", func(context.Context) (bool, error) { return ev.has("a", "v2"), nil })
 	if err := cms.Delete(ctx, "a", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "delete", func() bool { return ev.isDeleted("a") })
+	controllertest.Eventually(t, "delete", func(context.Context) (bool, error) { return ev.isDeleted("a"), nil })
 
 	// A stale update (old resourceVersion) is a 409 Conflict.
 	stale := c.DeepCopy()
@@ -338,9 +327,11 @@ func TestCompactedResourceVersion(t *testing.T) {
 
 	// The informer last saw a revision before the compaction: its
 	// re-watch from there gets 410 and the reflector relists.
-	eventually(t, "reflector relist", func() bool { return rec.count(isWatchList)+rec.count(isPlainList) > initial })
+	controllertest.Eventually(t, "reflector relist", func(context.Context) (bool, error) {
+		return rec.count(isWatchList)+rec.count(isPlainList) > initial, nil
+	})
 	if _, err := s.Client.CoreV1().ConfigMaps("watched").Create(ctx, cm("after"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "informer sees a create after the relist", func() bool { return ev.has("after", "v") })
+	controllertest.Eventually(t, "informer sees a create after the relist", func(context.Context) (bool, error) { return ev.has("after", "v"), nil })
 }

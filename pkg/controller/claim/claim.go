@@ -140,3 +140,20 @@ func patch(ctx context.Context, owner Owner, o metav1.Object, p ownerRefPatch, v
 	}
 	return nil
 }
+
+// Recheck returns an Owner.CanAdopt for owner: get reads the owner
+// afresh from the server, and adoption is allowed while that object is
+// still owner (same UID) and not being deleted. An owner that is gone
+// allows nothing; another error is returned (the caller requeues).
+func Recheck[T metav1.Object](owner metav1.Object, get func(ctx context.Context) (T, error)) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		fresh, err := get(ctx)
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return fresh.GetUID() == owner.GetUID() && fresh.GetDeletionTimestamp() == nil, nil
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 
 	batchv1 "k8s.io/api/batch/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
 	"k8s.io/client-go/tools/cache"
@@ -28,18 +27,14 @@ type Controller struct {
 
 var _ controller.Runner = (*Controller)(nil)
 
-// New builds the controller on the real clock.
-func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
-	return NewWithClock(ctx, cc, clock.RealClock{})
-}
-
-// NewWithClock builds the controller on the shared informers and clk.
-func NewWithClock(_ context.Context, cc controller.Context, clk clock.WithTicker) (*Controller, error) {
+// New builds the controller on the shared informers and cc's clock.
+func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	if cc.Logger == nil {
 		cc.Logger = slog.Default()
 	}
 	cjInformer := cc.Informers.Batch().V1().CronJobs()
 	jobInformer := cc.Informers.Batch().V1().Jobs()
+	clk := cc.ClockOrReal()
 	c := &Controller{
 		client:   cc.Client,
 		cronJobs: cjInformer.Lister(),
@@ -47,8 +42,7 @@ func NewWithClock(_ context.Context, cc controller.Context, clk clock.WithTicker
 		clock:    clk,
 		log:      cc.Logger,
 		synced:   []cache.InformerSynced{cjInformer.Informer().HasSynced, jobInformer.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "cronjob", Clock: clk}),
+		queue:    controller.NewClockedQueue[cache.ObjectName]("cronjob", clk),
 	}
 	_, err := cjInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { c.enqueue(obj) },
@@ -57,23 +51,7 @@ func NewWithClock(_ context.Context, cc controller.Context, clk clock.WithTicker
 	if err != nil {
 		return nil, err
 	}
-	onJob := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		j, ok := obj.(*batchv1.Job)
-		if !ok {
-			return
-		}
-		if ref := metav1.GetControllerOf(j); ref != nil && ref.Kind == "CronJob" && ref.APIVersion == batchv1.SchemeGroupVersion.String() {
-			c.queue.Add(cache.NewObjectName(j.Namespace, ref.Name))
-		}
-	}
-	_, err = jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    onJob,
-		UpdateFunc: func(_, obj any) { onJob(obj) },
-		DeleteFunc: onJob,
-	})
+	_, err = jobInformer.Informer().AddEventHandler(controller.OwnerHandler(c.queue, kind))
 	return c, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"k8s.io/client-go/informers"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/cronjob"
@@ -28,8 +30,8 @@ func start(t *testing.T) (*testserver.Server, context.Context, *clocktesting.Fak
 	t.Cleanup(cancel)
 	clk := clocktesting.NewFakeClock(time.Now())
 	cc := controller.Context{Client: s.Client, RESTConfig: s.RESTConfig,
-		Informers: informers.NewSharedInformerFactory(s.Client, 0), Logger: slog.Default()}
-	c, err := cronjob.NewWithClock(ctx, cc, clk)
+		Informers: informers.NewSharedInformerFactory(s.Client, 0), Logger: slog.Default(), Clock: clk}
+	c, err := cronjob.New(ctx, cc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,8 +95,9 @@ func jobName(cj string, start time.Time, m int) string {
 	return fmt.Sprintf("%s-%d", cj, start.Truncate(time.Minute).Add(time.Duration(m)*time.Minute).Unix()/60)
 }
 
-// complete marks a Job finished, as the job controller would.
-func complete(ctx context.Context, t *testing.T, s *testserver.Server, name string, now time.Time) {
+// complete marks a Job finished, as the job controller would, and
+// returns it as written.
+func complete(ctx context.Context, t *testing.T, s *testserver.Server, name string, now time.Time) *batchv1.Job {
 	t.Helper()
 	j, err := s.Client.BatchV1().Jobs("default").Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -106,9 +109,21 @@ func complete(ctx context.Context, t *testing.T, s *testserver.Server, name stri
 		{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, Reason: batchv1.JobReasonCompletionsReached, LastTransitionTime: ts},
 		{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: batchv1.JobReasonCompletionsReached, LastTransitionTime: ts},
 	}
-	if _, err := s.Client.BatchV1().Jobs("default").UpdateStatus(ctx, j, metav1.UpdateOptions{}); err != nil {
+	j, err = s.Client.BatchV1().Jobs("default").UpdateStatus(ctx, j, metav1.UpdateOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
+	return j
+}
+
+// rv is an object's resourceVersion as the etcd revision it is.
+func rv(t *testing.T, j *batchv1.Job) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(j.ResourceVersion, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // step advances the clock once the controller waits on it.
@@ -151,15 +166,27 @@ func TestForbid(t *testing.T) {
 		t.Fatalf("status never showed the active job: %v", err)
 	}
 
+	waiters := clk.Waiters()
 	step(t, clk, time.Minute) // minute 2 is due, but tick-1 still runs
-	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, time.Second, true, func(context.Context) (bool, error) {
-		return len(jobNames(ctx, t, s)) > 1, nil
+	// Stepping fired the queue's minute-2 timer (one waiter fewer); the
+	// sync it woke schedules minute 3 on the clock first thing (one more
+	// again), and then would start a Job if it wrongly did.
+	controllertest.Eventually(t, "the sync at minute 2", func(context.Context) (bool, error) {
+		return clk.Waiters() >= waiters, nil
 	})
-	if err == nil {
-		t.Fatalf("Forbid started a second job: %v", jobNames(ctx, t, s))
+	finished := complete(ctx, t, s, first, clk.Now())
+	second := jobName("tick", t0, 2)
+	waitJobs(ctx, t, s, first, second)
+	// Forbid held minute 2's run back until tick-1 finished: its Job was
+	// created after the completion was written (nothing else writes the
+	// Jobs here, so a Job's resourceVersion is its creation's revision).
+	j, err = s.Client.BatchV1().Jobs("default").Get(ctx, second, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	complete(ctx, t, s, first, clk.Now())
-	waitJobs(ctx, t, s, first, jobName("tick", t0, 2))
+	if rv(t, j) <= rv(t, finished) {
+		t.Fatalf("Forbid started %s (rv %s) while %s ran (finished at rv %s)", second, j.ResourceVersion, first, finished.ResourceVersion)
+	}
 	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		cj, err := s.Client.BatchV1().CronJobs("default").Get(ctx, "tick", metav1.GetOptions{})
 		return err == nil && cj.Status.LastSuccessfulTime != nil, nil

@@ -4,7 +4,7 @@
 // startingDeadlineSeconds and suspend, and prunes finished Jobs beyond
 // the history limits.
 //
-// The controller runs on an injected clock (NewWithClock) that also
+// The controller runs on the clock of its controller.Context, which also
 // drives its queue's delays, so tests step time instead of waiting for
 // minutes to pass.
 //

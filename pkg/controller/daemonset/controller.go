@@ -3,9 +3,7 @@ package daemonset
 import (
 	"context"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
@@ -39,7 +37,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	podInformer := cc.Informers.Core().V1().Pods()
 	nodeInformer := cc.Informers.Core().V1().Nodes()
 	revInformer := cc.Informers.Apps().V1().ControllerRevisions()
-	clk := clock.RealClock{}
+	clk := cc.ClockOrReal()
 	c := &Controller{
 		client:    cc.Client,
 		sets:      setInformer.Lister(),
@@ -49,38 +47,14 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		clock:     clk,
 		synced: []cache.InformerSynced{setInformer.Informer().HasSynced, podInformer.Informer().HasSynced,
 			nodeInformer.Informer().HasSynced, revInformer.Informer().HasSynced},
-		queue:  controller.NewQueue[cache.ObjectName]("daemonset"),
+		queue:  controller.NewClockedQueue[cache.ObjectName]("daemonset", cc.Clock),
 		expect: expectations.New[string](clk.Now),
 	}
 	_, err := setInformer.Informer().AddEventHandler(controller.NameHandler(c.queue))
 	if err != nil {
 		return nil, err
 	}
-	_, err = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) {
-			if key, ok := ownerKey(obj); ok {
-				c.expect.CreationObserved(key.String())
-				c.queue.Add(key)
-			}
-		},
-		UpdateFunc: func(old, obj any) {
-			if key, ok := ownerKey(obj); ok {
-				if old.(*corev1.Pod).DeletionTimestamp == nil && obj.(*corev1.Pod).DeletionTimestamp != nil {
-					c.expect.DeletionObserved(key.String(), obj.(*corev1.Pod))
-				}
-				c.queue.Add(key)
-			}
-		},
-		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if key, ok := ownerKey(obj); ok {
-				c.expect.DeletionObserved(key.String(), obj.(*corev1.Pod))
-				c.queue.Add(key)
-			}
-		},
-	})
+	_, err = podInformer.Informer().AddEventHandler(controller.OwnedPodHandler(c.queue, kind, c.expect))
 	if err != nil {
 		return nil, err
 	}
@@ -130,22 +104,6 @@ func (c *Controller) enqueueAll() {
 	for _, s := range sets {
 		c.queue.Add(cache.MetaObjectToName(s))
 	}
-}
-
-// ownerKey is the DaemonSet controlling a pod, if any.
-func ownerKey(obj any) (cache.ObjectName, bool) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	p, ok := obj.(*corev1.Pod)
-	if !ok {
-		return cache.ObjectName{}, false
-	}
-	ref := metav1.GetControllerOf(p)
-	if ref == nil || ref.Kind != "DaemonSet" || ref.APIVersion != appsv1.SchemeGroupVersion.String() {
-		return cache.ObjectName{}, false
-	}
-	return cache.NewObjectName(p.Namespace, ref.Name), true
 }
 
 // Run waits for the caches, then runs workers until ctx ends.

@@ -45,8 +45,8 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	c := &Controller{
 		client: cc.Client, deployments: dInf.Lister(), replicaSets: rsInf.Lister(), pods: podInf.GetIndexer(),
 		synced: []cache.InformerSynced{dInf.Informer().HasSynced, rsInf.Informer().HasSynced, podInf.HasSynced},
-		queue:  controller.NewQueue[cache.ObjectName]("deployment"),
-		now:    time.Now,
+		queue:  controller.NewClockedQueue[cache.ObjectName]("deployment", cc.Clock),
+		now:    cc.ClockOrReal().Now,
 	}
 	if _, err := dInf.Informer().AddEventHandler(controller.NameHandler(c.queue)); err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 // owner returns the key of the Deployment a controller reference points
 // at, if it is in the cache with that UID.
 func (c *Controller) owner(ref *metav1.OwnerReference, namespace string) (cache.ObjectName, bool) {
-	if ref == nil || ref.Kind != controllerKind.Kind || ref.APIVersion != controllerKind.GroupVersion().String() {
+	if !controller.RefersTo(ref, controllerKind) {
 		return cache.ObjectName{}, false
 	}
 	d, err := c.deployments.Deployments(namespace).Get(ref.Name)
@@ -110,10 +110,7 @@ func (c *Controller) replicaSetChanged(old, rs *appsv1.ReplicaSet) {
 }
 
 func (c *Controller) replicaSetDeleted(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	if rs, ok := obj.(*appsv1.ReplicaSet); ok {
+	if rs, ok := controller.Unwrap[*appsv1.ReplicaSet](obj); ok {
 		if key, ok := c.owner(metav1.GetControllerOfNoCopy(rs), rs.Namespace); ok {
 			c.queue.Add(key)
 		}
@@ -123,10 +120,7 @@ func (c *Controller) replicaSetDeleted(obj any) {
 // podDeleted matters only to Recreate rollouts, which wait for every
 // old pod to be gone before creating new ones.
 func (c *Controller) podDeleted(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	pod, ok := obj.(*corev1.Pod)
+	pod, ok := controller.Unwrap[*corev1.Pod](obj)
 	if !ok {
 		return
 	}

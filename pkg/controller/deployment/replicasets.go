@@ -36,16 +36,9 @@ func (c *Controller) claimReplicaSets(ctx context.Context, d *appsv1.Deployment,
 			_, err := c.client.AppsV1().ReplicaSets(d.Namespace).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
 			return err
 		},
-		CanAdopt: func(ctx context.Context) (bool, error) {
-			fresh, err := c.client.AppsV1().Deployments(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				return false, nil
-			}
-			if err != nil {
-				return false, err
-			}
-			return fresh.UID == d.UID && fresh.DeletionTimestamp == nil, nil
-		},
+		CanAdopt: claim.Recheck(d, func(ctx context.Context) (*appsv1.Deployment, error) {
+			return c.client.AppsV1().Deployments(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
+		}),
 	}, all)
 }
 

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/podcontrol"
 )
 
 // DeletionTimeout is how long an evicted pod counts as disrupted while
@@ -43,9 +44,9 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	pdbInf := cc.Informers.Policy().V1().PodDisruptionBudgets()
 	podInf := cc.Informers.Core().V1().Pods()
 	c := &Controller{
-		client: cc.Client, pdbs: pdbInf.Lister(), pods: podInf.Lister(), now: time.Now,
+		client: cc.Client, pdbs: pdbInf.Lister(), pods: podInf.Lister(), now: cc.ClockOrReal().Now,
 		synced: []cache.InformerSynced{pdbInf.Informer().HasSynced, podInf.Informer().HasSynced},
-		queue:  controller.NewQueue[cache.ObjectName]("disruption"),
+		queue:  controller.NewClockedQueue[cache.ObjectName]("disruption", cc.Clock),
 	}
 	enqueuePDB := func(obj any) {
 		if m, ok := obj.(metav1.Object); ok {
@@ -152,7 +153,7 @@ func (c *Controller) status(pdb *policyv1.PodDisruptionBudget, pods []*corev1.Po
 			continue
 		}
 		expected++
-		if _, gone := disrupted[p.Name]; p.DeletionTimestamp == nil && !gone && podReady(p) {
+		if _, gone := disrupted[p.Name]; p.DeletionTimestamp == nil && !gone && podcontrol.IsReady(p) {
 			healthy++
 		}
 	}
@@ -196,13 +197,4 @@ func scaled(v intstr.IntOrString, total int32) int32 {
 		return total // an unparsable percent protects everything
 	}
 	return int32(n)
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }

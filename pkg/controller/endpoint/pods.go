@@ -55,16 +55,6 @@ func IncludePod(pod *corev1.Pod, includeTerminating bool) bool {
 	return includeTerminating || pod.DeletionTimestamp == nil
 }
 
-// PodReady reports the pod's Ready condition.
-func PodReady(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
 // SetHostname reports whether pod's endpoint carries its hostname: it
 // names itself and sets svc as its subdomain (headless DNS records).
 func SetHostname(pod *corev1.Pod, svc *corev1.Service) bool {

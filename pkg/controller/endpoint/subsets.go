@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/tinykube/tinykube/pkg/controller/podcontrol"
 )
 
 // subsets computes the Endpoints subsets of svc: pods grouped by the set
@@ -56,7 +58,7 @@ func (c *Controller) subsets(svc *corev1.Service) (out []corev1.EndpointSubset, 
 		if SetHostname(pod, svc) {
 			addr.Hostname = pod.Spec.Hostname
 		}
-		if svc.Spec.PublishNotReadyAddresses || (PodReady(pod) && pod.DeletionTimestamp == nil) {
+		if svc.Spec.PublishNotReadyAddresses || (podcontrol.IsReady(pod) && pod.DeletionTimestamp == nil) {
 			ss.Addresses = append(ss.Addresses, addr)
 		} else {
 			ss.NotReadyAddresses = append(ss.NotReadyAddresses, addr)

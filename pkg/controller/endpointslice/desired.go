@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/tinykube/tinykube/pkg/controller/endpoint"
+	"github.com/tinykube/tinykube/pkg/controller/podcontrol"
 )
 
 // group is the endpoints of a Service sharing an address type and a set
@@ -124,7 +125,7 @@ func slicePorts(svc *corev1.Service, pod *corev1.Pod) []discoveryv1.EndpointPort
 // endpointFor is pod's endpoint: ready when Ready and not terminating,
 // serving when Ready (terminating or not), as upstream.
 func (c *Controller) endpointFor(svc *corev1.Service, pod *corev1.Pod, ip string) discoveryv1.Endpoint {
-	podReady := endpoint.PodReady(pod)
+	podReady := podcontrol.IsReady(pod)
 	terminating := pod.DeletionTimestamp != nil
 	ready := svc.Spec.PublishNotReadyAddresses || (podReady && !terminating)
 	serving := svc.Spec.PublishNotReadyAddresses || podReady

@@ -55,10 +55,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	}
 	// A changed or deleted slice of ours: look at its service again.
 	enqueueSlice := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		s, ok := obj.(*discoveryv1.EndpointSlice)
+		s, ok := controller.Unwrap[*discoveryv1.EndpointSlice](obj)
 		if !ok || s.Labels[discoveryv1.LabelManagedBy] != ControllerName || s.Labels[discoveryv1.LabelServiceName] == "" {
 			return
 		}

@@ -3,16 +3,15 @@ package garbagecollector_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
 )
@@ -26,13 +25,6 @@ func start(t *testing.T) (context.Context, kubernetes.Interface) {
 	cfg.RESTConfig, cfg.LeaderElect, cfg.Controllers = s.RESTConfig, false, []string{"garbagecollector"}
 	go func() { _ = controllermanager.Run(ctx, cfg) }()
 	return ctx, s.Client
-}
-
-func poll(ctx context.Context, t *testing.T, what string, cond func(context.Context) (bool, error)) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, cond); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
 }
 
 func ref(kind, apiVersion, name string, uid types.UID, block bool) metav1.OwnerReference {
@@ -78,7 +70,7 @@ func (f fixture) secret(name string, finalizers []string, owners ...metav1.Owner
 func (f fixture) secretsSeen() {
 	f.t.Helper()
 	f.secret("barrier", nil, ref("ConfigMap", "v1", "never-existed", types.UID("00000000-0000-0000-0000-000000000001"), false))
-	poll(f.ctx, f.t, "barrier secret collected", f.secretGone("barrier"))
+	controllertest.Eventually(f.t, "barrier secret collected", f.secretGone("barrier"))
 }
 
 func (f fixture) secretGone(name string) func(context.Context) (bool, error) {
@@ -160,14 +152,14 @@ func TestBackground(t *testing.T) {
 	if err := c.CoreV1().Nodes().Delete(ctx, "gone-node", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	poll(ctx, t, "dependent of deleted owner gone", f.secretGone("dep"))
-	poll(ctx, t, "dependent of a reused name gone", f.secretGone("stale"))
-	poll(ctx, t, "dependent of deleted node gone", f.secretGone("of-gone-node"))
-	poll(ctx, t, "pods of deleted ReplicaSet gone", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "dependent of deleted owner gone", f.secretGone("dep"))
+	controllertest.Eventually(t, "dependent of a reused name gone", f.secretGone("stale"))
+	controllertest.Eventually(t, "dependent of deleted node gone", f.secretGone("of-gone-node"))
+	controllertest.Eventually(t, "pods of deleted ReplicaSet gone", func(ctx context.Context) (bool, error) {
 		pods, err := c.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
 		return err == nil && len(pods.Items) == 0, err
 	})
-	poll(ctx, t, "shared dependent keeps only its live owner", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "shared dependent keeps only its live owner", func(ctx context.Context) (bool, error) {
 		s := f.getSecret("shared")
 		return len(s.OwnerReferences) == 1 && s.OwnerReferences[0].UID == other.UID, nil
 	})
@@ -190,12 +182,12 @@ func TestForeground(t *testing.T) {
 	f.secretsSeen()
 
 	f.deleteCM("fg", metav1.DeletePropagationForeground)
-	poll(ctx, t, "non-blocking dependent deleted", f.secretGone("free"))
-	poll(ctx, t, "grandchild deleted", f.secretGone("grandchild"))
-	poll(ctx, t, "blocker being deleted", func(context.Context) (bool, error) {
+	controllertest.Eventually(t, "non-blocking dependent deleted", f.secretGone("free"))
+	controllertest.Eventually(t, "grandchild deleted", f.secretGone("grandchild"))
+	controllertest.Eventually(t, "blocker being deleted", func(context.Context) (bool, error) {
 		return f.getSecret("blocker").DeletionTimestamp != nil, nil
 	})
-	poll(ctx, t, "child deleted", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "child deleted", func(ctx context.Context) (bool, error) {
 		_, err := c.CoreV1().ConfigMaps("default").Get(ctx, "child", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
@@ -212,7 +204,7 @@ func TestForeground(t *testing.T) {
 	if _, err := c.CoreV1().Secrets("default").Update(ctx, b, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	poll(ctx, t, "owner gone after its blocking dependent", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "owner gone after its blocking dependent", func(ctx context.Context) (bool, error) {
 		_, err := c.CoreV1().ConfigMaps("default").Get(ctx, "fg", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
@@ -229,7 +221,7 @@ func TestOrphan(t *testing.T) {
 	f.secretsSeen()
 
 	f.deleteCM("orph", metav1.DeletePropagationOrphan)
-	poll(ctx, t, "owner gone", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "owner gone", func(ctx context.Context) (bool, error) {
 		_, err := c.CoreV1().ConfigMaps("default").Get(ctx, "orph", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
@@ -256,7 +248,7 @@ func TestForegroundCycle(t *testing.T) {
 	}
 	f.deleteCM("a", metav1.DeletePropagationForeground)
 	for _, name := range []string{"a", "b", "c"} {
-		poll(ctx, t, "configmap "+name+" gone", func(ctx context.Context) (bool, error) {
+		controllertest.Eventually(t, "configmap "+name+" gone", func(ctx context.Context) (bool, error) {
 			_, err := c.CoreV1().ConfigMaps("default").Get(ctx, name, metav1.GetOptions{})
 			return apierrors.IsNotFound(err), nil
 		})

@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/tinykube/tinykube/pkg/controller"
 )
 
 // ignored are resources never watched: events are many, churn fast and
@@ -76,10 +78,7 @@ func (c *Controller) handlerFor(gvr schema.GroupVersionResource) cache.ResourceE
 		AddFunc:    func(obj any) { c.observe(gvr, obj) },
 		UpdateFunc: func(_, obj any) { c.observe(gvr, obj) },
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+			if m, ok := controller.Unwrap[*metav1.PartialObjectMetadata](obj); ok {
 				c.forget(m)
 			}
 		},

@@ -73,9 +73,11 @@ type backoffRecord struct {
 
 var _ controller.Runner = (*Controller)(nil)
 
-// New builds the controller with DefaultConfig.
+// New builds the controller with DefaultConfig on cc's clock.
 func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
-	return NewWithConfig(ctx, cc, DefaultConfig())
+	cfg := DefaultConfig()
+	cfg.Clock = cc.ClockOrReal()
+	return NewWithConfig(ctx, cc, cfg)
 }
 
 // NewWithConfig builds the controller on the shared informers.
@@ -86,15 +88,13 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 	jobInformer := cc.Informers.Batch().V1().Jobs()
 	podInformer := cc.Informers.Core().V1().Pods()
 	c := &Controller{
-		cfg:    cfg,
-		client: cc.Client,
-		jobs:   jobInformer.Lister(),
-		pods:   podInformer.Lister(),
-		synced: []cache.InformerSynced{jobInformer.Informer().HasSynced, podInformer.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "job", Clock: cfg.Clock}),
-		orphans: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "job-orphan-pods", Clock: cfg.Clock}),
+		cfg:     cfg,
+		client:  cc.Client,
+		jobs:    jobInformer.Lister(),
+		pods:    podInformer.Lister(),
+		synced:  []cache.InformerSynced{jobInformer.Informer().HasSynced, podInformer.Informer().HasSynced},
+		queue:   controller.NewClockedQueue[cache.ObjectName]("job", cfg.Clock),
+		orphans: controller.NewClockedQueue[cache.ObjectName]("job-orphan-pods", cfg.Clock),
 		expect:  expectations.New[string](cfg.Clock.Now),
 		backoff: map[types.UID]backoffRecord{},
 	}
@@ -102,11 +102,13 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 	if err != nil {
 		return nil, err
 	}
+	// Pods of a Job: as any owner's (expectations included); orphans
+	// also wake the Jobs that could adopt them.
+	owned := controller.OwnedPodHandler(c.queue, controllerKind, c.expect)
 	_, err = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
-			if key, ok := ownerKey(obj); ok {
-				c.expect.CreationObserved(key.String())
-				c.queue.Add(key)
+			if _, ok := ownerKey(obj); ok {
+				owned.AddFunc(obj)
 				return
 			}
 			c.enqueueMatching(obj.(*corev1.Pod))
@@ -126,20 +128,9 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 				c.enqueueOrphan(pod)
 				return
 			}
-			if oldPod.DeletionTimestamp == nil && pod.DeletionTimestamp != nil {
-				c.expect.DeletionObserved(key.String(), pod)
-			}
-			c.queue.Add(key)
+			owned.UpdateFunc(old, obj)
 		},
-		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if key, ok := ownerKey(obj); ok {
-				c.expect.DeletionObserved(key.String(), obj.(*corev1.Pod))
-				c.queue.Add(key)
-			}
-		},
+		DeleteFunc: owned.DeleteFunc,
 	})
 	return c, err
 }
@@ -198,20 +189,12 @@ func (c *Controller) enqueueMatching(pod *corev1.Pod) {
 	}
 }
 
+// controllerKind is what a Job's pods name as their controller.
+var controllerKind = batchv1.SchemeGroupVersion.WithKind("Job")
+
 // ownerKey is the Job controlling a pod, if any.
 func ownerKey(obj any) (cache.ObjectName, bool) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	p, ok := obj.(*corev1.Pod)
-	if !ok {
-		return cache.ObjectName{}, false
-	}
-	ref := metav1.GetControllerOf(p)
-	if ref == nil || ref.Kind != "Job" || ref.APIVersion != batchv1.SchemeGroupVersion.String() {
-		return cache.ObjectName{}, false
-	}
-	return cache.NewObjectName(p.Namespace, ref.Name), true
+	return controller.OwnerKey(obj, controllerKind)
 }
 
 // Run waits for the caches, then runs workers until ctx ends.

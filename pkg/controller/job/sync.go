@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/tinykube/tinykube/pkg/controller/claim"
+	"github.com/tinykube/tinykube/pkg/controller/podcontrol"
 )
 
 var everything = labels.Everything()
@@ -60,7 +61,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 			continue
 		}
 		active = append(active, p)
-		if podReady(p) {
+		if podcontrol.IsReady(p) {
 			ready++
 		}
 		for _, cs := range p.Status.ContainerStatuses {
@@ -267,7 +268,7 @@ func rank(p *corev1.Pod) int {
 		return 0
 	case p.Status.Phase == corev1.PodPending:
 		return 1
-	case !podReady(p):
+	case !podcontrol.IsReady(p):
 		return 2
 	}
 	return 3
@@ -310,7 +311,7 @@ func newPod(job *batchv1.Job, idx int) *corev1.Pod {
 	p.Name, p.Namespace, p.ResourceVersion, p.UID = "", job.Namespace, "", ""
 	p.GenerateName = job.Name + "-"
 	p.Finalizers = append(p.Finalizers, batchv1.JobTrackingFinalizer)
-	p.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(job, batchv1.SchemeGroupVersion.WithKind("Job"))}
+	p.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(job, controllerKind)}
 	if idx >= 0 {
 		s := strconv.Itoa(idx)
 		if p.Annotations == nil {
@@ -357,32 +358,16 @@ func (c *Controller) podsOf(ctx context.Context, job *batchv1.Job) ([]*corev1.Po
 		}
 	}
 	return claim.Claim(ctx, claim.Owner{
-		Object: job, Kind: batchv1.SchemeGroupVersion.WithKind("Job"), Selector: sel,
+		Object: job, Kind: controllerKind, Selector: sel,
 		Finalizer: batchv1.JobTrackingFinalizer,
 		Patch: func(ctx context.Context, name string, patch []byte) error {
 			_, err := c.client.CoreV1().Pods(job.Namespace).Patch(ctx, name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
 			return err
 		},
-		CanAdopt: func(ctx context.Context) (bool, error) {
-			fresh, err := c.client.BatchV1().Jobs(job.Namespace).Get(ctx, job.Name, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				return false, nil
-			}
-			if err != nil {
-				return false, err
-			}
-			return fresh.UID == job.UID && fresh.DeletionTimestamp == nil, nil
-		},
+		CanAdopt: claim.Recheck(job, func(ctx context.Context) (*batchv1.Job, error) {
+			return c.client.BatchV1().Jobs(job.Namespace).Get(ctx, job.Name, metav1.GetOptions{})
+		}),
 	}, candidates)
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func isFinished(job *batchv1.Job) bool {

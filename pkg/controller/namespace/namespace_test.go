@@ -3,15 +3,14 @@ package namespace_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
 )
@@ -25,13 +24,6 @@ func start(t *testing.T) (context.Context, kubernetes.Interface) {
 	cfg.RESTConfig, cfg.LeaderElect, cfg.Controllers = s.RESTConfig, false, []string{"namespace"}
 	go func() { _ = controllermanager.Run(ctx, cfg) }()
 	return ctx, s.Client
-}
-
-func poll(ctx context.Context, t *testing.T, what string, cond func(context.Context) (bool, error)) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, cond); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
 }
 
 // TestDeleteNamespace: deleting a namespace removes its configmaps, pods
@@ -65,7 +57,7 @@ func TestDeleteNamespace(t *testing.T) {
 	if err := c.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	poll(ctx, t, "content other than the held configmap deleted", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "content other than the held configmap deleted", func(ctx context.Context) (bool, error) {
 		pods, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, err
@@ -77,7 +69,7 @@ func TestDeleteNamespace(t *testing.T) {
 		_, err = c.CoreV1().ConfigMaps(ns).Get(ctx, "cm", metav1.GetOptions{})
 		return len(pods.Items) == 0 && len(deps.Items) == 0 && apierrors.IsNotFound(err), nil
 	})
-	poll(ctx, t, "namespace reports remaining content", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "namespace reports remaining content", func(ctx context.Context) (bool, error) {
 		got, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -102,7 +94,7 @@ func TestDeleteNamespace(t *testing.T) {
 	if _, err := c.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	poll(ctx, t, "namespace gone", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "namespace gone", func(ctx context.Context) (bool, error) {
 		_, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
@@ -132,7 +124,7 @@ func TestPodsDeletedFirst(t *testing.T) {
 	if err := c.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	poll(ctx, t, "namespace reports the remaining pod", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "namespace reports the remaining pod", func(ctx context.Context) (bool, error) {
 		n, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -148,8 +140,9 @@ func TestPodsDeletedFirst(t *testing.T) {
 	if err != nil || p.DeletionTimestamp == nil {
 		t.Fatalf("pod: %v, deletionTimestamp %v; want it being deleted", err, p.GetDeletionTimestamp())
 	}
-	// The controller has made at least one pass; give it a few more.
-	time.Sleep(500 * time.Millisecond)
+	// The pass that reported the pod is the one that would have deleted
+	// the ConfigMap with it (content goes in one pass, the condition is
+	// written after), so the ConfigMap must still be there now.
 	if _, err := c.CoreV1().ConfigMaps(ns).Get(ctx, "cm", metav1.GetOptions{}); err != nil {
 		t.Fatalf("configmap deleted while a pod remained: %v", err)
 	}
@@ -158,7 +151,7 @@ func TestPodsDeletedFirst(t *testing.T) {
 	if _, err := c.CoreV1().Pods(ns).Update(ctx, p, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	poll(ctx, t, "namespace gone", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "namespace gone", func(ctx context.Context) (bool, error) {
 		_, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})

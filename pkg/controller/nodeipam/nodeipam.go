@@ -56,10 +56,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		AddFunc:    func(obj any) { c.enqueue(obj) },
 		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if n, ok := obj.(*corev1.Node); ok {
+			if n, ok := controller.Unwrap[*corev1.Node](obj); ok {
 				c.alloc.release(n.Name, n.Spec.PodCIDR)
 			}
 		},

@@ -67,6 +67,7 @@ var _ controller.Runner = (*Controller)(nil)
 // New builds the controller with DefaultConfig and cc's grace period.
 func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
 	cfg := DefaultConfig()
+	cfg.Clock = cc.ClockOrReal()
 	if cc.NodeMonitorGracePeriod > 0 {
 		cfg.GracePeriod = cc.NodeMonitorGracePeriod
 	}
@@ -83,12 +84,10 @@ func NewController(_ context.Context, cc controller.Context, cfg Config) (*Contr
 	leaseInf := cc.Informers.Coordination().V1().Leases()
 	c := &Controller{
 		cfg: cfg, client: cc.Client, nodes: nodeInf.Lister(), pods: podInf.Lister(), byNode: podInf.Informer().GetIndexer(),
-		synced: []cache.InformerSynced{nodeInf.Informer().HasSynced, podInf.Informer().HasSynced, leaseInf.Informer().HasSynced},
-		nodeQueue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "nodelifecycle-nodes", Clock: cfg.Clock}),
-		podQueue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
-			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "nodelifecycle-pods", Clock: cfg.Clock}),
-		probes: map[string]probe{},
+		synced:    []cache.InformerSynced{nodeInf.Informer().HasSynced, podInf.Informer().HasSynced, leaseInf.Informer().HasSynced},
+		nodeQueue: controller.NewClockedQueue[string]("nodelifecycle-nodes", cfg.Clock),
+		podQueue:  controller.NewClockedQueue[cache.ObjectName]("nodelifecycle-pods", cfg.Clock),
+		probes:    map[string]probe{},
 	}
 	if err := podInf.Informer().AddIndexers(cache.Indexers{podsByNode: func(obj any) ([]string, error) {
 		if p, ok := obj.(*corev1.Pod); ok && p.Spec.NodeName != "" {
@@ -108,10 +107,7 @@ func NewController(_ context.Context, cc controller.Context, cfg Config) (*Contr
 		AddFunc:    c.enqueueNode,
 		UpdateFunc: func(_, obj any) { c.enqueueNode(obj) },
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if n, ok := obj.(*corev1.Node); ok {
+			if n, ok := controller.Unwrap[*corev1.Node](obj); ok {
 				c.mu.Lock()
 				delete(c.probes, n.Name)
 				c.mu.Unlock()

@@ -7,11 +7,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/nodelifecycle"
@@ -37,13 +37,6 @@ func startAgent(t *testing.T, s *testserver.Server, first, count int) (stop func
 	stop = func() { cancel(); <-done }
 	t.Cleanup(stop)
 	return stop
-}
-
-func poll(t *testing.T, what string, cond func(ctx context.Context) (bool, error)) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 30*time.Second, true, cond); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
 }
 
 func ready(n *corev1.Node) (corev1.ConditionStatus, string) {
@@ -85,7 +78,7 @@ func TestUnreachableNode(t *testing.T) {
 	startAgent(t, s, 0, 1) // n-0 stays up
 	stop := startAgent(t, s, 1, 1)
 	nodes, pods := s.Client.CoreV1().Nodes(), s.Client.CoreV1().Pods("default")
-	poll(t, "n-1 Ready", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "n-1 Ready", func(ctx context.Context) (bool, error) {
 		n, err := nodes.Get(ctx, "n-1", metav1.GetOptions{})
 		st, _ := ready(n)
 		return err == nil && st == corev1.ConditionTrue, nil
@@ -102,7 +95,7 @@ func TestUnreachableNode(t *testing.T) {
 	}
 	mk("short", ptr.To[int64](1))
 	mk("forever", nil)
-	poll(t, "pods Running", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "pods Running", func(ctx context.Context) (bool, error) {
 		l, err := pods.List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, err
@@ -119,7 +112,7 @@ func TestUnreachableNode(t *testing.T) {
 	}
 
 	stop()
-	poll(t, "n-1 Unknown with unreachable taints", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "n-1 Unknown with unreachable taints", func(ctx context.Context) (bool, error) {
 		n, err := nodes.Get(ctx, "n-1", metav1.GetOptions{})
 		if err != nil {
 			return false, nil
@@ -129,7 +122,7 @@ func TestUnreachableNode(t *testing.T) {
 			hasTaint(n, corev1.TaintNodeUnreachable, corev1.TaintEffectNoExecute) &&
 			hasTaint(n, corev1.TaintNodeUnreachable, corev1.TaintEffectNoSchedule), nil
 	})
-	poll(t, "short evicted, forever not Ready but kept", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "short evicted, forever not Ready but kept", func(ctx context.Context) (bool, error) {
 		short, err := pods.Get(ctx, "short", metav1.GetOptions{})
 		if err != nil {
 			return false, nil
@@ -149,7 +142,7 @@ func TestUnreachableNode(t *testing.T) {
 	}
 
 	startAgent(t, s, 1, 1)
-	poll(t, "n-1 Ready again without taints, evicted pod gone", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "n-1 Ready again without taints, evicted pod gone", func(ctx context.Context) (bool, error) {
 		n, err := nodes.Get(ctx, "n-1", metav1.GetOptions{})
 		if err != nil {
 			return false, nil

@@ -6,5 +6,6 @@
 // pkg/controller/expectations.)
 //
 // Users: pkg/controller/replicaset (ReplicaSets and
-// ReplicationControllers) and pkg/controller/deployment.
+// ReplicationControllers) and pkg/controller/deployment; the readiness
+// predicate IsReady also job, disruption, endpoint and endpointslice.
 package podcontrol

@@ -67,7 +67,9 @@ var _ controller.Runner = (*Controller)(nil)
 
 // New builds the collector with DefaultConfig.
 func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
-	return NewWithConfig(cc, DefaultConfig())
+	cfg := DefaultConfig()
+	cfg.Now = cc.ClockOrReal().Now
+	return NewWithConfig(cc, cfg)
 }
 
 // NewWithConfig builds the collector with cfg.

@@ -9,10 +9,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/podgc"
@@ -57,13 +57,6 @@ func gone(c kubernetes.Interface, name string) func(context.Context) (bool, erro
 	}
 }
 
-func poll(ctx context.Context, t *testing.T, what string, cond func(context.Context) (bool, error)) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, cond); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
 // TestTerminatedOverThreshold: the oldest terminated pods beyond the
 // threshold go; running ones stay.
 func TestTerminatedOverThreshold(t *testing.T) {
@@ -72,7 +65,7 @@ func TestTerminatedOverThreshold(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		pod(ctx, t, c, fmt.Sprintf("done-%d", i), "", corev1.PodSucceeded)
 	}
-	poll(ctx, t, "oldest terminated pods deleted", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "oldest terminated pods deleted", func(ctx context.Context) (bool, error) {
 		a, _ := gone(c, "done-0")(ctx)
 		b, _ := gone(c, "done-1")(ctx)
 		return a && b, nil
@@ -108,8 +101,8 @@ func TestOrphanedAndOutOfService(t *testing.T) {
 	if err := c.CoreV1().Nodes().Delete(ctx, "doomed", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	poll(ctx, t, "orphaned pod deleted", gone(c, "orphan"))
-	poll(ctx, t, "out-of-service terminating pod force-deleted", gone(c, "stuck"))
+	controllertest.Eventually(t, "orphaned pod deleted", gone(c, "orphan"))
+	controllertest.Eventually(t, "out-of-service terminating pod force-deleted", gone(c, "stuck"))
 	if _, err := c.CoreV1().Pods("default").Get(ctx, "healthy", metav1.GetOptions{}); err != nil {
 		t.Errorf("healthy: %v", err)
 	}

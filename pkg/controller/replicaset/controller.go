@@ -58,9 +58,9 @@ func newController(cc controller.Context, k kind, name string) (*Controller, err
 	c := &Controller{
 		kind: k, client: cc.Client, pods: podInformer.GetIndexer(),
 		synced:       []cache.InformerSynced{k.informer().HasSynced, podInformer.HasSynced},
-		queue:        controller.NewQueue[cache.ObjectName](name),
+		queue:        controller.NewClockedQueue[cache.ObjectName](name, cc.Clock),
 		expectations: expectations.New[cache.ObjectName](nil),
-		now:          time.Now,
+		now:          cc.ClockOrReal().Now,
 	}
 	if _, err := k.informer().AddEventHandler(controller.NameHandler(c.queue)); err != nil {
 		return nil, err
@@ -76,8 +76,7 @@ func newController(cc controller.Context, k kind, name string) (*Controller, err
 // owner returns the key of the object of our kind that controls pod, if
 // it is in the cache with the referenced UID.
 func (c *Controller) owner(ref *metav1.OwnerReference, namespace string) (cache.ObjectName, bool) {
-	gvk := c.kind.gvk()
-	if ref == nil || ref.Kind != gvk.Kind || ref.APIVersion != gvk.GroupVersion().String() {
+	if !controller.RefersTo(ref, c.kind.gvk()) {
 		return cache.ObjectName{}, false
 	}
 	rs, err := c.kind.get(namespace, ref.Name)
@@ -159,10 +158,7 @@ func (c *Controller) updatePod(oldObj, newObj any) {
 }
 
 func (c *Controller) deletePod(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	pod, ok := obj.(*corev1.Pod)
+	pod, ok := controller.Unwrap[*corev1.Pod](obj)
 	if !ok {
 		return
 	}

@@ -6,11 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
@@ -199,19 +201,6 @@ func TestReplicaSet(t *testing.T) {
 		waitRSStatus(t, c, ns, "web", func(s appsv1.ReplicaSetStatus) bool { return s.Replicas == 2 })
 	})
 
-	t.Run("minReadySeconds delays availability", func(t *testing.T) {
-		ns := "rs-minready"
-		controllertest.CreateNamespace(t, c, ns)
-		kubelettest.Start(t, c, ns)
-		rs := newRS("web", 2)
-		rs.Spec.MinReadySeconds = 2
-		if _, err := c.AppsV1().ReplicaSets(ns).Create(ctx, rs, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		waitRSStatus(t, c, ns, "web", func(s appsv1.ReplicaSetStatus) bool { return s.ReadyReplicas == 2 && s.AvailableReplicas == 0 })
-		waitRSStatus(t, c, ns, "web", func(s appsv1.ReplicaSetStatus) bool { return s.ReadyReplicas == 2 && s.AvailableReplicas == 2 })
-	})
-
 	t.Run("ReplicationController", func(t *testing.T) {
 		ns := "rc"
 		controllertest.CreateNamespace(t, c, ns)
@@ -248,4 +237,25 @@ func TestReplicaSet(t *testing.T) {
 		}
 		waitPods(t, c, ns, 1)
 	})
+}
+
+// TestMinReadySeconds: ready pods become available only once
+// minReadySeconds have passed on the controller's clock (a fake one,
+// stepped past them: the controller's own delayed requeue notices).
+func TestMinReadySeconds(t *testing.T) {
+	s := testserver.Start(t, "")
+	c := s.Client
+	clk := clocktesting.NewFakeClock(time.Now())
+	controllertest.StartControllersOnClock(t, s, clk, replicaset.NewReplicaSet)
+	const ns = "rs-minready"
+	controllertest.CreateNamespace(t, c, ns)
+	kubelettest.Start(t, c, ns)
+	rs := newRS("web", 2)
+	rs.Spec.MinReadySeconds = 60
+	if _, err := c.AppsV1().ReplicaSets(ns).Create(context.Background(), rs, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitRSStatus(t, c, ns, "web", func(s appsv1.ReplicaSetStatus) bool { return s.ReadyReplicas == 2 && s.AvailableReplicas == 0 })
+	clk.Step(2 * time.Minute)
+	waitRSStatus(t, c, ns, "web", func(s appsv1.ReplicaSetStatus) bool { return s.ReadyReplicas == 2 && s.AvailableReplicas == 2 })
 }

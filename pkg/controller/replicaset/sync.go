@@ -56,16 +56,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		Patch: func(ctx context.Context, name string, patch []byte) error {
 			return c.kind.patchPod(ctx, rs.Namespace, name, patch)
 		},
-		CanAdopt: func(ctx context.Context) (bool, error) {
-			fresh, err := c.kind.fresh(ctx, rs.Namespace, rs.Name)
-			if apierrors.IsNotFound(err) {
-				return false, nil
-			}
-			if err != nil {
-				return false, err
-			}
-			return fresh.UID == rs.UID && fresh.DeletionTimestamp == nil, nil
-		},
+		CanAdopt: claim.Recheck(rs, func(ctx context.Context) (*appsv1.ReplicaSet, error) {
+			return c.kind.fresh(ctx, rs.Namespace, rs.Name)
+		}),
 	}, activeCandidates)
 	if err != nil {
 		return err

@@ -67,7 +67,9 @@ var _ controller.Runner = (*Controller)(nil)
 
 // New builds the controller with DefaultConfig on the shared informers.
 func New(ctx context.Context, cc controller.Context) (controller.Runner, error) {
-	return NewWithConfig(ctx, cc, DefaultConfig())
+	cfg := DefaultConfig()
+	cfg.Now = cc.ClockOrReal().Now
+	return NewWithConfig(ctx, cc, cfg)
 }
 
 // NewWithConfig builds the controller on the shared informers.
@@ -78,7 +80,7 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 	core := cc.Informers.Core().V1()
 	c := &Controller{
 		cfg: cfg, client: cc.Client, metadata: cc.Metadata, quotas: core.ResourceQuotas().Lister(),
-		queue: controller.NewQueue[cache.ObjectName]("resourcequota"),
+		queue: controller.NewClockedQueue[cache.ObjectName]("resourcequota", cc.Clock),
 	}
 	c.monitors = newMonitors(cc, c.replenish)
 	pods, services, claims := core.Pods(), core.Services(), core.PersistentVolumeClaims()
@@ -125,10 +127,7 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 			}
 		},
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if q, ok := obj.(*corev1.ResourceQuota); ok {
+			if q, ok := controller.Unwrap[*corev1.ResourceQuota](obj); ok {
 				c.replenish(schema.GroupResource{Resource: "resourcequotas"}, q.Namespace, 0)
 			}
 		},
@@ -170,10 +169,7 @@ func (c *Controller) replenishHandler(gr schema.GroupResource) cache.ResourceEve
 			}
 		},
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if o, ok := obj.(runtime.Object); ok {
+			if o, ok := controller.Unwrap[runtime.Object](obj); ok {
 				c.replenish(gr, namespaceOf(o), 0)
 			}
 		},

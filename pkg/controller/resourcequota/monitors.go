@@ -73,10 +73,7 @@ func (m *monitors) lister(gr schema.GroupResource) (func(ns string) ([]runtime.O
 		}
 		inf = m.factory.ForResource(gvr)
 		_, err = inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if o, ok := obj.(runtime.Object); ok {
+			if o, ok := controller.Unwrap[runtime.Object](obj); ok {
 				m.replenish(gr, namespaceOf(o), 0)
 			}
 		}})

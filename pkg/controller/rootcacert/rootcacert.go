@@ -57,10 +57,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		return nil, err
 	}
 	onConfigMap := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		if cm, ok := obj.(*corev1.ConfigMap); ok && cm.Name == Name {
+		if cm, ok := controller.Unwrap[*corev1.ConfigMap](obj); ok && cm.Name == Name {
 			c.queue.Add(cm.Namespace)
 		}
 	}

@@ -51,10 +51,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	_, err = saInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		// Only a deleted default account needs action: recreate it.
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if sa, ok := obj.(*corev1.ServiceAccount); ok && sa.Name == Name {
+			if sa, ok := controller.Unwrap[*corev1.ServiceAccount](obj); ok && sa.Name == Name {
 				c.queue.Add(sa.Namespace)
 			}
 		},

@@ -3,9 +3,6 @@ package statefulset
 import (
 	"context"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -42,32 +39,16 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		pods:      podInformer.Lister(),
 		pvcs:      pvcInformer.Lister(),
 		revisions: revInformer.Lister(),
-		clock:     clock.RealClock{},
+		clock:     cc.ClockOrReal(),
 		synced: []cache.InformerSynced{setInformer.Informer().HasSynced, podInformer.Informer().HasSynced,
 			pvcInformer.Informer().HasSynced, revInformer.Informer().HasSynced},
-		queue: controller.NewQueue[cache.ObjectName]("statefulset"),
+		queue: controller.NewClockedQueue[cache.ObjectName]("statefulset", cc.Clock),
 	}
 	_, err := setInformer.Informer().AddEventHandler(controller.NameHandler(c.queue))
 	if err != nil {
 		return nil, err
 	}
-	onPod := func(obj any) {
-		if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = tomb.Obj
-		}
-		p, ok := obj.(*corev1.Pod)
-		if !ok {
-			return
-		}
-		if ref := metav1.GetControllerOf(p); ref != nil && ref.Kind == "StatefulSet" && ref.APIVersion == appsv1.SchemeGroupVersion.String() {
-			c.queue.Add(cache.NewObjectName(p.Namespace, ref.Name))
-		}
-	}
-	_, err = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    onPod,
-		UpdateFunc: func(_, obj any) { onPod(obj) },
-		DeleteFunc: onPod,
-	})
+	_, err = podInformer.Informer().AddEventHandler(controller.OwnerHandler(c.queue, kind))
 	return c, err
 }
 

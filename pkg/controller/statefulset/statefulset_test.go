@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controller/internal/kubelettest"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
@@ -51,13 +50,6 @@ func newSet(name string, replicas int32, policy appsv1.PodManagementPolicyType) 
 	}
 }
 
-func poll(ctx context.Context, t *testing.T, what string, cond func(context.Context) (bool, error)) {
-	t.Helper()
-	if err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, cond); err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
-}
-
 func podNames(ctx context.Context, t *testing.T, s *testserver.Server) []string {
 	t.Helper()
 	l, err := s.Client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
@@ -74,7 +66,7 @@ func podNames(ctx context.Context, t *testing.T, s *testserver.Server) []string 
 
 func waitPods(ctx context.Context, t *testing.T, s *testserver.Server, want ...string) {
 	t.Helper()
-	poll(ctx, t, fmt.Sprintf("pods %v", want), func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, fmt.Sprintf("pods %v", want), func(ctx context.Context) (bool, error) {
 		return slices.Equal(podNames(ctx, t, s), want), nil
 	})
 }
@@ -82,7 +74,7 @@ func waitPods(ctx context.Context, t *testing.T, s *testserver.Server, want ...s
 func waitStatus(ctx context.Context, t *testing.T, s *testserver.Server, name string, ok func(appsv1.StatefulSetStatus) bool) appsv1.StatefulSetStatus {
 	t.Helper()
 	var st appsv1.StatefulSetStatus
-	poll(ctx, t, "statefulset status", func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "statefulset status", func(ctx context.Context) (bool, error) {
 		set, err := s.Client.AppsV1().StatefulSets("default").Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, err

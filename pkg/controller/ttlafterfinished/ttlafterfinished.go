@@ -32,8 +32,8 @@ var _ controller.Runner = (*Controller)(nil)
 func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	inf := cc.Informers.Batch().V1().Jobs()
 	c := &Controller{
-		client: cc.Client, jobs: inf.Lister(), synced: inf.Informer().HasSynced, now: time.Now,
-		queue: controller.NewQueue[cache.ObjectName]("ttl_jobs_to_delete"),
+		client: cc.Client, jobs: inf.Lister(), synced: inf.Informer().HasSynced, now: cc.ClockOrReal().Now,
+		queue: controller.NewClockedQueue[cache.ObjectName]("ttl_jobs_to_delete", cc.Clock),
 	}
 	_, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueue,

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -216,7 +215,7 @@ func (c *Cacher) matches(pred storage.Predicate, e *entry) bool {
 // covers reports whether key (a list/watch key) lies inside the cache.
 func (c *Cacher) covers(key string, recursive bool) bool {
 	if recursive {
-		key = prefixKey(key)
+		key = storage.PrefixKey(key)
 	}
 	return len(key) >= len(c.prefix) && key[:len(c.prefix)] == c.prefix
 }
@@ -351,7 +350,7 @@ func (c *Cacher) Get(ctx context.Context, key string, resourceVersion string, ou
 	if resourceVersion == "" || !c.covers(key, false) {
 		return c.storage.Get(ctx, key, resourceVersion, out)
 	}
-	rv, err := parseRV(resourceVersion)
+	rv, err := storage.ParseResourceVersion(resourceVersion)
 	if err != nil {
 		return err
 	}
@@ -368,22 +367,4 @@ func (c *Cacher) Get(ctx context.Context, key string, resourceVersion string, ou
 		return fmt.Errorf("%s: %w", key, storage.ErrNotFound)
 	}
 	return copyInto(e.obj.DeepCopyObject(), out)
-}
-
-func parseRV(rv string) (int64, error) {
-	if rv == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(rv, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("invalid resource version %q", rv)
-	}
-	return n, nil
-}
-
-func prefixKey(key string) string {
-	if len(key) > 0 && key[len(key)-1] != '/' {
-		return key + "/"
-	}
-	return key
 }

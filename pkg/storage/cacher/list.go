@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"strconv"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -56,7 +55,7 @@ func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptio
 			return err
 		}
 	}
-	listMeta.SetResourceVersion(formatRV(rev))
+	listMeta.SetResourceVersion(storage.FormatResourceVersion(rev))
 	return nil
 }
 
@@ -69,7 +68,7 @@ func (c *Cacher) ListCachedObjects(ctx context.Context, key string, opts storage
 		return nil, err
 	}
 	if ok {
-		out := &storage.CachedObjectList{ResourceVersion: formatRV(rev), Items: make([]*storage.CachedObject, len(entries))}
+		out := &storage.CachedObjectList{ResourceVersion: storage.FormatResourceVersion(rev), Items: make([]*storage.CachedObject, len(entries))}
 		for i, e := range entries {
 			out.Items[i] = e.cached
 		}
@@ -101,7 +100,7 @@ func (c *Cacher) ListCachedObjects(ctx context.Context, key string, opts storage
 // and the cache's revision; ok is false when the list must be read from
 // the store (see GetList).
 func (c *Cacher) listEntries(ctx context.Context, key string, opts storage.ListOptions) (entries []*entry, rev int64, ok bool, err error) {
-	want, err := parseRV(opts.ResourceVersion)
+	want, err := storage.ParseResourceVersion(opts.ResourceVersion)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -122,7 +121,7 @@ func (c *Cacher) listEntries(ctx context.Context, key string, opts storage.ListO
 
 	w := &cacheWatcher{key: key, recursive: opts.Recursive}
 	if opts.Recursive {
-		w.key = prefixKey(key)
+		w.key = storage.PrefixKey(key)
 	}
 	c.mu.RLock()
 	all := c.snapshotLocked(w)
@@ -141,8 +140,6 @@ func (c *Cacher) listEntries(ctx context.Context, key string, opts storage.ListO
 	return entries, rev, true, nil
 }
 
-func formatRV(rev int64) string { return strconv.FormatInt(rev, 10) }
-
 // copyInto sets *out = *src for two pointers to the same struct type.
 func copyInto(src, out runtime.Object) error {
 	sv, ov := reflect.ValueOf(src), reflect.ValueOf(out)
@@ -160,6 +157,6 @@ func withRV(obj runtime.Object, rev int64) (runtime.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.SetResourceVersion(formatRV(rev))
+	m.SetResourceVersion(storage.FormatResourceVersion(rev))
 	return cp, nil
 }

@@ -43,7 +43,7 @@ func (c *Cacher) listAndWatch() error {
 	if err != nil {
 		return err
 	}
-	rev, err := parseRV(lm.GetResourceVersion())
+	rev, err := storage.ParseResourceVersion(lm.GetResourceVersion())
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (c *Cacher) process(ev watch.Event) error {
 	if err != nil {
 		return err
 	}
-	rev, err := parseRV(m.GetResourceVersion())
+	rev, err := storage.ParseResourceVersion(m.GetResourceVersion())
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func (c *Cacher) Watch(ctx context.Context, key string, opts storage.ListOptions
 	if !c.covers(key, opts.Recursive) {
 		return c.storage.Watch(ctx, key, opts)
 	}
-	rv, err := parseRV(opts.ResourceVersion)
+	rv, err := storage.ParseResourceVersion(opts.ResourceVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (c *Cacher) Watch(ctx context.Context, key string, opts storage.ListOptions
 		cacher:    c,
 	}
 	if opts.Recursive {
-		w.key = prefixKey(key)
+		w.key = storage.PrefixKey(key)
 	}
 
 	var initialEntries []*entry
@@ -123,7 +123,7 @@ func (c *Cacher) bookmarkObject(rev int64, end bool) (runtime.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.SetResourceVersion(formatRV(rev))
+	m.SetResourceVersion(storage.FormatResourceVersion(rev))
 	if end {
 		m.SetAnnotations(map[string]string{metav1.InitialEventsAnnotationKey: "true"})
 	}

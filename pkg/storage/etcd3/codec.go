@@ -3,12 +3,13 @@ package etcd3
 import (
 	"fmt"
 	"reflect"
-	"strconv"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/tinykube/tinykube/pkg/storage"
 )
 
 type mvccKV = mvccpb.KeyValue
@@ -41,7 +42,7 @@ func setRV(obj runtime.Object, rev int64) error {
 	if err != nil {
 		return err
 	}
-	m.SetResourceVersion(strconv.FormatInt(rev, 10))
+	m.SetResourceVersion(storage.FormatResourceVersion(rev))
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strconv"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -34,7 +33,7 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 	if err != nil {
 		return err
 	}
-	rv, err := ParseResourceVersion(opts.ResourceVersion)
+	rv, err := storage.ParseResourceVersion(opts.ResourceVersion)
 	if err != nil {
 		return err
 	}
@@ -44,7 +43,7 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 		return s.getOne(ctx, key, rv, opts, listObj, listMeta, items)
 	}
 
-	prefix := prefixKey(key)
+	prefix := storage.PrefixKey(key)
 	from := prefix
 	var readRev int64 // 0: latest
 	minRV := int64(0)
@@ -118,7 +117,7 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 		fetch = min(fetch*2, 1024)
 	}
 
-	listMeta.SetResourceVersion(strconv.FormatInt(readRev, 10))
+	listMeta.SetResourceVersion(storage.FormatResourceVersion(readRev))
 	if more {
 		token, err := EncodeContinue(lastKey+"\x00", prefix, readRev)
 		if err != nil {
@@ -156,7 +155,7 @@ func (s *Store) getOne(ctx context.Context, key string, rv int64, opts storage.L
 	if len(getOpts) > 0 {
 		readRev = rv
 	}
-	listMeta.SetResourceVersion(strconv.FormatInt(readRev, 10))
+	listMeta.SetResourceVersion(storage.FormatResourceVersion(readRev))
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -65,7 +64,7 @@ func (s *Store) Create(ctx context.Context, key string, obj, out runtime.Object)
 // "0" only checks that etcd has reached it (ErrTooLarge otherwise); the
 // value read is always the latest.
 func (s *Store) Get(ctx context.Context, key string, resourceVersion string, out runtime.Object) error {
-	minRV, err := ParseResourceVersion(resourceVersion)
+	minRV, err := storage.ParseResourceVersion(resourceVersion)
 	if err != nil {
 		return err
 	}
@@ -124,7 +123,7 @@ func (s *Store) guessState(cachedExisting runtime.Object, withData bool) (*state
 	if err != nil {
 		return nil, nil
 	}
-	rev, err := strconv.ParseInt(m.GetResourceVersion(), 10, 64)
+	rev, err := storage.ParseResourceVersion(m.GetResourceVersion())
 	if err != nil || rev <= 0 {
 		return nil, nil
 	}
@@ -268,7 +267,7 @@ func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, prec
 
 // Count implements storage.Interface.
 func (s *Store) Count(ctx context.Context, key string) (int64, error) {
-	key = prefixKey(key)
+	key = storage.PrefixKey(key)
 	resp, err := s.client.Get(ctx, key, clientv3.WithRange(clientv3.GetPrefixRangeEnd(key)), clientv3.WithCountOnly())
 	if err != nil {
 		return 0, err
@@ -293,27 +292,6 @@ func checkPreconditions(key string, p *storage.Preconditions, obj runtime.Object
 		return fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v: %w", *p.ResourceVersion, m.GetResourceVersion(), storage.ErrConflict)
 	}
 	return nil
-}
-
-// ParseResourceVersion parses a resourceVersion parameter: "" is 0.
-func ParseResourceVersion(rv string) (int64, error) {
-	if rv == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(rv, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("invalid resource version %q", rv)
-	}
-	return n, nil
-}
-
-// prefixKey makes a collection key end in "/", so "/registry/pods/a"
-// does not also list "/registry/pods/ab/…".
-func prefixKey(key string) string {
-	if len(key) > 0 && key[len(key)-1] != '/' {
-		return key + "/"
-	}
-	return key
 }
 
 var _ storage.ProgressRequester = (*Store)(nil)

@@ -31,12 +31,12 @@ const watchBuffer = 100
 // a compaction or etcd failure later ends the stream with one watch.Error
 // event carrying a *metav1.Status (410 Expired, or 500).
 func (s *Store) Watch(ctx context.Context, key string, opts storage.ListOptions) (watch.Interface, error) {
-	rv, err := ParseResourceVersion(opts.ResourceVersion)
+	rv, err := storage.ParseResourceVersion(opts.ResourceVersion)
 	if err != nil {
 		return nil, err
 	}
 	if opts.Recursive {
-		key = prefixKey(key)
+		key = storage.PrefixKey(key)
 	}
 	initial := rv == 0
 	if opts.SendInitialEvents != nil {
