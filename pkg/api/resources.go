@@ -106,6 +106,7 @@ var (
 	gvNode         = schema.GroupVersion{Group: "node.k8s.io", Version: "v1"}
 	gvPolicy       = schema.GroupVersion{Group: "policy", Version: "v1"}
 	gvRBAC         = schema.GroupVersion{Group: "rbac.authorization.k8s.io", Version: "v1"}
+	gvResource     = schema.GroupVersion{Group: "resource.k8s.io", Version: "v1"}
 	gvScheduling   = schema.GroupVersion{Group: "scheduling.k8s.io", Version: "v1"}
 	gvStorage      = schema.GroupVersion{Group: "storage.k8s.io", Version: "v1"}
 	gvMigration    = schema.GroupVersion{Group: "storagemigration.k8s.io", Version: "v1"}
@@ -273,6 +274,17 @@ var Resources = []Resource{
 	res(gvRBAC, "clusterroles", "clusterrole", "ClusterRole", false, nil, false),
 	res(gvRBAC, "rolebindings", "rolebinding", "RoleBinding", true, nil, false),
 	res(gvRBAC, "roles", "role", "Role", true, nil, false),
+
+	// Dynamic resource allocation: stored and served; no scheduler plugin
+	// or driver allocates devices yet.
+	res(gvResource, "deviceclasses", "deviceclass", "DeviceClass", false, nil, false).generation().deleteReturnsObject(),
+	// v1 alone answers a DELETE with a Status (its beta versions return the object).
+	res(gvResource, "devicetaintrules", "devicetaintrule", "DeviceTaintRule", false, nil, false,
+		status(gvResource, "DeviceTaintRule")).generation(),
+	res(gvResource, "resourceclaims", "resourceclaim", "ResourceClaim", true, nil, false,
+		status(gvResource, "ResourceClaim")).deleteReturnsObject(),
+	res(gvResource, "resourceclaimtemplates", "resourceclaimtemplate", "ResourceClaimTemplate", true, nil, false).deleteReturnsObject(),
+	res(gvResource, "resourceslices", "resourceslice", "ResourceSlice", false, nil, false).generation().deleteReturnsObject(),
 
 	res(gvScheduling, "priorityclasses", "priorityclass", "PriorityClass", false, []string{"pc"}, false),
 

@@ -19,6 +19,7 @@ import (
 	nodev1 "k8s.io/api/node/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	storagemigrationv1 "k8s.io/api/storagemigration/v1"
@@ -69,6 +70,7 @@ var GroupVersions = []schema.GroupVersion{
 	nodev1.SchemeGroupVersion,
 	policyv1.SchemeGroupVersion,
 	rbacv1.SchemeGroupVersion,
+	resourcev1.SchemeGroupVersion,
 	schedulingv1.SchemeGroupVersion,
 	storagev1.SchemeGroupVersion,
 	storagemigrationv1.SchemeGroupVersion,
@@ -93,6 +95,7 @@ func init() {
 		apiextensionsv1.AddToScheme,   // with upstream's v1 defaulting (defaults.go of the types package)
 		apiregistrationv1.AddToScheme, // defaulting: spec.service.port 443
 		certificatesv1.AddToScheme, networkingv1.AddToScheme, nodev1.AddToScheme,
+		resourcev1.AddToScheme,
 	} {
 		utilruntime.Must(add(Scheme))
 	}

@@ -50,6 +50,7 @@ func New(now func() time.Time) *Generator {
 	addNetworkingHandlers(g)
 	addCSIHandlers(g)
 	addCertificatesHandlers(g)
+	addResourceHandlers(g)
 	return g
 }
 

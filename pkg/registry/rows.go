@@ -16,6 +16,8 @@ import (
 	"github.com/tinykube/tinykube/pkg/registry/core/secret"
 	"github.com/tinykube/tinykube/pkg/registry/core/service"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
+	"github.com/tinykube/tinykube/pkg/registry/resource/devicetaintrule"
+	"github.com/tinykube/tinykube/pkg/registry/resource/resourceslice"
 )
 
 // StrategyFunc builds the strategy of one row.
@@ -39,6 +41,8 @@ var strategies = map[schema.GroupResource]StrategyFunc{
 	{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}: strategy(customresourcedefinition.NewStrategy),
 	{Group: "apiregistration.k8s.io", Resource: "apiservices"}:             strategy(apiservice.NewStrategy),
 	{Group: "certificates.k8s.io", Resource: "certificatesigningrequests"}: strategy(certificatesigningrequest.NewStrategy),
+	{Group: "resource.k8s.io", Resource: "devicetaintrules"}:               strategy(devicetaintrule.NewStrategy),
+	{Group: "resource.k8s.io", Resource: "resourceslices"}:                 strategy(resourceslice.NewStrategy),
 }
 
 // strategy adapts a resource package's NewStrategy, which returns its own

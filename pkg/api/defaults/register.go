@@ -66,6 +66,8 @@ func RegisterDefaults(s *runtime.Scheme) error {
 	// networking.k8s.io/v1
 	register(s, networkPolicy, func(l *networkingv1.NetworkPolicyList) []networkingv1.NetworkPolicy { return l.Items })
 	register(s, ingressClass, func(l *networkingv1.IngressClassList) []networkingv1.IngressClass { return l.Items })
+
+	registerResource(s) // resource.k8s.io/v1
 	return nil
 }
 

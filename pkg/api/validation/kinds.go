@@ -208,6 +208,11 @@ var kinds = byType(
 	kind(validateNetworkPolicy, validateNetworkPolicyUpdate, nil),
 	kind(validateRuntimeClass, validateRuntimeClassUpdate, nil),
 	kind(validateCSR, validateCSRUpdate, nil),
+	kind(validateDeviceClass, validateDeviceClassUpdate, nil),
+	kind(validateDeviceTaintRule, validateDeviceTaintRuleUpdate, validateDeviceTaintRuleStatus),
+	kind(validateResourceClaim, validateResourceClaimUpdate, validateResourceClaimStatus),
+	kind(validateResourceClaimTemplate, validateResourceClaimTemplateUpdate, nil),
+	kind(validateResourceSlice, validateResourceSliceUpdate, nil),
 	kind(validateScale, func(o, old *autoscalingv1.Scale) field.ErrorList {
 		return validateScale(o)
 	}, nil),
