@@ -107,6 +107,8 @@ func testServedGroups(t *testing.T, ctx context.Context, s *testserver.Server) {
 		"storage.k8s.io/v1":          {"csidrivers", "csinodes", "volumeattachments", "volumeattachments/status"},
 		"certificates.k8s.io/v1": {"certificatesigningrequests", "certificatesigningrequests/approval",
 			"certificatesigningrequests/status"},
+		"resource.k8s.io/v1": {"deviceclasses", "devicetaintrules", "devicetaintrules/status", "resourceclaims",
+			"resourceclaims/status", "resourceclaimtemplates", "resourceslices"},
 	}
 	groups, err := s.Client.Discovery().ServerGroups()
 	if err != nil {

@@ -27,6 +27,7 @@ var upstreamGeneration = map[string]bool{
 	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true, "MutatingAdmissionPolicy": true,
 	"MutatingAdmissionPolicyBinding": true, "FlowSchema": true, "PriorityLevelConfiguration": true,
 	"Ingress": true, "IngressClass": true, "NetworkPolicy": true,
+	"DeviceClass": true, "DeviceTaintRule": true, "ResourceSlice": true,
 }
 
 // crudResources returns the served resources that support full CRUD.

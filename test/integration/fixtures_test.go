@@ -220,6 +220,16 @@ spec: {podSelector: {matchLabels: {app: web}}, ingress: [{ports: [{port: 80}]}]}
 handler: runc`,
 	"certificates.k8s.io/certificatesigningrequests": `
 spec: {signerName: example.com/signer, usages: [client auth], request: ` + csrRequest + `}`,
+	"resource.k8s.io/deviceclasses": `
+spec: {selectors: [{cel: {expression: 'device.driver == "gpu.example.com"'}}]}`,
+	"resource.k8s.io/devicetaintrules": `
+spec: {deviceSelector: {driver: gpu.example.com}, taint: {key: example.com/maintenance, effect: NoSchedule}}`,
+	"resource.k8s.io/resourceclaims": `
+spec: {devices: {requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com}}]}}`,
+	"resource.k8s.io/resourceclaimtemplates": `
+spec: {spec: {devices: {requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com}}]}}}`,
+	"resource.k8s.io/resourceslices": `
+spec: {driver: gpu.example.com, nodeName: n1, pool: {name: n1, resourceSliceCount: 1}, devices: [{name: gpu-0}]}`,
 	"storagemigration.k8s.io/storageversionmigrations": `
 spec: {resource: {group: "", resource: foo}}`,
 }

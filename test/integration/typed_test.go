@@ -181,6 +181,16 @@ func typedClientFor(cs kubernetes.Interface, key, ns string) (typedClient, error
 		return typed(cs.NodeV1().RuntimeClasses()), nil
 	case "certificates.k8s.io/certificatesigningrequests":
 		return typed(cs.CertificatesV1().CertificateSigningRequests()), nil
+	case "resource.k8s.io/deviceclasses":
+		return typed(cs.ResourceV1().DeviceClasses()), nil
+	case "resource.k8s.io/devicetaintrules":
+		return typed(cs.ResourceV1().DeviceTaintRules()), nil
+	case "resource.k8s.io/resourceclaims":
+		return typed(cs.ResourceV1().ResourceClaims(ns)), nil
+	case "resource.k8s.io/resourceclaimtemplates":
+		return typed(cs.ResourceV1().ResourceClaimTemplates(ns)), nil
+	case "resource.k8s.io/resourceslices":
+		return typed(cs.ResourceV1().ResourceSlices()), nil
 	case "storagemigration.k8s.io/storageversionmigrations":
 		return typed(cs.StoragemigrationV1().StorageVersionMigrations()), nil
 	}
