@@ -10,6 +10,8 @@ import (
 	resourcev1 "k8s.io/api/resource/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
@@ -176,6 +178,23 @@ func TestDynamicResourceAllocationAPI(t *testing.T) {
 	if _, err := slicesClient.List(ctx, metav1.ListOptions{FieldSelector: "spec.devices=x"}); !apierrors.IsBadRequest(err) {
 		t.Errorf("unsupported field selector: %v, want BadRequest", err)
 	}
+	// kube-scheduler and kubelet speak protobuf to built-in resources.
+	pcfg := rest.CopyConfig(s.RESTConfig)
+	pcfg.ContentType = runtime.ContentTypeProtobuf
+	pcs, err := kubernetes.NewForConfig(pcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := pcs.ResourceV1().ResourceSlices().List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=n2"}); err != nil ||
+		len(l.Items) != 1 || l.Items[0].Spec.Driver != "gpu.example.com" {
+		t.Errorf("protobuf list: %v, %+v", err, l)
+	}
+	if _, err := pcs.ResourceV1().DeviceClasses().Create(ctx, &resourcev1.DeviceClass{ObjectMeta: metav1.ObjectMeta{Name: "gpu.example.com"},
+		Spec: resourcev1.DeviceClassSpec{Selectors: []resourcev1.DeviceSelector{{CEL: &resourcev1.CELDeviceSelector{
+			Expression: `device.driver == "gpu.example.com"`}}}}}, metav1.CreateOptions{}); err != nil {
+		t.Errorf("protobuf create: %v", err)
+	}
+
 	sl, err := slicesClient.Get(ctx, "n1-gpu", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +258,7 @@ func TestDynamicResourceAllocationAPI(t *testing.T) {
 		{"/apis/resource.k8s.io/v1/devicetaintrules", 2,
 			"[Name Key Value Effect TimeAdded Age] [maintenance example.com/maintenance  NoExecute]"},
 		{"/apis/resource.k8s.io/v1/namespaces/dra/resourceclaimtemplates", 1, "[Name Age] [gpu]"},
-		{"/apis/resource.k8s.io/v1/deviceclasses", 1, "[Name Age] []"},
+		{"/apis/resource.k8s.io/v1/deviceclasses", 1, "[Name Age] [gpu.example.com]"},
 	} {
 		req := rc.Get().AbsPath(tc.path)
 		if tc.path == "/apis/resource.k8s.io/v1/resourceslices" {
