@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"fmt"
 	"net/http"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -12,16 +13,19 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/printers"
+	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
 
 // schemeTypes are the Types of a built-in resource: its Go types in
 // api.Scheme, every encoding the scheme has, the printers' Tables and
-// client-go's OpenAPI models for managedFields.
+// client-go's OpenAPI models for managedFields, the store's Scaler.
 type schemeTypes struct {
 	resource api.Resource
 	new      func() runtime.Object
 	// returnsDeleted: DELETE answers with the deleted object.
 	returnsDeleted bool
+	// scaler serves …/scale (the store's; nil without one).
+	scaler generic.Scaler
 }
 
 var _ Types = schemeTypes{}
@@ -67,9 +71,16 @@ func (t schemeTypes) FieldManager(sub string) (*managedfields.FieldManager, erro
 		kind, kind.GroupVersion(), sub, nil)
 }
 
-func (schemeTypes) Scale(obj runtime.Object) (*autoscalingv1.Scale, error) { return scaleOf(obj) }
+func (t schemeTypes) Scale(obj runtime.Object) (*autoscalingv1.Scale, error) {
+	if t.scaler == nil {
+		return nil, fmt.Errorf("%T has no scale subresource", obj)
+	}
+	return t.scaler.Scale(obj)
+}
 
-func (schemeTypes) SetReplicas(obj runtime.Object, replicas int32) error {
-	setReplicas(obj, replicas)
-	return nil
+func (t schemeTypes) SetReplicas(obj runtime.Object, replicas int32) error {
+	if t.scaler == nil {
+		return fmt.Errorf("%T has no scale subresource", obj)
+	}
+	return t.scaler.SetReplicas(obj, replicas)
 }

@@ -114,5 +114,5 @@ func (s *Server) installResource(ws *restful.WebService, store *generic.Store, t
 
 // builtinTypes are the Types of a built-in resource served from store.
 func (s *Server) builtinTypes(store *generic.Store) Types {
-	return schemeTypes{resource: store.Resource, new: store.New, returnsDeleted: store.Resource.ReturnsDeletedObject}
+	return schemeTypes{resource: store.Resource, new: store.New, returnsDeleted: store.Resource.ReturnsDeletedObject, scaler: store.Scaler}
 }

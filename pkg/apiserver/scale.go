@@ -4,22 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 
 	restful "github.com/emicklei/go-restful/v3"
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
-	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"k8s.io/utils/ptr"
 
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
@@ -27,61 +21,10 @@ import (
 var scaleGVK = autoscalingv1.SchemeGroupVersion.WithKind("Scale")
 
 // scaleEndpoint serves …/scale: an autoscaling/v1 Scale view of the
-// replicas of a Deployment, ReplicaSet, StatefulSet or
-// ReplicationController, or of a custom resource (the CRD's scale paths),
-// as the endpoint's Types read and write it.
+// replicas of a built-in workload (its store's generic.Scaler) or of a
+// custom resource (the CRD's scale paths), as the endpoint's Types read
+// and write it.
 type scaleEndpoint struct{ endpoint }
-
-// scaleOf builds the Scale view of a built-in obj (schemeTypes.Scale).
-func scaleOf(obj runtime.Object) (*autoscalingv1.Scale, error) {
-	var spec, status int32
-	var selector string
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		spec, status = ptr.Deref(o.Spec.Replicas, 1), o.Status.Replicas
-		selector = selectorString(o.Spec.Selector)
-	case *appsv1.ReplicaSet:
-		spec, status = ptr.Deref(o.Spec.Replicas, 1), o.Status.Replicas
-		selector = selectorString(o.Spec.Selector)
-	case *appsv1.StatefulSet:
-		spec, status = ptr.Deref(o.Spec.Replicas, 1), o.Status.Replicas
-		selector = selectorString(o.Spec.Selector)
-	case *corev1.ReplicationController:
-		spec, status = ptr.Deref(o.Spec.Replicas, 1), o.Status.Replicas
-		selector = labels.SelectorFromSet(o.Spec.Selector).String()
-	default:
-		return nil, fmt.Errorf("%T has no scale subresource", obj)
-	}
-	m := objectMeta(obj)
-	return &autoscalingv1.Scale{
-		ObjectMeta: metav1.ObjectMeta{Name: m.GetName(), Namespace: m.GetNamespace(), UID: m.GetUID(),
-			ResourceVersion: m.GetResourceVersion(), CreationTimestamp: m.GetCreationTimestamp()},
-		Spec:   autoscalingv1.ScaleSpec{Replicas: spec},
-		Status: autoscalingv1.ScaleStatus{Replicas: status, Selector: selector},
-	}, nil
-}
-
-func selectorString(s *metav1.LabelSelector) string {
-	sel, err := metav1.LabelSelectorAsSelector(s)
-	if err != nil {
-		return ""
-	}
-	return sel.String()
-}
-
-// setReplicas writes a Scale's spec.replicas into its built-in parent.
-func setReplicas(obj runtime.Object, n int32) {
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		o.Spec.Replicas = &n
-	case *appsv1.ReplicaSet:
-		o.Spec.Replicas = &n
-	case *appsv1.StatefulSet:
-		o.Spec.Replicas = &n
-	case *corev1.ReplicationController:
-		o.Spec.Replicas = &n
-	}
-}
 
 func (e *scaleEndpoint) get(req *restful.Request, resp *restful.Response) {
 	ns, name := scope(req)

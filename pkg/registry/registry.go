@@ -72,6 +72,9 @@ func Build(cfg Config) (*Registry, error) {
 			return nil, fmt.Errorf("storage for %s: %w", r.Name, err)
 		}
 		s.Storage = st
+		if s.Scaler, err = scalerFor(r); err != nil {
+			return nil, err
+		}
 		reg.Stores[r.GVR()] = s
 	}
 	namespaces := reg.Store("", "namespaces")

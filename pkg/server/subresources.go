@@ -20,7 +20,7 @@ import (
 // resources whose behaviour lives in a resource's registry package, which
 // the HTTP layer serves without knowing them: pods/binding and the
 // bindings resource (pod.Bind), pods/eviction (pod.Evict),
-// namespaces/finalize (namespace.FinalizeStrategy), and
+// namespaces/finalize (namespace.NewFinalizeStrategy), and
 // selfsubjectreviews.
 func AddSubresources(cfg *apiserver.Config, reg *registry.Registry) {
 	pods, pdbs, namespaces := reg.Store("", "pods"), reg.Store("policy", "poddisruptionbudgets"), reg.Store("", "namespaces")
@@ -48,7 +48,7 @@ func AddSubresources(cfg *apiserver.Config, reg *registry.Registry) {
 		cfg.UpdateSubresources = map[string]generic.Strategy{}
 	}
 	cfg.UpdateSubresources[corev1.SchemeGroupVersion.WithResource("namespaces").String()+"/finalize"] =
-		namespace.FinalizeStrategy{Strategy: namespaces.Strategy.(namespace.Strategy)}
+		namespace.NewFinalizeStrategy(namespaces.Resource)
 	if cfg.SpecialCreates == nil {
 		cfg.SpecialCreates = map[schema.GroupVersionResource]restful.RouteFunction{}
 	}

@@ -42,6 +42,9 @@ type Store struct {
 	// NewList return instead of api.Scheme: custom resources are
 	// unstructured objects of a kind the scheme does not know.
 	NewFunc, NewListFunc func() runtime.Object
+	// Scaler, set for resources with a …/scale subresource, is what that
+	// subresource reads and writes.
+	Scaler Scaler
 
 	// written is the revision of this store's latest write (admissionreads.go).
 	written atomic.Int64

@@ -60,6 +60,11 @@ func (s Strategy) MarkDeleting(obj runtime.Object) {
 // FinalizeStrategy is the /finalize endpoint: only spec.finalizers change.
 type FinalizeStrategy struct{ Strategy }
 
+// NewFinalizeStrategy returns the strategy of r's /finalize endpoint.
+func NewFinalizeStrategy(r api.Resource) FinalizeStrategy {
+	return FinalizeStrategy{NewStrategy(r)}
+}
+
 func (f FinalizeStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	ns, o := obj.(*corev1.Namespace), old.(*corev1.Namespace)
 	finalizers := ns.Spec.Finalizers
