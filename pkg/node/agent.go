@@ -22,6 +22,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/tinykube/tinykube/pkg/controller"
 )
 
 // Agent runs a set of nodes. Build it with New, then Run it.
@@ -129,10 +131,7 @@ func stripManagedFields(obj any) (any, error) {
 }
 
 func (a *Agent) enqueuePod(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	p, ok := obj.(*corev1.Pod)
+	p, ok := controller.Unwrap[*corev1.Pod](obj)
 	if !ok || a.nodes[p.Spec.NodeName] == nil {
 		return
 	}

@@ -11,6 +11,8 @@ import (
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/tinykube/tinykube/pkg/controller"
 )
 
 // nonTerminalPods is the pods informer's field selector, as upstream's:
@@ -97,10 +99,7 @@ func (s *Scheduler) addEventHandlers(factory informers.SharedInformerFactory) er
 			}
 		},
 		DeleteFunc: func(obj any) {
-			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = tomb.Obj
-			}
-			if n, ok := obj.(*corev1.Node); ok {
+			if n, ok := controller.Unwrap[*corev1.Node](obj); ok {
 				s.cache.RemoveNode(n.Name)
 			}
 		},
@@ -124,9 +123,6 @@ func rejectedBy(plugins ...string) func(*QueuedPod) bool {
 }
 
 func podOf(obj any) *corev1.Pod {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	p, _ := obj.(*corev1.Pod)
+	p, _ := controller.Unwrap[*corev1.Pod](obj)
 	return p
 }
