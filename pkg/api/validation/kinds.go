@@ -213,6 +213,12 @@ var kinds = byType(
 	kind(validateResourceClaim, validateResourceClaimUpdate, validateResourceClaimStatus),
 	kind(validateResourceClaimTemplate, validateResourceClaimTemplateUpdate, nil),
 	kind(validateResourceSlice, validateResourceSliceUpdate, nil),
+	kind(validateClusterTrustBundle, validateClusterTrustBundleUpdate, nil),
+	kind(validatePodCertificateRequest, validatePodCertificateRequestUpdate, validatePodCertificateRequestStatus),
+	kind(validateCSIStorageCapacity, validateCSIStorageCapacityUpdate, nil),
+	kind(validateVolumeAttributesClass, validateVolumeAttributesClassUpdate, nil),
+	kind(validateIPAddress, validateIPAddressUpdate, nil),
+	kind(validateServiceCIDR, validateServiceCIDRUpdate, nil),
 	kind(validateScale, func(o, old *autoscalingv1.Scale) field.ErrorList {
 		return validateScale(o)
 	}, nil),
