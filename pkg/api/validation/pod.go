@@ -196,6 +196,8 @@ func validateVolumeSource(src *corev1.VolumeSource, p *field.Path) field.ErrorLi
 		if src.HostPath.Path == "" {
 			errs = append(errs, field.Required(p.Child("hostPath", "path"), ""))
 		}
+	case src.Projected != nil:
+		errs = append(errs, validateProjected(src.Projected, p.Child("projected"))...)
 	case src.EmptyDir != nil:
 		if src.EmptyDir.SizeLimit != nil {
 			errs = append(errs, quantityNonNegative(*src.EmptyDir.SizeLimit, p.Child("emptyDir", "sizeLimit"))...)
