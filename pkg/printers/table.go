@@ -51,6 +51,7 @@ func New(now func() time.Time) *Generator {
 	addCSIHandlers(g)
 	addCertificatesHandlers(g)
 	addResourceHandlers(g)
+	addV137Handlers(g)
 	return g
 }
 
