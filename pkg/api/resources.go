@@ -160,6 +160,7 @@ func (r Resource) deleteReturnsObject() Resource {
 // v1.37 (pkg/registry/*/*/storage/storage.go there).
 var Resources = []Resource{
 	{GroupVersion: gvCore, Name: "bindings", SingularName: "binding", Kind: "Binding", Namespaced: true, Verbs: []string{"create"}},
+	withVerbs(res(gvCore, "componentstatuses", "componentstatus", "ComponentStatus", false, []string{"cs"}, false), "get", "list"),
 	res(gvCore, "configmaps", "configmap", "ConfigMap", true, []string{"cm"}, false),
 	res(gvCore, "endpoints", "endpoints", "Endpoints", true, []string{"ep"}, false).at("/registry/services/endpoints"),
 	res(gvCore, "events", "event", "Event", true, []string{"ev"}, false),
@@ -231,6 +232,8 @@ var Resources = []Resource{
 		Namespaced: true, Verbs: []string{"create"}},
 	{GroupVersion: gvAuthz, Name: "selfsubjectaccessreviews", SingularName: "selfsubjectaccessreview", Kind: "SelfSubjectAccessReview",
 		Verbs: []string{"create"}},
+	{GroupVersion: gvAuthz, Name: "selfsubjectrulesreviews", SingularName: "selfsubjectrulesreview", Kind: "SelfSubjectRulesReview",
+		Verbs: []string{"create"}},
 	{GroupVersion: gvAuthz, Name: "subjectaccessreviews", SingularName: "subjectaccessreview", Kind: "SubjectAccessReview",
 		Verbs: []string{"create"}},
 
@@ -245,6 +248,9 @@ var Resources = []Resource{
 	res(gvCertificates, "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest", false, []string{"csr"}, false,
 		Subresource{Name: "approval", Kind: gvCertificates.WithKind("CertificateSigningRequest"), Verbs: verbsGetPatchUp},
 		status(gvCertificates, "CertificateSigningRequest")),
+	res(gvCertificates, "clustertrustbundles", "clustertrustbundle", "ClusterTrustBundle", false, nil, false),
+	res(gvCertificates, "podcertificaterequests", "podcertificaterequest", "PodCertificateRequest", true, nil, false,
+		status(gvCertificates, "PodCertificateRequest")),
 
 	res(gvCoordination, "leases", "lease", "Lease", true, nil, false),
 
@@ -263,7 +269,9 @@ var Resources = []Resource{
 	// Upstream keeps Ingresses under the singular.
 	res(gvNetworking, "ingresses", "ingress", "Ingress", true, []string{"ing"}, false, status(gvNetworking, "Ingress")).
 		at("/registry/ingress").generation(),
+	res(gvNetworking, "ipaddresses", "ipaddress", "IPAddress", false, []string{"ip"}, false),
 	res(gvNetworking, "networkpolicies", "networkpolicy", "NetworkPolicy", true, []string{"netpol"}, false).generation(),
+	res(gvNetworking, "servicecidrs", "servicecidr", "ServiceCIDR", false, nil, false, status(gvNetworking, "ServiceCIDR")),
 
 	res(gvNode, "runtimeclasses", "runtimeclass", "RuntimeClass", false, nil, false),
 
@@ -290,9 +298,12 @@ var Resources = []Resource{
 
 	res(gvStorage, "csidrivers", "csidriver", "CSIDriver", false, nil, false).deleteReturnsObject(),
 	res(gvStorage, "csinodes", "csinode", "CSINode", false, nil, false).deleteReturnsObject(),
+	res(gvStorage, "csistoragecapacities", "csistoragecapacity", "CSIStorageCapacity", true, nil, false),
 	res(gvStorage, "storageclasses", "storageclass", "StorageClass", false, []string{"sc"}, false).deleteReturnsObject(),
 	res(gvStorage, "volumeattachments", "volumeattachment", "VolumeAttachment", false, nil, false,
 		status(gvStorage, "VolumeAttachment")).deleteReturnsObject(),
+	res(gvStorage, "volumeattributesclasses", "volumeattributesclass", "VolumeAttributesClass", false, []string{"vac"}, false).
+		deleteReturnsObject(),
 
 	res(gvMigration, "storageversionmigrations", "storageversionmigration", "StorageVersionMigration", false, nil, false,
 		status(gvMigration, "StorageVersionMigration")),

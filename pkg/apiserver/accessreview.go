@@ -21,6 +21,7 @@ import (
 //	selfsubjectaccessreviews   the caller's own rights
 //	subjectaccessreviews       any user's rights
 //	localsubjectaccessreviews  any user's rights within the URL's namespace
+//	selfsubjectrulesreviews    the caller's rules in a namespace (rulesreview.go)
 func AccessReviewHandlers(a authz.Authorizer) map[schema.GroupVersionResource]restful.RouteFunction {
 	gv := authorizationv1.SchemeGroupVersion
 	review := func(kind string, newObj func() runtime.Object, toAttrs func(*restful.Request, runtime.Object) (authz.Attributes, *authorizationv1.SubjectAccessReviewStatus, error)) restful.RouteFunction {
@@ -102,6 +103,7 @@ func AccessReviewHandlers(a authz.Authorizer) map[schema.GroupVersionResource]re
 			func() runtime.Object { return &authorizationv1.SubjectAccessReview{} }, subject(false)),
 		gv.WithResource("localsubjectaccessreviews"): review("LocalSubjectAccessReview",
 			func() runtime.Object { return &authorizationv1.LocalSubjectAccessReview{} }, subject(true)),
+		gv.WithResource("selfsubjectrulesreviews"): rulesReview(a),
 	}
 }
 

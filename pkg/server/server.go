@@ -206,6 +206,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := publish(ctx, reg, cidr, bundle.CACertPEM); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.KubeconfigPath = filepath.Join(cfg.DataDir, "admin.kubeconfig")
 	if err := bundle.WriteKubeconfig(s.KubeconfigPath, s.URL, pki.AdminUser); err != nil {
 		s.Close()

@@ -4,16 +4,21 @@ import (
 	"log/slog"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 
 	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/apiextensions/controller"
 	"github.com/tinykube/tinykube/pkg/registry"
+	"github.com/tinykube/tinykube/pkg/registry/core/componentstatus"
 	"github.com/tinykube/tinykube/pkg/storage"
 	"github.com/tinykube/tinykube/pkg/storage/cacher"
 	"github.com/tinykube/tinykube/pkg/storage/etcd3"
 )
+
+// componentStatuses are probed, not stored.
+var componentStatuses = corev1.SchemeGroupVersion.WithResource("componentstatuses")
 
 // storageFunc returns the per-resource storage: a watch cache in front of
 // etcd. Built-in types are stored as protobuf (upstream's "k8s\x00"
@@ -22,6 +27,9 @@ import (
 func storageFunc(client *clientv3.Client, caches *[]*cacher.Cacher, logger *slog.Logger) registry.StorageFunc {
 	pb := protobuf.NewSerializer(api.Scheme, api.Scheme)
 	return func(r api.Resource, keyRoot string, newFunc, newListFunc func() runtime.Object, attrs storage.AttrFunc) (storage.Interface, error) {
+		if r.GVR() == componentStatuses {
+			return componentstatus.New(client), nil
+		}
 		codec := api.Codecs.CodecForVersions(pb, pb, r.GroupVersion, r.GroupVersion)
 		c, err := cacher.New(cacher.Config{
 			Storage: etcd3.New(client, codec, newFunc, newListFunc), ResourcePrefix: keyRoot,

@@ -102,13 +102,16 @@ func testServedGroups(t *testing.T, ctx context.Context, s *testserver.Server) {
 		"flowcontrol.apiserver.k8s.io/v1": {"flowschemas", "flowschemas/status",
 			"prioritylevelconfigurations", "prioritylevelconfigurations/status"},
 		"storagemigration.k8s.io/v1": {"storageversionmigrations", "storageversionmigrations/status"},
-		"networking.k8s.io/v1":       {"ingresses", "ingresses/status", "ingressclasses", "networkpolicies"},
-		"node.k8s.io/v1":             {"runtimeclasses"},
-		"storage.k8s.io/v1":          {"csidrivers", "csinodes", "volumeattachments", "volumeattachments/status"},
+		"networking.k8s.io/v1": {"ingresses", "ingresses/status", "ingressclasses", "networkpolicies",
+			"ipaddresses", "servicecidrs", "servicecidrs/status"},
+		"node.k8s.io/v1": {"runtimeclasses"},
+		"storage.k8s.io/v1": {"csidrivers", "csinodes", "volumeattachments", "volumeattachments/status",
+			"csistoragecapacities", "volumeattributesclasses"},
 		"certificates.k8s.io/v1": {"certificatesigningrequests", "certificatesigningrequests/approval",
-			"certificatesigningrequests/status"},
+			"certificatesigningrequests/status", "clustertrustbundles", "podcertificaterequests", "podcertificaterequests/status"},
 		"resource.k8s.io/v1": {"deviceclasses", "devicetaintrules", "devicetaintrules/status", "resourceclaims",
 			"resourceclaims/status", "resourceclaimtemplates", "resourceslices"},
+		"authorization.k8s.io/v1": {"selfsubjectrulesreviews"},
 	}
 	groups, err := s.Client.Discovery().ServerGroups()
 	if err != nil {

@@ -230,9 +230,40 @@ spec: {devices: {requests: [{name: gpu, exactly: {deviceClassName: gpu.example.c
 spec: {spec: {devices: {requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com}}]}}}`,
 	"resource.k8s.io/resourceslices": `
 spec: {driver: gpu.example.com, nodeName: n1, pool: {name: n1, resourceSliceCount: 1}, devices: [{name: gpu-0}]}`,
+	"storage.k8s.io/csistoragecapacities": `
+storageClassName: standard
+capacity: 10Gi
+nodeTopology: {matchLabels: {topology.kubernetes.io/zone: z1}}`,
+	"storage.k8s.io/volumeattributesclasses": `
+driverName: csi.example.com
+parameters: {iops: "3000"}`,
+	"networking.k8s.io/servicecidrs": `
+spec: {cidrs: [10.96.0.0/16]}`,
+	"certificates.k8s.io/clustertrustbundles": `
+spec:
+  trustBundle: |
+    -----BEGIN CERTIFICATE-----
+    MIIBgTCCASegAwIBAgIUHlsBmnxwshvnO0fBSsil5RXRt7cwCgYIKoZIzj0EAwIw
+    FTETMBEGA1UEAwwKZml4dHVyZS1jYTAgFw0yNjEyMDcwMTI5MDBaGA8yMTI2MTEx
+    MzAxMjkwMFowFTETMBEGA1UEAwwKZml4dHVyZS1jYTBZMBMGByqGSM49AgEGCCqG
+    SM49AwEHA0IABNyjT/SlPK0b9U5fDTn+qcCxV9utZD4zHfLxKsqn8OqRpAnB/ba9
+    q6Wy2utKHWZT+/OlCl1UKcg1UyBFc1zd/hijUzBRMB0GA1UdDgQWBBTxYuNIg7nt
+    0cfoSmczbW8+hCoGWDAfBgNVHSMEGDAWgBTxYuNIg7nt0cfoSmczbW8+hCoGWDAP
+    BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCURA6L85kyw1qr6CdE
+    V7y4stiMk3PA9c8Kcz+bOfKHAAIgK8vuZLiVKfzGa67fHasRGgQPDuzd0Unt6XR8
+    tTFiGag=
+    -----END CERTIFICATE-----`,
+	"certificates.k8s.io/podcertificaterequests": `
+spec: {signerName: example.com/pods, podName: web, podUID: pod-uid, serviceAccountName: default,
+  serviceAccountUID: sa-uid, nodeName: n1, nodeUID: node-uid, maxExpirationSeconds: 86400,
+  stubPKCS10Request: ` + stubPKCS10 + `}`,
 	"storagemigration.k8s.io/storageversionmigrations": `
 spec: {resource: {group: "", resource: foo}}`,
 }
+
+// stubPKCS10 is a base64 DER certificate request (ECDSA P-256, empty
+// subject), as a kubelet sends for a podCertificate volume.
+const stubPKCS10 = "MIG5MGICAQAwADBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNyjT/SlPK0b9U5fDTn+qcCxV9utZD4zHfLxKsqn8OqRpAnB/ba9q6Wy2utKHWZT+/OlCl1UKcg1UyBFc1zd/higADAKBggqhkjOPQQDAgNHADBEAiB4Sk2OUCfeW15LzrYwbK6t2WDQsSFMpZWXuJ7XpyX/CAIgUfVq2fAUaIJeWi+kfvCnI2yosT7/dxf/Casz2pZusPc="
 
 // csrRequest is a base64 PEM certificate request (ECDSA P-256, CN jane).
 const csrRequest = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlISU1IRUNBUUF3RHpFTk1Bc0dBMVVFQXhNRWFtRnVaVEJaTUJNR0J5cUdTTTQ5QWdFR0NDcUdTTTQ5QXdFSApBMElBQkpEMFVxZHVtUTIxL3d3QndtNFRHa1QxVGQxYlpab0l5V0tkTjQ2eVNsSGYvcVVGNEU0K2JIenBobjM3Ckwvbm5zNEF6VG1qVHB6NWhLYmV0TWM2YTdmR2dBREFLQmdncWhrak9QUVFEQWdOSEFEQkVBaUFGZnFHallQdUkKWUlaeUhLV050WjQ0aThwb29nQ3ZtWWZNd2JtNWtQbkFZd0lnWC8zSGRBRDFjOVJaUGFNWHdZaUFMdW02L3p5RwpsT05SSXVBNldKSndyL0E9Ci0tLS0tRU5EIENFUlRJRklDQVRFIFJFUVVFU1QtLS0tLQo="
@@ -242,7 +273,7 @@ const csrRequest = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlISU1IRUNB
 var createOnly = map[string]bool{"/bindings": true, "authentication.k8s.io/selfsubjectreviews": true,
 	"authentication.k8s.io/tokenreviews": true, "authorization.k8s.io/selfsubjectaccessreviews": true,
 	"authorization.k8s.io/subjectaccessreviews":      true,
-	"authorization.k8s.io/localsubjectaccessreviews": true}
+	"authorization.k8s.io/localsubjectaccessreviews": true, "authorization.k8s.io/selfsubjectrulesreviews": true}
 
 func resourceKey(r api.Resource) string { return r.GroupVersion.Group + "/" + r.Name }
 

@@ -191,6 +191,16 @@ func typedClientFor(cs kubernetes.Interface, key, ns string) (typedClient, error
 		return typed(cs.ResourceV1().ResourceClaimTemplates(ns)), nil
 	case "resource.k8s.io/resourceslices":
 		return typed(cs.ResourceV1().ResourceSlices()), nil
+	case "storage.k8s.io/csistoragecapacities":
+		return typed(cs.StorageV1().CSIStorageCapacities(ns)), nil
+	case "storage.k8s.io/volumeattributesclasses":
+		return typed(cs.StorageV1().VolumeAttributesClasses()), nil
+	case "networking.k8s.io/servicecidrs":
+		return typed(cs.NetworkingV1().ServiceCIDRs()), nil
+	case "certificates.k8s.io/clustertrustbundles":
+		return typed(cs.CertificatesV1().ClusterTrustBundles()), nil
+	case "certificates.k8s.io/podcertificaterequests":
+		return typed(cs.CertificatesV1().PodCertificateRequests(ns)), nil
 	case "storagemigration.k8s.io/storageversionmigrations":
 		return typed(cs.StoragemigrationV1().StorageVersionMigrations()), nil
 	}
