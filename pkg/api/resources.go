@@ -96,6 +96,7 @@ var (
 	gvAuthn        = schema.GroupVersion{Group: "authentication.k8s.io", Version: "v1"}
 	gvAuthz        = schema.GroupVersion{Group: "authorization.k8s.io", Version: "v1"}
 	gvAutoscaling  = schema.GroupVersion{Group: "autoscaling", Version: "v2"}
+	gvAutoscaling1 = schema.GroupVersion{Group: "autoscaling", Version: "v1"}
 	gvBatch        = schema.GroupVersion{Group: "batch", Version: "v1"}
 	gvCertificates = schema.GroupVersion{Group: "certificates.k8s.io", Version: "v1"}
 	gvCoordination = schema.GroupVersion{Group: "coordination.k8s.io", Version: "v1"}
@@ -239,6 +240,9 @@ var Resources = []Resource{
 
 	res(gvAutoscaling, "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, []string{"hpa"}, true,
 		status(gvAutoscaling, "HorizontalPodAutoscaler")),
+	// The same HorizontalPodAutoscalers at v1 (stored as v2).
+	res(gvAutoscaling1, "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, []string{"hpa"}, true,
+		status(gvAutoscaling1, "HorizontalPodAutoscaler")),
 
 	res(gvBatch, "cronjobs", "cronjob", "CronJob", true, []string{"cj"}, true, status(gvBatch, "CronJob")).generation(),
 	res(gvBatch, "jobs", "job", "Job", true, nil, true, status(gvBatch, "Job")).generation(),

@@ -31,6 +31,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
+	"github.com/tinykube/tinykube/pkg/api/convert"
 	"github.com/tinykube/tinykube/pkg/api/defaults"
 )
 
@@ -49,8 +50,8 @@ var ParameterCodec = runtime.NewParameterCodec(Scheme)
 // core group first, so a bare "events" resolves to core/v1. Only group
 // versions with resources are listed: clients fail discovery on an empty
 // one (kubectl 1.32: "received empty response for: autoscaling/v1").
-// autoscaling/v1 is registered for the Scale subresource kind only
-// (HorizontalPodAutoscalers are served at v2 alone).
+// HorizontalPodAutoscalers are served at autoscaling/v2 (preferred, and
+// stored) and v1, converted (pkg/api/convert).
 var GroupVersions = []schema.GroupVersion{
 	corev1.SchemeGroupVersion,
 	admissionregistrationv1.SchemeGroupVersion,
@@ -60,6 +61,7 @@ var GroupVersions = []schema.GroupVersion{
 	authenticationv1.SchemeGroupVersion,
 	authorizationv1.SchemeGroupVersion,
 	autoscalingv2.SchemeGroupVersion,
+	autoscalingv1.SchemeGroupVersion,
 	batchv1.SchemeGroupVersion,
 	certificatesv1.SchemeGroupVersion,
 	coordinationv1.SchemeGroupVersion,
@@ -99,6 +101,7 @@ func init() {
 	} {
 		utilruntime.Must(add(Scheme))
 	}
+	utilruntime.Must(convert.Register(Scheme))
 	utilruntime.Must(defaults.RegisterDefaults(Scheme))
 	for _, gv := range GroupVersions {
 		utilruntime.Must(Scheme.SetVersionPriority(gv))

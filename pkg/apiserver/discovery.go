@@ -48,7 +48,7 @@ func (s *Server) serveAPIGroupList(w http.ResponseWriter, r *http.Request) {
 	}
 	list := &metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}}
 	for _, gv := range api.GroupVersions {
-		if gv.Group == "" {
+		if gv.Group == "" || !preferred(gv) {
 			continue
 		}
 		list.Groups = append(list.Groups, apiGroup(gv))
@@ -59,9 +59,28 @@ func (s *Server) serveAPIGroupList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, list)
 }
 
+// apiGroup describes gv's group: its versions in api.GroupVersions
+// order, the first preferred (autoscaling: v2, then v1).
 func apiGroup(gv schema.GroupVersion) metav1.APIGroup {
-	v := metav1.GroupVersionForDiscovery{GroupVersion: gv.String(), Version: gv.Version}
-	return metav1.APIGroup{Name: gv.Group, Versions: []metav1.GroupVersionForDiscovery{v}, PreferredVersion: v}
+	g := metav1.APIGroup{Name: gv.Group}
+	for _, v := range api.GroupVersions {
+		if v.Group == gv.Group {
+			g.Versions = append(g.Versions, metav1.GroupVersionForDiscovery{GroupVersion: v.String(), Version: v.Version})
+		}
+	}
+	g.PreferredVersion = g.Versions[0]
+	return g
+}
+
+// preferred reports whether gv is its group's preferred version (the
+// first of the group in api.GroupVersions).
+func preferred(gv schema.GroupVersion) bool {
+	for _, v := range api.GroupVersions {
+		if v.Group == gv.Group {
+			return v == gv
+		}
+	}
+	return false
 }
 
 func (s *Server) serveAPIGroup(gv schema.GroupVersion) http.HandlerFunc {
@@ -117,6 +136,7 @@ func writeJSON(w http.ResponseWriter, r *http.Request, obj runtime.Object) {
 // storageVersionHash is upstream's opaque hash of the storage version
 // (first 8 bytes of sha256("<group>/<version>/<kind>"), base64).
 func storageVersionHash(r api.Resource) string {
-	sum := sha256.Sum256([]byte(r.GroupVersion.Group + "/" + r.GroupVersion.Version + "/" + r.Kind))
+	sv := api.StorageVersion(r)
+	sum := sha256.Sum256([]byte(sv.Group + "/" + sv.Version + "/" + r.Kind))
 	return base64.StdEncoding.EncodeToString(sum[:8])
 }

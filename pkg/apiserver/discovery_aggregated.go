@@ -48,14 +48,19 @@ var aggregated = sync.OnceValues(func() (*apidiscoveryv2.APIGroupDiscoveryList, 
 	core := &apidiscoveryv2.APIGroupDiscoveryList{}
 	groups := &apidiscoveryv2.APIGroupDiscoveryList{}
 	for _, gv := range api.GroupVersions {
-		g := apidiscoveryv2.APIGroupDiscovery{ObjectMeta: metav1.ObjectMeta{Name: gv.Group},
-			Versions: []apidiscoveryv2.APIVersionDiscovery{{Version: gv.Version, Freshness: apidiscoveryv2.DiscoveryFreshnessCurrent,
-				Resources: resourcesDiscovery(gv)}}}
+		v := apidiscoveryv2.APIVersionDiscovery{Version: gv.Version, Freshness: apidiscoveryv2.DiscoveryFreshnessCurrent,
+			Resources: resourcesDiscovery(gv)}
+		list := groups
 		if gv.Group == "" {
-			core.Items = append(core.Items, g)
-		} else {
-			groups.Items = append(groups.Items, g)
+			list = core
 		}
+		// A group's later versions join its entry (preferred first).
+		if n := len(list.Items); n > 0 && list.Items[n-1].Name == gv.Group {
+			list.Items[n-1].Versions = append(list.Items[n-1].Versions, v)
+			continue
+		}
+		list.Items = append(list.Items, apidiscoveryv2.APIGroupDiscovery{ObjectMeta: metav1.ObjectMeta{Name: gv.Group},
+			Versions: []apidiscoveryv2.APIVersionDiscovery{v}})
 	}
 	return core, groups
 })

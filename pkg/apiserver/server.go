@@ -108,7 +108,7 @@ func New(cfg Config) (*Server, error) {
 		s.serveCustom(w, r) // custom resources, or 404
 	})
 	for _, gv := range api.GroupVersions {
-		if gv.Group != "" {
+		if gv.Group != "" && preferred(gv) {
 			mux.HandleFunc("/apis/"+gv.Group, exactly("/apis/"+gv.Group, s.serveAPIGroup(gv)))
 			mux.HandleFunc("/apis/"+gv.Group+"/", exactly("/apis/"+gv.Group, s.serveAPIGroup(gv)))
 		}

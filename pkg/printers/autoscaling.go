@@ -4,16 +4,19 @@ import (
 	"fmt"
 	"strings"
 
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tinykube/tinykube/pkg/api/convert"
 )
 
 // Printers for the autoscaling group.
 
 func addAutoscalingHandlers(g *Generator) {
 	specDoc := autoscalingv2.HorizontalPodAutoscalerSpec{}.SwaggerDoc()
-	register(g, printerFor[*autoscalingv2.HorizontalPodAutoscaler]{
+	hpa := printerFor[*autoscalingv2.HorizontalPodAutoscaler]{
 		columns: []metav1.TableColumnDefinition{
 			nameColumn(),
 			col("Reference", "string", specDoc["scaleTargetRef"]),
@@ -31,6 +34,16 @@ func addAutoscalingHandlers(g *Generator) {
 			ref := h.Spec.ScaleTargetRef.Kind + "/" + h.Spec.ScaleTargetRef.Name
 			return []interface{}{h.Name, ref, hpaTargets(h.Spec.Metrics, h.Status.CurrentMetrics), minPods,
 				int64(h.Spec.MaxReplicas), int64(h.Status.CurrentReplicas), since(pc, h.CreationTimestamp)}, nil
+		},
+	}
+	register(g, hpa)
+	// autoscaling/v1 objects print as the v2 object they are stored as.
+	register(g, printerFor[*autoscalingv1.HorizontalPodAutoscaler]{
+		columns: hpa.columns,
+		cells: func(h *autoscalingv1.HorizontalPodAutoscaler, pc *printContext) ([]interface{}, error) {
+			v2 := &autoscalingv2.HorizontalPodAutoscaler{}
+			convert.HPAToV2(h, v2)
+			return hpa.cells(v2, pc)
 		},
 	})
 }

@@ -22,7 +22,8 @@ var componentStatuses = corev1.SchemeGroupVersion.WithResource("componentstatuse
 
 // storageFunc returns the per-resource storage: a watch cache in front of
 // etcd. Built-in types are stored as protobuf (upstream's "k8s\x00"
-// envelope), so upstream can read our etcd and we can read theirs. Every
+// envelope) in their storage version (api.StorageVersion), so upstream
+// can read our etcd and we can read theirs. Every
 // cache started is added to caches, for Close to stop.
 func storageFunc(client *clientv3.Client, caches *[]*cacher.Cacher, logger *slog.Logger) registry.StorageFunc {
 	pb := protobuf.NewSerializer(api.Scheme, api.Scheme)
@@ -30,7 +31,7 @@ func storageFunc(client *clientv3.Client, caches *[]*cacher.Cacher, logger *slog
 		if r.GVR() == componentStatuses {
 			return componentstatus.New(client), nil
 		}
-		codec := api.Codecs.CodecForVersions(pb, pb, r.GroupVersion, r.GroupVersion)
+		codec := api.Codecs.CodecForVersions(pb, pb, api.StorageVersion(r), r.GroupVersion)
 		c, err := cacher.New(cacher.Config{
 			Storage: etcd3.New(client, codec, newFunc, newListFunc), ResourcePrefix: keyRoot,
 			NewFunc: newFunc, NewListFunc: newListFunc, GetAttrs: attrs, Logger: logger,

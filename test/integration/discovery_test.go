@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"testing"
 
 	"k8s.io/client-go/discovery"
@@ -35,13 +36,25 @@ func TestDiscovery(t *testing.T) {
 		"v1/services":               {"svc", "all"},
 		"batch/v1/cronjobs":         {"cj", "all"},
 		"apps/v1/deployments/scale": nil,
+		// Served at two versions, v2 preferred.
+		"autoscaling/v2/horizontalpodautoscalers": {"hpa", "all"},
+		"autoscaling/v1/horizontalpodautoscalers": {"hpa", "all"},
+		// The rest of v1.37's GA surface (resources_v137_test.go).
+		"v1/componentstatuses":                            {"cs"},
+		"storage.k8s.io/v1/volumeattributesclasses":       {"vac"},
+		"networking.k8s.io/v1/ipaddresses":                {"ip"},
+		"storage.k8s.io/v1/csistoragecapacities":          nil,
+		"networking.k8s.io/v1/servicecidrs":               nil,
+		"certificates.k8s.io/v1/clustertrustbundles":      nil,
+		"certificates.k8s.io/v1/podcertificaterequests":   nil,
+		"authorization.k8s.io/v1/selfsubjectrulesreviews": nil,
 	} {
 		got, ok := found[key]
 		if !ok {
 			t.Errorf("discovery lacks %s", key)
 			continue
 		}
-		if len(want) > 0 && (len(got) != len(want) || got[0] != want[0] || got[1] != want[1]) {
+		if len(want) > 0 && fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: short names+categories %v, want %v", key, got, want)
 		}
 	}

@@ -2,6 +2,7 @@ package defaults
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -42,7 +43,14 @@ func RegisterDefaults(s *runtime.Scheme) error {
 	register(s, statefulSet, func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items })
 	register(s, daemonSet, func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items })
 
-	// autoscaling/v2
+	// autoscaling/v2 and v1
+	register(s, func(h *autoscalingv1.HorizontalPodAutoscaler) {
+		if h.Spec.MinReplicas == nil {
+			h.Spec.MinReplicas = new(int32(1))
+		}
+	}, func(l *autoscalingv1.HorizontalPodAutoscalerList) []autoscalingv1.HorizontalPodAutoscaler {
+		return l.Items
+	})
 	register(s, horizontalPodAutoscaler, func(l *autoscalingv2.HorizontalPodAutoscalerList) []autoscalingv2.HorizontalPodAutoscaler {
 		return l.Items
 	})

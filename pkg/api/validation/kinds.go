@@ -223,6 +223,7 @@ var kinds = byType(
 		return validateScale(o)
 	}, nil),
 	kind(validateHorizontalPodAutoscaler, validateHorizontalPodAutoscalerUpdate, nil),
+	kind(validateHorizontalPodAutoscalerV1, validateHorizontalPodAutoscalerV1Update, nil),
 	kind[*authnv1.SelfSubjectReview](nil, nil, nil),
 )
 

@@ -1,0 +1,8 @@
+package convert
+
+import "k8s.io/apimachinery/pkg/runtime"
+
+// Register adds every conversion of this package to s.
+func Register(s *runtime.Scheme) error {
+	return addAutoscaling(s)
+}
