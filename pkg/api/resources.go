@@ -260,10 +260,9 @@ var Resources = []Resource{
 
 	res(gvDiscovery, "endpointslices", "endpointslice", "EndpointSlice", true, nil, false),
 
-	// events.k8s.io/v1 Events are a different Go type from core/v1
-	// Events; upstream converts between them and serves both from
-	// /registry/events. Until we convert, they live apart.
-	res(gvEvents, "events", "event", "Event", true, []string{"ev"}, false).at("/registry/events.k8s.io/events"),
+	// The same Events as core/v1's, under /registry/events: stored as
+	// core/v1 Events and converted (api.StorageVersion, pkg/api/convert).
+	res(gvEvents, "events", "event", "Event", true, []string{"ev"}, false),
 
 	res(gvFlowcontrol, "flowschemas", "flowschema", "FlowSchema", false, nil, false, status(gvFlowcontrol, "FlowSchema")).generation(),
 	res(gvFlowcontrol, "prioritylevelconfigurations", "prioritylevelconfiguration", "PriorityLevelConfiguration", false, nil, false,

@@ -137,6 +137,6 @@ func writeJSON(w http.ResponseWriter, r *http.Request, obj runtime.Object) {
 // (first 8 bytes of sha256("<group>/<version>/<kind>"), base64).
 func storageVersionHash(r api.Resource) string {
 	sv := api.StorageVersion(r)
-	sum := sha256.Sum256([]byte(sv.Group + "/" + sv.Version + "/" + r.Kind))
+	sum := sha256.Sum256([]byte(sv.Group + "/" + sv.Version + "/" + sv.Kind))
 	return base64.StdEncoding.EncodeToString(sum[:8])
 }

@@ -30,14 +30,15 @@ type StrategyFunc func(api.Resource) generic.Strategy
 // with a strategy package (docs/adding-a-resource.md); the row test
 // checks every key names a served resource.
 var strategies = map[schema.GroupResource]StrategyFunc{
-	{Resource: "pods"}:                       strategy(pod.NewStrategy),
-	{Resource: "namespaces"}:                 strategy(namespace.NewStrategy),
-	{Resource: "services"}:                   strategy(service.NewStrategy),
-	{Resource: "events"}:                     strategy(event.NewStrategy),
-	{Resource: "secrets"}:                    strategy(secret.NewStrategy),
-	{Resource: "nodes"}:                      strategy(node.NewStrategy),
-	{Group: "batch", Resource: "jobs"}:       strategy(job.NewStrategy),
-	{Group: "apps", Resource: "deployments"}: strategy(deployment.NewStrategy),
+	{Resource: "pods"}:                           strategy(pod.NewStrategy),
+	{Resource: "namespaces"}:                     strategy(namespace.NewStrategy),
+	{Resource: "services"}:                       strategy(service.NewStrategy),
+	{Resource: "events"}:                         strategy(event.NewStrategy),
+	{Group: "events.k8s.io", Resource: "events"}: strategy(event.NewEventsV1Strategy),
+	{Resource: "secrets"}:                        strategy(secret.NewStrategy),
+	{Resource: "nodes"}:                          strategy(node.NewStrategy),
+	{Group: "batch", Resource: "jobs"}:           strategy(job.NewStrategy),
+	{Group: "apps", Resource: "deployments"}:     strategy(deployment.NewStrategy),
 	{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}: strategy(customresourcedefinition.NewStrategy),
 	{Group: "apiregistration.k8s.io", Resource: "apiservices"}:             strategy(apiservice.NewStrategy),
 	{Group: "certificates.k8s.io", Resource: "certificatesigningrequests"}: strategy(certificatesigningrequest.NewStrategy),

@@ -31,7 +31,7 @@ func storageFunc(client *clientv3.Client, caches *[]*cacher.Cacher, logger *slog
 		if r.GVR() == componentStatuses {
 			return componentstatus.New(client), nil
 		}
-		codec := api.Codecs.CodecForVersions(pb, pb, api.StorageVersion(r), r.GroupVersion)
+		codec := api.Codecs.CodecForVersions(pb, pb, api.StorageVersioner(r), r.GroupVersion)
 		c, err := cacher.New(cacher.Config{
 			Storage: etcd3.New(client, codec, newFunc, newListFunc), ResourcePrefix: keyRoot,
 			NewFunc: newFunc, NewListFunc: newListFunc, GetAttrs: attrs, Logger: logger,

@@ -10,7 +10,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -148,9 +147,7 @@ var kinds = byType(
 	kind(validateEvent, func(o, old *corev1.Event) field.ErrorList {
 		return withMetaUpdate(&o.ObjectMeta, &old.ObjectMeta, validateEventBody(o))
 	}, nil),
-	kind(validateEventsV1, func(o, old *eventsv1.Event) field.ErrorList {
-		return withMetaUpdate(&o.ObjectMeta, &old.ObjectMeta, validateEventsV1Body(o))
-	}, nil),
+	kind(validateEventsV1, validateEventsV1Update, nil),
 	kind(validateLimitRange, func(o, old *corev1.LimitRange) field.ErrorList {
 		return withMetaUpdate(&o.ObjectMeta, &old.ObjectMeta, validateLimitRangeSpec(&o.Spec, field.NewPath("spec")))
 	}, nil),
