@@ -29,6 +29,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/pki"
 	"github.com/tinykube/tinykube/pkg/registry"
 	"github.com/tinykube/tinykube/pkg/registry/apiextensions/customresource"
+	"github.com/tinykube/tinykube/pkg/registry/core/componentstatus"
 	"github.com/tinykube/tinykube/pkg/storage/cacher"
 )
 
@@ -98,6 +99,8 @@ type Server struct {
 	// crds serves custom resources and keeps CRD status; stopCRDs ends it.
 	crds     *crdcontroller.Controller
 	stopCRDs context.CancelFunc
+	// components answers componentstatuses (SetComponentProbe).
+	components *componentstatus.Storage
 	// KubeconfigPath is the admin kubeconfig written on start.
 	KubeconfigPath string
 	// URL is the https URL the server listens on.
@@ -146,7 +149,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 
 	base, count, _ := parsePortRange(cfg.NodePortRange)
-	s.Registry, err = registry.Build(registry.Config{Storage: storageFunc(s.client, &s.caches, cfg.Logger), ServiceCIDR: cidr,
+	s.Registry, err = registry.Build(registry.Config{Storage: storageFunc(s.client, &s.caches, &s.components, cfg.Logger), ServiceCIDR: cidr,
 		NodePortBase: base, NodePortCount: count})
 	if err != nil {
 		s.Close()

@@ -25,11 +25,12 @@ var componentStatuses = corev1.SchemeGroupVersion.WithResource("componentstatuse
 // envelope) in their storage version (api.StorageVersion), so upstream
 // can read our etcd and we can read theirs. Every
 // cache started is added to caches, for Close to stop.
-func storageFunc(client *clientv3.Client, caches *[]*cacher.Cacher, logger *slog.Logger) registry.StorageFunc {
+func storageFunc(client *clientv3.Client, caches *[]*cacher.Cacher, components **componentstatus.Storage, logger *slog.Logger) registry.StorageFunc {
 	pb := protobuf.NewSerializer(api.Scheme, api.Scheme)
 	return func(r api.Resource, keyRoot string, newFunc, newListFunc func() runtime.Object, attrs storage.AttrFunc) (storage.Interface, error) {
 		if r.GVR() == componentStatuses {
-			return componentstatus.New(client), nil
+			*components = componentstatus.New(client)
+			return *components, nil
 		}
 		codec := api.Codecs.CodecForVersions(pb, pb, api.StorageVersioner(r), r.GroupVersion)
 		c, err := cacher.New(cacher.Config{
@@ -57,5 +58,14 @@ func customResourceStorage(client *clientv3.Client, logger *slog.Logger) control
 			return nil, nil, err
 		}
 		return c, c.Stop, nil
+	}
+}
+
+// SetComponentProbe makes componentstatuses answer for name with probe:
+// `tinykube server`, which runs the scheduler and controller manager in
+// its own process, reports them so instead of probing upstream's ports.
+func (s *Server) SetComponentProbe(name string, probe componentstatus.Probe) {
+	if s.components != nil {
+		s.components.SetProbe(name, probe)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -130,7 +131,12 @@ func (f *flags) run(ctx context.Context) error {
 		if err := f.controllers.Apply(&cm); err != nil {
 			return err
 		}
-		go func() { errs <- controllermanager.Run(ctx, cm) }()
+		done := inProcess(s, "controller-manager")
+		go func() {
+			err := controllermanager.Run(ctx, cm)
+			done(err)
+			errs <- err
+		}()
 	}
 	// --- scheduler (pkg/scheduler) ---
 	if f.scheduler != nil && !f.disableScheduler {
@@ -141,8 +147,11 @@ func (f *flags) run(ctx context.Context) error {
 		sc := scheduler.DefaultConfig()
 		sc.RESTConfig, sc.Logger = rc, logger
 		f.scheduler.Apply(&sc)
+		done := inProcess(s, "scheduler")
 		go func() {
-			if err := scheduler.Run(ctx, sc); err != nil {
+			err := scheduler.Run(ctx, sc)
+			done(err)
+			if err != nil {
 				errs <- fmt.Errorf("scheduler: %w", err)
 			}
 		}()
@@ -175,4 +184,23 @@ func (f *flags) run(ctx context.Context) error {
 	}
 	logger.Info("shutting down")
 	return nil
+}
+
+// inProcess reports component name, run by this process, as healthy in
+// componentstatuses until the returned function records its end.
+func inProcess(s *server.Server, name string) (done func(error)) {
+	var ended atomic.Pointer[string]
+	s.SetComponentProbe(name, func(context.Context) (string, error) {
+		if why := ended.Load(); why != nil {
+			return "", fmt.Errorf("%s in the tinykube process stopped: %s", name, *why)
+		}
+		return "ok", nil
+	})
+	return func(err error) {
+		why := "returned"
+		if err != nil {
+			why = err.Error()
+		}
+		ended.Store(&why)
+	}
 }

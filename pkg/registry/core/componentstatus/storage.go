@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"sort"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -29,6 +30,7 @@ type Probe func(ctx context.Context) (message string, err error)
 // Storage answers Get and GetList by probing; every write fails (the
 // resource serves get and list only).
 type Storage struct {
+	mu     sync.RWMutex
 	probes map[string]Probe
 }
 
@@ -42,6 +44,29 @@ func New(client *clientv3.Client) *Storage {
 		"scheduler":          HealthzProbe("https://127.0.0.1:10259/healthz"),
 		"controller-manager": HealthzProbe("https://127.0.0.1:10257/healthz"),
 	}}
+}
+
+// SetProbe replaces (or adds) the probe of one component: a process
+// running the scheduler or the controller manager itself knows their
+// health better than a port.
+func (s *Storage) SetProbe(name string, p Probe) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.probes[name] = p
+}
+
+// snapshot returns the probes, sorted by name.
+func (s *Storage) snapshot() ([]string, map[string]Probe) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	probes := make(map[string]Probe, len(s.probes))
+	names := make([]string, 0, len(s.probes))
+	for n, p := range s.probes {
+		probes[n] = p
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, probes
 }
 
 // NewWithProbes returns a storage answering with the given probes.
@@ -101,7 +126,8 @@ func (s *Storage) status(ctx context.Context, name string, p Probe) corev1.Compo
 // Get probes the component named by key's last segment.
 func (s *Storage) Get(ctx context.Context, key string, _ string, out runtime.Object) error {
 	name := path.Base(key)
-	p, ok := s.probes[name]
+	_, probes := s.snapshot()
+	p, ok := probes[name]
 	if !ok {
 		return storage.ErrNotFound
 	}
@@ -112,16 +138,12 @@ func (s *Storage) Get(ctx context.Context, key string, _ string, out runtime.Obj
 // GetList probes every component, in parallel, and keeps those matching
 // the predicate.
 func (s *Storage) GetList(ctx context.Context, _ string, opts storage.ListOptions, listObj runtime.Object) error {
-	names := make([]string, 0, len(s.probes))
-	for n := range s.probes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names, probes := s.snapshot()
 	items := make([]corev1.ComponentStatus, len(names))
 	done := make(chan struct{})
 	for i, n := range names {
 		go func() {
-			items[i] = s.status(ctx, n, s.probes[n])
+			items[i] = s.status(ctx, n, probes[n])
 			done <- struct{}{}
 		}()
 	}
@@ -160,4 +182,7 @@ func (s *Storage) Watch(context.Context, string, storage.ListOptions) (watch.Int
 	return nil, errReadOnly
 }
 
-func (s *Storage) Count(context.Context, string) (int64, error) { return int64(len(s.probes)), nil }
+func (s *Storage) Count(context.Context, string) (int64, error) {
+	names, _ := s.snapshot()
+	return int64(len(names)), nil
+}
