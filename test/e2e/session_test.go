@@ -149,8 +149,27 @@ func session(t *testing.T, k *kubectl, admin string) {
 		expectCells(t, row(t, rows, 0, "pods"), "pods", "po", "v1", "true", "Pod")
 		expectCells(t, row(t, rows, 0, "deployments"), "deployments", "deploy", "apps/v1", "true", "Deployment")
 		expectCells(t, row(t, rows, 0, "namespaces"), "namespaces", "ns", "v1", "false", "Namespace")
+		// The rest of v1.37's GA surface.
+		expectCells(t, row(t, rows, 0, "componentstatuses"), "componentstatuses", "cs", "v1", "false", "ComponentStatus")
+		expectCells(t, row(t, rows, 0, "volumeattributesclasses"), "volumeattributesclasses", "vac", "storage.k8s.io/v1", "false", "VolumeAttributesClass")
+		expectCells(t, row(t, rows, 0, "ipaddresses"), "ipaddresses", "ip", "networking.k8s.io/v1", "false", "IPAddress")
 		out := k.run(t, "api-resources", "--api-group=apps", "-o", "name")
 		expectMatch(t, out, `(?m)^deployments\.apps$`)
+		out = k.run(t, "api-resources", "--api-group=certificates.k8s.io", "-o", "name")
+		expectMatch(t, out, `(?m)^podcertificaterequests\.certificates\.k8s\.io$`)
+		expectMatch(t, out, `(?m)^clustertrustbundles\.certificates\.k8s\.io$`)
+	})
+
+	step("componentstatuses and the default ServiceCIDR", func(t *testing.T) {
+		rows := expectHeader(t, k.run(t, "get", "cs"), "NAME STATUS MESSAGE ERROR")
+		expectCells(t, row(t, rows, 0, "etcd-0"), "etcd-0", "Healthy", "ok")
+		rows = expectHeader(t, k.run(t, "get", "servicecidrs"), "NAME CIDRS AGE")
+		row(t, rows, 0, "kubernetes")
+	})
+
+	step("auth can-i --list", func(t *testing.T) {
+		rows := expectHeader(t, k.run(t, "auth", "can-i", "--list"), "Resources Non-Resource URLs Resource Names Verbs")
+		expectCells(t, row(t, rows, 0, "*.*"), "*.*", "[]", "[]", "[*]")
 	})
 
 	step("auth whoami", func(t *testing.T) {
