@@ -43,8 +43,11 @@ type Resource struct {
 	//
 	// Rows naming the same KeyRoot are one storage served under several
 	// group versions (upstream keeps core/v1 and events.k8s.io/v1 Events
-	// both under /registry/events): the registry then owes them one store
-	// and a conversion between the versions.
+	// both under /registry/events, and autoscaling/v1 and v2
+	// HorizontalPodAutoscalers under /registry/horizontalpodautoscalers):
+	// the objects are stored in one version (StorageVersion) and each
+	// row's store reads and writes them through a conversion
+	// (pkg/api/convert).
 	KeyRoot string
 	// TracksGeneration: metadata.generation starts at 1 on create and is
 	// bumped when the spec changes (upstream's strategies that do so);
