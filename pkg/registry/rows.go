@@ -9,6 +9,8 @@ import (
 	"github.com/tinykube/tinykube/pkg/registry/apps/deployment"
 	"github.com/tinykube/tinykube/pkg/registry/batch/job"
 	"github.com/tinykube/tinykube/pkg/registry/certificates/certificatesigningrequest"
+	"github.com/tinykube/tinykube/pkg/registry/certificates/clustertrustbundle"
+	"github.com/tinykube/tinykube/pkg/registry/certificates/podcertificaterequest"
 	"github.com/tinykube/tinykube/pkg/registry/core/event"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
 	"github.com/tinykube/tinykube/pkg/registry/core/node"
@@ -42,6 +44,8 @@ var strategies = map[schema.GroupResource]StrategyFunc{
 	{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}: strategy(customresourcedefinition.NewStrategy),
 	{Group: "apiregistration.k8s.io", Resource: "apiservices"}:             strategy(apiservice.NewStrategy),
 	{Group: "certificates.k8s.io", Resource: "certificatesigningrequests"}: strategy(certificatesigningrequest.NewStrategy),
+	{Group: "certificates.k8s.io", Resource: "clustertrustbundles"}:        strategy(clustertrustbundle.NewStrategy),
+	{Group: "certificates.k8s.io", Resource: "podcertificaterequests"}:     strategy(podcertificaterequest.NewStrategy),
 	{Group: "resource.k8s.io", Resource: "devicetaintrules"}:               strategy(devicetaintrule.NewStrategy),
 	{Group: "resource.k8s.io", Resource: "resourceslices"}:                 strategy(resourceslice.NewStrategy),
 }

@@ -256,9 +256,28 @@ func TestResourcesV137(t *testing.T) {
 		if _, err := pcrs.UpdateStatus(ctx, denied, metav1.UpdateOptions{}); !hasCause(err, "status") {
 			t.Errorf("changing a denied request: %v", err)
 		}
+		// Signers list their requests, kubelets those of their node, by field.
+		for sel, want := range map[string]int{"spec.signerName=kubernetes.io/pods": 1, "spec.nodeName=n1": 1,
+			"spec.podName=web": 1, "spec.nodeName=n2": 0} {
+			l, err := pcrs.List(ctx, metav1.ListOptions{FieldSelector: sel})
+			if err != nil || len(l.Items) != want {
+				t.Errorf("list by %s: %v items, err %v; want %d", sel, len(l.Items), err, want)
+			}
+		}
 		table := getTable(t, s, "/apis/certificates.k8s.io/v1/namespaces/pcr/podcertificaterequests/web")
 		if len(table.Rows) != 1 || fmt.Sprint(table.Rows[0].Cells[:6]) != "[web web default n1 kubernetes.io/pods Denied]" {
 			t.Errorf("table %v %v", columnNames(table), table.Rows)
+		}
+	})
+
+	t.Run("clustertrustbundles by signer", func(t *testing.T) {
+		// kube-controller-manager lists the bundles of one signer.
+		l, err := cs.CertificatesV1().ClusterTrustBundles().List(ctx, metav1.ListOptions{FieldSelector: "spec.signerName=example.com/none"})
+		if err != nil || len(l.Items) != 0 {
+			t.Errorf("list by spec.signerName: %v, %v", l, err)
+		}
+		if _, err := cs.CertificatesV1().ClusterTrustBundles().List(ctx, metav1.ListOptions{FieldSelector: "spec.podName=x"}); !apierrors.IsBadRequest(err) {
+			t.Errorf("list by an unsupported field: %v, want 400", err)
 		}
 	})
 
