@@ -158,6 +158,13 @@ func (r Resource) deleteReturnsObject() Resource {
 	return r
 }
 
+// extension puts the resource in the api-extensions category (kubectl get
+// api-extensions): the resources that extend the API or its admission.
+func (r Resource) extension() Resource {
+	r.Categories = []string{"api-extensions"}
+	return r
+}
+
 // Resources lists every served resource, core group first, in the order
 // discovery shows them. Short names, the "all" category, key roots,
 // generation tracking and which DELETEs return the object match upstream
@@ -195,28 +202,21 @@ var Resources = []Resource{
 
 	// Admission policies and webhook configurations are stored and
 	// served; the server does not enforce them yet.
-	res(gvAdmission, "mutatingadmissionpolicies", "mutatingadmissionpolicy", "MutatingAdmissionPolicy", false, nil, false).generation(),
-	res(gvAdmission, "mutatingadmissionpolicybindings", "mutatingadmissionpolicybinding", "MutatingAdmissionPolicyBinding", false, nil, false).generation(),
-	res(gvAdmission, "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", false, nil, false),
+	res(gvAdmission, "mutatingadmissionpolicies", "mutatingadmissionpolicy", "MutatingAdmissionPolicy", false, nil, false).generation().extension(),
+	res(gvAdmission, "mutatingadmissionpolicybindings", "mutatingadmissionpolicybinding", "MutatingAdmissionPolicyBinding", false, nil, false).generation().extension(),
+	res(gvAdmission, "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", false, nil, false).extension(),
 	res(gvAdmission, "validatingadmissionpolicies", "validatingadmissionpolicy", "ValidatingAdmissionPolicy", false, nil, false,
-		status(gvAdmission, "ValidatingAdmissionPolicy")).generation(),
-	res(gvAdmission, "validatingadmissionpolicybindings", "validatingadmissionpolicybinding", "ValidatingAdmissionPolicyBinding", false, nil, false).generation(),
-	res(gvAdmission, "validatingwebhookconfigurations", "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", false, nil, false),
+		status(gvAdmission, "ValidatingAdmissionPolicy")).generation().extension(),
+	res(gvAdmission, "validatingadmissionpolicybindings", "validatingadmissionpolicybinding", "ValidatingAdmissionPolicyBinding", false, nil, false).generation().extension(),
+	res(gvAdmission, "validatingwebhookconfigurations", "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", false, nil, false).extension(),
 
-	func() Resource {
-		r := res(gvApiext, "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, []string{"crd", "crds"}, false,
-			status(gvApiext, "CustomResourceDefinition"))
-		r.Categories = []string{"api-extensions"}
-		// Upstream's apiextensions-apiserver keys its CRDs by group.
-		return r.at("/registry/apiextensions.k8s.io/customresourcedefinitions").generation()
-	}(),
-
-	func() Resource {
-		r := res(gvApireg, "apiservices", "apiservice", "APIService", false, nil, false, status(gvApireg, "APIService"))
-		r.Categories = []string{"api-extensions"}
-		// So does the kube-aggregator its APIServices.
-		return r.at("/registry/apiregistration.k8s.io/apiservices")
-	}(),
+	// Upstream's apiextensions-apiserver keys its CRDs by group; so does
+	// the kube-aggregator its APIServices.
+	res(gvApiext, "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, []string{"crd", "crds"}, false,
+		status(gvApiext, "CustomResourceDefinition")).
+		at("/registry/apiextensions.k8s.io/customresourcedefinitions").generation().extension(),
+	res(gvApireg, "apiservices", "apiservice", "APIService", false, nil, false, status(gvApireg, "APIService")).
+		at("/registry/apiregistration.k8s.io/apiservices").extension(),
 
 	res(gvApps, "controllerrevisions", "controllerrevision", "ControllerRevision", true, nil, false),
 	res(gvApps, "daemonsets", "daemonset", "DaemonSet", true, []string{"ds"}, true, status(gvApps, "DaemonSet")).generation(),

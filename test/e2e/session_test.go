@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,16 @@ func session(t *testing.T, k *kubectl, admin string) {
 		expectCells(t, row(t, rows, 0, "componentstatuses"), "componentstatuses", "cs", "v1", "false", "ComponentStatus")
 		expectCells(t, row(t, rows, 0, "volumeattributesclasses"), "volumeattributesclasses", "vac", "storage.k8s.io/v1", "false", "VolumeAttributesClass")
 		expectCells(t, row(t, rows, 0, "ipaddresses"), "ipaddresses", "ip", "networking.k8s.io/v1", "false", "IPAddress")
+		// Every resource upstream v1.37.2 serves, as its kube-apiserver
+		// lists them (testdata: `kubectl api-resources -o wide` against
+		// it, columns joined by one space, sorted).
+		want, err := os.ReadFile(filepath.Join("testdata", "upstream-api-resources-v1.37.2.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := apiResourcesWide(k.run(t, "api-resources", "-o", "wide", "--no-headers")); got != strings.TrimSpace(string(want)) {
+			t.Errorf("kubectl api-resources -o wide differs from upstream v1.37.2's:\n%s", lineDiff(strings.TrimSpace(string(want)), got))
+		}
 		out := k.run(t, "api-resources", "--api-group=apps", "-o", "name")
 		expectMatch(t, out, `(?m)^deployments\.apps$`)
 		out = k.run(t, "api-resources", "--api-group=certificates.k8s.io", "-o", "name")
@@ -502,4 +513,32 @@ func exitCode(err error) int {
 		return ee.ExitCode()
 	}
 	return -1
+}
+
+// apiResourcesWide normalizes `kubectl api-resources -o wide` output:
+// columns joined by one space, rows sorted.
+func apiResourcesWide(out string) string {
+	var rows []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		rows = append(rows, strings.Join(strings.Fields(l), " "))
+	}
+	slices.Sort(rows)
+	return strings.Join(rows, "\n")
+}
+
+// lineDiff lists the lines only in want (-) and only in got (+).
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for _, l := range w {
+		if !slices.Contains(g, l) {
+			b.WriteString("- " + l + "\n")
+		}
+	}
+	for _, l := range g {
+		if !slices.Contains(w, l) {
+			b.WriteString("+ " + l + "\n")
+		}
+	}
+	return b.String()
 }
