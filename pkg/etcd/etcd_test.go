@@ -9,6 +9,7 @@ import (
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 func start(t testing.TB, cfg Config) *Embedded {
@@ -127,19 +128,17 @@ func TestRunCompactionStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { RunCompaction(ctx, e.Client(), 10*time.Millisecond); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		r, err := e.Client().Get(context.Background(), compactRevKey)
+	// pkg/etcd cannot import internal/controllertest (it imports
+	// testserver, which imports this package), hence a local poll.
+	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		r, err := e.Client().Get(ctx, compactRevKey)
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
-		if len(r.Kvs) > 0 && r.Kvs[0].Version >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("compactor never ran twice")
-		}
-		time.Sleep(10 * time.Millisecond)
+		return len(r.Kvs) > 0 && r.Kvs[0].Version >= 2, nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for the compactor to run twice: %v", err)
 	}
 	cancel()
 	<-done

@@ -8,6 +8,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/pkg/node"
 )
 
@@ -64,14 +65,14 @@ func TestExitAfter(t *testing.T) {
 	if s := state(instant); s.State != runtimeapi.ContainerState_CONTAINER_EXITED || s.ExitCode != 0 {
 		t.Fatalf("exit-after 0s: %v", s)
 	}
-	for subscribed := false; !subscribed; time.Sleep(time.Millisecond) {
+	controllertest.EventuallyWithin(t, "the event subscriber to register", 10*time.Second, func(context.Context) (bool, error) {
 		rt.mu.Lock()
-		subscribed = len(rt.subs) == 1
-		rt.mu.Unlock()
-	}
-	for !clk.HasWaiters() {
-		time.Sleep(time.Millisecond)
-	}
+		defer rt.mu.Unlock()
+		return len(rt.subs) == 1, nil
+	})
+	controllertest.EventuallyWithin(t, "the exit-after timer to wait on the clock", 10*time.Second, func(context.Context) (bool, error) {
+		return clk.HasWaiters(), nil
+	})
 	clk.Step(5 * time.Second)
 	select {
 	case ev := <-events:

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 )
 
@@ -30,16 +31,13 @@ func TestCreateInTerminatingNamespace(t *testing.T) {
 	// The check reads the watch cache, which sees the deletion a moment
 	// later.
 	var err error
-	for i := 0; ; i++ {
+	i := 0
+	controllertest.EventuallyWithin(t, "creates in the terminating namespace to be refused", 5*time.Second, func(ctx context.Context) (bool, error) {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("late-%d", i)}}
-		if _, err = s.Client.CoreV1().ConfigMaps("doomed").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
-			break
-		}
-		if i == 100 {
-			t.Fatal("creates in the terminating namespace still succeed after 5s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		i++
+		_, err = s.Client.CoreV1().ConfigMaps("doomed").Create(ctx, cm, metav1.CreateOptions{})
+		return err != nil, nil
+	})
 	if !apierrors.IsForbidden(err) {
 		t.Fatalf("create in a terminating namespace: %v, want 403", err)
 	}
