@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -58,27 +59,27 @@ func startProcess(t *testing.T, bin, dir string, port int) *process {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.kill() })
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready after 60s:\n%s", p.stderr.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 60*time.Second, false, func(ctx context.Context) (bool, error) {
 		cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(dir, "admin.kubeconfig"))
 		if err != nil {
-			continue
+			return false, nil // not written yet
 		}
 		cfg.QPS, cfg.Burst = -1, 0
 		cs, err := kubernetes.NewForConfig(cfg)
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
-		body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(context.Background())
+		body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		if err == nil && string(body) == "ok" {
 			p.client = cs
-			return p
+			return true, nil
 		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("server not ready after 60s: %v\n%s", err, p.stderr.String())
 	}
+	return p
 }
 
 // kill sends SIGKILL and reaps the process.
