@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/scheduler"
 )
@@ -112,10 +111,7 @@ func (c *cluster) create(p *corev1.Pod) {
 // poll waits up to 30s for cond.
 func (c *cluster) poll(what string, cond func() (bool, error)) {
 	c.t.Helper()
-	err := wait.PollUntilContextTimeout(c.ctx, 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) { return cond() })
-	if err != nil {
-		c.t.Fatalf("waiting for %s: %v", what, err)
-	}
+	controllertest.Eventually(c.t, what, func(context.Context) (bool, error) { return cond() })
 }
 
 // waitBound waits until the pods are bound and returns their nodes.

@@ -3,12 +3,11 @@ package rootcacert_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controller/rootcacert"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
@@ -30,13 +29,10 @@ func TestPublish(t *testing.T) {
 	}
 	waitForCA := func(what string) {
 		t.Helper()
-		err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		controllertest.Eventually(t, "root CA ConfigMap "+what, func(ctx context.Context) (bool, error) {
 			cm, err := s.Client.CoreV1().ConfigMaps("team").Get(ctx, rootcacert.Name, metav1.GetOptions{})
 			return err == nil && cm.Data[rootcacert.Key] == ca && len(cm.Data) == 1, nil
 		})
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
 	}
 	waitForCA("published")
 	cm, err := s.Client.CoreV1().ConfigMaps("team").Get(ctx, rootcacert.Name, metav1.GetOptions{})

@@ -3,12 +3,11 @@ package serviceaccount_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
 )
@@ -28,13 +27,10 @@ func TestDefaultServiceAccount(t *testing.T) {
 	}
 	waitForSA := func() {
 		t.Helper()
-		err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		controllertest.Eventually(t, "the default ServiceAccount", func(ctx context.Context) (bool, error) {
 			_, err := s.Client.CoreV1().ServiceAccounts("team").Get(ctx, "default", metav1.GetOptions{})
 			return err == nil, nil
 		})
-		if err != nil {
-			t.Fatalf("default ServiceAccount never appeared: %v", err)
-		}
 	}
 	waitForSA()
 	if err := s.Client.CoreV1().ServiceAccounts("team").Delete(ctx, "default", metav1.DeleteOptions{}); err != nil {

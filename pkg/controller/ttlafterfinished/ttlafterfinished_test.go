@@ -3,14 +3,13 @@ package ttlafterfinished_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
 )
@@ -56,13 +55,10 @@ func TestDeleteFinishedJob(t *testing.T) {
 	mk("running", &zero, false)
 
 	for _, name := range []string{"ttl-0", "ttl-1"} {
-		err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		controllertest.Eventually(t, name+" to be deleted", func(ctx context.Context) (bool, error) {
 			_, err := c.BatchV1().Jobs("default").Get(ctx, name, metav1.GetOptions{})
 			return apierrors.IsNotFound(err), nil
 		})
-		if err != nil {
-			t.Fatalf("%s not deleted: %v", name, err)
-		}
 	}
 	for _, name := range []string{"no-ttl", "running"} {
 		if _, err := c.BatchV1().Jobs("default").Get(ctx, name, metav1.GetOptions{}); err != nil {
