@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 )
 
@@ -121,13 +122,10 @@ func TestOrphanPodsLoseTrackingFinalizer(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			controllertest.Eventually(t, "the tracking finalizer to be removed", func(ctx context.Context) (bool, error) {
 				got, err := pods.Get(ctx, tc.name, metav1.GetOptions{})
 				return err == nil && !slices.Contains(got.Finalizers, batchv1.JobTrackingFinalizer), nil
 			})
-			if err != nil {
-				t.Fatalf("tracking finalizer never removed: %v", err)
-			}
 		})
 	}
 }

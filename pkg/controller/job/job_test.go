@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/utils/clock"
 
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/internal/kubelettest"
@@ -134,7 +135,7 @@ func condition(j *batchv1.Job, ct batchv1.JobConditionType) *batchv1.JobConditio
 func waitReleased(ctx context.Context, t *testing.T, s *testserver.Server) []corev1.Pod {
 	t.Helper()
 	var pods []corev1.Pod
-	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "no pod to keep the tracking finalizer", func(ctx context.Context) (bool, error) {
 		l, err := s.Client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, err
@@ -147,9 +148,6 @@ func waitReleased(ctx context.Context, t *testing.T, s *testserver.Server) []cor
 		}
 		return true, nil
 	})
-	if err != nil {
-		t.Fatalf("pods kept the tracking finalizer: %v", err)
-	}
 	return pods
 }
 
@@ -305,11 +303,8 @@ func TestActiveDeadline(t *testing.T) {
 	if j.Status.Active != 0 {
 		t.Errorf("active %d after failure", j.Status.Active)
 	}
-	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "the failed job's pods to be deleted", func(ctx context.Context) (bool, error) {
 		l, err := s.Client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
 		return err == nil && len(l.Items) == 0, nil
 	})
-	if err != nil {
-		t.Fatalf("pods of the failed job remain: %v", err)
-	}
 }
