@@ -129,12 +129,9 @@ func rv(t *testing.T, j *batchv1.Job) int64 {
 // step advances the clock once the controller waits on it.
 func step(t *testing.T, clk *clocktesting.FakeClock, d time.Duration) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+	controllertest.Eventually(t, "the controller to wait on the clock", func(context.Context) (bool, error) {
 		return clk.HasWaiters(), nil
 	})
-	if err != nil {
-		t.Fatal("controller never waited on the clock")
-	}
 	clk.Step(d)
 }
 
@@ -158,13 +155,10 @@ func TestForbid(t *testing.T) {
 	if j.Labels["cron"] != "tick" || metav1.GetControllerOf(j) == nil {
 		t.Errorf("job labels %v owners %v", j.Labels, j.OwnerReferences)
 	}
-	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "status to show the active job", func(ctx context.Context) (bool, error) {
 		cj, err := s.Client.BatchV1().CronJobs("default").Get(ctx, "tick", metav1.GetOptions{})
 		return err == nil && len(cj.Status.Active) == 1 && cj.Status.LastScheduleTime != nil, nil
 	})
-	if err != nil {
-		t.Fatalf("status never showed the active job: %v", err)
-	}
 
 	waiters := clk.Waiters()
 	step(t, clk, time.Minute) // minute 2 is due, but tick-1 still runs
@@ -187,13 +181,10 @@ func TestForbid(t *testing.T) {
 	if rv(t, j) <= rv(t, finished) {
 		t.Fatalf("Forbid started %s (rv %s) while %s ran (finished at rv %s)", second, j.ResourceVersion, first, finished.ResourceVersion)
 	}
-	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+	controllertest.Eventually(t, "lastSuccessfulTime to be set", func(ctx context.Context) (bool, error) {
 		cj, err := s.Client.BatchV1().CronJobs("default").Get(ctx, "tick", metav1.GetOptions{})
 		return err == nil && cj.Status.LastSuccessfulTime != nil, nil
 	})
-	if err != nil {
-		t.Fatalf("lastSuccessfulTime never set: %v", err)
-	}
 }
 
 // TestHistoryLimit keeps only the newest successful Job.
