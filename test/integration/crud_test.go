@@ -412,3 +412,62 @@ func TestGeneration(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestGenerationOnBindAndDelete: as upstream, a pod's generation starts
+// at 1 whatever the client sent, a binding (the scheduler's placement)
+// does not move it, and the start of a deletion — graceful, or held by a
+// finalizer — bumps it once (the upstream conformance spec "Pods
+// Generation, graceful delete").
+func TestGenerationOnBindAndDelete(t *testing.T) {
+	s := testserver.Start(t, "")
+	ctx := context.Background()
+	pods := s.Client.CoreV1().Pods("default")
+	p, err := pods.Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "gen", Generation: 100},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Generation != 1 {
+		t.Fatalf("create with generation 100: generation %d, want 1", p.Generation)
+	}
+	if err := pods.Bind(ctx, &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: "gen"},
+		Target: corev1.ObjectReference{Kind: "Node", Name: "n1"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = pods.Get(ctx, "gen", metav1.GetOptions{}); err != nil || p.Spec.NodeName != "n1" || p.Generation != 1 {
+		t.Fatalf("after binding: node %q generation %d (%v), want n1 and 1", p.Spec.NodeName, p.Generation, err)
+	}
+	if err := pods.Delete(ctx, "gen", metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(60))}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = pods.Get(ctx, "gen", metav1.GetOptions{}); err != nil || p.DeletionTimestamp == nil || p.Generation != 2 {
+		t.Fatalf("after a graceful delete: deletionTimestamp %v generation %d (%v), want set and 2", p.DeletionTimestamp, p.Generation, err)
+	}
+	// A second delete shortens the grace period but bumps nothing.
+	if err := pods.Delete(ctx, "gen", metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(30))}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = pods.Get(ctx, "gen", metav1.GetOptions{}); err != nil || p.Generation != 2 {
+		t.Fatalf("after a second delete: generation %d (%v), want 2", p.Generation, err)
+	}
+
+	// A deletion a finalizer holds bumps a tracked generation too.
+	rs := s.Client.AppsV1().ReplicaSets("default")
+	r, err := rs.Create(ctx, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "gen", Finalizers: []string{"example.com/hold"}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: ptr(int32(0)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"a": "b"}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.Delete(ctx, "gen", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = rs.Get(ctx, "gen", metav1.GetOptions{}); err != nil || r.DeletionTimestamp == nil || r.Generation != 2 {
+		t.Fatalf("after a delete held by a finalizer: deletionTimestamp %v generation %d (%v), want set and 2", r.DeletionTimestamp, r.Generation, err)
+	}
+	r.Finalizers = nil
+	if _, err := rs.Update(ctx, r, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -130,6 +130,7 @@ func (s *Store) pendingDeletion(current runtime.Object, opts *metav1.DeleteOptio
 	obj := current.DeepCopyObject()
 	m := objectMeta(obj)
 	changed := false
+	wasDeleting := m.GetDeletionTimestamp() != nil
 	policy := propagation(opts)
 	if policy != "" && m.GetDeletionTimestamp() == nil {
 		switch policy {
@@ -171,6 +172,12 @@ func (s *Store) pendingDeletion(current runtime.Object, opts *metav1.DeleteOptio
 	}
 	if !changed {
 		return current // already pending; nothing to write
+	}
+	// Deletion starting is a change controllers must observe (a pod's
+	// kubelet reports it in status.observedGeneration): as upstream, the
+	// first deletionTimestamp bumps a tracked generation.
+	if !wasDeleting && m.GetGeneration() > 0 {
+		m.SetGeneration(m.GetGeneration() + 1)
 	}
 	return obj
 }

@@ -50,6 +50,11 @@ type bindStrategy struct{ generic.Strategy }
 
 func (bindStrategy) PrepareForUpdate(context.Context, runtime.Object, runtime.Object) {}
 
+// TracksGeneration: binding sets spec.nodeName, but that is the
+// scheduler's placement, not a spec change the pod's generation counts
+// (upstream writes bindings past the pod strategy).
+func (bindStrategy) TracksGeneration() bool { return false }
+
 // ValidateUpdate: Bind itself checks the one change it makes.
 func (bindStrategy) ValidateUpdate(context.Context, runtime.Object, runtime.Object) field.ErrorList {
 	return nil
