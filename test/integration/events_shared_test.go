@@ -79,6 +79,16 @@ func TestEventsSharedStorage(t *testing.T) {
 	if got.Message != "scaled up" || got.InvolvedObject.Kind != "Deployment" || got.ReportingController != "example.com/ctrl" {
 		t.Errorf("core form of an events.k8s.io event %+v", got)
 	}
+	// Without a source.component, core/v1's "source" selects on the
+	// reporting controller, as upstream.
+	bySource, err := core.List(ctx, metav1.ListOptions{FieldSelector: "source=example.com/ctrl"})
+	if err != nil || len(bySource.Items) != 1 || bySource.Items[0].Name != "new-made" {
+		t.Errorf("core/v1 list by source=example.com/ctrl: %v (%v), want new-made", bySource, err)
+	}
+	bySource, err = core.List(ctx, metav1.ListOptions{FieldSelector: "source=kubelet"})
+	if err != nil || len(bySource.Items) != 1 || bySource.Items[0].Name != "core-made" {
+		t.Errorf("core/v1 list by source=kubelet: %v (%v), want core-made", bySource, err)
+	}
 
 	// Each API selects on its own field names.
 	byCore, err := core.List(ctx, metav1.ListOptions{FieldSelector: "source=kubelet"})

@@ -14,6 +14,13 @@ import (
 func NewStrategy(r api.Resource) generic.Strategy {
 	return generic.Default{Resource: r, ExtraFields: func(obj runtime.Object) fields.Set {
 		e := obj.(*corev1.Event)
+		// An event written through events.k8s.io/v1 has no
+		// source.component: "source" selects on its reporting
+		// controller then, as upstream.
+		source := e.Source.Component
+		if source == "" {
+			source = e.ReportingController
+		}
 		return fields.Set{
 			"involvedObject.kind":            e.InvolvedObject.Kind,
 			"involvedObject.namespace":       e.InvolvedObject.Namespace,
@@ -24,7 +31,7 @@ func NewStrategy(r api.Resource) generic.Strategy {
 			"involvedObject.fieldPath":       e.InvolvedObject.FieldPath,
 			"reason":                         e.Reason,
 			"reportingComponent":             e.ReportingController,
-			"source":                         e.Source.Component,
+			"source":                         source,
 			"type":                           e.Type,
 		}
 	}}
