@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -12,6 +13,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/tinykube/tinykube/internal/testserver"
 )
@@ -126,5 +130,48 @@ func TestHorizontalPodAutoscalersV1(t *testing.T) {
 	if fmt.Sprint(columnNames(table)) != "[Name Reference Targets MinPods MaxPods Replicas Age]" || len(table.Rows) != 1 ||
 		fmt.Sprint(table.Rows[0].Cells[:6]) != "[plain Deployment/web cpu: <unknown>/80% 1 3 0]" {
 		t.Errorf("v1 table %v %v", columnNames(table), table.Rows)
+	}
+
+	// Watch (served from the watch cache) and patches at v1 convert too:
+	// a v2 write is seen by a v1 watcher in v1's form, and a v1 merge
+	// patch of the cpu target is the cpu metric at v2.
+	w, err := v1.Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	web, err := v2.Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web.Spec.MaxReplicas = 9
+	if _, err := v2.Update(ctx, web, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-w.ResultChan():
+		h, ok := ev.Object.(*autoscalingv1.HorizontalPodAutoscaler)
+		if ev.Type != watch.Modified || !ok || h.Name != "web" || h.Spec.MaxReplicas != 9 || h.Spec.TargetCPUUtilizationPercentage == nil ||
+			!strings.Contains(h.Annotations["autoscaling.alpha.kubernetes.io/metrics"], `"name":"memory"`) {
+			t.Errorf("v1 watch event %s %#v", ev.Type, ev.Object)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no v1 watch event for a v2 update")
+	}
+	if _, err := v1.Patch(ctx, "plain", types.MergePatchType, []byte(`{"spec":{"targetCPUUtilizationPercentage":65}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	plain, err = v2.Get(ctx, "plain", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plain.Spec.Metrics) != 1 || *plain.Spec.Metrics[0].Resource.Target.AverageUtilization != 65 {
+		t.Errorf("v1 merge patch, at v2: %+v", plain.Spec.Metrics)
+	}
+	if err := v1.Delete(ctx, "plain", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.Get(ctx, "plain", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("deleted at v1, get at v2: %v", err)
 	}
 }
