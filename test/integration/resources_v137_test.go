@@ -2,13 +2,21 @@ package integration
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -256,9 +264,47 @@ func TestResourcesV137(t *testing.T) {
 		if _, err := pcrs.UpdateStatus(ctx, denied, metav1.UpdateOptions{}); !hasCause(err, "status") {
 			t.Errorf("changing a denied request: %v", err)
 		}
+		// A signer issues a certificate for the stub request's key; status
+		// patches of every kind reach the status (the conformance spec's
+		// steps).
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notBefore := time.Now().Add(-time.Minute).Truncate(time.Second)
+		der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(7),
+			Subject: pkix.Name{CommonName: "web"}, NotBefore: notBefore, NotAfter: notBefore.Add(time.Hour)},
+			&x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ca"}}, &key.PublicKey, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		good := pcr.DeepCopy()
+		good.Name, good.Spec.StubPKCS10Request = "issued", csr
+		good, err = pcrs.Create(ctx, good, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nb, na := metav1.NewTime(notBefore), metav1.NewTime(notBefore.Add(time.Hour))
+		good.Status = certificatesv1.PodCertificateRequestStatus{
+			CertificateChain: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+			NotBefore:        &nb, NotAfter: &na, BeginRefreshAt: ptr(metav1.NewTime(notBefore.Add(15 * time.Minute))),
+			Conditions: []metav1.Condition{{Type: certificatesv1.PodCertificateRequestConditionTypeIssued,
+				Status: metav1.ConditionTrue, Reason: "E2E", LastTransitionTime: metav1.Now()}}}
+		if _, err := pcrs.UpdateStatus(ctx, good, metav1.UpdateOptions{}); err != nil {
+			t.Errorf("issuing a certificate for the requested key: %v", err)
+		}
+		other := created.DeepCopy()
+		other.Status = good.Status
+		if _, err := pcrs.UpdateStatus(ctx, other, metav1.UpdateOptions{}); !hasCause(err, "status.certificateChain") {
+			t.Errorf("issuing a certificate for another key: %v", err)
+		}
 		// Signers list their requests, kubelets those of their node, by field.
-		for sel, want := range map[string]int{"spec.signerName=kubernetes.io/pods": 1, "spec.nodeName=n1": 1,
-			"spec.podName=web": 1, "spec.nodeName=n2": 0} {
+		for sel, want := range map[string]int{"spec.signerName=kubernetes.io/pods": 2, "spec.nodeName=n1": 2,
+			"spec.podName=web": 2, "spec.nodeName=n2": 0} {
 			l, err := pcrs.List(ctx, metav1.ListOptions{FieldSelector: sel})
 			if err != nil || len(l.Items) != want {
 				t.Errorf("list by %s: %v items, err %v; want %d", sel, len(l.Items), err, want)

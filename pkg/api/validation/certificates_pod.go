@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -263,7 +264,7 @@ func issuedChain(r, old *certificatesv1.PodCertificateRequest) field.ErrorList {
 	if req, err := x509.ParseCertificateRequest(old.Spec.StubPKCS10Request); err == nil {
 		want = req.PublicKey
 	}
-	if k, ok := want.(interface{ Equal(crypto any) bool }); !ok || !k.Equal(leaf.PublicKey) {
+	if k, ok := want.(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(leaf.PublicKey) {
 		return field.ErrorList{field.Invalid(cp, omitted, "leaf certificate was not issued to the requested public key")}
 	}
 	s := r.Status
