@@ -297,14 +297,18 @@ func TestResourcesV137(t *testing.T) {
 		if _, err := pcrs.UpdateStatus(ctx, good, metav1.UpdateOptions{}); err != nil {
 			t.Errorf("issuing a certificate for the requested key: %v", err)
 		}
-		other := created.DeepCopy()
+		other := pcr.DeepCopy()
+		other.Name = "other-key"
+		if other, err = pcrs.Create(ctx, other, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 		other.Status = good.Status
 		if _, err := pcrs.UpdateStatus(ctx, other, metav1.UpdateOptions{}); !hasCause(err, "status.certificateChain") {
 			t.Errorf("issuing a certificate for another key: %v", err)
 		}
 		// Signers list their requests, kubelets those of their node, by field.
-		for sel, want := range map[string]int{"spec.signerName=kubernetes.io/pods": 2, "spec.nodeName=n1": 2,
-			"spec.podName=web": 2, "spec.nodeName=n2": 0} {
+		for sel, want := range map[string]int{"spec.signerName=kubernetes.io/pods": 3, "spec.nodeName=n1": 3,
+			"spec.podName=web": 3, "spec.nodeName=n2": 0} {
 			l, err := pcrs.List(ctx, metav1.ListOptions{FieldSelector: sel})
 			if err != nil || len(l.Items) != want {
 				t.Errorf("list by %s: %v items, err %v; want %d", sel, len(l.Items), err, want)
