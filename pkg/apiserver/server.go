@@ -147,6 +147,7 @@ func New(cfg Config) (*Server, error) {
 
 	var h http.Handler = mux
 	h = withBodyLimit(h)
+	h = withAdmissionWarnings(h)
 	h = withAuthorization(h, cfg.Authorizer)
 	if cfg.Authenticator != nil {
 		h = authn.WithAuthentication(h, cfg.Authenticator)
@@ -245,6 +246,18 @@ func withBodyLimit(h http.Handler) http.Handler {
 		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBodyBytes+1)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// withAdmissionWarnings gives writes a warning sink: what admission
+// plugins report with generic.AddWarning becomes a Warning header.
+func withAdmissionWarnings(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch:
+			r = r.WithContext(generic.WithWarnings(r.Context(), func(msg string) { AddWarning(w, msg) }))
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -61,7 +61,7 @@ var regexLibrary = cel.Lib(funcLib{
 // funcLib bundles env options as a cel.Library.
 type funcLib []cel.EnvOption
 
-func (l funcLib) CompileOptions() []cel.EnvOption  { return l }
+func (l funcLib) CompileOptions() []cel.EnvOption     { return l }
 func (l funcLib) ProgramOptions() []cel.ProgramOption { return nil }
 
 func elements(l ref.Val) ([]ref.Val, ref.Val) {
@@ -195,10 +195,12 @@ var (
 type authzVal struct{ t *types.Type }
 
 func (a authzVal) ConvertToNative(reflect.Type) (any, error) { return nil, nil }
-func (a authzVal) ConvertToType(ref.Type) ref.Val             { return types.NewErr("authorizer values do not convert") }
-func (a authzVal) Equal(o ref.Val) ref.Val                    { return types.Bool(a == o) }
-func (a authzVal) Type() ref.Type                             { return a.t }
-func (a authzVal) Value() any                                 { return a }
+func (a authzVal) ConvertToType(ref.Type) ref.Val {
+	return types.NewErr("authorizer values do not convert")
+}
+func (a authzVal) Equal(o ref.Val) ref.Val { return types.Bool(a == o) }
+func (a authzVal) Type() ref.Type          { return a.t }
+func (a authzVal) Value() any              { return a }
 
 func authzTo(t *types.Type) func(...ref.Val) ref.Val {
 	return func(...ref.Val) ref.Val { return authzVal{t} }

@@ -3,9 +3,12 @@ package registry
 import (
 	"context"
 
+	admv1 "k8s.io/api/admissionregistration/v1"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/tinykube/tinykube/pkg/admissionpolicy"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
 	"github.com/tinykube/tinykube/pkg/registry/core/pod"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
@@ -34,8 +37,34 @@ func admissionChain(reg *Registry) generic.Chain {
 		{Name: "NamespaceLifecycle", Admit: lifecycle.Admit},
 		{Name: "LimitRanger", Admit: onCreate(podsResource, pod.LimitRanger{LimitRanges: reg.Store("", "limitranges")}.Admit)},
 		{Name: "Priority", Admit: onCreate(podsResource, pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit)},
+		{Name: "ValidatingAdmissionPolicy", Admit: reg.validatingPolicies().Admit},
 		{Name: "ResourceQuota", Admit: reg.Quota.Admit},
 	}
+}
+
+// validatingPolicies is the ValidatingAdmissionPolicy plugin on the
+// registry's stores (read through their watch caches).
+func (r *Registry) validatingPolicies() *admissionpolicy.Validating {
+	return &admissionpolicy.Validating{
+		Policies:   r.Store(admv1.GroupName, "validatingadmissionpolicies"),
+		Bindings:   r.Store(admv1.GroupName, "validatingadmissionpolicybindings"),
+		Namespaces: r.Store("", "namespaces"),
+		Params:     r.paramSource,
+		Compiler:   r.CEL,
+	}
+}
+
+// paramSource finds the store serving a policy's paramKind. Custom
+// resources are not found here (their stores live outside the registry):
+// a policy whose params are custom resources fails per its
+// failurePolicy.
+func (r *Registry) paramSource(gvk schema.GroupVersionKind) (admissionpolicy.Lister, bool, bool) {
+	for gvr, s := range r.Stores {
+		if gvr.GroupVersion() == gvk.GroupVersion() && s.Resource.Kind == gvk.Kind {
+			return s, s.Resource.Namespaced, true
+		}
+	}
+	return nil, false, false
 }
 
 var podsResource = schema.GroupResource{Resource: "pods"}

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/cel"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
 	"github.com/tinykube/tinykube/pkg/registry/core/resourcequota"
 	"github.com/tinykube/tinykube/pkg/registry/core/service"
@@ -39,6 +40,9 @@ type Registry struct {
 	// (admissionChain); stores built outside the registry (custom
 	// resources) run it too.
 	Admission generic.Chain
+	// CEL compiles admission policies' expressions (one environment
+	// per variable set, shared by every policy).
+	CEL *cel.Compiler
 }
 
 // Store returns the store of a core/v1 or grouped resource.
@@ -61,7 +65,7 @@ func Build(cfg Config) (*Registry, error) {
 	if cfg.NodePortBase == 0 {
 		cfg.NodePortBase, cfg.NodePortCount = 30000, 2768
 	}
-	reg := &Registry{Stores: map[schema.GroupVersionResource]*generic.Store{}}
+	reg := &Registry{Stores: map[schema.GroupVersionResource]*generic.Store{}, CEL: cel.NewCompiler()}
 	for _, r := range api.Resources {
 		if !r.Stored() {
 			continue

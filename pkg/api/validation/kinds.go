@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 
+	admv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authnv1 "k8s.io/api/authentication/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -221,6 +222,24 @@ var kinds = byType(
 	}, nil),
 	kind(validateHorizontalPodAutoscaler, validateHorizontalPodAutoscalerUpdate, nil),
 	kind(validateHorizontalPodAutoscalerV1, validateHorizontalPodAutoscalerV1Update, nil),
+	kind(validateValidatingWebhookConfiguration, func(o, old *admv1.ValidatingWebhookConfiguration) field.ErrorList {
+		return withMetaUpdate(&o.ObjectMeta, &old.ObjectMeta, validateValidatingWebhookConfiguration(o))
+	}, nil),
+	kind(validateMutatingWebhookConfiguration, func(o, old *admv1.MutatingWebhookConfiguration) field.ErrorList {
+		return withMetaUpdate(&o.ObjectMeta, &old.ObjectMeta, validateMutatingWebhookConfiguration(o))
+	}, nil),
+	kind(validateValidatingAdmissionPolicy, func(o, old *admv1.ValidatingAdmissionPolicy) field.ErrorList {
+		return withMetaUpdate(&o.ObjectMeta, &old.ObjectMeta, validateValidatingAdmissionPolicy(o))
+	}, nil),
+	kind(validateValidatingAdmissionPolicyBinding, func(o, old *admv1.ValidatingAdmissionPolicyBinding) field.ErrorList {
+		return withMetaUpdate(&o.ObjectMeta, &old.ObjectMeta, validateValidatingAdmissionPolicyBinding(o))
+	}, nil),
+	kind(validateMutatingAdmissionPolicy, func(o, old *admv1.MutatingAdmissionPolicy) field.ErrorList {
+		return withMetaUpdate(&o.ObjectMeta, &old.ObjectMeta, validateMutatingAdmissionPolicy(o))
+	}, nil),
+	kind(validateMutatingAdmissionPolicyBinding, func(o, old *admv1.MutatingAdmissionPolicyBinding) field.ErrorList {
+		return withMetaUpdate(&o.ObjectMeta, &old.ObjectMeta, validateMutatingAdmissionPolicyBinding(o))
+	}, nil),
 	kind[*authnv1.SelfSubjectReview](nil, nil, nil),
 )
 
