@@ -80,7 +80,8 @@ func collectParams(ctx context.Context, src ParamSource, kind *admv1.ParamKind, 
 		return []any{nil}, nil
 	}
 	if ref == nil {
-		return nil, fmt.Errorf("paramKind kind `%v` is specified but paramRef is missing", kind.Kind)
+		// A binding that names no param evaluates with null params.
+		return []any{nil}, nil
 	}
 	gv, err := schema.ParseGroupVersion(kind.APIVersion)
 	if err != nil {

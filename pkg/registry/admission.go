@@ -26,17 +26,23 @@ import (
 // BeforeCreate), as upstream's REST storage allocates after admission: a
 // Service that quota refuses allocates no ClusterIP or NodePort.
 //
+// MutatingAdmissionPolicy runs after the built-in mutating plugins and
+// ValidatingAdmissionPolicy just before ResourceQuota, as upstream
+// (pkg/admissionpolicy). Unlike upstream, the chain runs after the
+// strategy's validation (writepath.go), so a policy's mutation is
+// defaulted but not validated again.
+//
 // Plugins still to come slot in by name where upstream has them, e.g.
 // ServiceAccount and NodeRestriction after LimitRanger, PodSecurity
-// before Priority, MutatingAdmissionPolicy and MutatingAdmissionWebhook
-// after the built-in mutating plugins, ValidatingAdmissionPolicy and
-// ValidatingAdmissionWebhook just before ResourceQuota.
+// before Priority, MutatingAdmissionWebhook after MutatingAdmissionPolicy,
+// ValidatingAdmissionWebhook after ValidatingAdmissionPolicy.
 func admissionChain(reg *Registry) generic.Chain {
 	lifecycle := namespace.Lifecycle{Namespaces: reg.Store("", "namespaces")}
 	return generic.Chain{
 		{Name: "NamespaceLifecycle", Admit: lifecycle.Admit},
 		{Name: "LimitRanger", Admit: onCreate(podsResource, pod.LimitRanger{LimitRanges: reg.Store("", "limitranges")}.Admit)},
 		{Name: "Priority", Admit: onCreate(podsResource, pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit)},
+		{Name: "MutatingAdmissionPolicy", Admit: reg.mutatingPolicies().Admit},
 		{Name: "ValidatingAdmissionPolicy", Admit: reg.validatingPolicies().Admit},
 		{Name: "ResourceQuota", Admit: reg.Quota.Admit},
 	}
@@ -48,6 +54,18 @@ func (r *Registry) validatingPolicies() *admissionpolicy.Validating {
 	return &admissionpolicy.Validating{
 		Policies:   r.Store(admv1.GroupName, "validatingadmissionpolicies"),
 		Bindings:   r.Store(admv1.GroupName, "validatingadmissionpolicybindings"),
+		Namespaces: r.Store("", "namespaces"),
+		Params:     r.paramSource,
+		Compiler:   r.CEL,
+	}
+}
+
+// mutatingPolicies is the MutatingAdmissionPolicy plugin on the
+// registry's stores.
+func (r *Registry) mutatingPolicies() *admissionpolicy.Mutating {
+	return &admissionpolicy.Mutating{
+		Policies:   r.Store(admv1.GroupName, "mutatingadmissionpolicies"),
+		Bindings:   r.Store(admv1.GroupName, "mutatingadmissionpolicybindings"),
 		Namespaces: r.Store("", "namespaces"),
 		Params:     r.paramSource,
 		Compiler:   r.CEL,

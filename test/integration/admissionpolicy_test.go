@@ -170,3 +170,105 @@ func slicesContains(l []string, s string) bool {
 	}
 	return false
 }
+
+// TestMutatingAdmissionPolicy: an ApplyConfiguration policy adds a label
+// and sets replicas (merged, the rest of the object kept); a JSONPatch
+// policy adds an annotation; objects outside the binding are untouched.
+func TestMutatingAdmissionPolicy(t *testing.T) {
+	s := testserver.Start(t, "")
+	ctx := context.Background()
+	c := s.Client
+	if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "mutated",
+		Labels: map[string]string{"mutate": "true"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	policies := c.AdmissionregistrationV1().MutatingAdmissionPolicies()
+	bindings := c.AdmissionregistrationV1().MutatingAdmissionPolicyBindings()
+	for name, mu := range map[string]admv1.Mutation{
+		"a-label": {PatchType: admv1.PatchTypeApplyConfiguration, ApplyConfiguration: &admv1.ApplyConfiguration{
+			Expression: `Object{metadata: Object.metadata{labels: {"team": "blue"}}, spec: Object.spec{replicas: 1337}}`}},
+		"b-annotation": {PatchType: admv1.PatchTypeJSONPatch, JSONPatch: &admv1.JSONPatch{
+			Expression: `[JSONPatch{op: "add", path: "/metadata/annotations", value: {"owner": variables.owner}}]`}},
+	} {
+		_, err := policies.Create(ctx, &admv1.MutatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: admv1.MutatingAdmissionPolicySpec{
+				MatchConstraints:   deploymentRules(),
+				Variables:          []admv1.Variable{{Name: "owner", Expression: "request.userInfo.username"}},
+				Mutations:          []admv1.Mutation{mu},
+				ReinvocationPolicy: admv1.NeverReinvocationPolicy}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = bindings.Create(ctx, &admv1.MutatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: admv1.MutatingAdmissionPolicyBindingSpec{PolicyName: name,
+				MatchResources: &admv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"mutate": "true"}}}}},
+			metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := policyDeployment("web", 2)
+	d.Labels = map[string]string{"app": "web"}
+	got, err := c.AppsV1().Deployments("mutated").Create(ctx, d, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got.Spec.Replicas != 1337 || got.Labels["team"] != "blue" || got.Labels["app"] != "web" ||
+		got.Annotations["owner"] == "" || got.Spec.Template.Spec.Containers[0].Image != "nginx" {
+		t.Fatalf("mutated deployment: replicas %d labels %v annotations %v", *got.Spec.Replicas, got.Labels, got.Annotations)
+	}
+	stored, err := c.AppsV1().Deployments("mutated").Get(ctx, "web", metav1.GetOptions{})
+	if err != nil || stored.Labels["team"] != "blue" {
+		t.Fatalf("stored: %v %v", stored.Labels, err)
+	}
+	other, err := c.AppsV1().Deployments("default").Create(ctx, policyDeployment("web", 2), metav1.CreateOptions{})
+	if err != nil || *other.Spec.Replicas != 2 || other.Labels["team"] != "" {
+		t.Fatalf("outside the binding: %v %v", other, err)
+	}
+	// A mutation that does not compile is refused on write.
+	_, err = policies.Create(ctx, &admv1.MutatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "broken"},
+		Spec: admv1.MutatingAdmissionPolicySpec{MatchConstraints: deploymentRules(),
+			Mutations: []admv1.Mutation{{PatchType: admv1.PatchTypeApplyConfiguration,
+				ApplyConfiguration: &admv1.ApplyConfiguration{Expression: "Object{spec: "}}}}}, metav1.CreateOptions{})
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.mutations[0].applyConfiguration.expression") {
+		t.Fatalf("invalid mutation: %v", err)
+	}
+}
+
+// TestWebhookMatchConditionsCompiled: webhook configurations whose
+// matchConditions do not compile are refused with upstream's field
+// error; valid ones are stored and can be updated.
+func TestWebhookMatchConditionsCompiled(t *testing.T) {
+	s := testserver.Start(t, "")
+	ctx := context.Background()
+	c := s.Client.AdmissionregistrationV1()
+	none := admv1.SideEffectClassNone
+	hook := func(expr string) admv1.ValidatingWebhook {
+		return admv1.ValidatingWebhook{Name: "check.example.com", SideEffects: &none, AdmissionReviewVersions: []string{"v1"},
+			ClientConfig:    admv1.WebhookClientConfig{URL: new("https://example.com/check")},
+			MatchConditions: []admv1.MatchCondition{{Name: "cond", Expression: expr}}}
+	}
+	_, err := c.ValidatingWebhookConfigurations().Create(ctx, &admv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "bad"}, Webhooks: []admv1.ValidatingWebhook{hook("... [] bad expression")}}, metav1.CreateOptions{})
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), `webhooks[0].matchConditions[0].expression: Invalid value: "... [] bad expression": compilation failed: ERROR: <input>:1:2: Syntax error`) {
+		t.Fatalf("invalid matchConditions: %v", err)
+	}
+	mhook := admv1.MutatingWebhook{Name: "m.example.com", SideEffects: &none, AdmissionReviewVersions: []string{"v1"},
+		ClientConfig:    admv1.WebhookClientConfig{URL: new("https://example.com/m")},
+		MatchConditions: []admv1.MatchCondition{{Name: "cond", Expression: "request.name + 'x'"}}}
+	_, err = c.MutatingWebhookConfigurations().Create(ctx, &admv1.MutatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "bad"}, Webhooks: []admv1.MutatingWebhook{mhook}}, metav1.CreateOptions{})
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "must evaluate to bool but got string") {
+		t.Fatalf("non-bool matchConditions: %v", err)
+	}
+	cfg, err := c.ValidatingWebhookConfigurations().Create(ctx, &admv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "good"}, Webhooks: []admv1.ValidatingWebhook{hook("request.userInfo.username != 'skip'")}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Webhooks[0].MatchConditions = append(cfg.Webhooks[0].MatchConditions, admv1.MatchCondition{Name: "cond", Expression: "true"})
+	if _, err := c.ValidatingWebhookConfigurations().Update(ctx, cfg, metav1.UpdateOptions{}); !apierrors.IsInvalid(err) ||
+		!strings.Contains(err.Error(), "webhooks[0].matchConditions[1].name: Duplicate value") {
+		t.Fatalf("duplicate condition name: %v", err)
+	}
+}
