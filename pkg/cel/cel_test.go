@@ -1,6 +1,7 @@
 package cel
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
 	"reflect"
 	"strings"
 	"testing"
@@ -104,4 +105,23 @@ func FuzzCompile(f *testing.F) {
 			_, _ = ToJSON(out)
 		}
 	})
+}
+
+func TestTypeCheck(t *testing.T) {
+	c := NewCompiler()
+	dep := reflect.TypeFor[appsv1.Deployment]()
+	for expr, want := range map[string]string{
+		"object.spec.replicas > 1": "",
+		"object.metadata.name.startsWith('a') && object.kind == 'Deployment'": "",
+		"object.spec.replicas > '1'":                                          "found no matching overload for '_>_' applied to '(int, string)'",
+		"'wants replicas > 1, got ' + object.spec.replicas":                   "found no matching overload for '_+_' applied to '(string, int)'",
+		"object.spec.maxRetries < 10":                                         "undefined field 'maxRetries'",
+		"object.metadata.creationTimestamp < now":                             "undeclared reference to 'now'",
+		"object.spec.template.spec.containers.all(c, c.image != '')":          "",
+	} {
+		got := c.TypeCheck(expr, Options{Policy: true, Authorizer: true}, dep)
+		if (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", expr, got, want)
+		}
+	}
 }

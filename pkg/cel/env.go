@@ -48,11 +48,14 @@ const PerCallLimit = 1000000
 type Compiler struct {
 	mu   sync.Mutex
 	envs map[Options]*cel.Env
+
+	typedMu sync.Mutex
+	typed   map[typedKey]*cel.Env
 }
 
 // NewCompiler returns an empty Compiler.
 func NewCompiler() *Compiler {
-	return &Compiler{envs: map[Options]*cel.Env{}}
+	return &Compiler{envs: map[Options]*cel.Env{}, typed: map[typedKey]*cel.Env{}}
 }
 
 func (c *Compiler) env(o Options) (*cel.Env, error) {
@@ -61,7 +64,7 @@ func (c *Compiler) env(o Options) (*cel.Env, error) {
 	if e, ok := c.envs[o]; ok {
 		return e, nil
 	}
-	e, err := newEnv(o)
+	e, err := newEnv(o, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -72,14 +75,21 @@ func (c *Compiler) env(o Options) (*cel.Env, error) {
 // newEnv builds the environment of o. Objects are dynamically typed (dyn),
 // as upstream compiles them for admission: type errors inside an object
 // show at evaluation.
-func newEnv(o Options) (*cel.Env, error) {
+//
+// A typed environment (TypeCheck) passes a provider p of Go types and the
+// object's type; object and oldObject are then declared with it.
+func newEnv(o Options, typed *goTypes, objType ...*types.Type) (*cel.Env, error) {
 	reg, err := types.NewRegistry()
 	if err != nil {
 		return nil, err
 	}
+	objT := cel.DynType
+	if typed != nil {
+		objT = objType[0]
+	}
 	opts := []cel.EnvOption{
-		cel.Variable(VarObject, cel.DynType),
-		cel.Variable(VarOldObject, cel.DynType),
+		cel.Variable(VarObject, objT),
+		cel.Variable(VarOldObject, objT),
 		cel.Variable(VarRequest, cel.DynType),
 		cel.EagerlyValidateDeclarations(true),
 		cel.DefaultUTCTimeZone(true),
@@ -92,7 +102,9 @@ func newEnv(o Options) (*cel.Env, error) {
 		listsLibrary,
 		regexLibrary,
 	}
-	if o.Mutation {
+	if typed != nil {
+		opts = append([]cel.EnvOption{cel.CustomTypeProvider(typed), cel.CustomTypeAdapter(typed.Registry)}, opts...)
+	} else if o.Mutation {
 		p := &objectProvider{Registry: reg}
 		opts = append([]cel.EnvOption{cel.CustomTypeProvider(p), cel.CustomTypeAdapter(reg)}, opts...)
 		opts = append(opts, jsonPatchLibrary)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/controller/admissionpolicystatus"
 	"github.com/tinykube/tinykube/pkg/controller/cronjob"
 	"github.com/tinykube/tinykube/pkg/controller/daemonset"
 	"github.com/tinykube/tinykube/pkg/controller/deployment"
@@ -27,7 +28,8 @@ import (
 // controllers maps each controller's name (as in --controllers) to its
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
-	"cronjob":                cronjob.New,
+	"cronjob": cronjob.New,
+	"validatingadmissionpolicy-status-controller": admissionpolicystatus.New,
 	"daemonset":              daemonset.New,
 	"deployment":             deployment.New,
 	"disruption":             disruption.New,
