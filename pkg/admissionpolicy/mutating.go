@@ -13,8 +13,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/api/validation"
 	"github.com/tinykube/tinykube/pkg/cel"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
@@ -182,7 +184,33 @@ func (m *Mutating) Admit(ctx context.Context, a *generic.Attributes) error {
 			}
 		}
 	}
+	if lastChange >= 0 {
+		return revalidate(a)
+	}
 	return nil
+}
+
+// revalidate validates a built-in object again after policies changed
+// it: upstream validates after mutating admission, tinykube's write path
+// validated before (writepath.go), so a mutation that breaks the object
+// is refused here with the same 422 the strategy would give.
+func revalidate(a *generic.Attributes) error {
+	if _, ok := a.Object.(*unstructured.Unstructured); ok {
+		return nil
+	}
+	var errs field.ErrorList
+	switch {
+	case a.Old == nil:
+		errs = validation.ValidateCreate(a.Object)
+	case a.Subresource == "status":
+		errs = validation.ValidateStatusUpdate(a.Object, a.Old)
+	default:
+		errs = validation.ValidateUpdate(a.Object, a.Old)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return apierrors.NewInvalid(a.Resource.GVK().GroupKind(), a.Name, errs)
 }
 
 // invoke applies one invocation's mutations to a.Object and reports

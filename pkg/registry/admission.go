@@ -29,8 +29,8 @@ import (
 // MutatingAdmissionPolicy runs after the built-in mutating plugins and
 // ValidatingAdmissionPolicy just before ResourceQuota, as upstream
 // (pkg/admissionpolicy). Unlike upstream, the chain runs after the
-// strategy's validation (writepath.go), so a policy's mutation is
-// defaulted but not validated again.
+// strategy's validation (writepath.go), so the mutating plugin
+// validates an object its policies changed once more itself.
 //
 // Plugins still to come slot in by name where upstream has them, e.g.
 // ServiceAccount and NodeRestriction after LimitRanger, PodSecurity

@@ -225,6 +225,29 @@ func TestMutatingAdmissionPolicy(t *testing.T) {
 	if err != nil || *other.Spec.Replicas != 2 || other.Labels["team"] != "" {
 		t.Fatalf("outside the binding: %v %v", other, err)
 	}
+	// A mutation that leaves an invalid object is refused as the
+	// strategy's validation would refuse it.
+	if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "broken",
+		Labels: map[string]string{"break": "true"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := policies.Create(ctx, &admv1.MutatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "negative"},
+		Spec: admv1.MutatingAdmissionPolicySpec{MatchConstraints: deploymentRules(),
+			Mutations: []admv1.Mutation{{PatchType: admv1.PatchTypeApplyConfiguration,
+				ApplyConfiguration: &admv1.ApplyConfiguration{Expression: "Object{spec: Object.spec{replicas: -1}}"}}}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bindings.Create(ctx, &admv1.MutatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: "negative"},
+		Spec: admv1.MutatingAdmissionPolicyBindingSpec{PolicyName: "negative",
+			MatchResources: &admv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"break": "true"}}}}},
+		metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AppsV1().Deployments("broken").Create(ctx, policyDeployment("web", 2), metav1.CreateOptions{}); !apierrors.IsInvalid(err) ||
+		!strings.Contains(err.Error(), "spec.replicas") {
+		t.Fatalf("mutated into an invalid object: %v", err)
+	}
+
 	// A mutation that does not compile is refused on write.
 	_, err = policies.Create(ctx, &admv1.MutatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "broken"},
 		Spec: admv1.MutatingAdmissionPolicySpec{MatchConstraints: deploymentRules(),
