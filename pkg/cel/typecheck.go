@@ -25,8 +25,13 @@ import (
 // TypeCheck compiles expr with object and oldObject typed as objType (a
 // struct type, e.g. reflect.TypeFor[appsv1.Deployment]()) and returns the
 // compiler's complaint, "" if none.
+//
+// Checks run one at a time: a typed environment's provider learns the Go
+// types it meets while checking.
 func (c *Compiler) TypeCheck(expr string, o Options, objType reflect.Type) string {
-	env, err := c.typedEnv(o, objType)
+	c.typedMu.Lock()
+	defer c.typedMu.Unlock()
+	env, err := c.typedEnvLocked(o, objType)
 	if err != nil {
 		return err.Error()
 	}
@@ -41,9 +46,9 @@ type typedKey struct {
 	t reflect.Type
 }
 
-func (c *Compiler) typedEnv(o Options, t reflect.Type) (*cel.Env, error) {
-	c.typedMu.Lock()
-	defer c.typedMu.Unlock()
+// typedEnvLocked returns the typed environment of o and t; the caller
+// holds typedMu.
+func (c *Compiler) typedEnvLocked(o Options, t reflect.Type) (*cel.Env, error) {
 	if e, ok := c.typed[typedKey{o, t}]; ok {
 		return e, nil
 	}
