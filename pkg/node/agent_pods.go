@@ -241,6 +241,8 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 		// Simulated init containers complete at once; a real runtime
 		// ignores this.
 		cfg.Annotations = map[string]string{AnnotationExitAfter: "0s", AnnotationExitCode: "0"}
+	} else if !init {
+		cfg.Annotations = jobCompleteAnnotations(pod)
 	}
 	for _, e := range c.Env {
 		if e.ValueFrom == nil {

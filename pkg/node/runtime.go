@@ -58,7 +58,9 @@ type Runtime interface {
 //	sim.tinykube.io/exit-after: "5s"   // containers exit this long after starting
 //	sim.tinykube.io/exit-code:  "1"    // with this exit code (default 0)
 //
-// Without exit-after a simulated container runs until stopped. With
+// Without exit-after a simulated container runs until stopped, except in
+// a pod owned by a Job, which completes after 1-5s (kwok's pod-complete
+// stage, simstages.go). With
 // restartPolicy Never the pod then ends Succeeded (code 0) or Failed;
 // with OnFailure/Always the container restarts after a back-off
 // (restartCount and lastState as the kubelet reports them). Init
