@@ -109,6 +109,7 @@ func validatePodSpec(spec *corev1.PodSpec, p *field.Path, opts podSpecOpts) fiel
 		}
 	}
 	errs = append(errs, validateTolerations(spec.Tolerations, p.Child("tolerations"))...)
+	errs = append(errs, validateSysctls(spec, p.Child("securityContext", "sysctls"))...)
 	for i, g := range spec.SchedulingGates {
 		errs = append(errs, qualifiedName(g.Name, p.Child("schedulingGates").Index(i).Child("name"))...)
 	}
