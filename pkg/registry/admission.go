@@ -42,6 +42,7 @@ func admissionChain(reg *Registry) generic.Chain {
 		{Name: "NamespaceLifecycle", Admit: lifecycle.Admit},
 		{Name: "LimitRanger", Admit: onCreate(podsResource, pod.LimitRanger{LimitRanges: reg.Store("", "limitranges")}.Admit)},
 		{Name: "Priority", Admit: onCreate(podsResource, pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit)},
+		{Name: "RuntimeClass", Admit: onCreate(podsResource, pod.RuntimeClass{Classes: reg.Store("node.k8s.io", "runtimeclasses")}.Admit)},
 		{Name: "MutatingAdmissionPolicy", Admit: reg.mutatingPolicies().Admit},
 		{Name: "ValidatingAdmissionPolicy", Admit: reg.validatingPolicies().Admit},
 		{Name: "ResourceQuota", Admit: reg.Quota.Admit},

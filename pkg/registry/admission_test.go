@@ -66,7 +66,7 @@ func TestAdmissionOrder(t *testing.T) {
 		t.Errorf("quota charged requests.cpu %s, want the LimitRange's 100m", used.String())
 	}
 
-	if got, want := s.Registry.Admission.Names(), []string{"NamespaceLifecycle", "LimitRanger", "Priority", "MutatingAdmissionPolicy", "ValidatingAdmissionPolicy", "ResourceQuota"}; !slices.Equal(got, want) {
+	if got, want := s.Registry.Admission.Names(), []string{"NamespaceLifecycle", "LimitRanger", "Priority", "RuntimeClass", "MutatingAdmissionPolicy", "ValidatingAdmissionPolicy", "ResourceQuota"}; !slices.Equal(got, want) {
 		t.Errorf("admission chain %v, want %v", got, want)
 	}
 }
