@@ -2,6 +2,7 @@ package job
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +33,11 @@ func podIndex(p *corev1.Pod, job *batchv1.Job) (int, bool) {
 
 // parseIndexes reads status.completedIndexes ("1,3-5,7").
 func parseIndexes(s string) []int {
+	return parseIndexesBelow(s, math.MaxInt)
+}
+
+// parseIndexesBelow reads an index list, keeping the indexes below n.
+func parseIndexesBelow(s string, n int) []int {
 	var out []int
 	for _, part := range strings.Split(s, ",") {
 		if part == "" {
@@ -48,7 +54,7 @@ func parseIndexes(s string) []int {
 				continue
 			}
 		}
-		for i := a; i <= b; i++ {
+		for i := a; i <= min(b, n-1); i++ {
 			out = append(out, i)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 
 	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/testserver"
@@ -307,4 +309,42 @@ func TestActiveDeadline(t *testing.T) {
 		l, err := s.Client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
 		return err == nil && len(l.Items) == 0, nil
 	})
+}
+
+// TestSuccessPolicy: an Indexed Job whose successPolicy rule is met ends
+// Complete with reason SuccessPolicy, even with an index that never
+// succeeds; one met only by all its completions still says SuccessPolicy.
+func TestSuccessPolicy(t *testing.T) {
+	s := testserver.Start(t, "")
+	ctx := startManager(t, s)
+	runKubelet(ctx, t, s, "default", func(p *corev1.Pod) int32 {
+		if p.Labels[batchv1.JobCompletionIndexAnnotation] == "2" && strings.HasPrefix(p.Name, "some-") {
+			return 1 // index 2 of "some" never succeeds
+		}
+		return 0
+	})
+	for _, tc := range []struct {
+		name string
+		rule batchv1.SuccessPolicyRule
+	}{
+		{"some", batchv1.SuccessPolicyRule{SucceededIndexes: ptr.To("0-1")}},
+		{"all", batchv1.SuccessPolicyRule{SucceededCount: ptr.To[int32](3)}},
+	} {
+		j := newJob(tc.name, 3, 3)
+		j.Spec.CompletionMode = ptr.To(batchv1.IndexedCompletion)
+		j.Spec.BackoffLimit = ptr.To[int32](100)
+		j.Spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{tc.rule}}
+		if _, err := s.Client.BatchV1().Jobs("default").Create(ctx, j, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		j = waitForCondition(ctx, t, s, tc.name, batchv1.JobComplete)
+		for _, ct := range []batchv1.JobConditionType{batchv1.JobSuccessCriteriaMet, batchv1.JobComplete} {
+			if c := condition(j, ct); c == nil || c.Reason != batchv1.JobReasonSuccessPolicy || c.Message != "Matched rules at index 0" {
+				t.Errorf("%s: condition %s = %+v, want reason SuccessPolicy", tc.name, ct, c)
+			}
+		}
+		if tc.name == "some" && j.Status.CompletedIndexes != "0-1" {
+			t.Errorf("some: completedIndexes %q, want 0-1", j.Status.CompletedIndexes)
+		}
+	}
 }

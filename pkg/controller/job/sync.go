@@ -91,11 +91,14 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 
 	// Decide whether the Job has met its success or failure criteria.
 	if findTrue(st, batchv1.JobSuccessCriteriaMet) == nil && findTrue(st, batchv1.JobFailureTarget) == nil {
+		policyMsg, policyMet := matchSuccessPolicy(job)
 		switch {
 		case job.Spec.BackoffLimit != nil && failed > *job.Spec.BackoffLimit:
 			setCondition(st, batchv1.JobFailureTarget, batchv1.JobReasonBackoffLimitExceeded, "Job has reached the specified backoff limit", now)
 		case pastDeadline(job, now):
 			setCondition(st, batchv1.JobFailureTarget, batchv1.JobReasonDeadlineExceeded, "Job was active longer than specified deadline", now)
+		case policyMet:
+			setCondition(st, batchv1.JobSuccessCriteriaMet, batchv1.JobReasonSuccessPolicy, policyMsg, now)
 		case succeededEnough(job, succeeded, len(active)):
 			setCondition(st, batchv1.JobSuccessCriteriaMet, batchv1.JobReasonCompletionsReached, "Reached expected number of succeeded pods", now)
 		}
