@@ -27,7 +27,8 @@ type RuntimeClass struct {
 
 // Admit admits a pod create (the RuntimeClass plugin of
 // pkg/registry/admission.go). It does upstream's mutating and validating
-// halves at once: no later plugin of the chain touches spec.overhead.
+// halves at once, in the mutating position: unlike upstream, an overhead
+// a MutatingAdmissionPolicy changes later is not checked again.
 func (r RuntimeClass) Admit(ctx context.Context, obj runtime.Object, _ bool) error {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
