@@ -114,9 +114,11 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 			ep.Annotations = map[string]string{annotationTrunc: valueTruncated}
 		}
 		_, err := c.client.CoreV1().Endpoints(key.Namespace).Create(ctx, ep, metav1.CreateOptions{})
-		if apierrors.IsAlreadyExists(err) || apierrors.IsForbidden(err) {
-			return nil // the cache trails, or the namespace is terminating
+		if apierrors.IsForbidden(err) {
+			return nil // the namespace is terminating
 		}
+		// AlreadyExists: the cache trails our own create. Requeue, or the
+		// subsets computed now are lost (no event brings the key back).
 		if err != nil {
 			return fmt.Errorf("creating endpoints %s: %w", key, err)
 		}

@@ -149,3 +149,44 @@ func TestEndpoints(t *testing.T) {
 		t.Fatalf("endpoints of deleted service remain: %v", err)
 	}
 }
+
+// TestIntTargetPort: a Service whose targetPort is a number, created
+// while its pod has no IP yet (the controller writes empty Endpoints),
+// then the pod gets its IP at once — the subsets must follow even when
+// the second sync races the informer's view of the first create
+// (upstream conformance "example-int-port").
+func TestIntTargetPort(t *testing.T) {
+	ctx, c := start(t)
+	pod, err := c.CoreV1().Pods("default").Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Labels: map[string]string{"app": "int"}},
+		Spec: corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "c", Image: "nginx",
+			Ports: []corev1.ContainerPort{{Name: "example-name", ContainerPort: 3000}}}}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "example-int-port"}, Spec: corev1.ServiceSpec{
+		Selector: map[string]string{"app": "int"}, PublishNotReadyAddresses: true,
+		Ports: []corev1.ServicePort{{Name: "example", Port: 80, TargetPort: intstr.FromInt32(3000), Protocol: corev1.ProtocolTCP}}}}
+	if _, err := c.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	setReady(ctx, t, c, pod, "10.0.0.7", false)
+	var last *corev1.Endpoints
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		ep, err := c.CoreV1().Endpoints("default").Get(ctx, "example-int-port", metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		last = ep
+		if len(ep.Subsets) != 1 || len(ep.Subsets[0].Ports) != 1 || len(ep.Subsets[0].Addresses) != 1 {
+			return false, nil
+		}
+		p := ep.Subsets[0].Ports[0]
+		return p.Name == "example" && p.Port == 3000 && p.Protocol == corev1.ProtocolTCP &&
+			ep.Subsets[0].Addresses[0].IP == "10.0.0.7", nil
+	})
+	if err != nil {
+		t.Fatalf("endpoints of int-port service: %v; last %+v", err, last)
+	}
+}

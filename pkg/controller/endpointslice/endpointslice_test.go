@@ -144,3 +144,45 @@ func TestEndpointSlices(t *testing.T) {
 		t.Errorf("slices changed after convergence: %s", ev.Type)
 	}
 }
+
+// TestPlaceholderBecomesSlice: a Service without endpoints has one empty
+// placeholder slice; when a pod appears that placeholder is rewritten
+// with the ports and the endpoint (not a second slice created beside
+// it), so no reader sees a port-less slice next to endpoints (upstream
+// conformance "Expected EndpointSlice to have 1 ports, got 0").
+func TestPlaceholderBecomesSlice(t *testing.T) {
+	ctx, c := start(t)
+	_, err := c.CoreV1().Services("default").Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"},
+			Ports: []corev1.ServicePort{{Name: "example", Port: 80, TargetPort: intstr.FromInt32(3000)}}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var placeholder string
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		s := slices(ctx, c, "web")
+		if len(s) != 1 || len(s[0].Ports) != 0 || len(s[0].Endpoints) != 0 {
+			return false, nil
+		}
+		placeholder = s[0].Name
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("placeholder slice: %v", err)
+	}
+	runPod(ctx, t, c, "a", "10.0.0.1", true)
+	var last []discoveryv1.EndpointSlice
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		last = slices(ctx, c, "web")
+		for _, s := range last {
+			if len(s.Endpoints) > 0 && len(s.Ports) != 1 {
+				return false, fmt.Errorf("slice %s has endpoints and %d ports", s.Name, len(s.Ports))
+			}
+		}
+		return len(last) == 1 && last[0].Name == placeholder && len(last[0].Ports) == 1 && *last[0].Ports[0].Port == 3000 &&
+			len(last[0].Endpoints) == 1, nil
+	})
+	if err != nil {
+		t.Fatalf("placeholder rewritten: %v; last %+v", err, last)
+	}
+}

@@ -49,6 +49,11 @@ func sliceLabels(svc *corev1.Service) map[string]string {
 // slices left over are deleted. Simpler than upstream's placement, which
 // moves as few endpoints as possible between slices; here a pod added in
 // the middle shifts later endpoints into neighbouring slices.
+//
+// As upstream, a slice that would be created while another of the same
+// address type would be deleted is written over the doomed one instead:
+// a Service's placeholder slice becomes its first real slice in one
+// update, so readers never see the empty placeholder next to endpoints.
 func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service, groups []group, existing []*discoveryv1.EndpointSlice) error {
 	lbls := sliceLabels(svc)
 	byKey := map[string][]*discoveryv1.EndpointSlice{}
@@ -62,27 +67,60 @@ func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service, groups 
 		groups = []group{{addressType: addressTypeOf(svc)}}
 	}
 	var errs []error
+	var creates []pendingSlice
+	var deletes []*discoveryv1.EndpointSlice
 	for _, g := range groups {
 		have := byKey[g.key()]
 		delete(byKey, g.key())
 		chunks := chunk(g.endpoints, MaxEndpointsPerSlice)
 		for i, eps := range chunks {
 			if i < len(have) {
-				errs = append(errs, c.update(ctx, have[i], lbls, eps))
+				errs = append(errs, c.update(ctx, have[i], lbls, g.ports, eps))
 				continue
 			}
-			errs = append(errs, c.create(ctx, svc, lbls, g, eps))
+			creates = append(creates, pendingSlice{g, eps})
 		}
-		for _, s := range have[min(len(chunks), len(have)):] {
-			errs = append(errs, c.delete(ctx, s))
-		}
+		deletes = append(deletes, have[min(len(chunks), len(have)):]...)
 	}
-	for _, stale := range byKey {
-		for _, s := range stale {
-			errs = append(errs, c.delete(ctx, s))
+	for _, k := range sortedKeys(byKey) {
+		deletes = append(deletes, byKey[k]...)
+	}
+	for _, p := range creates {
+		if i := indexOfType(deletes, p.group.addressType); i >= 0 {
+			errs = append(errs, c.update(ctx, deletes[i], lbls, p.group.ports, p.endpoints))
+			deletes = append(deletes[:i], deletes[i+1:]...)
+			continue
 		}
+		errs = append(errs, c.create(ctx, svc, lbls, p.group, p.endpoints))
+	}
+	for _, s := range deletes {
+		errs = append(errs, c.delete(ctx, s))
 	}
 	return errors.Join(errs...)
+}
+
+// pendingSlice is a slice reconcile has still to write.
+type pendingSlice struct {
+	group     group
+	endpoints []discoveryv1.Endpoint
+}
+
+func indexOfType(slices []*discoveryv1.EndpointSlice, t discoveryv1.AddressType) int {
+	for i, s := range slices {
+		if s.AddressType == t {
+			return i
+		}
+	}
+	return -1
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func addressTypeOf(svc *corev1.Service) discoveryv1.AddressType {
@@ -125,12 +163,13 @@ func (c *Controller) create(ctx context.Context, svc *corev1.Service, lbls map[s
 	return nil
 }
 
-func (c *Controller) update(ctx context.Context, s *discoveryv1.EndpointSlice, lbls map[string]string, eps []discoveryv1.Endpoint) error {
-	if equality.Semantic.DeepEqual(s.Endpoints, eps) && equality.Semantic.DeepEqual(s.Labels, lbls) {
+func (c *Controller) update(ctx context.Context, s *discoveryv1.EndpointSlice, lbls map[string]string, ports []discoveryv1.EndpointPort, eps []discoveryv1.Endpoint) error {
+	if equality.Semantic.DeepEqual(s.Endpoints, eps) && equality.Semantic.DeepEqual(s.Labels, lbls) &&
+		portsKey(s.Ports) == portsKey(ports) && len(s.Ports) == len(ports) {
 		return nil
 	}
 	s = s.DeepCopy()
-	s.Endpoints, s.Labels = eps, lbls
+	s.Endpoints, s.Labels, s.Ports = eps, lbls, ports
 	_, err := c.client.DiscoveryV1().EndpointSlices(s.Namespace).Update(ctx, s, metav1.UpdateOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
