@@ -41,6 +41,14 @@ type Config struct {
 	// BindAddress and SecurePort: where HTTPS is served.
 	BindAddress string
 	SecurePort  int
+	// AdvertiseAddress is the IP listed in the kubernetes Service's
+	// endpoints; "" picks BindAddress unless it is loopback or
+	// unspecified, else the host's default-route address, as upstream.
+	AdvertiseAddress string
+	// EndpointReconcileInterval is how often this server renews its
+	// entry in the kubernetes Service's endpoints (default 10s; the
+	// entry lives 1.5 times as long).
+	EndpointReconcileInterval time.Duration
 	// EtcdServers, if set, are external etcd client URLs used instead of
 	// the embedded etcd.
 	EtcdServers []string
@@ -80,6 +88,11 @@ func (c Config) Validate() error {
 	if _, _, err := parsePortRange(c.NodePortRange); err != nil {
 		return fmt.Errorf("--service-node-port-range: %w", err)
 	}
+	if c.AdvertiseAddress != "" {
+		if _, err := netip.ParseAddr(c.AdvertiseAddress); err != nil {
+			return fmt.Errorf("--advertise-address: %w", err)
+		}
+	}
 	if c.SecurePort < 0 || c.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d out of range", c.SecurePort)
 	}
@@ -99,6 +112,9 @@ type Server struct {
 	// crds serves custom resources and keeps CRD status; stopCRDs ends it.
 	crds     *crdcontroller.Controller
 	stopCRDs context.CancelFunc
+	// stopEndpoints stops the kubernetes endpoints reconciler and waits
+	// for it to take this server out of the list.
+	stopEndpoints func()
 	// components answers componentstatuses (SetComponentProbe).
 	components *componentstatus.Storage
 	// KubeconfigPath is the admin kubeconfig written on start.
@@ -221,6 +237,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.CompactionInterval > 0 {
 		go etcd.RunCompaction(ctx, s.client, cfg.CompactionInterval)
 	}
+	s.startEndpointReconciler(int32(s.listener.Addr().(*net.TCPAddr).Port))
 	s.ready.Store(true)
 	return s, nil
 }
@@ -272,6 +289,9 @@ func (s *Server) startCRDs(ctx context.Context, api *apiserver.Server, openapiHa
 
 // Close stops serving and shuts etcd down.
 func (s *Server) Close() error {
+	if s.stopEndpoints != nil {
+		s.stopEndpoints()
+	}
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = s.http.Shutdown(ctx)

@@ -43,6 +43,7 @@ type flags struct {
 func (f *flags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.DataDir, "data-dir", f.cfg.DataDir, "directory for etcd data, certificates and admin.kubeconfig")
 	fs.StringVar(&f.cfg.BindAddress, "bind-address", f.cfg.BindAddress, "address to serve HTTPS on")
+	fs.StringVar(&f.cfg.AdvertiseAddress, "advertise-address", "", "IP listed in the kubernetes Service's endpoints (default: --bind-address unless loopback, else the host's default-route address)")
 	fs.IntVar(&f.cfg.SecurePort, "secure-port", f.cfg.SecurePort, "port to serve HTTPS on (0 = any free port)")
 	fs.StringVar(&f.etcdServers, "etcd-servers", "", "comma-separated etcd client URLs; empty runs an embedded etcd under --data-dir")
 	fs.StringVar(&f.cfg.TokenAuthFile, "token-auth-file", "", "static bearer tokens, CSV: token,user,uid,\"group1,group2\"")
