@@ -11,6 +11,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/disruption"
 	"github.com/tinykube/tinykube/pkg/controller/endpoint"
 	"github.com/tinykube/tinykube/pkg/controller/endpointslice"
+	"github.com/tinykube/tinykube/pkg/controller/endpointslicemirroring"
 	"github.com/tinykube/tinykube/pkg/controller/garbagecollector"
 	"github.com/tinykube/tinykube/pkg/controller/job"
 	"github.com/tinykube/tinykube/pkg/controller/namespace"
@@ -35,6 +36,7 @@ var controllers = map[string]func(context.Context, controller.Context) (controll
 	"disruption":             disruption.New,
 	"endpoint":               endpoint.New,
 	"endpointslice":          endpointslice.New,
+	"endpointslicemirroring": endpointslicemirroring.New,
 	"garbagecollector":       garbagecollector.New,
 	"job":                    job.New,
 	"namespace":              namespace.New,
