@@ -90,7 +90,8 @@ func Build(cfg Config) (*Registry, error) {
 	}
 	// Allocation is the services store's own step, after admission.
 	services := reg.Store("", "services")
-	reg.Allocator = &service.Allocator{CIDR: cfg.ServiceCIDR, PortBase: cfg.NodePortBase, PortCount: cfg.NodePortCount, Services: services}
+	reg.Allocator = &service.Allocator{CIDR: cfg.ServiceCIDR, PortBase: cfg.NodePortBase, PortCount: cfg.NodePortCount,
+		Services: services, IPAddresses: reg.Store("networking.k8s.io", "ipaddresses")}
 	services.BeforeCreate = reg.Allocator.Allocate
 	services.AfterDelete = reg.Allocator.Release
 	return reg, nil

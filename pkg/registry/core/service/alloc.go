@@ -2,13 +2,16 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -18,56 +21,75 @@ import (
 )
 
 // Allocator hands out ClusterIPs from the service CIDR and NodePorts from
-// the node port range. Its state is rebuilt from the stored services on
-// first use, so it needs no storage of its own; one API server allocates
-// (HA allocation through etcd is future work).
+// the node port range.
+//
+// ClusterIPs are allocated as upstream's IPAddress allocator does: the
+// IPAddress object named after the IP (networking.k8s.io/v1, parentRef to
+// the Service) is the allocation. Creating it allocates the IP; an IP
+// whose IPAddress already exists is taken, whoever created it (another
+// API server on the same etcd, a user); deleting it releases the IP. The
+// IPAddress store is the one truth: the allocator keeps no IP state.
+//
+// NodePorts are kept in memory, rebuilt from the stored services on first
+// use (one API server allocates them).
 type Allocator struct {
-	CIDR      netip.Prefix
-	PortBase  int32
-	PortCount int32
-	Services  *generic.Store
+	CIDR        netip.Prefix
+	PortBase    int32
+	PortCount   int32
+	Services    *generic.Store
+	IPAddresses *generic.Store
 
 	once  sync.Once
 	mu    sync.Mutex
-	ips   map[netip.Addr]bool
 	ports map[int32]bool
 	err   error
 }
+
+// ManagedBy is the ipaddress.kubernetes.io/managed-by label of the
+// IPAddresses the allocator creates, as upstream's.
+const ManagedBy = "ipallocator.k8s.io"
+
+// errAllocated: the IP's IPAddress exists.
+var errAllocated = errors.New("provided IP is already allocated")
 
 // FirstIP returns the first usable address of the range, which the
 // kubernetes Service in default gets.
 func (a *Allocator) FirstIP() netip.Addr { return a.CIDR.Masked().Addr().Next() }
 
+// load rebuilds the NodePorts in use, and gives the ClusterIPs of stored
+// services that have no IPAddress (data written before IPAddress
+// allocation) theirs, as upstream's repair loop does.
 func (a *Allocator) load(ctx context.Context) error {
 	a.once.Do(func() {
-		a.ips, a.ports = map[netip.Addr]bool{}, map[int32]bool{}
+		a.ports = map[int32]bool{}
 		list, err := a.Services.List(ctx, "", &metav1.ListOptions{})
 		if err != nil {
 			a.err = err
 			return
 		}
 		for i := range list.(*corev1.ServiceList).Items {
-			a.reserve(&list.(*corev1.ServiceList).Items[i])
+			s := &list.(*corev1.ServiceList).Items[i]
+			for _, p := range s.Spec.Ports {
+				if p.NodePort != 0 {
+					a.ports[p.NodePort] = true
+				}
+			}
+			for _, ip := range s.Spec.ClusterIPs {
+				if addr, err := netip.ParseAddr(ip); err == nil {
+					if err := a.createIPAddress(ctx, addr, s); err != nil && !errors.Is(err, errAllocated) {
+						a.err = err
+						return
+					}
+				}
+			}
 		}
 	})
 	return a.err
 }
 
-func (a *Allocator) reserve(s *corev1.Service) {
-	for _, ip := range s.Spec.ClusterIPs {
-		if addr, err := netip.ParseAddr(ip); err == nil {
-			a.ips[addr] = true
-		}
-	}
-	for _, p := range s.Spec.Ports {
-		if p.NodePort != 0 {
-			a.ports[p.NodePort] = true
-		}
-	}
-}
-
 // Allocate fills in a new service's ClusterIP and NodePorts (the store's
-// BeforeCreate hook). Values the client chose are reserved if free.
+// BeforeCreate hook). Values the client chose are reserved if free. The
+// ClusterIP is allocated last, once nothing else can fail.
 func (a *Allocator) Allocate(ctx context.Context, obj runtime.Object, dryRun bool) error {
 	if err := a.load(ctx); err != nil {
 		return err
@@ -76,36 +98,19 @@ func (a *Allocator) Allocate(ctx context.Context, obj runtime.Object, dryRun boo
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var errs field.ErrorList
-	var taken []netip.Addr
-	var takenPorts []int32
+	var wantIP netip.Addr
+	pickIP := false
 	if needsClusterIP(s) && s.Spec.ClusterIP != corev1.ClusterIPNone {
 		if s.Spec.ClusterIP == "" {
-			ip, ok := a.freeIP()
-			if !ok {
-				return apierrors.NewInternalError(fmt.Errorf("failed to allocate a serviceIP: range is full"))
-			}
-			s.Spec.ClusterIP = ip.String()
+			pickIP = true
+		} else if ip, err := netip.ParseAddr(s.Spec.ClusterIP); err != nil || !a.CIDR.Contains(ip) {
+			errs = append(errs, field.Invalid(field.NewPath("spec", "clusterIPs").Index(0), s.Spec.ClusterIP,
+				fmt.Sprintf("failed to allocate IP %s: the provided IP (%s) is not in the valid range. The range of valid IPs is %s", s.Spec.ClusterIP, s.Spec.ClusterIP, a.CIDR)))
 		} else {
-			ip, err := netip.ParseAddr(s.Spec.ClusterIP)
-			switch {
-			case err != nil || !a.CIDR.Contains(ip):
-				errs = append(errs, field.Invalid(field.NewPath("spec", "clusterIPs").Index(0), s.Spec.ClusterIP,
-					fmt.Sprintf("failed to allocate IP %s: the provided IP (%s) is not in the valid range. The range of valid IPs is %s", s.Spec.ClusterIP, s.Spec.ClusterIP, a.CIDR)))
-			case a.ips[ip]:
-				errs = append(errs, field.Invalid(field.NewPath("spec", "clusterIPs").Index(0), s.Spec.ClusterIP,
-					fmt.Sprintf("failed to allocate IP %s: provided IP is already allocated", s.Spec.ClusterIP)))
-			}
-		}
-		if ip, err := netip.ParseAddr(s.Spec.ClusterIP); err == nil && len(errs) == 0 {
-			taken = append(taken, ip)
+			wantIP = ip
 		}
 	}
-	if s.Spec.ClusterIP != "" && needsClusterIP(s) {
-		s.Spec.ClusterIPs = []string{s.Spec.ClusterIP}
-		s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol}
-		single := corev1.IPFamilyPolicySingleStack
-		s.Spec.IPFamilyPolicy = &single
-	}
+	var takenPorts []int32
 	if needsNodePorts(s) {
 		for i := range s.Spec.Ports {
 			p := &s.Spec.Ports[i]
@@ -125,12 +130,27 @@ func (a *Allocator) Allocate(ctx context.Context, obj runtime.Object, dryRun boo
 		}
 	}
 	if len(errs) > 0 {
-		return apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), s.Name, errs)
+		return invalid(s, errs)
+	}
+	switch {
+	case pickIP:
+		ip, err := a.allocateNext(ctx, s, dryRun)
+		if err != nil {
+			return err
+		}
+		setClusterIP(s, ip)
+	case wantIP.IsValid():
+		err := a.allocateIP(ctx, wantIP, s, dryRun)
+		if errors.Is(err, errAllocated) {
+			return invalid(s, field.ErrorList{field.Invalid(field.NewPath("spec", "clusterIPs").Index(0), s.Spec.ClusterIP,
+				fmt.Sprintf("failed to allocate IP %s: provided IP is already allocated", s.Spec.ClusterIP))})
+		}
+		if err != nil {
+			return err
+		}
+		setClusterIP(s, wantIP)
 	}
 	if !dryRun {
-		for _, ip := range taken {
-			a.ips[ip] = true
-		}
 		for _, p := range takenPorts {
 			a.ports[p] = true
 		}
@@ -138,23 +158,99 @@ func (a *Allocator) Allocate(ctx context.Context, obj runtime.Object, dryRun boo
 	return nil
 }
 
-// Release frees what a deleted service held (the store's AfterDelete).
+func invalid(s *corev1.Service, errs field.ErrorList) error {
+	return apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), s.Name, errs)
+}
+
+// setClusterIP fills in the single-stack ClusterIP fields.
+func setClusterIP(s *corev1.Service, ip netip.Addr) {
+	s.Spec.ClusterIP = ip.String()
+	s.Spec.ClusterIPs = []string{s.Spec.ClusterIP}
+	s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol}
+	if ip.Is6() {
+		s.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol}
+	}
+	single := corev1.IPFamilyPolicySingleStack
+	s.Spec.IPFamilyPolicy = &single
+}
+
+// Release frees what a deleted service held (the store's AfterDelete,
+// also called when a create fails after Allocate): the IPAddresses of its
+// ClusterIPs that name it as parent, and its NodePorts.
 func (a *Allocator) Release(obj runtime.Object) {
 	s := obj.(*corev1.Service)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, ip := range s.Spec.ClusterIPs {
+		addr, err := netip.ParseAddr(ip)
+		if err != nil {
+			continue
+		}
+		cur, err := a.IPAddresses.Get(ctx, "", addr.String(), &metav1.GetOptions{})
+		if err != nil {
+			continue
+		}
+		ipa := cur.(*networkingv1.IPAddress)
+		if ref := ipa.Spec.ParentRef; ref == nil || ref.Group != "" || ref.Resource != "services" || ref.Namespace != s.Namespace || ref.Name != s.Name {
+			continue
+		}
+		uid := ipa.UID
+		_, _, _ = a.IPAddresses.Delete(ctx, "", ipa.Name, &metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}, false)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, ip := range s.Spec.ClusterIPs {
-		if addr, err := netip.ParseAddr(ip); err == nil {
-			delete(a.ips, addr)
-		}
-	}
 	for _, p := range s.Spec.Ports {
 		delete(a.ports, p.NodePort)
 	}
 }
 
-// freeIP picks a random free address, scanning from there.
-func (a *Allocator) freeIP() (netip.Addr, bool) {
+// allocateIP creates ip's IPAddress for s; a dry run only checks that
+// there is none.
+func (a *Allocator) allocateIP(ctx context.Context, ip netip.Addr, s *corev1.Service, dryRun bool) error {
+	if !dryRun {
+		return a.createIPAddress(ctx, ip, s)
+	}
+	if _, exists, err := a.IPAddresses.Exists(ctx, "", ip.String()); err != nil {
+		return err
+	} else if exists {
+		return errAllocated
+	}
+	return nil
+}
+
+// createIPAddress creates ip's IPAddress with upstream's labels and s as
+// parent; errAllocated if it exists.
+func (a *Allocator) createIPAddress(ctx context.Context, ip netip.Addr, s *corev1.Service) error {
+	family := corev1.IPv4Protocol
+	if ip.Is6() {
+		family = corev1.IPv6Protocol
+	}
+	ipa := &networkingv1.IPAddress{
+		ObjectMeta: metav1.ObjectMeta{Name: ip.String(), Labels: map[string]string{
+			networkingv1.LabelIPAddressFamily: string(family), networkingv1.LabelManagedBy: ManagedBy}},
+		Spec: networkingv1.IPAddressSpec{ParentRef: &networkingv1.ParentReference{Resource: "services", Namespace: s.Namespace, Name: s.Name}},
+	}
+	_, err := a.IPAddresses.Create(ctx, "", ipa, false)
+	if apierrors.IsAlreadyExists(err) {
+		return errAllocated
+	}
+	return err
+}
+
+// allocateNext allocates a random free address of the range, scanning
+// from there: it skips the addresses whose IPAddress the watch cache
+// knows of, and moves on when a create finds one taken meanwhile.
+func (a *Allocator) allocateNext(ctx context.Context, s *corev1.Service, dryRun bool) (netip.Addr, error) {
+	list, err := a.IPAddresses.ListFromCache(ctx, "")
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	taken := map[netip.Addr]bool{}
+	for _, ipa := range list.(*networkingv1.IPAddressList).Items {
+		if addr, err := netip.ParseAddr(ipa.Name); err == nil {
+			taken[addr] = true
+		}
+	}
 	bits := a.CIDR.Addr().BitLen() - a.CIDR.Bits()
 	size := new(big.Int).Lsh(big.NewInt(1), uint(bits)).Int64()
 	if bits > 62 {
@@ -168,11 +264,16 @@ func (a *Allocator) freeIP() (netip.Addr, bool) {
 			continue
 		}
 		ip := addOffset(base, off)
-		if !a.ips[ip] {
-			return ip, true
+		if taken[ip] {
+			continue
 		}
+		err := a.allocateIP(ctx, ip, s, dryRun)
+		if errors.Is(err, errAllocated) {
+			continue
+		}
+		return ip, err
 	}
-	return netip.Addr{}, false
+	return netip.Addr{}, apierrors.NewInternalError(fmt.Errorf("failed to allocate a serviceIP: range is full"))
 }
 
 func (a *Allocator) freePort(pending []int32) (int32, bool) {
