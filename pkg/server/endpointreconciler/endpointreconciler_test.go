@@ -67,6 +67,36 @@ func listed(t *testing.T, c kubernetes.Interface, port int32, ips ...string) {
 	}
 }
 
+// quiet checks that renewals that change nothing write nothing: no
+// Endpoints or EndpointSlice event in default over several intervals.
+func quiet(t *testing.T, c kubernetes.Interface) {
+	t.Helper()
+	ctx := context.Background()
+	timeout := int64(1)
+	eps, err := c.CoreV1().Endpoints("default").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.CoreV1().Endpoints("default").Watch(ctx, metav1.ListOptions{ResourceVersion: eps.ResourceVersion, TimeoutSeconds: &timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ev := range w.ResultChan() {
+		t.Errorf("endpoints rewritten without a change: %s", ev.Type)
+	}
+	slices, err := c.DiscoveryV1().EndpointSlices("default").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := c.DiscoveryV1().EndpointSlices("default").Watch(ctx, metav1.ListOptions{ResourceVersion: slices.ResourceVersion, TimeoutSeconds: &timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ev := range sw.ResultChan() {
+		t.Errorf("endpointslice rewritten without a change: %s", ev.Type)
+	}
+}
+
 // TestAPIServersShareTheKubernetesEndpoints: two API servers on one etcd
 // are both listed; one stopping cleanly leaves at once; one that dies
 // without cleaning up leaves when its lease expires.
@@ -88,6 +118,7 @@ func TestAPIServersShareTheKubernetesEndpoints(t *testing.T) {
 	l.Close()
 	a := startOn(t, urls, "127.0.0.1", int(port), "10.250.0.1")
 	listed(t, a.Client, port, "10.250.0.1")
+	quiet(t, a.Client)
 
 	b := startOn(t, urls, "127.0.0.2", int(port), "10.250.0.2")
 	listed(t, a.Client, port, "10.250.0.1", "10.250.0.2")

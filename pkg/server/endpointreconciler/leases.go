@@ -2,6 +2,7 @@ package endpointreconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -42,7 +43,7 @@ func (l *Leases) Update(ctx context.Context, ip string) error {
 	defer l.mu.Unlock()
 	if l.lease != 0 {
 		if _, err := l.client.KeepAliveOnce(ctx, l.lease); err != nil {
-			if err != rpctypes.ErrLeaseNotFound {
+			if !errors.Is(err, rpctypes.ErrLeaseNotFound) {
 				return fmt.Errorf("renewing lease of %s: %w", ip, err)
 			}
 			l.lease = 0 // expired: take a new one
