@@ -107,8 +107,19 @@ func (r *Reconciler) Reconcile(ctx context.Context) error {
 }
 
 // Remove drops this server's lease, then writes the endpoints of the
-// others (leaving them as they are when none is left, as upstream).
+// others. The last server listed leaves everything as it is (upstream
+// too never erases the last address): its key expires with its lease,
+// and a stop-and-restart writes nothing to etcd in between, so watches
+// resumed after the restart from the last resourceVersion still can be
+// served from the new watch cache.
 func (r *Reconciler) Remove(ctx context.Context) error {
+	ips, err := r.leases.List(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ips) == 0 || len(ips) == 1 && ips[0] == r.cfg.IP.String() {
+		return nil
+	}
 	if err := r.leases.Remove(ctx, r.cfg.IP.String()); err != nil {
 		return err
 	}
