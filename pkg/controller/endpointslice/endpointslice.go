@@ -2,6 +2,7 @@ package endpointslice
 
 import (
 	"context"
+	"fmt"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -30,6 +31,8 @@ type Controller struct {
 	slices   discoverylisters.EndpointSliceLister
 	synced   []cache.InformerSynced
 	queue    workqueue.TypedRateLimitingInterface[cache.ObjectName]
+	// tracker holds the writes the slice informer has yet to show.
+	tracker *tracker
 }
 
 var _ controller.Runner = (*Controller)(nil)
@@ -48,7 +51,8 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		slices:   sliceInf.Lister(),
 		synced: []cache.InformerSynced{svcInf.Informer().HasSynced, podInf.Informer().HasSynced,
 			nodeInf.Informer().HasSynced, sliceInf.Informer().HasSynced},
-		queue: controller.NewQueue[cache.ObjectName]("endpointslice"),
+		queue:   controller.NewQueue[cache.ObjectName]("endpointslice"),
+		tracker: newTracker(),
 	}
 	if _, err := svcInf.Informer().AddEventHandler(controller.NameHandler(c.queue)); err != nil {
 		return nil, err
@@ -62,7 +66,15 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		c.queue.Add(cache.ObjectName{Namespace: s.Namespace, Name: s.Labels[discoveryv1.LabelServiceName]})
 	}
 	if _, err := sliceInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: enqueueSlice, UpdateFunc: func(_, obj any) { enqueueSlice(obj) }, DeleteFunc: enqueueSlice,
+		AddFunc: enqueueSlice, UpdateFunc: func(_, obj any) { enqueueSlice(obj) },
+		DeleteFunc: func(obj any) {
+			// Whoever deleted it, the cache no longer has it: nothing
+			// more to wait for.
+			if s, ok := controller.Unwrap[*discoveryv1.EndpointSlice](obj); ok {
+				c.tracker.forget(cache.ObjectName{Namespace: s.Namespace, Name: s.Labels[discoveryv1.LabelServiceName]}, s.UID)
+			}
+			enqueueSlice(obj)
+		},
 	}); err != nil {
 		return nil, err
 	}
@@ -93,6 +105,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	existing, err := c.existingSlices(svc)
 	if err != nil {
 		return err
+	}
+	if c.tracker.stale(key, existing) {
+		return fmt.Errorf("endpointslice cache behind this controller's writes for %s: %w", key, controller.ErrWaiting)
 	}
 	return c.reconcile(ctx, svc, c.desired(svc), existing)
 }

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -184,5 +185,69 @@ func TestPlaceholderBecomesSlice(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("placeholder rewritten: %v; last %+v", err, last)
+	}
+}
+
+// TestNoDuplicateSlices: pods of two port sets arriving right after the
+// Service — syncs racing the informer's view of the controller's own
+// creates — give exactly one slice per port set, never a duplicate
+// created and deleted again (upstream conformance deletes every listed
+// slice and fails on one the controller removed meanwhile).
+func TestNoDuplicateSlices(t *testing.T) {
+	ctx, c := start(t)
+	w, err := c.DiscoveryV1().EndpointSlices("default").Watch(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=named"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if _, err := c.CoreV1().Services("default").Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "named"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}, PublishNotReadyAddresses: true,
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http-port")}}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	runPod(ctx, t, c, "a", "10.0.0.1", true)
+	other := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "b", Labels: map[string]string{"app": "web"}},
+		Spec: corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "c", Image: "nginx",
+			Ports: []corev1.ContainerPort{{Name: "http-port", ContainerPort: 9090}}}}}}
+	other, err = c.CoreV1().Pods("default").Create(ctx, other, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.0.0.2", PodIPs: []corev1.PodIP{{IP: "10.0.0.2"}}}
+	if _, err := c.CoreV1().Pods("default").UpdateStatus(ctx, other, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Many pod events, many syncs, while the first slices are written.
+	for i := 0; i < 30; i++ {
+		patch := fmt.Sprintf(`{"metadata":{"annotations":{"n":"%d"}}}`, i)
+		if _, err := c.CoreV1().Pods("default").Patch(ctx, "b", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	added := map[string]bool{}
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case ev := <-w.ResultChan():
+			s, ok := ev.Object.(*discoveryv1.EndpointSlice)
+			if !ok {
+				t.Fatalf("watch: %v", ev.Object)
+			}
+			switch ev.Type {
+			case "ADDED":
+				added[s.Name] = true
+			case "DELETED":
+				t.Fatalf("slice %s deleted while converging (slices added: %v)", s.Name, added)
+			}
+		case <-deadline:
+			t.Fatalf("not converged; slices added: %v", added)
+		}
+		got := slices(ctx, c, "named")
+		if len(got) == 2 && len(got[0].Endpoints) == 1 && len(got[1].Endpoints) == 1 {
+			break
+		}
+	}
+	if len(added) > 2 {
+		t.Errorf("%d slices created for 2 port sets: %v", len(added), added)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/cache"
 )
 
 // existingSlices lists the slices this controller manages for svc,
@@ -153,13 +154,14 @@ func (c *Controller) create(ctx context.Context, svc *corev1.Service, lbls map[s
 		},
 		AddressType: g.addressType, Ports: g.ports, Endpoints: eps,
 	}
-	_, err := c.client.DiscoveryV1().EndpointSlices(svc.Namespace).Create(ctx, s, metav1.CreateOptions{})
+	created, err := c.client.DiscoveryV1().EndpointSlices(svc.Namespace).Create(ctx, s, metav1.CreateOptions{})
 	if apierrors.IsForbidden(err) {
 		return nil // namespace terminating
 	}
 	if err != nil {
 		return fmt.Errorf("creating endpoint slice for %s/%s: %w", svc.Namespace, svc.Name, err)
 	}
+	c.tracker.created(cache.MetaObjectToName(svc), created)
 	return nil
 }
 
@@ -174,6 +176,9 @@ func (c *Controller) update(ctx context.Context, s *discoveryv1.EndpointSlice, l
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
+	if err == nil {
+		c.tracker.updated(serviceOf(s), s.UID, s.ResourceVersion)
+	}
 	return err
 }
 
@@ -183,5 +188,13 @@ func (c *Controller) delete(ctx context.Context, s *discoveryv1.EndpointSlice) e
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil
 	}
+	if err == nil {
+		c.tracker.deleted(serviceOf(s), uid)
+	}
 	return err
+}
+
+// serviceOf is the key of the Service a slice of ours belongs to.
+func serviceOf(s *discoveryv1.EndpointSlice) cache.ObjectName {
+	return cache.ObjectName{Namespace: s.Namespace, Name: s.Labels[discoveryv1.LabelServiceName]}
 }
