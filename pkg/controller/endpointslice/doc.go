@@ -7,6 +7,8 @@
 //
 // desired.go computes the slices a Service should have; reconcile.go
 // turns the difference with the existing ones into creates, updates and
-// deletes. Slices of deleted Services go with them through the garbage
-// collector (ownerReference).
+// deletes; tracker.go holds back a sync until the informer shows the
+// controller's own last writes (else it would create duplicates). Slices
+// of deleted Services go with them through the garbage collector
+// (ownerReference).
 package endpointslice
