@@ -51,7 +51,10 @@ func (e *event) derived(c *Cacher) (*storage.CachedObject, error) {
 // doubles (up to max) instead: under heavy churn a watcher that fell
 // behind, or reconnects, can still resume rather than re-list — upstream's
 // watch cache keeps 75 s of history the same way. When even its newest
-// quarter is older than fresh, it halves again (not below min).
+// quarter is older than fresh, it halves again (not below min). Its
+// buffer starts at initialRing slots and doubles up to min as events
+// arrive (dropping none meanwhile), so a resource that rarely changes
+// does not hold min empty slots.
 type ring struct {
 	buf   []*event
 	start int // index of the oldest event
@@ -63,8 +66,11 @@ type ring struct {
 	fresh    time.Duration
 }
 
+// initialRing is the ring's first buffer size.
+const initialRing = 8
+
 func newRing(lo, hi int, fresh time.Duration) ring {
-	return ring{buf: make([]*event, lo), min: lo, max: max(lo, hi), fresh: fresh}
+	return ring{buf: make([]*event, min(lo, initialRing)), min: lo, max: max(lo, hi), fresh: fresh}
 }
 
 // reset empties the ring; it covers revisions after rev.
@@ -81,6 +87,8 @@ func (r *ring) add(e *event, now time.Time) {
 	e.at = now
 	if r.n == len(r.buf) {
 		switch {
+		case len(r.buf) < r.min:
+			r.resize(min(2*len(r.buf), r.min))
 		case len(r.buf) < r.max && now.Sub(r.at(0).at) < r.fresh:
 			r.resize(min(2*len(r.buf), r.max))
 		case len(r.buf) > r.min && now.Sub(r.at(r.n-r.n/4).at) > r.fresh:

@@ -54,3 +54,27 @@ func TestRingGrowsWhileEventsAreFreshAndShrinksAfter(t *testing.T) {
 		t.Fatalf("cap %d n %d since %d, want 16 10 20", len(r.buf), r.n, r.since)
 	}
 }
+
+func TestRingStartsSmallAndGrowsToItsMinimum(t *testing.T) {
+	base := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	r := newRing(100, 400, time.Minute)
+	r.reset(0)
+	if len(r.buf) != initialRing {
+		t.Fatalf("cap %d, want %d before any event", len(r.buf), initialRing)
+	}
+	// Events an hour apart are all stale: the ring still keeps the first
+	// 100 (its minimum), growing to hold them, and only then drops.
+	for rev := int64(1); rev <= 100; rev++ {
+		r.add(&event{rev: rev}, base.Add(time.Duration(rev)*time.Hour))
+	}
+	if len(r.buf) != 100 || r.n != 100 || r.since != 0 {
+		t.Fatalf("cap %d n %d since %d, want 100 100 0", len(r.buf), r.n, r.since)
+	}
+	if evs, ok := r.after(0); !ok || len(evs) != 100 || evs[0].rev != 1 {
+		t.Fatalf("after(0): ok %v, %d events", ok, len(evs))
+	}
+	r.add(&event{rev: 101}, base.Add(101*time.Hour))
+	if len(r.buf) != 100 || r.n != 100 || r.since != 1 {
+		t.Fatalf("cap %d n %d since %d, want 100 100 1", len(r.buf), r.n, r.since)
+	}
+}
