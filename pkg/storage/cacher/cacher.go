@@ -55,6 +55,13 @@ type Config struct {
 	// WaitTimeout bounds waiting for the cache to reach a requested
 	// resourceVersion (then ErrTooLarge) or to become ready. Default 3s.
 	WaitTimeout time.Duration
+	// Lazy defers the first list and the watch to the first read that
+	// the cache answers (a Get with a resourceVersion, a list or a
+	// watch), so a resource nobody reads costs no memory and no start-up
+	// work. A watch from a resourceVersion older than that first list
+	// is then served by Storage, which has the history the cache never
+	// saw (or answers ErrExpired if etcd compacted it).
+	Lazy bool
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 }
@@ -123,13 +130,18 @@ type Cacher struct {
 	ctx    context.Context // the reflector's; also names its watch stream
 	cancel context.CancelFunc
 	done   chan struct{}
+	// startOnce starts run (or, on a Stop first, only closes done).
+	startOnce sync.Once
 
 	mu sync.RWMutex
 	// ready: the objects reflect the store at rev (false while (re)listing).
-	ready   bool
-	rev     int64
-	objects objectIndex
-	events  ring
+	ready bool
+	rev   int64
+	// firstRev is the revision of the cache's first list: the events
+	// before it were never in the ring (0 until that list).
+	firstRev int64
+	objects  objectIndex
+	events   ring
 	// advanced is closed (and replaced) whenever rev or ready changes.
 	advanced chan struct{}
 	watchers map[*cacheWatcher]struct{}
@@ -150,9 +162,9 @@ var (
 	_ storage.CachedObjectLister = (*Cacher)(nil)
 )
 
-// New starts the cache's list-and-watch loop and returns at once; until
-// the first list completes requests wait (up to WaitTimeout) or go to
-// the store.
+// New starts the cache's list-and-watch loop (with Lazy, at the first
+// read) and returns at once; until the first list completes requests
+// wait (up to WaitTimeout) or go to the store.
 func New(cfg Config) (*Cacher, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -172,12 +184,21 @@ func New(cfg Config) (*Cacher, error) {
 		watchers: map[*cacheWatcher]struct{}{},
 	}
 	c.progress, _ = cfg.Storage.(storage.ProgressRequester)
-	go c.run()
+	if !cfg.Lazy {
+		c.start()
+	}
 	return c, nil
+}
+
+// start runs the list-and-watch loop unless it runs already or the
+// cache was stopped.
+func (c *Cacher) start() {
+	c.startOnce.Do(func() { go c.run() })
 }
 
 // Stop ends the underlying watch and closes every client watch.
 func (c *Cacher) Stop() {
+	c.startOnce.Do(func() { close(c.done) }) // never started
 	c.cancel()
 	<-c.done
 }
@@ -234,6 +255,7 @@ func (c *Cacher) advanceLocked(rev int64) {
 // ready), for at most WaitTimeout. It returns the cache's revision, or
 // an error: ErrTooLarge (*RVError) if the cache did not get there.
 func (c *Cacher) waitFor(ctx context.Context, rev int64) (int64, error) {
+	c.start()
 	c.mu.RLock()
 	ready, cur := c.ready, c.rev
 	c.mu.RUnlock()

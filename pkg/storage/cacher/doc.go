@@ -4,9 +4,12 @@
 // One Cacher per resource keeps one underlying watch on the resource's
 // key prefix (list, then watch from the list's revision; on any error the
 // watchers are closed and the cache re-lists), the current objects by key,
-// and a ring buffer of recent events (at least 1,000; it grows to hold
-// 75 s of events under churn, up to 102,400, and shrinks back when they
-// go stale, as upstream's watch cache does). Writes, Count, Get with RV "" and
+// and a ring buffer of recent events (at least 1,000, its buffer growing
+// to that as events come; it grows to hold 75 s of events under churn, up
+// to 102,400, and shrinks back when they go stale, as upstream's watch
+// cache does). A Lazy cache does its first list at the first read it
+// answers rather than in New; a watch from before that list goes to the
+// store. Writes, Count, Get with RV "" and
 // the lists memory cannot answer (Exact revisions, continue tokens,
 // Limit with RV "" or "N") go to the store; updates and deletes take the
 // cached object along as their first guess (cachedExisting), which spares

@@ -72,6 +72,9 @@ func (c *Cacher) listAndWatch() error {
 	c.terminateAllLocked() // they may have missed events while we re-listed
 	c.objects = newObjectIndex(objects)
 	c.events.reset(rev)
+	if c.firstRev == 0 {
+		c.firstRev = rev
+	}
 	c.ready = true
 	c.rev = 0
 	c.advanceLocked(rev)

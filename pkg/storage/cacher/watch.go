@@ -81,8 +81,12 @@ func (c *Cacher) Watch(ctx context.Context, key string, opts storage.ListOptions
 	} else if rv > 0 {
 		var ok bool
 		if replay, ok = c.events.after(rv); !ok {
-			since := c.events.since
+			since, first := c.events.since, c.firstRev
 			c.mu.Unlock()
+			if c.cfg.Lazy && rv < first {
+				// Events from before the cache started: etcd has them.
+				return c.storage.Watch(ctx, key, opts)
+			}
 			return nil, &storage.RVError{Err: storage.ErrExpired, Requested: rv, Current: since + 1}
 		}
 	}
