@@ -24,7 +24,10 @@ var componentStatuses = corev1.SchemeGroupVersion.WithResource("componentstatuse
 // etcd. Built-in types are stored as protobuf (upstream's "k8s\x00"
 // envelope) in their storage version (api.StorageVersion), so upstream
 // can read our etcd and we can read theirs. Every
-// cache started is added to caches, for Close to stop.
+// cache is added to caches, for Close to stop. The caches are lazy: each
+// lists and watches etcd at the first read it answers, not before
+// /readyz, and a resource nobody lists or watches (core/v1 Events when
+// no client watches them, the autoscaling/v1 view of HPAs) holds none.
 func storageFunc(client *clientv3.Client, caches *[]*cacher.Cacher, components **componentstatus.Storage, logger *slog.Logger) registry.StorageFunc {
 	pb := protobuf.NewSerializer(api.Scheme, api.Scheme)
 	return func(r api.Resource, keyRoot string, newFunc, newListFunc func() runtime.Object, attrs storage.AttrFunc) (storage.Interface, error) {
@@ -35,7 +38,7 @@ func storageFunc(client *clientv3.Client, caches *[]*cacher.Cacher, components *
 		codec := api.Codecs.CodecForVersions(pb, pb, api.StorageVersioner(r), r.GroupVersion)
 		c, err := cacher.New(cacher.Config{
 			Storage: etcd3.New(client, codec, newFunc, newListFunc), ResourcePrefix: keyRoot,
-			NewFunc: newFunc, NewListFunc: newListFunc, GetAttrs: attrs, Logger: logger,
+			NewFunc: newFunc, NewListFunc: newListFunc, GetAttrs: attrs, Logger: logger, Lazy: true,
 		})
 		if err != nil {
 			return nil, err
