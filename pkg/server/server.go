@@ -137,6 +137,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
+	// The OpenAPI documents depend on nothing else: build them while
+	// etcd starts.
+	type openapiResult struct {
+		h   *openapi.Handler
+		err error
+	}
+	openapiDone := make(chan openapiResult, 1)
+	go func() {
+		h, err := openapi.NewHandler(apitypes.Resources)
+		openapiDone <- openapiResult{h, err}
+	}()
 	cidr := netip.MustParsePrefix(cfg.ServiceCIDR)
 	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), pki.Options{ServiceIP: cidr.Masked().Addr().Next().AsSlice()})
 	if err != nil {
@@ -181,11 +192,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	creates := apiserver.AccessReviewHandlers(authorizer)
 	tokenReviews, reviewTokens := apiserver.TokenReviewHandler(authenticator)
 	creates[tokenReviews] = reviewTokens
-	openapiHandler, err := openapi.NewHandler(apitypes.Resources)
-	if err != nil {
+	oa := <-openapiDone
+	if oa.err != nil {
 		s.Close()
-		return nil, err
+		return nil, oa.err
 	}
+	openapiHandler := oa.h
 	apiConfig := apiserver.Config{
 		OpenAPI: openapiHandler, Profiling: cfg.Profiling,
 		Stores: reg.Stores, Authenticator: authenticator, Authorizer: authorizer,
