@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -122,6 +123,8 @@ func (f *flags) run(ctx context.Context) error {
 	defer s.Close()
 	logger.Info("tinykube ready", "url", s.URL, "kubeconfig", s.KubeconfigPath, "startup", time.Since(start).Round(time.Millisecond))
 	errs := make(chan error, 4)
+	// components are the in-process clients that hold a leader Lease.
+	var components sync.WaitGroup
 	if f.controllers != nil {
 		rc, err := clientcmd.BuildConfigFromFlags("", s.KubeconfigPath)
 		if err != nil {
@@ -133,7 +136,9 @@ func (f *flags) run(ctx context.Context) error {
 			return err
 		}
 		done := inProcess(s, "controller-manager")
+		components.Add(1)
 		go func() {
+			defer components.Done()
 			err := controllermanager.Run(ctx, cm)
 			done(err)
 			errs <- err
@@ -149,7 +154,9 @@ func (f *flags) run(ctx context.Context) error {
 		sc.RESTConfig, sc.Logger = rc, logger
 		f.scheduler.Apply(&sc)
 		done := inProcess(s, "scheduler")
+		components.Add(1)
 		go func() {
+			defer components.Done()
 			err := scheduler.Run(ctx, sc)
 			done(err)
 			if err != nil {
@@ -174,17 +181,43 @@ func (f *flags) run(ctx context.Context) error {
 	}
 	// --- end simulated nodes ---
 	fmt.Fprintf(os.Stderr, "export KUBECONFIG=%s\n", s.KubeconfigPath)
+	err = nil
 	select {
 	case <-ctx.Done():
-	case err := <-s.EtcdErr():
-		return fmt.Errorf("etcd: %w", err)
-	case err := <-errs:
+	case err = <-s.EtcdErr():
+		err = fmt.Errorf("etcd: %w", err)
+	case err = <-errs:
 		if err != nil {
-			return fmt.Errorf("controller-manager: %w", err)
+			err = fmt.Errorf("controller-manager: %w", err)
 		}
 	}
 	logger.Info("shutting down")
-	return nil
+	stop()
+	waitReleased(&components, releaseTimeout, logger)
+	return err
+}
+
+// releaseTimeout bounds how long shutting down waits for the in-process
+// controller manager and scheduler.
+const releaseTimeout = 5 * time.Second
+
+// waitReleased waits (at most timeout) for the in-process components to
+// return. They give up their leader Leases on the way out
+// (ReleaseOnCancel), through this process's API server, which must
+// therefore still serve: otherwise the next start finds the Leases held
+// by a process that is gone, and no controller or scheduler runs until
+// they expire (15 s).
+func waitReleased(components *sync.WaitGroup, timeout time.Duration, logger *slog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		components.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		logger.Warn("shutting down: controller manager or scheduler still running", "waited", timeout)
+	}
 }
 
 // inProcess reports component name, run by this process, as healthy in
