@@ -19,6 +19,12 @@ type User struct {
 	UID    string
 	Groups []string
 	Extra  map[string][]string
+	// Audiences are those the credential was accepted for: the
+	// intersection of the credential's own audiences (a token's "aud";
+	// the server's API audiences for credentials that name none) and the
+	// audiences asked for (AudiencesFrom, by default the API audiences).
+	// Empty when the server has no API audiences.
+	Audiences []string
 }
 
 // IsAnonymous reports whether u is the anonymous user.
@@ -30,7 +36,7 @@ func (u *User) InGroup(group string) bool { return slices.Contains(u.Groups, gro
 // clone returns a deep copy, so callers may add groups without touching
 // shared state (the token file's table, for instance).
 func (u *User) clone() *User {
-	c := &User{Name: u.Name, UID: u.UID, Groups: slices.Clone(u.Groups)}
+	c := &User{Name: u.Name, UID: u.UID, Groups: slices.Clone(u.Groups), Audiences: slices.Clone(u.Audiences)}
 	if u.Extra != nil {
 		c.Extra = make(map[string][]string, len(u.Extra))
 		for k, v := range u.Extra {
