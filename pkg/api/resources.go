@@ -12,7 +12,7 @@ var (
 
 // Subresource describes /<resource>/<name>/<sub>.
 type Subresource struct {
-	Name string // "status", "scale", "binding", "eviction", "finalize"
+	Name string // "status", "scale", "binding", "eviction", "finalize", "token"
 	// Kind is the object the subresource reads and writes; for status it
 	// is the parent's kind, for scale autoscaling/v1 Scale.
 	Kind  schema.GroupVersionKind
@@ -196,7 +196,8 @@ var Resources = []Resource{
 	res(gvCore, "resourcequotas", "resourcequota", "ResourceQuota", true, []string{"quota"}, false,
 		status(gvCore, "ResourceQuota")).deleteReturnsObject(),
 	res(gvCore, "secrets", "secret", "Secret", true, nil, false),
-	res(gvCore, "serviceaccounts", "serviceaccount", "ServiceAccount", true, []string{"sa"}, false).deleteReturnsObject(),
+	res(gvCore, "serviceaccounts", "serviceaccount", "ServiceAccount", true, []string{"sa"}, false,
+		Subresource{Name: "token", Kind: gvAuthn.WithKind("TokenRequest"), Verbs: []string{"create"}}).deleteReturnsObject(),
 	res(gvCore, "services", "service", "Service", true, []string{"svc"}, true, status(gvCore, "Service")).
 		at("/registry/services/specs").deleteReturnsObject(),
 

@@ -13,7 +13,7 @@ import (
 
 // The HTTP layer knows no subresource beyond status, scale and approval:
 // the server registers the others (pods/binding, pods/eviction,
-// namespaces/finalize) in Config as a CreateHandler (POST) or an update
+// namespaces/finalize, serviceaccounts/token) in Config as a CreateHandler (POST) or an update
 // strategy (PUT), and resources whose only verb is create (bindings) may
 // serve a CreateHandler too.
 
@@ -26,7 +26,8 @@ type CreateHandler struct {
 	Kind schema.GroupVersionKind
 	New  func() runtime.Object
 	// NameMismatch is the 400's message when the body names another
-	// object than the URL.
+	// object than the URL. Empty leaves the body's name to Create
+	// (a TokenRequest may leave it empty, or must match with a 422).
 	NameMismatch string
 	// Create acts on obj for the object ns/name of the URL (name is ""
 	// on a collection). A nil object answers 201 with a Success Status;
@@ -47,7 +48,7 @@ func (h CreateHandler) Serve(req *restful.Request, resp *restful.Response) {
 		fail(resp, req, err)
 		return
 	}
-	if name != "" && objectMeta(obj).GetName() != name {
+	if h.NameMismatch != "" && name != "" && objectMeta(obj).GetName() != name {
 		fail(resp, req, apierrors.NewBadRequest(h.NameMismatch))
 		return
 	}

@@ -16,12 +16,14 @@ import (
 // answers in status who that token authenticates as, with the same
 // authenticator it uses for its own requests. Nothing is stored.
 //
-// The server has no API audiences (it issues no service-account tokens),
-// so as upstream's audience-agnostic token authenticators do, a review
-// that names audiences authenticates nobody, and status.audiences stays
-// empty. An unknown token is status.authenticated false with the
-// authenticator's error in status.error, not a failed request.
-func TokenReviewHandler(a authn.Authenticator) (schema.GroupVersionResource, restful.RouteFunction) {
+// As upstream, the token is asked about for spec.audiences, or the
+// server's apiAudiences when the review names none: a service-account
+// token is accepted for the audiences it shares with those, a token-file
+// token only if they include an API audience; status.audiences are the
+// audiences it was accepted for. An unknown token is status.authenticated
+// false with the authenticator's error in status.error, not a failed
+// request.
+func TokenReviewHandler(a authn.Authenticator, apiAudiences []string) (schema.GroupVersionResource, restful.RouteFunction) {
 	gv := authenticationv1.SchemeGroupVersion
 	return gv.WithResource("tokenreviews"), func(req *restful.Request, resp *restful.Response) {
 		obj, out, err := readReview(req, resp, gv.WithKind("TokenReview"), &authenticationv1.TokenReview{})
@@ -34,20 +36,23 @@ func TokenReviewHandler(a authn.Authenticator) (schema.GroupVersionResource, res
 			fail(resp, req, apierrors.NewBadRequest("token is required for TokenReview in authentication"))
 			return
 		}
-		review.Status = reviewToken(a, review.Spec)
+		review.Status = reviewToken(a, review.Spec, apiAudiences)
 		writeObject(resp.ResponseWriter, req.Request, http.StatusCreated, review, gv, out)
 	}
 }
 
 // reviewToken authenticates spec.Token as if it came in a request's
 // Authorization header and nothing else.
-func reviewToken(a authn.Authenticator, spec authenticationv1.TokenReviewSpec) authenticationv1.TokenReviewStatus {
+func reviewToken(a authn.Authenticator, spec authenticationv1.TokenReviewSpec, apiAudiences []string) authenticationv1.TokenReviewStatus {
 	var st authenticationv1.TokenReviewStatus
-	if a == nil || len(spec.Audiences) > 0 {
+	if a == nil {
 		return st
 	}
-	fake := &http.Request{Header: http.Header{"Authorization": {"Bearer " + spec.Token}}}
-	u, ok, err := a.AuthenticateRequest(fake)
+	auds := spec.Audiences
+	if len(auds) == 0 {
+		auds = apiAudiences
+	}
+	u, ok, err := authn.ReviewToken(a, spec.Token, auds)
 	if err != nil {
 		st.Error = err.Error()
 		return st
@@ -64,5 +69,6 @@ func reviewToken(a authn.Authenticator, spec authenticationv1.TokenReviewSpec) a
 	for k, v := range u.Extra {
 		st.User.Extra[k] = v
 	}
+	st.Audiences = u.Audiences
 	return st
 }

@@ -50,7 +50,7 @@ func startWriteBench(b *testing.B) *writeBench {
 	cfg := apiserver.Config{Stores: reg.Stores, Authorizer: authorizer,
 		SpecialCreates: apiserver.AccessReviewHandlers(authorizer), MaxRequestsInFlight: 10000}
 	server.AddSubresources(&cfg, reg)
-	tokenReviews, reviewTokens := apiserver.TokenReviewHandler(nil) // never called here
+	tokenReviews, reviewTokens := apiserver.TokenReviewHandler(nil, nil) // never called here
 	cfg.SpecialCreates[tokenReviews] = reviewTokens
 	s, err := apiserver.New(cfg)
 	if err != nil {

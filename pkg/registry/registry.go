@@ -28,6 +28,9 @@ type Config struct {
 	// NodePortBase and NodePortCount give the NodePort range (default
 	// 30000-32767).
 	NodePortBase, NodePortCount int32
+	// DisableAdmissionPlugins names plugins of admissionChain to leave
+	// out (kube-apiserver's --disable-admission-plugins).
+	DisableAdmissionPlugins []string
 }
 
 // Registry holds one store per served resource.
@@ -84,7 +87,7 @@ func Build(cfg Config) (*Registry, error) {
 	namespaces := reg.Store("", "namespaces")
 	namespaces.BeforeDelete = namespace.CheckDelete
 	reg.Quota = &resourcequota.Admission{Quotas: reg.Store("", "resourcequotas")}
-	reg.Admission = admissionChain(reg)
+	reg.Admission = admissionChain(reg).Without(cfg.DisableAdmissionPlugins...)
 	for _, s := range reg.Stores {
 		s.Admission = reg.Admission
 	}

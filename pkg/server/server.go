@@ -54,6 +54,18 @@ type Config struct {
 	EtcdServers []string
 	// TokenAuthFile is an optional static token file (token,user,uid,"groups").
 	TokenAuthFile string
+	// ServiceAccountIssuer is the "iss" of the service-account tokens the
+	// server issues and accepts (DefaultServiceAccountIssuer if empty);
+	// APIAudiences the audiences the API accepts tokens for (the issuer
+	// if empty), as kube-apiserver's --service-account-issuer and
+	// --api-audiences. Tokens are signed with DataDir/pki/sa.key.
+	ServiceAccountIssuer string
+	APIAudiences         []string
+	// DisableAdmissionPlugins names admission plugins to leave out of the
+	// chain (pkg/registry/admission.go), as kube-apiserver's
+	// --disable-admission-plugins: e.g. "ServiceAccount" for a server that
+	// runs no serviceaccount controller to create the default accounts.
+	DisableAdmissionPlugins []string
 	// ServiceCIDR is the ClusterIP range; NodePortRange "30000-32767".
 	ServiceCIDR   string
 	NodePortRange string
@@ -177,12 +189,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 	base, count, _ := parsePortRange(cfg.NodePortRange)
 	s.Registry, err = registry.Build(registry.Config{Storage: storageFunc(s.client, &s.caches, &s.components, cfg.Logger), ServiceCIDR: cidr,
-		NodePortBase: base, NodePortCount: count})
+		NodePortBase: base, NodePortCount: count, DisableAdmissionPlugins: cfg.DisableAdmissionPlugins})
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	authenticator, err := s.authenticator(bundle)
+	saTokens, err := newServiceAccountTokens(cfg, bundle)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	authenticator, err := s.authenticator(bundle, saTokens)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -190,7 +207,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	reg := s.Registry
 	authorizer := authz.AlwaysAllow()
 	creates := apiserver.AccessReviewHandlers(authorizer)
-	tokenReviews, reviewTokens := apiserver.TokenReviewHandler(authenticator)
+	tokenReviews, reviewTokens := apiserver.TokenReviewHandler(authenticator, saTokens.apiAudiences)
 	creates[tokenReviews] = reviewTokens
 	oa := <-openapiDone
 	if oa.err != nil {
@@ -211,6 +228,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		SpecialCreates: creates,
 	}
 	AddSubresources(&apiConfig, reg)
+	AddServiceAccountToken(&apiConfig, saTokens.tokenRequest(reg))
 	api, err := apiserver.New(apiConfig)
 	if err != nil {
 		s.Close()
@@ -254,15 +272,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) authenticator(bundle *pki.Bundle) (authn.Authenticator, error) {
+// authenticator is the server's authenticator union, in upstream's
+// order: client certificates, the token file, service-account tokens.
+func (s *Server) authenticator(bundle *pki.Bundle, sa *serviceAccountTokens) (authn.Authenticator, error) {
 	as := []authn.Authenticator{authn.NewX509(bundle.CAPool)}
 	if s.cfg.TokenAuthFile != "" {
 		tokens, err := authn.LoadTokenFile(s.cfg.TokenAuthFile)
 		if err != nil {
 			return nil, fmt.Errorf("--token-auth-file: %w", err)
 		}
-		as = append(as, authn.NewBearerToken(tokens))
+		// Token-file tokens name no audience: they are for the API.
+		as = append(as, authn.NewBearerToken(authn.NewAudienceAgnostic(sa.apiAudiences, tokens)))
 	}
+	as = append(as, sa.authenticator(s.Registry))
 	return authn.NewUnion(as...), nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	restful "github.com/emicklei/go-restful/v3"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -13,6 +14,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/registry"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
 	"github.com/tinykube/tinykube/pkg/registry/core/pod"
+	"github.com/tinykube/tinykube/pkg/registry/core/serviceaccount"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
 
@@ -55,4 +57,21 @@ func AddSubresources(cfg *apiserver.Config, reg *registry.Registry) {
 	cfg.SpecialCreates[corev1.SchemeGroupVersion.WithResource("bindings")] = bind.Serve
 	whoami, reviewSelf := apiserver.SelfSubjectReviewHandler()
 	cfg.SpecialCreates[whoami] = reviewSelf
+}
+
+// AddServiceAccountToken registers serviceaccounts/token (TokenRequest,
+// serviceaccount.Token) in cfg. Unlike a binding, the body's name may be
+// empty: Token checks it.
+func AddServiceAccountToken(cfg *apiserver.Config, t *serviceaccount.Token) {
+	if cfg.CreateSubresources == nil {
+		cfg.CreateSubresources = map[string]apiserver.CreateHandler{}
+	}
+	cfg.CreateSubresources[corev1.SchemeGroupVersion.WithResource("serviceaccounts").String()+"/token"] = apiserver.CreateHandler{
+		Kind: authenticationv1.SchemeGroupVersion.WithKind("TokenRequest"), New: func() runtime.Object { return &authenticationv1.TokenRequest{} },
+		Create: func(ctx context.Context, ns, name string, obj runtime.Object, _ bool) (runtime.Object, error) {
+			// As upstream, a dry run issues the token all the same:
+			// nothing is stored either way.
+			return t.Create(ctx, ns, name, obj.(*authenticationv1.TokenRequest))
+		},
+	}
 }

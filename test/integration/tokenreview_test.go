@@ -36,7 +36,8 @@ func TestTokenReview(t *testing.T) {
 	}
 	u := r.Status.User
 	if !r.Status.Authenticated || r.Status.Error != "" || u.Username != "alice" || u.UID != "uid-1" ||
-		!slices.Equal(u.Groups, []string{"dev", "ops", "system:authenticated"}) || len(r.Status.Audiences) != 0 {
+		!slices.Equal(u.Groups, []string{"dev", "ops", "system:authenticated"}) ||
+		!slices.Equal(r.Status.Audiences, []string{server.DefaultServiceAccountIssuer}) {
 		t.Errorf("valid token: status = %+v", r.Status)
 	}
 	if r.Spec.Token != "s3cret" {
@@ -51,8 +52,8 @@ func TestTokenReview(t *testing.T) {
 		t.Errorf("unknown token: status = %+v, want unauthenticated with an error", r.Status)
 	}
 
-	// The server has no API audiences: a token asked about for an
-	// audience authenticates nobody.
+	// Token-file tokens are for the API audiences (the service-account
+	// issuer): asked about for another audience, they authenticate nobody.
 	r, err = reviews.Create(ctx, &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: "s3cret",
 		Audiences: []string{"https://example.com"}}}, metav1.CreateOptions{})
 	if err != nil {
@@ -60,6 +61,15 @@ func TestTokenReview(t *testing.T) {
 	}
 	if r.Status.Authenticated {
 		t.Errorf("audience review: status = %+v, want unauthenticated", r.Status)
+	}
+
+	r, err = reviews.Create(ctx, &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: "s3cret",
+		Audiences: []string{"https://example.com", server.DefaultServiceAccountIssuer}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("review with audiences: %v", err)
+	}
+	if !r.Status.Authenticated || !slices.Equal(r.Status.Audiences, []string{server.DefaultServiceAccountIssuer}) {
+		t.Errorf("review for the API audience among others: status = %+v", r.Status)
 	}
 
 	_, err = reviews.Create(ctx, &authenticationv1.TokenReview{}, metav1.CreateOptions{})

@@ -1,6 +1,7 @@
 package defaults
 
 import (
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -50,5 +51,12 @@ func endpointSlice(es *discoveryv1.EndpointSlice) {
 		if p.Protocol == nil {
 			p.Protocol = new(corev1.ProtocolTCP)
 		}
+	}
+}
+
+// tokenRequest: a token lasts an hour unless asked otherwise.
+func tokenRequest(tr *authenticationv1.TokenRequest) {
+	if tr.Spec.ExpirationSeconds == nil {
+		tr.Spec.ExpirationSeconds = new(int64(60 * 60))
 	}
 }

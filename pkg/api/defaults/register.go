@@ -2,6 +2,7 @@ package defaults
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -36,6 +37,9 @@ func RegisterDefaults(s *runtime.Scheme) error {
 	register(s, limitRange, func(l *corev1.LimitRangeList) []corev1.LimitRange { return l.Items })
 	register(s, resourceQuota, func(l *corev1.ResourceQuotaList) []corev1.ResourceQuota { return l.Items })
 	s.AddTypeDefaultingFunc(&corev1.PodLogOptions{}, func(o any) { podLogOptions(o.(*corev1.PodLogOptions)) })
+
+	// authentication.k8s.io/v1 (serviceaccounts/token)
+	s.AddTypeDefaultingFunc(&authenticationv1.TokenRequest{}, func(o any) { tokenRequest(o.(*authenticationv1.TokenRequest)) })
 
 	// apps/v1
 	register(s, deployment, func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items })

@@ -2,6 +2,7 @@ package generic
 
 import (
 	"context"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -51,6 +52,18 @@ type Plugin struct {
 // in pkg/registry/admission.go, which follows upstream's: mutating
 // plugins first, then validating ones, ResourceQuota last.
 type Chain []Plugin
+
+// Without returns the chain less the plugins named (a plugin disabled by
+// configuration, as kube-apiserver's --disable-admission-plugins).
+func (c Chain) Without(names ...string) Chain {
+	var out Chain
+	for _, p := range c {
+		if !slices.Contains(names, p.Name) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // Admit runs the chain on a.
 func (c Chain) Admit(ctx context.Context, a *Attributes) error {
