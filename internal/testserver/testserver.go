@@ -35,6 +35,12 @@ func (s *Server) Close() error {
 
 // Start starts a server for t on a fresh data dir; it is closed when the
 // test ends. dataDir "" means a new temp dir.
+//
+// The server runs no controllers, so nothing creates the "default"
+// service account of a namespace: as upstream's integration test server
+// does, Start leaves ServiceAccount admission out, and pods are created
+// as they are written. Tests of that plugin use StartWithConfig with
+// server.DefaultConfig().
 func Start(t testing.TB, dataDir string) *Server {
 	t.Helper()
 	if dataDir == "" {
@@ -44,6 +50,7 @@ func Start(t testing.TB, dataDir string) *Server {
 	cfg.DataDir = dataDir
 	cfg.SecurePort = 0
 	cfg.UnsafeNoFsync = true
+	cfg.DisableAdmissionPlugins = []string{"ServiceAccount"}
 	return StartWithConfig(t, cfg)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/admissionpolicy"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
 	"github.com/tinykube/tinykube/pkg/registry/core/pod"
+	"github.com/tinykube/tinykube/pkg/registry/core/serviceaccount"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
 )
 
@@ -33,14 +34,15 @@ import (
 // validates an object its policies changed once more itself.
 //
 // Plugins still to come slot in by name where upstream has them, e.g.
-// ServiceAccount and NodeRestriction after LimitRanger, PodSecurity
-// before Priority, MutatingAdmissionWebhook after MutatingAdmissionPolicy,
+// NodeRestriction after ServiceAccount, PodSecurity before Priority,
+// MutatingAdmissionWebhook after MutatingAdmissionPolicy,
 // ValidatingAdmissionWebhook after ValidatingAdmissionPolicy.
 func admissionChain(reg *Registry) generic.Chain {
 	lifecycle := namespace.Lifecycle{Namespaces: reg.Store("", "namespaces")}
 	return generic.Chain{
 		{Name: "NamespaceLifecycle", Admit: lifecycle.Admit},
 		{Name: "LimitRanger", Admit: onCreate(podsResource, pod.LimitRanger{LimitRanges: reg.Store("", "limitranges")}.Admit)},
+		{Name: "ServiceAccount", Admit: serviceaccount.Admission{ServiceAccounts: reg.Store("", "serviceaccounts")}.Admit},
 		{Name: "Priority", Admit: onCreate(podsResource, pod.Priority{Classes: reg.Store("scheduling.k8s.io", "priorityclasses")}.Admit)},
 		{Name: "RuntimeClass", Admit: onCreate(podsResource, pod.RuntimeClass{Classes: reg.Store("node.k8s.io", "runtimeclasses")}.Admit)},
 		{Name: "MutatingAdmissionPolicy", Admit: reg.mutatingPolicies().Admit},
