@@ -11,7 +11,8 @@
 // for built-in resources, pkg/apiserver/crtypes for custom resources.
 // Subresources beyond status, scale and approval are registered by the
 // server in Config: CreateSubresources (subresource.go: decode the body,
-// check its name, call a function — pods/binding, pods/eviction) and
+// check its name, call a function — pods/binding, pods/eviction,
+// serviceaccounts/token) and
 // UpdateSubresources (a PUT with its own strategy — namespaces/finalize);
 // SpecialCreates serve the create-only resources (bindings, the reviews,
 // selfsubjectreviews in whoami.go).

@@ -8,7 +8,14 @@
 //   - BearerToken + TokenFile (bearer.go, tokenfile.go): an
 //     "Authorization: Bearer <token>" header checked against a static token
 //     file in kube-apiserver's --token-auth-file CSV format.
-//   - Union (union.go): tries several in order.
+//   - ServiceAccountTokens (serviceaccount.go): the JWTs the server issues
+//     through serviceaccounts/token (pkg/auth/satoken), checked against
+//     the service account and bound object they name.
+//   - Union (authenticator.go): tries several in order.
+//
+// Audiences (audiences.go): a request may ask for credentials meant for
+// given audiences (WithAudiences; a TokenReview's spec.audiences); a
+// credential names the audiences it was accepted for in User.Audiences.
 //
 // WithAuthentication (filter.go) runs an Authenticator for every request,
 // stores the User in the request context (UserFrom/WithUser), removes the
