@@ -2,8 +2,10 @@ package authn
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,12 +42,24 @@ type ServiceAccountGetter interface {
 // system:serviceaccount:NS:NAME with the service account's UID, in
 // system:serviceaccounts and system:serviceaccounts:NS, with the token's
 // jti as credential-id and the pod (and its node) in Extra when bound.
+//
+// A signature check costs about as much as a TLS client-certificate
+// check, so verified tokens are remembered (by SHA-256, in a bounded
+// table that starts over when full), as X509 remembers chains; the time
+// window, audiences and objects are checked on every request all the
+// same.
 type ServiceAccountTokens struct {
 	verifier     *satoken.Verifier
 	apiAudiences []string
 	objects      ServiceAccountGetter
 	now          func() time.Time
+
+	mu       sync.Mutex
+	verified map[[sha256.Size]byte]*satoken.Claims
 }
+
+// maxVerifiedTokens bounds the verification cache.
+const maxVerifiedTokens = 4096
 
 var _ TokenAuthenticator = (*ServiceAccountTokens)(nil)
 
@@ -53,7 +67,8 @@ var _ TokenAuthenticator = (*ServiceAccountTokens)(nil)
 // audiences a request is taken to ask for when it names none (and those a
 // token without "aud" is taken to be for).
 func NewServiceAccountTokens(v *satoken.Verifier, apiAudiences []string, objects ServiceAccountGetter) *ServiceAccountTokens {
-	return &ServiceAccountTokens{verifier: v, apiAudiences: apiAudiences, objects: objects, now: time.Now}
+	return &ServiceAccountTokens{verifier: v, apiAudiences: apiAudiences, objects: objects, now: time.Now,
+		verified: map[[sha256.Size]byte]*satoken.Claims{}}
 }
 
 // errInvalidated is upstream's answer when a bound object is gone.
@@ -62,7 +77,7 @@ var errInvalidated = errors.New("service account token has been invalidated")
 // AuthenticateToken returns (nil, false, nil) for tokens that are not
 // this server's JWTs, so that other authenticators may know them.
 func (a *ServiceAccountTokens) AuthenticateToken(ctx context.Context, token string) (*User, bool, error) {
-	c, err := a.verifier.Verify(token)
+	c, err := a.verify(token)
 	if errors.Is(err, satoken.ErrNotOurs) {
 		return nil, false, nil
 	}
@@ -97,6 +112,30 @@ func (a *ServiceAccountTokens) AuthenticateToken(ctx context.Context, token stri
 	}
 	u.Audiences = auds
 	return u, true, nil
+}
+
+// verify returns the claims of a token whose signature checks out,
+// from the cache when it was verified before. Claims are never modified.
+func (a *ServiceAccountTokens) verify(token string) (*satoken.Claims, error) {
+	key := sha256.Sum256([]byte(token))
+	a.mu.Lock()
+	c, ok := a.verified[key]
+	a.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := a.verifier.Verify(token)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if len(a.verified) >= maxVerifiedTokens {
+		// Drop everything, and expired tokens with it.
+		clear(a.verified)
+	}
+	a.verified[key] = c
+	a.mu.Unlock()
+	return c, nil
 }
 
 // checkObjects verifies that the objects the claims name still exist with
