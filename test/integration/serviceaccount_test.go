@@ -233,3 +233,30 @@ func TestServiceAccountTokenHTTP(t *testing.T) {
 		t.Error("serviceaccounts/token not in discovery as authentication.k8s.io/v1 TokenRequest, verbs [create]")
 	}
 }
+
+// TestServiceAccountTokenAfterRestart: the signing key lives in pki/, so
+// a token issued before a restart still authenticates after it.
+func TestServiceAccountTokenAfterRestart(t *testing.T) {
+	cfg := server.DefaultConfig()
+	cfg.DataDir, cfg.SecurePort, cfg.UnsafeNoFsync = filepath.Join(t.TempDir(), "data"), 0, true
+	s := testserver.StartWithConfig(t, cfg)
+	ctx := context.Background()
+	if _, err := s.Client.CoreV1().ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "keeper"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := s.Client.CoreV1().ServiceAccounts("default").CreateToken(ctx, "keeper", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = testserver.StartWithConfig(t, cfg)
+	who, err := tokenClient(t, s, tr.Status.Token).AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("token from before the restart: %v", err)
+	}
+	if who.Status.UserInfo.Username != "system:serviceaccount:default:keeper" {
+		t.Errorf("user = %+v", who.Status.UserInfo)
+	}
+}
