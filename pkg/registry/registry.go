@@ -3,6 +3,8 @@ package registry
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -87,7 +89,13 @@ func Build(cfg Config) (*Registry, error) {
 	namespaces := reg.Store("", "namespaces")
 	namespaces.BeforeDelete = namespace.CheckDelete
 	reg.Quota = &resourcequota.Admission{Quotas: reg.Store("", "resourcequotas")}
-	reg.Admission = admissionChain(reg).Without(cfg.DisableAdmissionPlugins...)
+	chain := admissionChain(reg)
+	for _, name := range cfg.DisableAdmissionPlugins {
+		if !slices.Contains(chain.Names(), name) {
+			return nil, fmt.Errorf("disable-admission-plugins: plugin %q is unknown (known: %s)", name, strings.Join(chain.Names(), ", "))
+		}
+	}
+	reg.Admission = chain.Without(cfg.DisableAdmissionPlugins...)
 	for _, s := range reg.Stores {
 		s.Admission = reg.Admission
 	}
