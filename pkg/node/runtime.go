@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
@@ -70,3 +71,23 @@ const (
 	AnnotationExitAfter = "sim.tinykube.io/exit-after"
 	AnnotationExitCode  = "sim.tinykube.io/exit-code"
 )
+
+// ErrNoContainerEvents is what a Runtime's GetContainerEvents returns
+// (wrapped) when the runtime cannot stream events (containerd 1.6); the
+// agent then polls the runtime's containers instead.
+var ErrNoContainerEvents = errors.New("runtime does not stream container events")
+
+// ImageService is the part of the CRI ImageService the agent uses, with
+// the same signatures. A Runtime that also implements it (a real one)
+// has images pulled before containers are created.
+type ImageService interface {
+	ImageStatus(ctx context.Context, image *runtimeapi.ImageSpec, verbose bool) (*runtimeapi.ImageStatusResponse, error)
+	PullImage(ctx context.Context, image *runtimeapi.ImageSpec, auth *runtimeapi.AuthConfig, podSandboxConfig *runtimeapi.PodSandboxConfig) (string, error)
+}
+
+// StatusReporter is implemented by runtimes that report their own
+// conditions (CRI Status: RuntimeReady, NetworkReady); a real node's
+// Ready condition follows them.
+type StatusReporter interface {
+	Status(ctx context.Context, verbose bool) (*runtimeapi.StatusResponse, error)
+}

@@ -1,0 +1,94 @@
+package containerd
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// CNI: until tinykube has its own network plugin, pods get their network
+// from Debian's reference plugins. Each node has its own bridge (named
+// from its data dir, so two nodes on one machine never share one) with
+// the node's podCIDR; host-local hands out the IPs and keeps its
+// allocations under the node's data dir.
+
+// cniConfName is the conflist containerd loads (max_conf_num = 1).
+const cniConfName = "10-tinykube.conflist"
+
+// BridgeName is the bridge of the node whose containerd lives in dir:
+// "tk" plus 8 hex digits, within the 15-byte interface name limit.
+func BridgeName(dir string) string {
+	abs, _ := filepath.Abs(dir)
+	sum := sha256.Sum256([]byte(abs))
+	return "tk" + hex.EncodeToString(sum[:4])
+}
+
+// WriteCNIConfig writes the node's conflist for its podCIDRs
+// (comma-separated, as CRI's RuntimeConfig carries them). containerd
+// picks the file up by itself (it watches the directory).
+func (p Paths) WriteCNIConfig(podCIDRs string) error {
+	var ranges [][]map[string]string
+	for _, s := range strings.Split(podCIDRs, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(s)
+		if err != nil {
+			return fmt.Errorf("CNI config: pod CIDR %q: %w", s, err)
+		}
+		ranges = append(ranges, []map[string]string{{"subnet": prefix.Masked().String()}})
+	}
+	if len(ranges) == 0 {
+		return fmt.Errorf("CNI config: no pod CIDR")
+	}
+	conf := map[string]any{
+		"cniVersion": "1.0.0",
+		"name":       "tinykube",
+		"plugins": []any{
+			map[string]any{
+				"type": "bridge", "bridge": BridgeName(p.Dir),
+				"isGateway": true, "ipMasq": true, "hairpinMode": true,
+				"ipam": map[string]any{"type": "host-local", "ranges": ranges, "dataDir": p.CNIDataDir},
+			},
+			map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
+			map[string]any{"type": "loopback"},
+		},
+	}
+	b, err := json.MarshalIndent(conf, "", "  ")
+	if err != nil {
+		return err
+	}
+	final := filepath.Join(p.CNIConfDir, cniConfName)
+	if old, err := os.ReadFile(final); err == nil && bytes.Equal(old, b) {
+		return nil
+	}
+	// Write then rename: containerd must never load half a file.
+	tmp := final + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, final)
+}
+
+// DeleteBridge removes the node's bridge, if any (pods' veths go with
+// their sandboxes; the bridge outlives them). For cleanup after the
+// node's pods are gone.
+func (p Paths) DeleteBridge() error {
+	name := BridgeName(p.Dir)
+	if _, err := os.Stat("/sys/class/net/" + name); err != nil {
+		return nil
+	}
+	out, err := exec.Command("ip", "link", "delete", name).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("deleting bridge %s: %s: %w", name, bytes.TrimSpace(out), err)
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package containerd_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/tinykube/tinykube/pkg/node/containerd"
+	"github.com/tinykube/tinykube/pkg/node/cri"
+	"github.com/tinykube/tinykube/pkg/node/images"
+)
+
+func needContainerd(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("containerd"); err != nil {
+		t.Skip("containerd not installed (apt-get install containerd runc containernetworking-plugins)")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("a real containerd needs root")
+	}
+}
+
+func start(t *testing.T) (*containerd.Containerd, *cri.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := containerd.DefaultConfig(t.TempDir())
+	c, err := containerd.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := cri.Dial(ctx, c.Endpoint(), 10*time.Second)
+	if err != nil {
+		c.Stop()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := client.RemoveAllPodSandboxes(ctx); err != nil {
+			t.Errorf("removing sandboxes: %v", err)
+		}
+		client.Close(ctx)
+		c.Stop()
+		if err := c.Paths().DeleteBridge(); err != nil {
+			t.Error(err)
+		}
+	})
+	return c, client
+}
+
+// TestTwoContainerdsRunSandboxes starts two private containerds side by
+// side (as two nodes or two tests do), each with its own CNI bridge and
+// podCIDR, and runs a sandbox (the project's pause image) in each.
+func TestTwoContainerdsRunSandboxes(t *testing.T) {
+	needContainerd(t)
+	ctx := context.Background()
+	for i, cidr := range []string{"10.250.1.0/24", "10.250.2.0/24"} {
+		c, client := start(t)
+		v, err := client.Version(ctx, "v1")
+		if err != nil || v.RuntimeName != "containerd" {
+			t.Fatalf("version: %v %v", v, err)
+		}
+		img, err := client.ImageStatus(ctx, &runtimeapi.ImageSpec{Image: images.PauseImage}, false)
+		if err != nil || img.Image == nil {
+			t.Fatalf("pause image not imported: %v %v", img, err)
+		}
+		client.OnRuntimeConfig = func(cfg *runtimeapi.RuntimeConfig) error {
+			return c.Paths().WriteCNIConfig(cfg.GetNetworkConfig().GetPodCidr())
+		}
+		if err := client.UpdateRuntimeConfig(ctx, &runtimeapi.RuntimeConfig{NetworkConfig: &runtimeapi.NetworkConfig{PodCidr: cidr}}); err != nil {
+			t.Fatal(err)
+		}
+		var id string
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			// containerd loads the CNI config a moment after it is
+			// written.
+			id, err = client.RunPodSandbox(ctx, &runtimeapi.PodSandboxConfig{
+				Metadata: &runtimeapi.PodSandboxMetadata{Name: "p", Namespace: "default", Uid: "uid-" + string(rune('a'+i))},
+				Hostname: "p", LogDirectory: t.TempDir(),
+			}, "")
+			if err == nil || time.Now().After(deadline) || !strings.Contains(err.Error(), "cni") {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("containerd %d: RunPodSandbox: %v", i, err)
+		}
+		st, err := client.PodSandboxStatus(ctx, id, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Status.State != runtimeapi.PodSandboxState_SANDBOX_READY || !strings.HasPrefix(st.Status.GetNetwork().GetIp(), cidr[:8]) {
+			t.Fatalf("containerd %d: sandbox %v ip %q", i, st.Status.State, st.Status.GetNetwork().GetIp())
+		}
+	}
+}
+
+func TestMissingContainerdIsClearError(t *testing.T) {
+	cfg := containerd.DefaultConfig(t.TempDir())
+	cfg.Binary = "/nonexistent/containerd"
+	_, err := containerd.Start(context.Background(), cfg)
+	if !errors.Is(err, containerd.ErrNotInstalled) || !strings.Contains(err.Error(), "apt-get install containerd runc containernetworking-plugins") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestDialMissingSocketFailsAtOnce(t *testing.T) {
+	_, err := cri.Dial(context.Background(), "unix://"+t.TempDir()+"/none.sock", time.Second)
+	if !errors.Is(err, cri.ErrNoSocket) {
+		t.Fatalf("got %v", err)
+	}
+}

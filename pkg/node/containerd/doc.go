@@ -1,0 +1,14 @@
+// Package containerd starts and supervises a node's private containerd:
+// its config.toml, root, state, socket, CNI config and log all live
+// under the node's data dir, so two nodes (or two tests) on one machine
+// never share a containerd, and nothing of the machine's own containerd
+// (/etc/containerd, /var/lib/containerd, /run/containerd) is touched.
+//
+// Start writes the config (config.go), runs the containerd binary, waits
+// for its CRI socket, and imports the project's pause image
+// (pkg/node/images) so that no sandbox ever pulls one. A containerd that
+// dies is restarted (with a back-off) and reported in the log; Stop ends
+// it with SIGTERM, then SIGKILL. cni.go writes the node's CNI conflist
+// (Debian's reference plugins: bridge, host-local, portmap, loopback)
+// once the node has a podCIDR, and removes the bridge on cleanup.
+package containerd
