@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -73,7 +74,15 @@ func New(cfg Config) (*Agent, error) {
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "node-agent-nodes", Clock: cfg.Clock}),
 	}
 	var only string
-	for i := cfg.FirstIndex; i < cfg.FirstIndex+cfg.Count; i++ {
+	if cfg.Real != nil {
+		ns, err := newRealNode(cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.nodes[ns.name], only = ns, ns.name
+		cfg.Count = 1 // the pod informer below watches only this node
+	}
+	for i := cfg.FirstIndex; cfg.Real == nil && i < cfg.FirstIndex+cfg.Count; i++ {
 		name := fmt.Sprintf("%s%d", cfg.NamePrefix, i)
 		ip, err := nthAddr(cfg.NodeIPRange, uint64(i)+2)
 		if err != nil {
@@ -165,7 +174,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := ns.runtime.GetContainerEvents(ctx, events, nil); err != nil && ctx.Err() == nil {
+			err := ns.runtime.GetContainerEvents(ctx, events, nil)
+			if errors.Is(err, ErrNoContainerEvents) && a.cfg.Real != nil {
+				a.log.Info("node: runtime streams no container events; polling its containers", "node", ns.name, "every", a.cfg.Real.PollInterval)
+				a.pollContainers(ctx, ns)
+				return
+			}
+			if err != nil && ctx.Err() == nil {
 				a.log.Error("node: container events", "node", ns.name, "err", err)
 			}
 		}()

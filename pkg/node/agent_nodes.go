@@ -28,6 +28,10 @@ type nodeState struct {
 	ip           netip.Addr
 	fallbackCIDR netip.Prefix
 	runtime      Runtime
+	// machine is set for a real node (Config.Real): what it reports
+	// about the machine.
+	machine     *machine
+	kubeletPort int32
 
 	// Only the node's sync touches these (the queue never syncs one
 	// name twice at once).
@@ -37,6 +41,9 @@ type nodeState struct {
 	lastReport   time.Time
 	registeredAt time.Time
 	runtimeName  string
+	// runtimeNotReady explains why a real node's runtime is not ready
+	// ("" when it is), from its CRI Status.
+	runtimeNotReady string
 
 	mu sync.Mutex
 	// podCIDRs is what the runtime was last configured with ("" = none
@@ -57,6 +64,9 @@ func (a *Agent) syncNode(ctx context.Context, name string) (time.Duration, error
 			return 0, fmt.Errorf("runtime version: %w", err)
 		}
 		ns.runtimeName = v.RuntimeName + "://" + v.RuntimeVersion
+	}
+	if ns.machine != nil {
+		ns.runtimeNotReady = runtimeNotReady(ctx, ns.runtime)
 	}
 	node, err := a.nodeLister.Get(name)
 	if apierrors.IsNotFound(err) && ns.uid != "" {
@@ -106,7 +116,9 @@ func (a *Agent) syncNode(ctx context.Context, name string) (time.Duration, error
 func (a *Agent) register(ctx context.Context, ns *nodeState) (*corev1.Node, error) {
 	labels := map[string]string{
 		corev1.LabelHostname: ns.name, corev1.LabelOSStable: runtime.GOOS, corev1.LabelArchStable: runtime.GOARCH,
-		corev1.LabelInstanceTypeStable: "tinykube-sim", "node.tinykube.io/simulated": "true",
+	}
+	if ns.machine == nil {
+		labels[corev1.LabelInstanceTypeStable], labels["node.tinykube.io/simulated"] = "tinykube-sim", "true"
 	}
 	for k, v := range a.cfg.Labels {
 		labels[k] = v
@@ -194,6 +206,9 @@ func (a *Agent) nodeStatus(ns *nodeState, current *corev1.Node, now time.Time) c
 			}
 		}
 		return c
+	}
+	if ns.machine != nil {
+		return a.realNodeStatus(ns, current, cond)
 	}
 	return corev1.NodeStatus{
 		Capacity: withOthers(capacity, current.Status.Capacity), Allocatable: withOthers(capacity, current.Status.Allocatable),

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -32,6 +33,10 @@ type podRecord struct {
 	containers map[string]*containerRecord
 	// stopAt is when a pod being deleted finishes its simulated shutdown.
 	stopAt time.Time
+	// stopping is set when a real pod's containers are being stopped
+	// (terminateReal); stopped once they are.
+	stopping bool
+	stopped  atomic.Bool
 }
 
 type containerRecord struct {
@@ -41,6 +46,9 @@ type containerRecord struct {
 	last *corev1.ContainerStateTerminated
 	// restartAt is set while an exited container waits out its back-off.
 	restartAt time.Time
+	// waiting, when set and there is no container, is why (an image
+	// that could not be pulled).
+	waiting *corev1.ContainerStateWaiting
 }
 
 func (a *Agent) record(key cache.ObjectName) *podRecord {
@@ -113,9 +121,7 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 
 // runSandbox starts the pod's sandbox; its IPs come from the runtime.
 func (a *Agent) runSandbox(ctx context.Context, ns *nodeState, pod *corev1.Pod) (*podRecord, error) {
-	lbls := map[string]string{
-		"io.kubernetes.pod.name": pod.Name, "io.kubernetes.pod.namespace": pod.Namespace, "io.kubernetes.pod.uid": string(pod.UID),
-	}
+	lbls := map[string]string{labelPodName: pod.Name, labelPodNamespace: pod.Namespace, labelPodUID: string(pod.UID)}
 	for k, v := range pod.Labels {
 		lbls[k] = v
 	}
@@ -126,6 +132,11 @@ func (a *Agent) runSandbox(ctx context.Context, ns *nodeState, pod *corev1.Pod) 
 	cfg := &runtimeapi.PodSandboxConfig{
 		Metadata: &runtimeapi.PodSandboxMetadata{Name: pod.Name, Namespace: pod.Namespace, Uid: string(pod.UID)},
 		Hostname: hostname, Labels: lbls, Annotations: pod.Annotations,
+	}
+	if ns.machine != nil {
+		if err := a.realSandboxConfig(cfg, pod); err != nil {
+			return nil, err
+		}
 	}
 	id, err := ns.runtime.RunPodSandbox(ctx, cfg, "")
 	if err != nil {
@@ -142,6 +153,9 @@ func (a *Agent) runSandbox(ctx context.Context, ns *nodeState, pod *corev1.Pod) 
 		for _, ip := range net.AdditionalIps {
 			rec.ips = append(rec.ips, ip.Ip)
 		}
+	}
+	if len(rec.ips) == 0 && pod.Spec.HostNetwork {
+		rec.ips = []string{ns.ip.String()}
 	}
 	return rec, nil
 }
@@ -233,11 +247,22 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 		Metadata: &runtimeapi.ContainerMetadata{Name: c.Name, Attempt: uint32(cr.restarts)},
 		Image:    &runtimeapi.ImageSpec{Image: c.Image}, Command: c.Command, Args: c.Args, WorkingDir: c.WorkingDir,
 		Labels: map[string]string{
-			"io.kubernetes.container.name": c.Name, "io.kubernetes.pod.name": pod.Name,
-			"io.kubernetes.pod.namespace": pod.Namespace, "io.kubernetes.pod.uid": string(pod.UID),
+			labelContainerName: c.Name, labelPodName: pod.Name, labelPodNamespace: pod.Namespace, labelPodUID: string(pod.UID),
 		},
 	}
-	if init && !isSidecar(c) {
+	if rec.node.machine != nil {
+		imageRef, err := a.pullImage(ctx, rec, pod, c)
+		if err != nil {
+			cr.waiting = &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: err.Error()}
+			return nil, imagePullRetry, nil
+		}
+		cr.waiting = nil
+		cfg.Image.Image = imageRef
+		cfg.Image.UserSpecifiedImage = c.Image
+		if err := a.realContainerConfig(cfg, pod, c, rec); err != nil {
+			return nil, 0, err
+		}
+	} else if init && !isSidecar(c) {
 		// Simulated init containers complete at once; a real runtime
 		// ignores this.
 		cfg.Annotations = map[string]string{AnnotationExitAfter: "0s", AnnotationExitCode: "0"}
@@ -269,7 +294,11 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 // final status is written and the pod is deleted for good (grace period
 // 0, UID precondition so a successor of the same name is never hit).
 func (a *Agent) terminate(ctx context.Context, key cache.ObjectName, pod *corev1.Pod, rec *podRecord) (time.Duration, error) {
-	if rec != nil {
+	if rec != nil && rec.node.machine != nil {
+		if !a.stopReal(ctx, key, pod, rec) {
+			return 0, nil // re-added once the containers have stopped
+		}
+	} else if rec != nil {
 		now := a.cfg.Clock.Now()
 		if rec.stopAt.IsZero() {
 			shutdown := a.cfg.ShutdownDelay
@@ -284,6 +313,8 @@ func (a *Agent) terminate(ctx context.Context, key cache.ObjectName, pod *corev1
 		if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
 			return 0, err
 		}
+	}
+	if rec != nil {
 		terminal := pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 		if !terminal {
 			// Written here, not through the status manager: the final
@@ -318,6 +349,9 @@ func (a *Agent) teardown(ctx context.Context, key cache.ObjectName, rec *podReco
 	}
 	if err := rec.node.runtime.RemovePodSandbox(ctx, rec.sandboxID); err != nil {
 		return err
+	}
+	if rec.node.machine != nil {
+		a.cleanupRealPod(rec)
 	}
 	a.mu.Lock()
 	if a.records[key] == rec {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
@@ -29,6 +30,16 @@ type Config struct {
 
 	// NewRuntime returns the runtime for one node.
 	NewRuntime func(nodeName string) Runtime
+
+	// Real, when set, makes the agent run one real node — its Runtime
+	// runs processes (CRI, containerd) — instead of Count simulated
+	// ones: the node's capacity and info come from the machine, pods
+	// get log directories, DNS, port mappings and security contexts,
+	// images are pulled, containers are stopped with the pod's grace
+	// period (ShutdownDelay does not apply) and the simulated-runtime
+	// annotations are never set. Count, NamePrefix, FirstIndex, CPU,
+	// Memory, EphemeralStorage and NodeIPRange are ignored.
+	Real *RealNode
 
 	// Capacity of every node (allocatable is the same).
 	CPU, Memory, EphemeralStorage resource.Quantity
@@ -72,6 +83,36 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// RealNode configures the one real node of an agent (Config.Real).
+type RealNode struct {
+	// Name of the node (tinykube node --node-name; default the host name).
+	Name string
+	// IP is the node's InternalIP (zero: the host's default-route
+	// address).
+	IP netip.Addr
+	// DataDir is the node's data dir: pod logs go under DataDir/pods
+	// (<namespace>_<pod>_<uid>/<container>/<attempt>.log) and its
+	// file system is the node's ephemeral-storage capacity.
+	DataDir string
+	// SystemReserved is taken off the capacity to give allocatable.
+	SystemReserved corev1.ResourceList
+	// KubeletPort is reported as daemonEndpoints.kubeletEndpoint.Port
+	// (the node's kubelet API; 0: 10250).
+	KubeletPort int32
+	// ClusterDNS and ClusterDomain configure pods' DNS (dnsPolicy
+	// ClusterFirst); with no ClusterDNS pods use the host's resolv.conf.
+	ClusterDNS    []string
+	ClusterDomain string
+	// ResolvConf is the host's resolver config (default /etc/resolv.conf).
+	ResolvConf string
+	// CgroupRoot is the cgroup under which pod cgroups are made
+	// (cgroupfs): <CgroupRoot>/pod<uid>. Default "/tinykube".
+	CgroupRoot string
+	// PollInterval is how often the runtime's containers are listed to
+	// notice exits when it cannot stream events (containerd 1.6).
+	PollInterval time.Duration
+}
+
 // DefaultConfig returns the defaults of `tinykube node`: nodes shaped like
 // an 8-CPU, 32 GiB machine, upstream kubelet timings.
 func DefaultConfig() Config {
@@ -106,6 +147,15 @@ func (c Config) Validate() error {
 		return errors.New("node: workers must be positive (StatusWorkers: 0 for one per node)")
 	case c.Clock == nil:
 		return errors.New("node: Clock is required")
+	case c.Real != nil && c.Real.Name == "":
+		return errors.New("node: a real node needs a name")
+	case c.Real != nil && c.Real.DataDir == "":
+		return errors.New("node: a real node needs a data dir")
+	case c.Real != nil && c.Real.PollInterval <= 0:
+		return errors.New("node: a real node needs a positive PollInterval")
+	}
+	if c.Real != nil {
+		return nil
 	}
 	last := c.FirstIndex + c.Count + 1
 	if hostBits := c.NodeIPRange.Addr().BitLen() - c.NodeIPRange.Bits(); hostBits < 63 && last >= 1<<hostBits {

@@ -199,6 +199,9 @@ func containerStatus(c *corev1.Container, cr *containerRecord, st *runtimeapi.Co
 	}
 	if st == nil {
 		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: waitReason}
+		if cr != nil && cr.waiting != nil {
+			cs.State.Waiting = cr.waiting.DeepCopy()
+		}
 		return cs
 	}
 	cs.ContainerID, cs.ImageID = prefix+st.Id, st.ImageRef

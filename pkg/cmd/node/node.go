@@ -19,16 +19,18 @@ import (
 	"github.com/tinykube/tinykube/pkg/node/simulated"
 )
 
-// Flags configure simulated nodes; `tinykube server --simulated-nodes`
-// uses the defaults.
+// Flags configure the nodes: simulated ones (the default; `tinykube
+// server --simulated-nodes` uses the defaults) or one real node
+// (--runtime containerd, real.go).
 type Flags struct {
 	Config     node.Config
+	Real       RealFlags
 	Kubeconfig string
 }
 
 // DefaultFlags mirrors node.DefaultConfig.
 func DefaultFlags() *Flags {
-	return &Flags{Config: node.DefaultConfig(), Kubeconfig: os.Getenv("KUBECONFIG")}
+	return &Flags{Config: node.DefaultConfig(), Real: DefaultRealFlags(), Kubeconfig: os.Getenv("KUBECONFIG")}
 }
 
 func (f *Flags) add(fs *pflag.FlagSet) {
@@ -48,6 +50,7 @@ func (f *Flags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.RestartBackoff, "restart-backoff", c.RestartBackoff, "first back-off before restarting an exited container (doubles up to 5m)")
 	fs.Float32Var(&c.QPS, "kube-api-qps", c.QPS, "API requests per second, shared by all nodes")
 	fs.IntVar(&c.Burst, "kube-api-burst", c.Burst, "API request burst, shared by all nodes")
+	f.Real.add(fs)
 }
 
 // Run runs the nodes on the simulated runtime until ctx ends.
@@ -68,7 +71,7 @@ func NewCommand() *cobra.Command {
 	f := DefaultFlags()
 	cmd := &cobra.Command{
 		Use:   "node",
-		Short: "Run simulated nodes (node agent on the simulated runtime) against a Kubernetes API server",
+		Short: "Run nodes against a Kubernetes API server: simulated ones, or one real node (--runtime containerd)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rc, err := clientcmd.BuildConfigFromFlags("", f.Kubeconfig)
@@ -78,7 +81,15 @@ func NewCommand() *cobra.Command {
 			f.Config.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return Run(ctx, rc, f.Config)
+			switch f.Real.Runtime {
+			case "simulated":
+				return Run(ctx, rc, f.Config)
+			case "containerd":
+				f.Config.RESTConfig = rc
+				return RunReal(ctx, f.Config, f.Real)
+			default:
+				return fmt.Errorf("--runtime %q: want simulated or containerd", f.Real.Runtime)
+			}
 		},
 	}
 	f.add(cmd.Flags())

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,10 @@ type flags struct {
 	disableScheduler bool
 	// simulatedNodes run in-process (pkg/node); 0 for none.
 	simulatedNodes int
+	// node runs one real node in-process (containerd), its data under
+	// DataDir/node; nodeName names it ("" = the host name).
+	node     bool
+	nodeName string
 	// idleGCPercent is GOGC while idle (pkg/idlegc); 0 disables.
 	idleGCPercent int
 }
@@ -79,6 +84,8 @@ func NewCommand() *cobra.Command {
 	f.scheduler.Add(cmd.Flags())
 	cmd.Flags().BoolVar(&f.disableScheduler, "disable-scheduler", false, "do not run the scheduler in-process")
 	cmd.Flags().IntVar(&f.simulatedNodes, "simulated-nodes", 0, "run this many simulated nodes in-process (like tinykube node --simulated N)")
+	cmd.Flags().BoolVar(&f.node, "node", false, "also run a real node in-process: pods run as containers in a private containerd (data under DATA-DIR/node; needs root and Debian's containerd, runc and containernetworking-plugins)")
+	cmd.Flags().StringVar(&f.nodeName, "node-name", "", "name of the --node node (default: the host name)")
 	return cmd
 }
 
@@ -144,6 +151,9 @@ func (f *flags) run(ctx context.Context) error {
 			defer components.Done()
 			err := controllermanager.Run(ctx, cm)
 			done(err)
+			if err != nil {
+				err = fmt.Errorf("controller-manager: %w", err)
+			}
 			errs <- err
 		}()
 	}
@@ -183,6 +193,26 @@ func (f *flags) run(ctx context.Context) error {
 		}()
 	}
 	// --- end simulated nodes ---
+	// --- real node (pkg/node, pkg/cmd/node/real.go) ---
+	if f.node {
+		rc, err := clientcmd.BuildConfigFromFlags("", s.KubeconfigPath)
+		if err != nil {
+			return err
+		}
+		nf := nodecmd.DefaultFlags()
+		nf.Config.RESTConfig, nf.Config.Logger = rc, logger
+		nf.Real.Runtime, nf.Real.NodeName = "containerd", f.nodeName
+		nf.Real.DataDir = filepath.Join(f.cfg.DataDir, "node")
+		nodeDone := make(chan struct{})
+		defer func() { <-nodeDone }() // its containerd stops before we return
+		go func() {
+			defer close(nodeDone)
+			if err := nodecmd.RunReal(ctx, nf.Config, nf.Real); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("node: %w", err)
+			}
+		}()
+	}
+	// --- end real node ---
 	fmt.Fprintf(os.Stderr, "export KUBECONFIG=%s\n", s.KubeconfigPath)
 	err = nil
 	select {
@@ -190,9 +220,6 @@ func (f *flags) run(ctx context.Context) error {
 	case err = <-s.EtcdErr():
 		err = fmt.Errorf("etcd: %w", err)
 	case err = <-errs:
-		if err != nil {
-			err = fmt.Errorf("controller-manager: %w", err)
-		}
 	}
 	logger.Info("shutting down")
 	stop()

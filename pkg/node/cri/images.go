@@ -50,4 +50,3 @@ func (c *Client) ImageFsInfo(ctx context.Context) (*runtimeapi.ImageFsInfoRespon
 	defer cancel()
 	return c.img.ImageFsInfo(ctx, &runtimeapi.ImageFsInfoRequest{})
 }
-

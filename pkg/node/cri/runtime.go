@@ -109,7 +109,9 @@ func (c *Client) ExecSync(ctx context.Context, containerID string, cmd []string,
 // ExitError is a command's non-zero exit status from ExecSync.
 type ExitError struct{ Code int32 }
 
-func (e *ExitError) Error() string { return fmt.Sprintf("command terminated with exit code %d", e.Code) }
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("command terminated with exit code %d", e.Code)
+}
 
 // ExitStatus is the code, as k8s.io/utils/exec.ExitError names it.
 func (e *ExitError) ExitStatus() int { return int(e.Code) }

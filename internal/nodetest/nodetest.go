@@ -1,0 +1,180 @@
+package nodetest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tinykube/tinykube/internal/controllertest"
+	"github.com/tinykube/tinykube/internal/testserver"
+	nodecmd "github.com/tinykube/tinykube/pkg/cmd/node"
+	"github.com/tinykube/tinykube/pkg/node"
+	"github.com/tinykube/tinykube/pkg/node/containerd"
+	"github.com/tinykube/tinykube/pkg/node/images"
+)
+
+// Node is a running test cluster of one real node.
+type Node struct {
+	Server *testserver.Server
+	Client kubernetes.Interface
+	// Name of the node; pods set spec.nodeName to it (no scheduler runs).
+	Name string
+	// DataDir is the node's data dir (its containerd under
+	// DataDir/containerd, pod logs under DataDir/pods).
+	DataDir string
+	// Endpoint is the CRI endpoint of its containerd (unix://…).
+	Endpoint string
+	// Runtime is the node's containerd and CRI client.
+	Runtime *nodecmd.RealRuntime
+	// PodCIDR is the node's pod network.
+	PodCIDR netip.Prefix
+}
+
+// Skip skips t unless a real node can run here.
+func Skip(t testing.TB) {
+	t.Helper()
+	for _, bin := range []string{"containerd", "runc", "ctr"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("%s not installed: apt-get install containerd runc containernetworking-plugins", bin)
+		}
+	}
+	if _, err := os.Stat("/usr/lib/cni/bridge"); err != nil {
+		t.Skip("CNI plugins not installed: apt-get install containernetworking-plugins")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("a real node needs root")
+	}
+}
+
+// StartNode starts an API server and one real node for t; both are
+// stopped, and every pod sandbox, the node's bridge and its containerd
+// removed, when the test ends.
+func StartNode(t testing.TB) *Node {
+	t.Helper()
+	Skip(t)
+	s := testserver.Start(t, "")
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	level := slog.LevelInfo
+	if os.Getenv("TINYKUBE_NODE_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+
+	f := nodecmd.DefaultRealFlags()
+	f.Runtime, f.DataDir, f.NodeName = "containerd", dir, fmt.Sprintf("node-%06d", rand.IntN(1e6))
+	f.NodeIP = "127.0.0.1"
+	rt, err := nodecmd.StartRuntime(ctx, f, logger)
+	if err != nil {
+		cancel()
+		t.Fatalf("starting the node's containerd: %v", err)
+	}
+	// A podCIDR of its own, so that nodes of tests running side by side
+	// never route the same range: 10.(200-231).x.0/24.
+	cidr := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(200 + rand.IntN(32)), byte(rand.IntN(256)), 0}), 24)
+	cfg := node.DefaultConfig()
+	cfg.RESTConfig, cfg.Logger = s.RESTConfig, logger
+	cfg.FallbackPodCIDRs, cfg.FallbackPodCIDRMask, cfg.PodCIDRWait = cidr, 24, 0
+	cfg.LeaseRenewInterval = 2 * time.Second
+	if cfg, err = nodecmd.RealConfig(cfg, f, rt); err != nil {
+		cancel()
+		rt.Close(true)
+		t.Fatal(err)
+	}
+	agent, err := node.New(cfg)
+	if err != nil {
+		cancel()
+		rt.Close(true)
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := agent.Run(ctx); err != nil {
+			t.Errorf("node agent: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		if err := rt.Close(true); err != nil {
+			t.Errorf("stopping the node: %v", err)
+		}
+	})
+	n := &Node{Server: s, Client: s.Client, Name: f.NodeName, DataDir: dir, Endpoint: rt.CRI.Endpoint(), Runtime: rt, PodCIDR: cidr}
+	controllertest.Eventually(t, "node "+n.Name+" Ready", func(ctx context.Context) (bool, error) {
+		nd, err := n.Client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for _, c := range nd.Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				return c.Status == corev1.ConditionTrue, nil
+			}
+		}
+		return false, nil
+	})
+	return n
+}
+
+// ImportImage builds img as an OCI archive and imports it into the
+// node's containerd.
+func (n *Node) ImportImage(t testing.TB, img images.Image) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "image.tar")
+	if err := images.WriteOCIArchiveFile(p, img); err != nil {
+		t.Fatal(err)
+	}
+	n.ImportTar(t, p)
+}
+
+// ImportTar imports an OCI layout or docker-archive tar into the node's
+// containerd.
+func (n *Node) ImportTar(t testing.TB, path string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := containerd.Import(ctx, "", n.Endpoint, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BusyboxImage is the reference Busybox imports the busybox image under.
+const BusyboxImage = "tinykube.test/busybox:1"
+
+// Busybox imports an image of Debian's busybox-static (/bin/busybox,
+// with sh, echo, sleep, cat… linked to it) as BusyboxImage and returns
+// that name; the test is skipped when busybox-static is not installed.
+func (n *Node) Busybox(t testing.TB) string {
+	t.Helper()
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		t.Skip("busybox-static not installed: apt-get install busybox-static")
+	}
+	img, err := images.Busybox(BusyboxImage, "/bin/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.ImportImage(t, img)
+	return BusyboxImage
+}
+
+// testWriter sends the node's log to the test's.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

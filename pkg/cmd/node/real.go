@@ -1,0 +1,204 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/tinykube/tinykube/pkg/node"
+	"github.com/tinykube/tinykube/pkg/node/containerd"
+	"github.com/tinykube/tinykube/pkg/node/cri"
+	"github.com/tinykube/tinykube/pkg/node/images"
+)
+
+// RealFlags configure a real node: `tinykube node --runtime containerd`
+// and `tinykube server --node`.
+type RealFlags struct {
+	// Runtime is "simulated" (the default) or "containerd".
+	Runtime string
+	// NodeName defaults to the host name.
+	NodeName string
+	// DataDir holds the node's containerd, CNI config and pod logs.
+	DataDir string
+	// Endpoint, when set ("unix:///run/containerd/containerd.sock"),
+	// is an existing CRI runtime to use instead of a private containerd.
+	Endpoint string
+	// NodeIP is the InternalIP ("" = the default-route address).
+	NodeIP         string
+	SystemReserved map[string]string
+	ClusterDNS     []string
+	ClusterDomain  string
+}
+
+// DefaultRealFlags are the defaults of `tinykube node`.
+func DefaultRealFlags() RealFlags {
+	return RealFlags{Runtime: "simulated", DataDir: "/var/lib/tinykube/node", ClusterDomain: "cluster.local"}
+}
+
+func (f *RealFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Runtime, "runtime", f.Runtime, `"simulated" (--simulated N nodes that run nothing) or "containerd" (one real node running pods as containers; needs root)`)
+	fs.StringVar(&f.NodeName, "node-name", f.NodeName, "name of the real node (default: the host name)")
+	fs.StringVar(&f.DataDir, "data-dir", f.DataDir, "real node: directory for its containerd (root, state, socket, config), CNI config and pod logs")
+	fs.StringVar(&f.Endpoint, "container-runtime-endpoint", f.Endpoint, "real node: use this CRI endpoint (unix://…) instead of starting a private containerd; it must have the pause image "+images.PauseImage+" and its own CNI config")
+	fs.StringVar(&f.NodeIP, "node-ip", f.NodeIP, "real node: its InternalIP (default: the address of the default-route interface)")
+	fs.StringToStringVar(&f.SystemReserved, "system-reserved", f.SystemReserved, "real node: resources kept from pods, e.g. cpu=500m,memory=1Gi (allocatable = capacity - these)")
+	fs.StringSliceVar(&f.ClusterDNS, "cluster-dns", f.ClusterDNS, "real node: DNS server IPs for pods with dnsPolicy ClusterFirst (none: pods use the host's resolv.conf)")
+	fs.StringVar(&f.ClusterDomain, "cluster-domain", f.ClusterDomain, "real node: the cluster's DNS domain")
+}
+
+// RealRuntime is a real node's container runtime: a private containerd
+// (nil with --container-runtime-endpoint) and the CRI client to it.
+type RealRuntime struct {
+	Containerd *containerd.Containerd
+	CRI        *cri.Client
+	// cgroupRoot is the node's pod cgroups' parent, set by RealConfig.
+	cgroupRoot string
+}
+
+// StartRuntime starts the node's private containerd under
+// DataDir/containerd (or connects to f.Endpoint) and dials it. A missing
+// containerd is one clear error (containerd.ErrNotInstalled).
+func StartRuntime(ctx context.Context, f RealFlags, logger *slog.Logger) (*RealRuntime, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if f.Endpoint != "" {
+		c, err := cri.Dial(ctx, f.Endpoint, 10*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		// Best effort: an endpoint that is a containerd gets our pause
+		// image; others must have one.
+		if err := importPause(ctx, f.Endpoint, f.DataDir); err != nil {
+			logger.Warn("node: could not import the pause image into the CRI endpoint; it must have it", "image", images.PauseImage, "err", err)
+		}
+		return &RealRuntime{CRI: c}, nil
+	}
+	if err := os.MkdirAll(f.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	cc := containerd.DefaultConfig(filepath.Join(f.DataDir, "containerd"))
+	cc.Logger = logger
+	ctrd, err := containerd.Start(ctx, cc)
+	if err != nil {
+		return nil, err
+	}
+	c, err := cri.Dial(ctx, ctrd.Endpoint(), 10*time.Second)
+	if err != nil {
+		ctrd.Stop()
+		return nil, err
+	}
+	paths := ctrd.Paths()
+	c.OnRuntimeConfig = func(cfg *runtimeapi.RuntimeConfig) error {
+		return paths.WriteCNIConfig(cfg.GetNetworkConfig().GetPodCidr())
+	}
+	return &RealRuntime{Containerd: ctrd, CRI: c}, nil
+}
+
+func importPause(ctx context.Context, endpoint, dir string) error {
+	img, err := images.Pause("")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	p := filepath.Join(dir, "pause.tar")
+	if err := images.WriteOCIArchiveFile(p, img); err != nil {
+		return err
+	}
+	return containerd.Import(ctx, "", endpoint, p)
+}
+
+// Close closes the CRI connection and stops a private containerd. With
+// removePods (tests), every pod sandbox is removed first and the node's
+// CNI bridge deleted after; otherwise pods keep running, as they do
+// when a kubelet stops.
+func (r *RealRuntime) Close(removePods bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var errs []error
+	if removePods {
+		errs = append(errs, r.CRI.RemoveAllPodSandboxes(ctx))
+		node.RemoveCgroups(r.cgroupRoot)
+	}
+	errs = append(errs, r.CRI.Close(ctx))
+	if r.Containerd != nil {
+		errs = append(errs, r.Containerd.Stop())
+		if removePods {
+			errs = append(errs, r.Containerd.Paths().DeleteBridge())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RealConfig turns base (the agent's defaults and common flags) into the
+// config of one real node on rt.
+func RealConfig(base node.Config, f RealFlags, rt *RealRuntime) (node.Config, error) {
+	cfg := base
+	name := f.NodeName
+	if name == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return cfg, fmt.Errorf("node name: %w (set --node-name)", err)
+		}
+		name = strings.ToLower(h)
+	}
+	rn := &node.RealNode{Name: name, DataDir: f.DataDir, ClusterDNS: f.ClusterDNS, ClusterDomain: f.ClusterDomain,
+		PollInterval: time.Second, SystemReserved: corev1.ResourceList{},
+		// Per node, so that two nodes on one machine (tests) never share
+		// a cgroup.
+		CgroupRoot: "/tinykube/" + name}
+	rt.cgroupRoot = rn.CgroupRoot
+	if f.NodeIP != "" {
+		ip, err := netip.ParseAddr(f.NodeIP)
+		if err != nil {
+			return cfg, fmt.Errorf("--node-ip: %w", err)
+		}
+		rn.IP = ip
+	}
+	for k, v := range f.SystemReserved {
+		q, err := resource.ParseQuantity(v)
+		if err != nil {
+			return cfg, fmt.Errorf("--system-reserved %s=%s: %w", k, v, err)
+		}
+		rn.SystemReserved[corev1.ResourceName(k)] = q
+	}
+	cfg.Real = rn
+	cfg.NewRuntime = func(string) node.Runtime { return rt.CRI }
+	return cfg, nil
+}
+
+// RunReal runs one real node until ctx ends; its containerd is stopped
+// on the way out (the pods' containers keep running).
+func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	rt, err := StartRuntime(ctx, f, logger)
+	if err != nil {
+		return err
+	}
+	defer rt.Close(false)
+	cfg, err = RealConfig(cfg, f, rt)
+	if err != nil {
+		return err
+	}
+	agent, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	return agent.Run(ctx)
+}

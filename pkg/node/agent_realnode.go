@@ -1,0 +1,151 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/cache"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// A real node (Config.Real): one node, on a runtime that runs processes.
+// This file holds what differs from a simulated node on the node side:
+// its identity and status from the machine, its Ready condition from
+// the runtime, and noticing container exits by polling.
+
+// newRealNode builds the agent's one real node.
+func newRealNode(cfg Config) (*nodeState, error) {
+	r := cfg.Real
+	ip := r.IP
+	if !ip.IsValid() {
+		var err error
+		if ip, err = hostIP(); err != nil {
+			return nil, err
+		}
+	}
+	m, err := readMachine(r.DataDir, cfg.MaxPods, r.SystemReserved)
+	if err != nil {
+		return nil, err
+	}
+	fallback, err := nthSubnet(cfg.FallbackPodCIDRs, cfg.FallbackPodCIDRMask, 0)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: fallback pod CIDR: %w", r.Name, err)
+	}
+	port := r.KubeletPort
+	if port == 0 {
+		port = 10250
+	}
+	return &nodeState{name: r.Name, ip: ip, fallbackCIDR: fallback, runtime: cfg.NewRuntime(r.Name),
+		machine: m, kubeletPort: port}, nil
+}
+
+// runtimeNotReady asks the runtime for its conditions (CRI Status):
+// "" when it and its network are ready, else why not.
+func runtimeNotReady(ctx context.Context, rt Runtime) string {
+	sr, ok := rt.(StatusReporter)
+	if !ok {
+		return ""
+	}
+	resp, err := sr.Status(ctx, false)
+	if err != nil {
+		return fmt.Sprintf("container runtime status check may not have completed yet: %v", err)
+	}
+	var why []string
+	for _, c := range resp.GetStatus().GetConditions() {
+		if (c.Type == runtimeapi.RuntimeReady || c.Type == runtimeapi.NetworkReady) && !c.Status {
+			why = append(why, fmt.Sprintf("%s=false reason:%s message:%s", c.Type, c.Reason, c.Message))
+		}
+	}
+	if len(why) > 0 {
+		return "container runtime is down or not ready: " + strings.Join(why, ", ")
+	}
+	return ""
+}
+
+// realNodeStatus is the status of a real node: the machine's capacity
+// and identity, Ready from the runtime.
+func (a *Agent) realNodeStatus(ns *nodeState, current *corev1.Node,
+	cond func(t corev1.NodeConditionType, s corev1.ConditionStatus, reason, msg string) corev1.NodeCondition) corev1.NodeStatus {
+	ready := cond(corev1.NodeReady, corev1.ConditionTrue, "KubeletReady", "kubelet is posting ready status")
+	if ns.runtimeNotReady != "" {
+		ready = cond(corev1.NodeReady, corev1.ConditionFalse, "KubeletNotReady", ns.runtimeNotReady)
+	}
+	info := ns.machine.info
+	info.ContainerRuntimeVersion = ns.runtimeName
+	if info.MachineID == "" {
+		info.MachineID = ns.name
+	}
+	if info.SystemUUID == "" {
+		info.SystemUUID = info.MachineID
+	}
+	return corev1.NodeStatus{
+		Capacity:    withOthers(ns.machine.capacity, current.Status.Capacity),
+		Allocatable: withOthers(ns.machine.allocatable, current.Status.Allocatable),
+		Conditions: []corev1.NodeCondition{
+			cond(corev1.NodeMemoryPressure, corev1.ConditionFalse, "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+			cond(corev1.NodeDiskPressure, corev1.ConditionFalse, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+			cond(corev1.NodePIDPressure, corev1.ConditionFalse, "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+			ready,
+		},
+		Addresses: []corev1.NodeAddress{
+			{Type: corev1.NodeInternalIP, Address: ns.ip.String()},
+			{Type: corev1.NodeHostName, Address: ns.name},
+		},
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: ns.kubeletPort}},
+		NodeInfo:        info,
+		Images:          current.Status.Images, VolumesInUse: current.Status.VolumesInUse, VolumesAttached: current.Status.VolumesAttached,
+	}
+}
+
+// pollContainers stands in for container events when the runtime has
+// none (containerd 1.6): every PollInterval it lists the node's
+// containers and syncs each pod one of whose containers changed state
+// (started, exited, vanished).
+func (a *Agent) pollContainers(ctx context.Context, ns *nodeState) {
+	seen := map[string]runtimeapi.ContainerState{}
+	tick := time.NewTicker(a.cfg.Real.PollInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		list, err := ns.runtime.ListContainers(ctx, nil)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Debug("node: listing containers", "node", ns.name, "err", err)
+			}
+			continue
+		}
+		now := make(map[string]runtimeapi.ContainerState, len(list))
+		for _, c := range list {
+			now[c.Id] = c.State
+			if old, ok := seen[c.Id]; !ok || old != c.State {
+				a.enqueueContainerPod(c.Labels)
+			}
+		}
+		seen = now
+	}
+}
+
+// enqueueContainerPod syncs the pod a container belongs to, found by the
+// labels the agent gives every container.
+func (a *Agent) enqueueContainerPod(labels map[string]string) {
+	ns, name := labels[labelPodNamespace], labels[labelPodName]
+	if ns != "" && name != "" {
+		a.podQueue.Add(cache.ObjectName{Namespace: ns, Name: name})
+	}
+}
+
+// The labels the agent puts on sandboxes and containers, as the kubelet
+// does (k8s.io/kubelet/pkg/types).
+const (
+	labelPodName       = "io.kubernetes.pod.name"
+	labelPodNamespace  = "io.kubernetes.pod.namespace"
+	labelPodUID        = "io.kubernetes.pod.uid"
+	labelContainerName = "io.kubernetes.container.name"
+)

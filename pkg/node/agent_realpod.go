@@ -1,0 +1,381 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/cache"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// A real node's pods: what the kubelet puts in the CRI sandbox and
+// container configs beyond what a simulated runtime needs, image pulls,
+// and graceful termination with the pod's grace period.
+
+// imagePullRetry is how long a container whose image could not be
+// pulled waits before the next try.
+const imagePullRetry = 10 * time.Second
+
+// podLogDir is the pod's log directory, as the kubelet lays out
+// /var/log/pods: <DataDir>/pods/<namespace>_<name>_<uid>.
+func (a *Agent) podLogDir(pod *corev1.Pod) string {
+	return filepath.Join(a.cfg.Real.DataDir, "pods", pod.Namespace+"_"+pod.Name+"_"+string(pod.UID))
+}
+
+// podCgroupParent is the pod's cgroup (cgroupfs): <CgroupRoot>/pod<uid>.
+func (a *Agent) podCgroupParent(pod *corev1.Pod) string {
+	root := a.cfg.Real.CgroupRoot
+	if root == "" {
+		root = "/tinykube"
+	}
+	return filepath.Join(root, "pod"+string(pod.UID))
+}
+
+// realSandboxConfig adds to cfg the log directory, DNS, port mappings,
+// cgroup parent and namespace options of pod.
+func (a *Agent) realSandboxConfig(cfg *runtimeapi.PodSandboxConfig, pod *corev1.Pod) error {
+	cfg.LogDirectory = a.podLogDir(pod)
+	if err := os.MkdirAll(cfg.LogDirectory, 0o755); err != nil {
+		return fmt.Errorf("pod log directory: %w", err)
+	}
+	dns, err := a.dnsConfig(pod)
+	if err != nil {
+		return err
+	}
+	cfg.DnsConfig = dns
+	for _, c := range pod.Spec.Containers {
+		for _, p := range c.Ports {
+			if p.HostPort == 0 {
+				continue
+			}
+			proto := runtimeapi.Protocol_TCP
+			switch p.Protocol {
+			case corev1.ProtocolUDP:
+				proto = runtimeapi.Protocol_UDP
+			case corev1.ProtocolSCTP:
+				proto = runtimeapi.Protocol_SCTP
+			}
+			cfg.PortMappings = append(cfg.PortMappings, &runtimeapi.PortMapping{
+				Protocol: proto, ContainerPort: p.ContainerPort, HostPort: p.HostPort, HostIp: p.HostIP})
+		}
+	}
+	sc := &runtimeapi.LinuxSandboxSecurityContext{NamespaceOptions: namespaceOptions(pod)}
+	if psc := pod.Spec.SecurityContext; psc != nil {
+		if psc.RunAsUser != nil {
+			sc.RunAsUser = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
+		}
+		if psc.RunAsGroup != nil {
+			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
+		}
+		sc.SupplementalGroups = psc.SupplementalGroups
+		if psc.FSGroup != nil {
+			sc.SupplementalGroups = append(sc.SupplementalGroups, *psc.FSGroup)
+		}
+		for _, s := range psc.Sysctls {
+			if cfg.Linux == nil {
+				cfg.Linux = &runtimeapi.LinuxPodSandboxConfig{}
+			}
+			if cfg.Linux.Sysctls == nil {
+				cfg.Linux.Sysctls = map[string]string{}
+			}
+			cfg.Linux.Sysctls[s.Name] = s.Value
+		}
+	}
+	if cfg.Linux == nil {
+		cfg.Linux = &runtimeapi.LinuxPodSandboxConfig{}
+	}
+	cfg.Linux.CgroupParent = a.podCgroupParent(pod)
+	cfg.Linux.SecurityContext = sc
+	return nil
+}
+
+func namespaceOptions(pod *corev1.Pod) *runtimeapi.NamespaceOption {
+	ns := &runtimeapi.NamespaceOption{Pid: runtimeapi.NamespaceMode_CONTAINER}
+	if pod.Spec.HostNetwork {
+		ns.Network = runtimeapi.NamespaceMode_NODE
+	}
+	if pod.Spec.HostPID {
+		ns.Pid = runtimeapi.NamespaceMode_NODE
+	} else if pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace {
+		ns.Pid = runtimeapi.NamespaceMode_POD
+	}
+	if pod.Spec.HostIPC {
+		ns.Ipc = runtimeapi.NamespaceMode_NODE
+	}
+	return ns
+}
+
+// dnsConfig is the pod's resolv.conf as the kubelet derives it from its
+// dnsPolicy: the cluster's DNS (ClusterFirst, when the node has one),
+// the host's (Default, or ClusterFirst without cluster DNS), or only the
+// pod's dnsConfig (None); the pod's dnsConfig is merged in last.
+func (a *Agent) dnsConfig(pod *corev1.Pod) (*runtimeapi.DNSConfig, error) {
+	r := a.cfg.Real
+	policy := pod.Spec.DNSPolicy
+	if policy == "" {
+		policy = corev1.DNSClusterFirst
+	}
+	if pod.Spec.HostNetwork && policy == corev1.DNSClusterFirst {
+		policy = corev1.DNSDefault
+	}
+	if policy == corev1.DNSClusterFirstWithHostNet {
+		policy = corev1.DNSClusterFirst
+	}
+	dns := &runtimeapi.DNSConfig{}
+	switch {
+	case policy == corev1.DNSNone:
+	case policy == corev1.DNSClusterFirst && len(r.ClusterDNS) > 0:
+		domain := r.ClusterDomain
+		if domain == "" {
+			domain = "cluster.local"
+		}
+		host, err := readResolvConf(r.ResolvConf)
+		if err != nil {
+			return nil, err
+		}
+		dns.Servers = r.ClusterDNS
+		dns.Searches = append([]string{pod.Namespace + ".svc." + domain, "svc." + domain, domain}, host.Searches...)
+		dns.Options = []string{"ndots:5"}
+	default:
+		host, err := readResolvConf(r.ResolvConf)
+		if err != nil {
+			return nil, err
+		}
+		dns = host
+	}
+	if pc := pod.Spec.DNSConfig; pc != nil {
+		dns.Servers = append(dns.Servers, pc.Nameservers...)
+		dns.Searches = append(dns.Searches, pc.Searches...)
+		for _, o := range pc.Options {
+			opt := o.Name
+			if o.Value != nil {
+				opt += ":" + *o.Value
+			}
+			dns.Options = append(dns.Options, opt)
+		}
+	}
+	return dns, nil
+}
+
+// readResolvConf reads the host's nameservers, search domains and
+// options; a missing file is an empty config.
+func readResolvConf(path string) (*runtimeapi.DNSConfig, error) {
+	if path == "" {
+		path = "/etc/resolv.conf"
+	}
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return &runtimeapi.DNSConfig{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("host resolv.conf: %w", err)
+	}
+	defer f.Close()
+	dns := &runtimeapi.DNSConfig{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		switch fields[0] {
+		case "nameserver":
+			dns.Servers = append(dns.Servers, fields[1])
+		case "search":
+			dns.Searches = fields[1:]
+		case "options":
+			dns.Options = append(dns.Options, fields[1:]...)
+		}
+	}
+	return dns, sc.Err()
+}
+
+// realContainerConfig adds to cfg the container's log path, resources
+// and security context.
+func (a *Agent) realContainerConfig(cfg *runtimeapi.ContainerConfig, pod *corev1.Pod, c *corev1.Container, rec *podRecord) error {
+	cfg.LogPath = filepath.Join(c.Name, fmt.Sprintf("%d.log", cfg.Metadata.Attempt))
+	if err := os.MkdirAll(filepath.Join(rec.sandbox.LogDirectory, c.Name), 0o755); err != nil {
+		return fmt.Errorf("container log directory: %w", err)
+	}
+	cfg.Stdin, cfg.StdinOnce, cfg.Tty = c.Stdin, c.StdinOnce, c.TTY
+	lc := &runtimeapi.LinuxContainerConfig{Resources: containerResources(c)}
+	sc := &runtimeapi.LinuxContainerSecurityContext{NamespaceOptions: namespaceOptions(pod)}
+	if psc := pod.Spec.SecurityContext; psc != nil {
+		if psc.RunAsUser != nil {
+			sc.RunAsUser = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
+		}
+		if psc.RunAsGroup != nil {
+			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
+		}
+		sc.SupplementalGroups = psc.SupplementalGroups
+		if psc.FSGroup != nil {
+			sc.SupplementalGroups = append(sc.SupplementalGroups, *psc.FSGroup)
+		}
+	}
+	if csc := c.SecurityContext; csc != nil {
+		if csc.RunAsUser != nil {
+			sc.RunAsUser = &runtimeapi.Int64Value{Value: *csc.RunAsUser}
+		}
+		if csc.RunAsGroup != nil {
+			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *csc.RunAsGroup}
+		}
+		sc.Privileged = csc.Privileged != nil && *csc.Privileged
+		sc.ReadonlyRootfs = csc.ReadOnlyRootFilesystem != nil && *csc.ReadOnlyRootFilesystem
+		sc.NoNewPrivs = csc.AllowPrivilegeEscalation != nil && !*csc.AllowPrivilegeEscalation
+		if caps := csc.Capabilities; caps != nil {
+			sc.Capabilities = &runtimeapi.Capability{}
+			for _, cp := range caps.Add {
+				sc.Capabilities.AddCapabilities = append(sc.Capabilities.AddCapabilities, string(cp))
+			}
+			for _, cp := range caps.Drop {
+				sc.Capabilities.DropCapabilities = append(sc.Capabilities.DropCapabilities, string(cp))
+			}
+		}
+	}
+	lc.SecurityContext = sc
+	cfg.Linux = lc
+	return nil
+}
+
+// containerResources maps requests and limits to cgroup settings as the
+// kubelet does: cpu shares from the request (2 minimum), a CFS quota
+// from the limit, a memory limit.
+func containerResources(c *corev1.Container) *runtimeapi.LinuxContainerResources {
+	r := &runtimeapi.LinuxContainerResources{CpuShares: 2}
+	req, lim := c.Resources.Requests, c.Resources.Limits
+	cpuReq, ok := req[corev1.ResourceCPU]
+	if !ok {
+		cpuReq, ok = lim[corev1.ResourceCPU]
+	}
+	if ok {
+		r.CpuShares = max(2, cpuReq.MilliValue()*1024/1000)
+	}
+	if cpu, ok := lim[corev1.ResourceCPU]; ok {
+		r.CpuPeriod = 100000
+		r.CpuQuota = max(1000, cpu.MilliValue()*r.CpuPeriod/1000)
+	}
+	if mem, ok := lim[corev1.ResourceMemory]; ok {
+		r.MemoryLimitInBytes = mem.Value()
+	}
+	return r
+}
+
+// pullImage makes sure c's image is on the node and returns its
+// reference. Minimal: an image already present is used unless the pull
+// policy is Always. (Pull secrets, back-off and upstream's reasons are
+// for the image work to add here.)
+func (a *Agent) pullImage(ctx context.Context, rec *podRecord, pod *corev1.Pod, c *corev1.Container) (string, error) {
+	is, ok := rec.node.runtime.(ImageService)
+	if !ok {
+		return c.Image, nil
+	}
+	spec := &runtimeapi.ImageSpec{Image: c.Image, UserSpecifiedImage: c.Image}
+	if c.ImagePullPolicy != corev1.PullAlways {
+		st, err := is.ImageStatus(ctx, spec, false)
+		if err != nil {
+			return "", fmt.Errorf("image status of %q: %w", c.Image, err)
+		}
+		if st.GetImage() != nil {
+			return st.Image.Id, nil
+		}
+		if c.ImagePullPolicy == corev1.PullNever {
+			return "", fmt.Errorf("container image %q is not present with pull policy of Never", c.Image)
+		}
+	}
+	ref, err := is.PullImage(ctx, spec, nil, rec.sandbox)
+	if err != nil {
+		return "", fmt.Errorf("failed to pull image %q: %w", c.Image, err)
+	}
+	return ref, nil
+}
+
+// stopReal stops a real pod's containers with its grace period — SIGTERM,
+// then SIGKILL when the period ends — in the background, so that a long
+// grace period holds up no pod worker. It reports whether they have
+// stopped; when they have, the pod's key is synced again.
+func (a *Agent) stopReal(ctx context.Context, key cache.ObjectName, pod *corev1.Pod, rec *podRecord) bool {
+	if rec.stopped.Load() {
+		return true
+	}
+	if rec.stopping {
+		return false
+	}
+	rec.stopping = true
+	grace := int64(corev1.DefaultTerminationGracePeriodSeconds)
+	if g := pod.DeletionGracePeriodSeconds; g != nil {
+		grace = *g
+	} else if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		grace = *g
+	}
+	var ids []string
+	for _, cr := range rec.containers {
+		if cr.id != "" {
+			ids = append(ids, cr.id)
+		}
+	}
+	rt := rec.node.runtime
+	go func() {
+		var wg sync.WaitGroup
+		for _, id := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := rt.StopContainer(ctx, id, grace); err != nil && ctx.Err() == nil {
+					a.log.Warn("node: stopping container", "pod", key, "container", id, "err", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := rt.StopPodSandbox(ctx, rec.sandboxID); err != nil && ctx.Err() == nil {
+			a.log.Warn("node: stopping sandbox", "pod", key, "err", err)
+		}
+		rec.stopped.Store(true)
+		a.podQueue.Add(key)
+	}()
+	return false
+}
+
+// cleanupRealPod removes what the node made for a pod outside the
+// runtime once its sandbox is gone: its log directory and its (now
+// empty) cgroups.
+func (a *Agent) cleanupRealPod(rec *podRecord) {
+	if dir := rec.sandbox.GetLogDirectory(); dir != "" {
+		_ = os.RemoveAll(dir)
+	}
+	if parent := rec.sandbox.GetLinux().GetCgroupParent(); parent != "" {
+		RemoveCgroups(parent)
+	}
+}
+
+// RemoveCgroups removes the cgroup path (cgroupfs, e.g. "/tinykube/n1")
+// and the cgroups below it from every hierarchy, where they are empty
+// (no process left): for a node's cleanup once its pods are gone.
+func RemoveCgroups(path string) {
+	if path == "" || path == "/" {
+		return
+	}
+	hierarchies, _ := filepath.Glob("/sys/fs/cgroup/*")
+	for _, h := range append(hierarchies, "/sys/fs/cgroup") {
+		top := filepath.Join(h, path)
+		var dirs []string
+		_ = filepath.WalkDir(top, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- { // deepest first
+			_ = os.Remove(dirs[i]) // cgroupfs: rmdir works on an empty cgroup
+		}
+		if parent := filepath.Dir(path); parent != "/" {
+			_ = os.Remove(filepath.Join(h, parent)) // shared with other nodes: only if empty
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/tinykube/tinykube/internal/controllertest"
+	"github.com/tinykube/tinykube/internal/nodetest"
+	nodecmd "github.com/tinykube/tinykube/pkg/cmd/node"
+	"github.com/tinykube/tinykube/pkg/node/containerd"
+)
+
+func busyboxPod(n *nodetest.Node, name, image string, script string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: corev1.PodSpec{
+			NodeName: n.Name, RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{Name: "main", Image: image, Command: []string{"sh", "-c", script},
+				Env: []corev1.EnvVar{{Name: "GREETING", Value: "hello"}}}},
+		},
+	}
+}
+
+func waitPod(t *testing.T, n *nodetest.Node, name, what string, cond func(*corev1.Pod) bool) *corev1.Pod {
+	t.Helper()
+	var pod *corev1.Pod
+	controllertest.EventuallyWithin(t, "pod "+name+" "+what, time.Minute, func(ctx context.Context) (bool, error) {
+		p, err := n.Client.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		pod = p
+		return cond(p), nil
+	})
+	return pod
+}
+
+// hostPID returns the host PID of the running container's process, from
+// the runtime's verbose status.
+func containerProcess(t *testing.T, n *nodetest.Node, id string) int {
+	t.Helper()
+	id = strings.TrimPrefix(id, "containerd://")
+	st, err := n.Runtime.CRI.ContainerStatus(context.Background(), id, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := st.Info["info"]
+	i := strings.Index(info, `"pid":`)
+	if i < 0 {
+		t.Fatalf("no pid in the container's status: %s", info)
+	}
+	rest := info[i+len(`"pid":`):]
+	end := strings.IndexAny(rest, ",}")
+	pid, err := strconv.Atoi(strings.TrimSpace(rest[:end]))
+	if err != nil || pid <= 0 {
+		t.Fatalf("pid %q: %v", rest[:end], err)
+	}
+	return pid
+}
+
+// TestRealPodRuns: a busybox pod goes Running with an IP from the node's
+// podCIDR, as a real process on this machine, whose output is in its log
+// file; the node reports the machine's capacity and identity.
+func TestRealPodRuns(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, busyboxPod(n, "hello", img, `echo "$GREETING"; exec sleep 3600`), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "hello", "Running with an IP", func(p *corev1.Pod) bool {
+		return p.Status.Phase == corev1.PodRunning && p.Status.PodIP != ""
+	})
+	ip, err := netip.ParseAddr(pod.Status.PodIP)
+	if err != nil || !n.PodCIDR.Contains(ip) {
+		t.Fatalf("pod IP %q not in the node's podCIDR %s", pod.Status.PodIP, n.PodCIDR)
+	}
+	cs := pod.Status.ContainerStatuses[0]
+	if !strings.HasPrefix(cs.ContainerID, "containerd://") || cs.State.Running == nil || cs.ImageID == "" {
+		t.Fatalf("container status %+v", cs)
+	}
+	pid := containerProcess(t, n, cs.ContainerID)
+	cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		t.Fatalf("container process %d: %v", pid, err)
+	}
+	if got := strings.ReplaceAll(string(cmdline), "\x00", " "); !strings.Contains(got, "sleep 3600") {
+		t.Fatalf("container process runs %q", got)
+	}
+	logPath := n.DataDir + "/pods/default_hello_" + string(pod.UID) + "/main/0.log"
+	controllertest.Eventually(t, "hello in the container's log", func(context.Context) (bool, error) {
+		b, _ := os.ReadFile(logPath)
+		return strings.Contains(string(b), " stdout F hello"), nil
+	})
+
+	node, err := n.Client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := node.Status.NodeInfo
+	if !strings.HasPrefix(info.ContainerRuntimeVersion, "containerd://") || info.KernelVersion == "" || info.OSImage == "" {
+		t.Fatalf("nodeInfo %+v", info)
+	}
+	if cpu := node.Status.Capacity.Cpu(); cpu.IsZero() || node.Status.Capacity.Memory().IsZero() || node.Status.Capacity.StorageEphemeral().IsZero() {
+		t.Fatalf("capacity %v", node.Status.Capacity)
+	}
+	if node.Labels["node.tinykube.io/simulated"] != "" {
+		t.Fatalf("a real node labelled simulated: %v", node.Labels)
+	}
+}
+
+// TestRealPodExitCode: a container that exits 3 with restartPolicy
+// Never leaves its pod Failed, with exit code 3 and reason Error (the
+// exit is noticed by polling: containerd 1.6 streams no events).
+func TestRealPodExitCode(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	if _, err := n.Client.CoreV1().Pods("default").Create(context.Background(), busyboxPod(n, "exit3", img, "exit 3"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "exit3", "Failed", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodFailed })
+	term := pod.Status.ContainerStatuses[0].State.Terminated
+	if term == nil || term.ExitCode != 3 || term.Reason != "Error" {
+		t.Fatalf("container state %+v", pod.Status.ContainerStatuses[0].State)
+	}
+}
+
+// TestRealPodDeleteStopsProcess: deleting a pod stops its process within
+// the grace period (SIGTERM; a shell that traps it exits at once) and
+// removes the pod.
+func TestRealPodDeleteStopsProcess(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	p := busyboxPod(n, "victim", img, `trap 'echo bye; exit 0' TERM; while true; do sleep 1; done`)
+	p.Spec.TerminationGracePeriodSeconds = ptr.To[int64](20)
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "victim", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	pid := containerProcess(t, n, pod.Status.ContainerStatuses[0].ContainerID)
+	if err := n.Client.CoreV1().Pods("default").Delete(ctx, "victim", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.EventuallyWithin(t, "pod deleted", 20*time.Second, func(ctx context.Context) (bool, error) {
+		_, err := n.Client.CoreV1().Pods("default").Get(ctx, "victim", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
+		t.Fatalf("container process %d still runs after the pod was deleted", pid)
+	}
+	controllertest.Eventually(t, "the pod's sandbox removed", func(ctx context.Context) (bool, error) {
+		sandboxes, err := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "victim"}})
+		return len(sandboxes) == 0, err
+	})
+}
+
+// TestMissingContainerdClearError: without a containerd binary the node
+// fails at once with the error that names the packages.
+func TestMissingContainerdClearError(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	f := nodecmd.DefaultRealFlags()
+	f.Runtime, f.DataDir = "containerd", t.TempDir()
+	_, err := nodecmd.StartRuntime(context.Background(), f, nil)
+	if !errors.Is(err, containerd.ErrNotInstalled) || !strings.Contains(err.Error(), "apt-get install containerd runc containernetworking-plugins") {
+		t.Fatalf("got %v", err)
+	}
+}
