@@ -1,0 +1,112 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tinykube/tinykube/internal/controllertest"
+	"github.com/tinykube/tinykube/internal/nodetest"
+	servercmd "github.com/tinykube/tinykube/pkg/cmd/server"
+	"github.com/tinykube/tinykube/pkg/node"
+	"github.com/tinykube/tinykube/pkg/node/containerd"
+	"github.com/tinykube/tinykube/pkg/node/cri"
+	"github.com/tinykube/tinykube/pkg/node/images"
+)
+
+// TestServerNodeRunsPod: `tinykube server --node` is a one-command
+// cluster: its node registers Ready, and a pod created without a node
+// is scheduled there and runs as a container with an IP from the
+// node's podCIDR.
+func TestServerNodeRunsPod(t *testing.T) {
+	nodetest.Skip(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clusterCIDR := fmt.Sprintf("10.%d.0.0/16", 232+rand.IntN(16))
+	cmd := servercmd.NewCommand()
+	cmd.SetArgs([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--node", "--node-name", "one", "--cluster-cidr", clusterCIDR})
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+
+	paths, err := containerd.PathsFor(filepath.Join(dir, "node", "containerd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var client kubernetes.Interface
+	controllertest.EventuallyWithin(t, "node one Ready", 60*time.Second, func(ctx context.Context) (bool, error) {
+		if client == nil {
+			rc, err := clientcmd.BuildConfigFromFlags("", filepath.Join(dir, "admin.kubeconfig"))
+			if err != nil {
+				return false, nil
+			}
+			if client, err = kubernetes.NewForConfig(rc); err != nil {
+				return false, err
+			}
+		}
+		n, err := client.CoreV1().Nodes().Get(ctx, "one", metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	crictx, cricancel := context.WithTimeout(ctx, time.Minute)
+	defer cricancel()
+	rt, err := cri.Dial(crictx, "unix://"+paths.Socket, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	t.Cleanup(func() {
+		// The server leaves its pods running when it stops, as a
+		// kubelet does: remove them, then the bridge and cgroups.
+		cancel()
+		<-done
+		_ = paths.DeleteBridge()
+		node.RemoveCgroups("/tinykube/one")
+	})
+	bb, err := images.Busybox("tinykube.test/busybox:1", "/bin/busybox")
+	if err != nil {
+		t.Skip(err)
+	}
+	tar := filepath.Join(t.TempDir(), "busybox.tar")
+	if err := images.WriteOCIArchiveFile(tar, bb); err != nil {
+		t.Fatal(err)
+	}
+	if err := containerd.Import(ctx, "", "unix://"+paths.Socket, tar); err != nil {
+		t.Fatal(err)
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "sleeper", Namespace: "default"}, Spec: corev1.PodSpec{
+		Containers: []corev1.Container{{Name: "c", Image: "tinykube.test/busybox:1", Command: []string{"sleep", "3600"}}},
+	}}
+	controllertest.Eventually(t, "pod created (the default ServiceAccount exists)", func(ctx context.Context) (bool, error) {
+		_, err := client.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{})
+		return err == nil, nil
+	})
+	controllertest.EventuallyWithin(t, "pod Running on node one", 60*time.Second, func(ctx context.Context) (bool, error) {
+		p, err := client.CoreV1().Pods("default").Get(ctx, "sleeper", metav1.GetOptions{})
+		return err == nil && p.Spec.NodeName == "one" && p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "", nil
+	})
+	if err := client.CoreV1().Pods("default").Delete(ctx, "sleeper", metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+		t.Fatal(err)
+	}
+	// A zero grace period deletes the pod at once; the node then
+	// removes its sandbox.
+	controllertest.Eventually(t, "sandbox removed", func(ctx context.Context) (bool, error) {
+		s, err := rt.ListPodSandbox(ctx, nil)
+		return len(s) == 0, err
+	})
+}
