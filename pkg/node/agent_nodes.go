@@ -103,8 +103,9 @@ func (a *Agent) syncNode(ctx context.Context, name string) (time.Duration, error
 	if r := ns.lastReport.Add(a.cfg.StatusReportInterval); r.Before(next) {
 		next = r
 	}
-	if ns.podCIDRs == "" || ns.usingFallback {
-		// Look again soon for a podCIDR from node IPAM.
+	if ns.podCIDRs == "" || ns.usingFallback || ns.runtimeNotReady != "" {
+		// Look again soon for a podCIDR from node IPAM, or for the
+		// runtime to be ready (its network once the CNI config is in).
 		if w := now.Add(time.Second); w.Before(next) {
 			next = w
 		}

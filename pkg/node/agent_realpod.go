@@ -164,11 +164,21 @@ func (a *Agent) dnsConfig(pod *corev1.Pod) (*runtimeapi.DNSConfig, error) {
 	return dns, nil
 }
 
+// resolvedUpstream is systemd-resolved's list of the real upstream servers.
+const resolvedUpstream = "/run/systemd/resolve/resolv.conf"
+
 // readResolvConf reads the host's nameservers, search domains and
 // options; a missing file is an empty config.
 func readResolvConf(path string) (*runtimeapi.DNSConfig, error) {
 	if path == "" {
 		path = "/etc/resolv.conf"
+		// systemd-resolved's stub (127.0.0.53) is unreachable from a
+		// pod's network namespace; its upstream servers are not.
+		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), "nameserver 127.0.0.53") {
+			if _, err := os.Stat(resolvedUpstream); err == nil {
+				path = resolvedUpstream
+			}
+		}
 	}
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {

@@ -23,6 +23,17 @@
 //     report in parallel, as separate kubelets do;
 //   - the runtimes' container events (exits) re-add the pod key.
 //
+// A real node (Config.Real; `tinykube node --runtime containerd`,
+// `tinykube server --node`) is one node on a runtime that runs processes:
+// the CRI client in pkg/node/cri, to a containerd that pkg/node/containerd
+// starts. The same queues drive it; agent_realnode.go adds the machine's
+// capacity and identity (machine.go), Ready from the runtime, and
+// polling for container exits (containerd 1.6 streams no events);
+// agent_realpod.go adds what the kubelet puts in CRI configs (log paths,
+// DNS, port mappings, cgroups, security context), image pulls, and
+// stopping containers with the pod's grace period.
+//
 // Reading order: config.go, agent.go, agent_nodes.go, agent_pods.go,
-// podstatus.go, statusmanager.go.
+// podstatus.go, statusmanager.go, then agent_realnode.go and
+// agent_realpod.go.
 package node

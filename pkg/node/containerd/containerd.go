@@ -76,6 +76,9 @@ func Start(ctx context.Context, cfg Config) (*Containerd, error) {
 	if _, err := lookPath("", "runc"); err != nil {
 		return nil, err
 	}
+	if os.Geteuid() != 0 {
+		return nil, errors.New("containerd: a real node runs containers and needs root (run tinykube as root)")
+	}
 	if cfg.CNIBinDir == "" || cfg.PauseImage == "" || cfg.Dir == "" || cfg.StartTimeout <= 0 {
 		return nil, fmt.Errorf("containerd: Dir, CNIBinDir, PauseImage and StartTimeout are required")
 	}
@@ -122,6 +125,13 @@ func (c *Containerd) Endpoint() string { return "unix://" + c.paths.Socket }
 
 // Paths returns where this containerd keeps its files.
 func (c *Containerd) Paths() Paths { return c.paths }
+
+// Pid is the current containerd process's ID.
+func (c *Containerd) Pid() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cmd.Process.Pid
+}
 
 // start runs containerd once and waits for its socket.
 func (c *Containerd) start(ctx context.Context) error {
@@ -176,7 +186,7 @@ func (c *Containerd) supervise() {
 	backoff := time.Second
 	for {
 		c.mu.Lock()
-		exited := c.exited
+		exited, cmd := c.exited, c.cmd
 		c.mu.Unlock()
 		<-exited
 		c.mu.Lock()
@@ -185,7 +195,7 @@ func (c *Containerd) supervise() {
 		if stopping {
 			return
 		}
-		c.log.Error("containerd: exited unexpectedly, restarting", "state", c.cmd.ProcessState.String(), "in", backoff, "log", c.paths.Log)
+		c.log.Error("containerd: exited unexpectedly, restarting", "state", cmd.ProcessState.String(), "in", backoff, "log", c.paths.Log)
 		time.Sleep(backoff)
 		backoff = min(2*backoff, 30*time.Second)
 		c.mu.Lock()

@@ -6,11 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/tinykube/tinykube/pkg/node"
 	"github.com/tinykube/tinykube/pkg/node/containerd"
 	"github.com/tinykube/tinykube/pkg/node/cri"
 	"github.com/tinykube/tinykube/pkg/node/images"
@@ -117,5 +119,48 @@ func TestDialMissingSocketFailsAtOnce(t *testing.T) {
 	_, err := cri.Dial(context.Background(), "unix://"+t.TempDir()+"/none.sock", time.Second)
 	if !errors.Is(err, cri.ErrNoSocket) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestRestartsAfterCrash: a containerd killed behind the node's back is
+// restarted, on the same socket.
+func TestRestartsAfterCrash(t *testing.T) {
+	needContainerd(t)
+	c, _ := start(t)
+	old := c.Pid()
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		client, err := cri.Dial(ctx, c.Endpoint(), time.Second)
+		cancel()
+		if err == nil {
+			client.Close(context.Background())
+			if c.Pid() != old {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("containerd not restarted: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestNoContainerEvents: containerd 1.6 has no GetContainerEvents; the
+// client says so with node.ErrNoContainerEvents, at once.
+func TestNoContainerEvents(t *testing.T) {
+	needContainerd(t)
+	_, client := start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := client.GetContainerEvents(ctx, make(chan *runtimeapi.ContainerEventResponse, 1), nil)
+	v, _ := client.Version(ctx, "v1")
+	if strings.HasPrefix(v.GetRuntimeVersion(), "1.6") || strings.HasPrefix(v.GetRuntimeVersion(), "v1.6") {
+		if !errors.Is(err, node.ErrNoContainerEvents) {
+			t.Fatalf("containerd %s: got %v, want ErrNoContainerEvents", v.GetRuntimeVersion(), err)
+		}
 	}
 }
