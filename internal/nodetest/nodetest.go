@@ -63,6 +63,13 @@ func Skip(t testing.TB) {
 // removed, when the test ends.
 func StartNode(t testing.TB) *Node {
 	t.Helper()
+	return StartNodeWith(t, nil)
+}
+
+// StartNodeWith is StartNode with the agent's config adjusted by tweak
+// (e.g. a shorter RestartBackoff) before the node starts.
+func StartNodeWith(t testing.TB, tweak func(*node.Config)) *Node {
+	t.Helper()
 	Skip(t)
 	s := testserver.Start(t, "")
 	dir := t.TempDir()
@@ -92,6 +99,9 @@ func StartNode(t testing.TB) *Node {
 		cancel()
 		rt.Close(true)
 		t.Fatal(err)
+	}
+	if tweak != nil {
+		tweak(&cfg)
 	}
 	agent, err := node.New(cfg)
 	if err != nil {

@@ -41,6 +41,9 @@ func (a *Agent) podCgroupParent(pod *corev1.Pod) string {
 // realSandboxConfig adds to cfg the log directory, DNS, port mappings,
 // cgroup parent and namespace options of pod.
 func (a *Agent) realSandboxConfig(cfg *runtimeapi.PodSandboxConfig, pod *corev1.Pod) error {
+	if pod.Spec.HostNetwork {
+		cfg.Hostname = "" // the node's: a host-network pod has no UTS namespace of its own
+	}
 	cfg.LogDirectory = a.podLogDir(pod)
 	if err := os.MkdirAll(cfg.LogDirectory, 0o755); err != nil {
 		return fmt.Errorf("pod log directory: %w", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/nodetest"
 	nodecmd "github.com/tinykube/tinykube/pkg/cmd/node"
+	"github.com/tinykube/tinykube/pkg/node"
 	"github.com/tinykube/tinykube/pkg/node/containerd"
 )
 
@@ -70,14 +71,19 @@ func containerProcess(t *testing.T, n *nodetest.Node, id string) int {
 	return pid
 }
 
-// TestRealPodRuns: a busybox pod goes Running with an IP from the node's
-// podCIDR, as a real process on this machine, whose output is in its log
-// file; the node reports the machine's capacity and identity.
+// TestRealPodRuns: a busybox pod goes Running, after its init container
+// completed, with an IP from the node's podCIDR, as a real process on
+// this machine, with its env, working dir and the host's DNS, and its
+// output in its log file; the node reports the machine's capacity and
+// identity.
 func TestRealPodRuns(t *testing.T) {
 	n := nodetest.StartNode(t)
 	img := n.Busybox(t)
 	ctx := context.Background()
-	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, busyboxPod(n, "hello", img, `echo "$GREETING"; exec sleep 3600`), metav1.CreateOptions{}); err != nil {
+	p := busyboxPod(n, "hello", img, `echo "$GREETING from $(pwd)"; cat /etc/resolv.conf; exec sleep 3600`)
+	p.Spec.Containers[0].WorkingDir = "/tmp"
+	p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: img, Command: []string{"true"}}}
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	pod := waitPod(t, n, "hello", "Running with an IP", func(p *corev1.Pod) bool {
@@ -102,8 +108,18 @@ func TestRealPodRuns(t *testing.T) {
 	logPath := n.DataDir + "/pods/default_hello_" + string(pod.UID) + "/main/0.log"
 	controllertest.Eventually(t, "hello in the container's log", func(context.Context) (bool, error) {
 		b, _ := os.ReadFile(logPath)
-		return strings.Contains(string(b), " stdout F hello"), nil
+		return strings.Contains(string(b), " stdout F hello from /tmp"), nil
 	})
+	if host, err := os.ReadFile("/etc/resolv.conf"); err == nil && strings.Contains(string(host), "nameserver ") && !strings.Contains(string(host), "127.0.0.53") {
+		b, _ := os.ReadFile(logPath)
+		first := strings.Fields(string(host)[strings.Index(string(host), "nameserver "):])[1]
+		if !strings.Contains(string(b), "nameserver "+first) {
+			t.Errorf("the pod's resolv.conf lacks the host's nameserver %s:\n%s", first, b)
+		}
+	}
+	if ics := pod.Status.InitContainerStatuses; len(ics) != 1 || ics[0].State.Terminated == nil || ics[0].State.Terminated.ExitCode != 0 {
+		t.Errorf("init container status %+v", ics)
+	}
 
 	node, err := n.Client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
 	if err != nil {
@@ -176,5 +192,46 @@ func TestMissingContainerdClearError(t *testing.T) {
 	_, err := nodecmd.StartRuntime(context.Background(), f, nil)
 	if !errors.Is(err, containerd.ErrNotInstalled) || !strings.Contains(err.Error(), "apt-get install containerd runc containernetworking-plugins") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestRealPodRestarts: a failing container with restartPolicy OnFailure
+// is restarted after its back-off, with restartCount and lastState.
+func TestRealPodRestarts(t *testing.T) {
+	n := nodetest.StartNodeWith(t, func(c *node.Config) { c.RestartBackoff = time.Second })
+	img := n.Busybox(t)
+	p := busyboxPod(n, "flaky", img, "exit 1")
+	p.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+	if _, err := n.Client.CoreV1().Pods("default").Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "flaky", "restarted", func(p *corev1.Pod) bool {
+		return len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].RestartCount >= 1
+	})
+	last := pod.Status.ContainerStatuses[0].LastTerminationState.Terminated
+	if last == nil || last.ExitCode != 1 || last.Reason != "Error" {
+		t.Fatalf("lastState %+v", pod.Status.ContainerStatuses[0].LastTerminationState)
+	}
+}
+
+// TestRealHostNetworkPod: a hostNetwork pod runs in the node's network
+// namespace and reports the node's IP.
+func TestRealHostNetworkPod(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	p := busyboxPod(n, "hostnet", img, "exec sleep 3600")
+	p.Spec.HostNetwork = true
+	if _, err := n.Client.CoreV1().Pods("default").Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "hostnet", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	if pod.Status.PodIP != pod.Status.HostIP {
+		t.Fatalf("hostNetwork pod IP %q, node IP %q", pod.Status.PodIP, pod.Status.HostIP)
+	}
+	pid := containerProcess(t, n, pod.Status.ContainerStatuses[0].ContainerID)
+	mine, _ := os.Readlink("/proc/self/ns/net")
+	its, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/net")
+	if err != nil || its != mine {
+		t.Fatalf("container netns %q, host %q (%v)", its, mine, err)
 	}
 }
