@@ -103,6 +103,10 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 			return 0, a.reject(ctx, pod, reason, msg)
 		}
 		if rec, err = a.runSandbox(ctx, ns, pod); err != nil {
+			if ns.machine != nil && ctx.Err() == nil {
+				// Retried with back-off; say why a real pod is stuck.
+				a.log.Warn("node: creating the pod's sandbox failed", "pod", key, "err", err)
+			}
 			return 0, err
 		}
 		a.setRecord(key, rec)

@@ -212,6 +212,10 @@ func TestRealPodRestarts(t *testing.T) {
 	if last == nil || last.ExitCode != 1 || last.Reason != "Error" {
 		t.Fatalf("lastState %+v", pod.Status.ContainerStatuses[0].LastTerminationState)
 	}
+	// The first attempt's log stays for `kubectl logs --previous`.
+	if _, err := os.Stat(n.DataDir + "/pods/default_flaky_" + string(pod.UID) + "/main/0.log"); err != nil {
+		t.Errorf("previous attempt's log: %v", err)
+	}
 }
 
 // TestRealHostNetworkPod: a hostNetwork pod runs in the node's network
@@ -251,5 +255,34 @@ func TestRealPodImagePullFails(t *testing.T) {
 	})
 	if msg := pod.Status.ContainerStatuses[0].State.Waiting.Message; !strings.Contains(msg, "127.0.0.1:1/none:1") {
 		t.Errorf("message %q does not name the image", msg)
+	}
+}
+
+// TestRealPodGracePeriodKills: a process that ignores SIGTERM is killed
+// when the pod's grace period ends, and the pod is then deleted.
+func TestRealPodGracePeriodKills(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	p := busyboxPod(n, "stubborn", img, `trap '' TERM; while true; do sleep 1; done`)
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "stubborn", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	pid := containerProcess(t, n, pod.Status.ContainerStatuses[0].ContainerID)
+	if err := n.Client.CoreV1().Pods("default").Delete(ctx, "stubborn", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](2)}); err != nil {
+		t.Fatal(err)
+	}
+	// Still running while the grace period lasts: the pod is still
+	// there, terminating, right after the delete.
+	if got, err := n.Client.CoreV1().Pods("default").Get(ctx, "stubborn", metav1.GetOptions{}); err != nil || got.DeletionTimestamp == nil {
+		t.Fatalf("pod after delete: %v", err)
+	}
+	controllertest.Eventually(t, "pod deleted", func(ctx context.Context) (bool, error) {
+		_, err := n.Client.CoreV1().Pods("default").Get(ctx, "stubborn", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
+		t.Fatalf("process %d that ignores SIGTERM still runs after the grace period", pid)
 	}
 }
