@@ -175,8 +175,14 @@ func (a *Agent) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			err := ns.runtime.GetContainerEvents(ctx, events, nil)
-			if errors.Is(err, ErrNoContainerEvents) && a.cfg.Real != nil {
-				a.log.Info("node: runtime streams no container events; polling its containers", "node", ns.name, "every", a.cfg.Real.PollInterval)
+			if err != nil && ctx.Err() == nil && a.cfg.Real != nil {
+				// A real node must notice exits: when the runtime
+				// cannot stream them (containerd 1.6) or the stream
+				// broke, it polls.
+				if !errors.Is(err, ErrNoContainerEvents) {
+					a.log.Warn("node: container events stream ended", "node", ns.name, "err", err)
+				}
+				a.log.Info("node: polling the runtime's containers for exits", "node", ns.name, "every", a.cfg.Real.PollInterval)
 				a.pollContainers(ctx, ns)
 				return
 			}
