@@ -74,6 +74,10 @@ type Manager struct {
 	// results by container ID (as in the pod status, with the runtime's
 	// "name://" prefix) and kind.
 	results map[resultKey]Result
+
+	// looked, when set (tests), is called after each look a worker
+	// takes at its container, probing or not.
+	looked func(container string, kind Kind)
 }
 
 type podEntry struct {
@@ -119,7 +123,8 @@ func NewManager(ctx context.Context, cfg Config) (*Manager, error) {
 func (m *Manager) UpdatePodStatus(pod *corev1.Pod, status *corev1.PodStatus) {
 	m.mu.Lock()
 	e := m.pods[pod.UID]
-	if e == nil {
+	fresh := e == nil
+	if fresh {
 		e = &podEntry{workers: map[workerKey]*worker{}}
 		m.pods[pod.UID] = e
 		if status.Phase != corev1.PodSucceeded && status.Phase != corev1.PodFailed {
@@ -140,8 +145,10 @@ func (m *Manager) UpdatePodStatus(pod *corev1.Pod, status *corev1.PodStatus) {
 			if w := e.workers[workerKey{c.Name, Readiness}]; w != nil {
 				r, ok := m.results[resultKey{cs.ContainerID, Readiness}]
 				ready = ok && r == Success
-				if !ok {
-					w.trigger() // the container just started: look now, not in a period
+				if !ok && !fresh {
+					// The container just started: look now, not a
+					// period from now. (A fresh worker looks at once.)
+					w.trigger()
 				}
 			}
 		}

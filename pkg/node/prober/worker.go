@@ -86,7 +86,14 @@ func (w *worker) run() {
 		}
 		w.m.removeWorker(w.uid, w)
 	}()
-	for w.doProbe() {
+	for {
+		more := w.doProbe()
+		if w.m.looked != nil {
+			w.m.looked(w.container, w.kind)
+		}
+		if !more {
+			return
+		}
 		select {
 		case <-w.ctx.Done():
 			return
