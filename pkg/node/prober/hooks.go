@@ -36,17 +36,13 @@ func (m *Manager) RunHook(ctx context.Context, pod *corev1.Pod, c *corev1.Contai
 	case h == nil:
 		return "", nil
 	case h.Exec != nil:
-		resp, err := m.h.exec(ctx, containerID, h.Exec.Command, 0)
-		var out []byte
-		if err == nil {
-			out = append(append(out, resp.Stdout...), resp.Stderr...)
-			if resp.ExitCode != 0 {
-				err = fmt.Errorf("command '%s' exited with %d: %s", strings.Join(h.Exec.Command, " "), resp.ExitCode, resp.Stderr)
-			}
+		res, err := m.h.exec(ctx, containerID, h.Exec.Command, 0)
+		if err == nil && res.code != 0 {
+			err = fmt.Errorf("command '%s' exited with %d: %s", strings.Join(h.Exec.Command, " "), res.code, res.stderr)
 		}
 		if err != nil {
 			return fmt.Sprintf("Exec lifecycle hook (%v) for Container %q in Pod %q failed - error: %v, message: %q",
-				h.Exec.Command, c.Name, events.PodDesc(pod), err, string(out)), err
+				h.Exec.Command, c.Name, events.PodDesc(pod), err, string(res.output)), err
 		}
 		return "", nil
 	case h.HTTPGet != nil:

@@ -22,21 +22,26 @@ import (
 	"google.golang.org/grpc/status"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/tinykube/tinykube/pkg/version"
 )
 
 // CommandRunner runs a command in a container and waits for it: the CRI
-// RuntimeService's ExecSync, with its request and response. The node's
-// CRI client (pkg/node/cri) implements it.
+// RuntimeService's ExecSync with the signature of k8s.io/cri-api's
+// RuntimeService interface (pkg/apis/services.go), which the node's CRI
+// client (pkg/node/cri) implements. timeout 0 means none.
 //
-// A command that runs and exits non-zero is a response with that
-// ExitCode, not an error. Implementations must be safe for concurrent
+// A command that runs and exits non-zero returns its output and an
+// error with an ExitStatus() int method (k8s.io/utils/exec.ExitError's;
+// pkg/node/cri's ExitError). A timeout is a context or gRPC
+// DeadlineExceeded error. Implementations must be safe for concurrent
 // use.
 type CommandRunner interface {
-	ExecSync(ctx context.Context, req *runtimeapi.ExecSyncRequest) (*runtimeapi.ExecSyncResponse, error)
+	ExecSync(ctx context.Context, containerID string, cmd []string, timeout time.Duration) (stdout, stderr []byte, err error)
 }
+
+// exitStatus is the error of a command that ran and exited non-zero.
+type exitStatus interface{ ExitStatus() int }
 
 // Kind is a probe kind.
 type Kind int
@@ -157,10 +162,22 @@ func (h *handlers) probe(ctx context.Context, p *corev1.Probe, c *corev1.Contain
 	return unknown, "", fmt.Errorf("missing probe handler for container %s", c.Name)
 }
 
-// execCommand runs cmd in the container; timeout 0 means none.
-func (h *handlers) exec(ctx context.Context, containerID string, cmd []string, timeout time.Duration) (*runtimeapi.ExecSyncResponse, error) {
+// execResult is a command's exit code and combined output.
+type execResult struct {
+	code   int
+	output []byte
+	stderr []byte
+}
+
+// exec runs cmd in the container; timeout 0 means none. containerID may
+// carry the pod status's "<runtime>://" prefix. A non-zero exit is a
+// result, not an error; a timeout is errCommandTimedOut.
+func (h *handlers) exec(ctx context.Context, containerID string, cmd []string, timeout time.Duration) (execResult, error) {
 	if h.runner == nil {
-		return nil, errors.New("this node's runtime cannot run commands in containers")
+		return execResult{}, errors.New("this node's runtime cannot run commands in containers")
+	}
+	if i := strings.Index(containerID, "://"); i >= 0 {
+		containerID = containerID[i+3:]
 	}
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -169,28 +186,35 @@ func (h *handlers) exec(ctx context.Context, containerID string, cmd []string, t
 		ctx, cancel = context.WithTimeout(ctx, timeout+2*time.Second)
 		defer cancel()
 	}
-	resp, err := h.runner.ExecSync(ctx, &runtimeapi.ExecSyncRequest{ContainerId: containerID, Cmd: cmd, Timeout: int64(timeout / time.Second)})
-	if err != nil && (errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded) {
-		return nil, fmt.Errorf("%w: %q timed out after %s", errCommandTimedOut, strings.Join(cmd, " "), timeout)
+	stdout, stderr, err := h.runner.ExecSync(ctx, containerID, cmd, timeout)
+	res := execResult{output: append(append([]byte{}, stdout...), stderr...), stderr: stderr}
+	var exit exitStatus
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		res.code = exit.ExitStatus()
+		err = nil
+	case errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded:
+		err = fmt.Errorf("%w: %q timed out after %s", errCommandTimedOut, strings.Join(cmd, " "), timeout)
 	}
-	return resp, err
+	return res, err
 }
 
 var errCommandTimedOut = errors.New("command timed out")
 
 func (h *handlers) execProbe(ctx context.Context, cmd []string, containerID string, timeout time.Duration) (outcome, string, error) {
-	resp, err := h.exec(ctx, containerID, cmd, timeout)
+	res, err := h.exec(ctx, containerID, cmd, timeout)
 	if errors.Is(err, errCommandTimedOut) {
 		return failure, err.Error(), nil
 	}
 	if err != nil {
 		return unknown, "", err
 	}
-	out := append(append([]byte{}, resp.Stdout...), resp.Stderr...)
+	out := res.output
 	if len(out) > maxOutput {
 		out = out[:maxOutput]
 	}
-	if resp.ExitCode != 0 {
+	if res.code != 0 {
 		return failure, string(out), nil
 	}
 	return success, string(out), nil

@@ -21,36 +21,43 @@ import (
 	"google.golang.org/grpc/status"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/ptr"
 )
 
 // hostRunner is a CommandRunner that runs commands on the test's host
 // (real processes, real exit codes and output), the container ID
-// ignored, with ExecSync's timeout.
+// ignored, with ExecSync's timeout and error conventions.
 type hostRunner struct{}
 
-func (hostRunner) ExecSync(ctx context.Context, req *runtimeapi.ExecSyncRequest) (*runtimeapi.ExecSyncResponse, error) {
-	if len(req.Cmd) == 0 {
-		return nil, status.Error(codes.InvalidArgument, "no command")
+type exitError struct{ code int }
+
+func (e exitError) Error() string   { return fmt.Sprintf("command terminated with exit code %d", e.code) }
+func (e exitError) ExitStatus() int { return e.code }
+
+func (hostRunner) ExecSync(ctx context.Context, _ string, argv []string, timeout time.Duration) ([]byte, []byte, error) {
+	if len(argv) == 0 {
+		return nil, nil, status.Error(codes.InvalidArgument, "no command")
 	}
-	if req.Timeout > 0 {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(req.Timeout)*time.Second)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	cmd := exec.CommandContext(ctx, req.Cmd[0], req.Cmd[1:]...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		return nil, status.Errorf(codes.DeadlineExceeded, "timeout %ds exceeded: %v", req.Timeout, ctx.Err())
+		return nil, nil, status.Errorf(codes.DeadlineExceeded, "timeout %v exceeded: %v", timeout, ctx.Err())
 	}
 	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		return nil, status.Error(codes.Unknown, err.Error())
+	if errors.As(err, &exit) {
+		return []byte(stdout.String()), []byte(stderr.String()), exitError{exit.ExitCode()}
 	}
-	return &runtimeapi.ExecSyncResponse{Stdout: []byte(stdout.String()), Stderr: []byte(stderr.String()), ExitCode: int32(cmd.ProcessState.ExitCode())}, nil
+	if err != nil {
+		return nil, nil, status.Error(codes.Unknown, err.Error())
+	}
+	return []byte(stdout.String()), []byte(stderr.String()), nil
 }
 
 // hostPort splits a test server's URL.
