@@ -15,6 +15,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/tinykube/tinykube/pkg/node/events"
 )
 
 var everything = labels.Everything()
@@ -222,6 +224,14 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 			return nil, 0, fmt.Errorf("container %s status: %w", c.Name, err)
 		}
 		st := resp.GetStatus()
+		if killed, err := a.probeKill(ctx, pod, rec, c, st); err != nil {
+			return nil, 0, err
+		} else if killed {
+			if resp, err = rt.ContainerStatus(ctx, cr.id, false); err != nil {
+				return nil, 0, fmt.Errorf("container %s status: %w", c.Name, err)
+			}
+			st = resp.GetStatus()
+		}
 		if st.GetState() != runtimeapi.ContainerState_CONTAINER_EXITED || !restart(st.GetExitCode()) {
 			return st, 0, nil
 		}
@@ -234,6 +244,7 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 			cr.restartAt = time.Unix(0, st.GetFinishedAt()).Add(backoff)
 		}
 		if now.Before(cr.restartAt) {
+			a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.BackOff, events.BackOffMessage(pod, c.Name))
 			return st, cr.restartAt.Sub(now), nil
 		}
 		cr.last = terminatedState(st, a.containerIDPrefix(rec))
@@ -276,11 +287,18 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 	}
 	id, err := rt.CreateContainer(ctx, rec.sandboxID, cfg, rec.sandbox)
 	if err != nil {
+		a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, fmt.Sprintf("Error: %v", err))
 		return nil, 0, fmt.Errorf("creating container %s: %w", c.Name, err)
 	}
 	cr.id = id
+	a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Created, events.MsgCreated)
 	if err := rt.StartContainer(ctx, id); err != nil {
+		a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, fmt.Sprintf("Error: %v", err))
 		return nil, 0, fmt.Errorf("starting container %s: %w", c.Name, err)
+	}
+	a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Started, events.MsgStarted)
+	if err := a.postStart(ctx, pod, rec, c, id); err != nil {
+		a.log.Info("node agent: postStart hook failed", "pod", pod.Namespace+"/"+pod.Name, "container", c.Name, "err", err)
 	}
 	resp, err := rt.ContainerStatus(ctx, id, false)
 	if err != nil {
@@ -310,6 +328,8 @@ func (a *Agent) terminate(ctx context.Context, key cache.ObjectName, pod *corev1
 		if now.Before(rec.stopAt) {
 			return rec.stopAt.Sub(now), nil
 		}
+	}
+	if rec != nil {
 		if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
 			return 0, err
 		}
@@ -344,6 +364,7 @@ func (a *Agent) teardown(ctx context.Context, key cache.ObjectName, rec *podReco
 	if rec == nil {
 		return nil
 	}
+	a.forgetProbes(rec)
 	if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
 		return err
 	}
