@@ -185,7 +185,7 @@ func (a *Agent) step(ctx context.Context, pod *corev1.Pod, rec *podRecord) (time
 		next(d)
 		running := st.GetState() == runtimeapi.ContainerState_CONTAINER_RUNNING
 		succeeded := st.GetState() == runtimeapi.ContainerState_CONTAINER_EXITED && st.GetExitCode() == 0
-		if (sidecar && running) || (!sidecar && succeeded) {
+		if (sidecar && running && a.started(rec, c, st)) || (!sidecar && succeeded) {
 			continue
 		}
 		return after, nil // this init container blocks the rest

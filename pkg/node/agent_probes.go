@@ -192,3 +192,14 @@ func (a *Agent) killPod(ctx context.Context, pod *corev1.Pod, rec *podRecord) er
 	}
 	return errors.Join(all...)
 }
+
+// started tells whether running container c (status st) has started:
+// its startup probe, if it has one on a node that probes, succeeded. A
+// sidecar must have started before the next init container runs.
+func (a *Agent) started(rec *podRecord, c *corev1.Container, st *runtimeapi.ContainerStatus) bool {
+	if rec.node.probes == nil || c.StartupProbe == nil {
+		return true
+	}
+	r, ok := rec.node.probes.Result(prober.Startup, a.containerIDPrefix(rec)+st.GetId())
+	return ok && r == prober.Success
+}

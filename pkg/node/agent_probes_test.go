@@ -221,3 +221,37 @@ func TestAgentPreStopHook(t *testing.T) {
 		return err == nil && hasEvent(evs, "Normal Killing Stopping container app"), err
 	})
 }
+
+// TestAgentStartupProbeGatesSidecar: the containers after a sidecar wait
+// for its startup probe; until then it is running but not started.
+func TestAgentStartupProbeGatesSidecar(t *testing.T) {
+	s := testserver.Start(t, "")
+	rt := startExecAgent(t, s)
+	ctx := context.Background()
+	pods := s.Client.CoreV1().Pods("default")
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "side"}, Spec: corev1.PodSpec{NodeName: "exec-0",
+		InitContainers: []corev1.Container{{Name: "proxy", Image: "busybox", RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways),
+			StartupProbe: execProbe("/tmp/proxy-up")}},
+		Containers: []corev1.Container{{Name: "app", Image: "busybox"}}}}
+	p.Spec.InitContainers[0].StartupProbe.FailureThreshold = 1000
+	if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "sidecar running, not started; app waiting", func(ctx context.Context) (bool, error) {
+		p, err := pods.Get(ctx, "side", metav1.GetOptions{})
+		if err != nil || len(p.Status.InitContainerStatuses) != 1 || len(p.Status.ContainerStatuses) != 1 {
+			return false, nil
+		}
+		side, app := p.Status.InitContainerStatuses[0], p.Status.ContainerStatuses[0]
+		return side.State.Running != nil && !*side.Started && app.State.Waiting != nil && app.State.Waiting.Reason == "PodInitializing", nil
+	})
+	rt.put("/tmp/proxy-up", true)
+	controllertest.Eventually(t, "sidecar started, app running, pod Ready", func(ctx context.Context) (bool, error) {
+		p, err := pods.Get(ctx, "side", metav1.GetOptions{})
+		if err != nil || len(p.Status.InitContainerStatuses) != 1 || len(p.Status.ContainerStatuses) != 1 {
+			return false, nil
+		}
+		return *p.Status.InitContainerStatuses[0].Started && p.Status.ContainerStatuses[0].State.Running != nil &&
+			podCondition(p, corev1.PodReady) == corev1.ConditionTrue, nil
+	})
+}

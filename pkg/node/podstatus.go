@@ -44,7 +44,7 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 		}
 		cs := containerStatus(c, cr, st, "PodInitializing", prefix)
 		exited := st.GetState() == runtimeapi.ContainerState_CONTAINER_EXITED
-		done := (isSidecar(c) && st.GetState() == runtimeapi.ContainerState_CONTAINER_RUNNING) || (exited && st.GetExitCode() == 0)
+		done := (isSidecar(c) && st.GetState() == runtimeapi.ContainerState_CONTAINER_RUNNING && a.started(rec, c, st)) || (exited && st.GetExitCode() == 0)
 		if !isSidecar(c) {
 			cs.Ready = exited && st.GetExitCode() == 0
 		}
