@@ -328,8 +328,13 @@ func (a *Agent) terminate(ctx context.Context, key cache.ObjectName, pod *corev1
 		if now.Before(rec.stopAt) {
 			return rec.stopAt.Sub(now), nil
 		}
-	}
-	if rec != nil {
+		if rec.node.probes != nil {
+			// A simulated runtime that can exec (tests): preStop hooks
+			// and Killing events as on a real node.
+			if err := a.killPod(ctx, pod, rec); err != nil {
+				return 0, err
+			}
+		}
 		if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
 			return 0, err
 		}

@@ -203,3 +203,15 @@ func (a *Agent) started(rec *podRecord, c *corev1.Container, st *runtimeapi.Cont
 	r, ok := rec.node.probes.Result(prober.Startup, a.containerIDPrefix(rec)+st.GetId())
 	return ok && r == prober.Success
 }
+
+// specOf is the spec of pod's container (or init container) name.
+func specOf(pod *corev1.Pod, name string) *corev1.Container {
+	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
+		}
+	}
+	return nil
+}
