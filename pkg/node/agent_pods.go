@@ -297,14 +297,18 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 		return nil, 0, fmt.Errorf("starting container %s: %w", c.Name, err)
 	}
 	a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Started, events.MsgStarted)
+	var after time.Duration
 	if err := a.postStart(ctx, pod, rec, c, id); err != nil {
+		// The hook killed the container: look again at once, so that
+		// its restart (and back-off) is decided like any exit's.
 		a.log.Info("node agent: postStart hook failed", "pod", pod.Namespace+"/"+pod.Name, "container", c.Name, "err", err)
+		after = time.Millisecond
 	}
 	resp, err := rt.ContainerStatus(ctx, id, false)
 	if err != nil {
 		return nil, 0, err
 	}
-	return resp.GetStatus(), 0, nil
+	return resp.GetStatus(), after, nil
 }
 
 // terminate confirms a graceful deletion: after a simulated shutdown

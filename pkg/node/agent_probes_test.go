@@ -255,3 +255,71 @@ func TestAgentStartupProbeGatesSidecar(t *testing.T) {
 			podCondition(p, corev1.PodReady) == corev1.ConditionTrue, nil
 	})
 }
+
+// TestAgentStartupProbeAndPostStartFailures: a container whose startup
+// probe fails is killed and restarted; so is one whose postStart hook
+// fails, with the kubelet's events for each.
+func TestAgentStartupProbeAndPostStartFailures(t *testing.T) {
+	s := testserver.Start(t, "")
+	startExecAgent(t, s)
+	ctx := context.Background()
+	pods := s.Client.CoreV1().Pods("default")
+	slow := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "slow"}, Spec: corev1.PodSpec{NodeName: "exec-0",
+		Containers: []corev1.Container{{Name: "app", Image: "busybox", StartupProbe: execProbe("/tmp/never")}}}}
+	hook := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "hook"}, Spec: corev1.PodSpec{NodeName: "exec-0",
+		Containers: []corev1.Container{{Name: "app", Image: "busybox", Lifecycle: &corev1.Lifecycle{
+			PostStart: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"no-such-command"}}}}}}}}
+	for _, p := range []*corev1.Pod{slow, hook} {
+		if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"slow", "hook"} {
+		controllertest.Eventually(t, name+" restarted", func(ctx context.Context) (bool, error) {
+			p, err := pods.Get(ctx, name, metav1.GetOptions{})
+			return err == nil && len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].RestartCount >= 1, nil
+		})
+	}
+	controllertest.Eventually(t, "startup probe events", func(ctx context.Context) (bool, error) {
+		evs, err := podEvents(ctx, s.Client, "default", "slow")
+		return err == nil && hasEvent(evs, "Warning Unhealthy Startup probe failed: cat: can't open '/tmp/never'") &&
+			hasEvent(evs, "Normal Killing Container app failed startup probe, will be restarted"), err
+	})
+	controllertest.Eventually(t, "postStart hook events", func(ctx context.Context) (bool, error) {
+		evs, err := podEvents(ctx, s.Client, "default", "hook")
+		return err == nil && hasEvent(evs, "Warning FailedPostStartHook PostStartHook failed") &&
+			hasEvent(evs, "Normal Killing FailedPostStartHook"), err
+	})
+}
+
+// TestSimulatedNodesRecordNoEvents: simulated nodes stay as cheap as
+// kwok's: they record no events at all (they have no recorder).
+func TestSimulatedNodesRecordNoEvents(t *testing.T) {
+	s := testserver.Start(t, "")
+	startAgent(t, s, "quiet-", 0, 1, func(cfg *node.Config) { cfg.PodCIDRWait = 100 * time.Millisecond })
+	ctx := context.Background()
+	pods := s.Client.CoreV1().Pods("default")
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "quiet"}, Spec: corev1.PodSpec{NodeName: "quiet-0",
+		Containers: []corev1.Container{{Name: "app", Image: "busybox", ReadinessProbe: execProbe("/tmp/ready")}}}}
+	if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "pod Ready (probes pass on simulated nodes)", func(ctx context.Context) (bool, error) {
+		p, err := pods.Get(ctx, "quiet", metav1.GetOptions{})
+		return err == nil && podCondition(p, corev1.PodReady) == corev1.ConditionTrue, nil
+	})
+	if err := pods.Delete(ctx, "quiet", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "pod gone", func(ctx context.Context) (bool, error) {
+		_, err := pods.Get(ctx, "quiet", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	list, err := s.Client.CoreV1().Events("default").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 0 {
+		t.Fatalf("a simulated node recorded %d events, e.g. %s %s", len(list.Items), list.Items[0].Reason, list.Items[0].Message)
+	}
+}
