@@ -167,6 +167,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.nodeFactory.Start(ctx.Done())
 	defer a.podFactory.Shutdown()
 	defer a.nodeFactory.Shutdown()
+	defer a.startProbers(ctx)()
 
 	events := make(chan *runtimeapi.ContainerEventResponse, 1024)
 	var wg sync.WaitGroup

@@ -14,8 +14,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/record"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/tinykube/tinykube/pkg/node/prober"
 )
 
 // KubeletVersion is what simulated nodes report as status.nodeInfo.kubeletVersion.
@@ -32,6 +35,9 @@ type nodeState struct {
 	// about the machine.
 	machine     *machine
 	kubeletPort int32
+	// recorder and probes are set on real nodes only (agent_probes.go).
+	recorder record.EventRecorder
+	probes   *prober.Manager
 
 	// Only the node's sync touches these (the queue never syncs one
 	// name twice at once).

@@ -15,6 +15,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/tinykube/tinykube/pkg/node/events"
 )
 
 var everything = labels.Everything()
@@ -187,7 +189,7 @@ func (a *Agent) step(ctx context.Context, pod *corev1.Pod, rec *podRecord) (time
 		next(d)
 		running := st.GetState() == runtimeapi.ContainerState_CONTAINER_RUNNING
 		succeeded := st.GetState() == runtimeapi.ContainerState_CONTAINER_EXITED && st.GetExitCode() == 0
-		if (sidecar && running) || (!sidecar && succeeded) {
+		if (sidecar && running && a.started(rec, c, st)) || (!sidecar && succeeded) {
 			continue
 		}
 		return after, nil // this init container blocks the rest
@@ -226,6 +228,14 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 			return nil, 0, fmt.Errorf("container %s status: %w", c.Name, err)
 		}
 		st := resp.GetStatus()
+		if killed, err := a.probeKill(ctx, pod, rec, c, st); err != nil {
+			return nil, 0, err
+		} else if killed {
+			if resp, err = rt.ContainerStatus(ctx, cr.id, false); err != nil {
+				return nil, 0, fmt.Errorf("container %s status: %w", c.Name, err)
+			}
+			st = resp.GetStatus()
+		}
 		if st.GetState() != runtimeapi.ContainerState_CONTAINER_EXITED || !restart(st.GetExitCode()) {
 			return st, 0, nil
 		}
@@ -238,6 +248,7 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 			cr.restartAt = time.Unix(0, st.GetFinishedAt()).Add(backoff)
 		}
 		if now.Before(cr.restartAt) {
+			a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.BackOff, events.BackOffMessage(pod, c.Name))
 			return st, cr.restartAt.Sub(now), nil
 		}
 		cr.last = terminatedState(st, a.containerIDPrefix(rec))
@@ -280,17 +291,28 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 	}
 	id, err := rt.CreateContainer(ctx, rec.sandboxID, cfg, rec.sandbox)
 	if err != nil {
+		a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, fmt.Sprintf("Error: %v", err))
 		return nil, 0, fmt.Errorf("creating container %s: %w", c.Name, err)
 	}
 	cr.id = id
+	a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Created, events.MsgCreated)
 	if err := rt.StartContainer(ctx, id); err != nil {
+		a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, fmt.Sprintf("Error: %v", err))
 		return nil, 0, fmt.Errorf("starting container %s: %w", c.Name, err)
+	}
+	a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Started, events.MsgStarted)
+	var after time.Duration
+	if err := a.postStart(ctx, pod, rec, c, id); err != nil {
+		// The hook killed the container: look again at once, so that
+		// its restart (and back-off) is decided like any exit's.
+		a.log.Info("node agent: postStart hook failed", "pod", pod.Namespace+"/"+pod.Name, "container", c.Name, "err", err)
+		after = time.Millisecond
 	}
 	resp, err := rt.ContainerStatus(ctx, id, false)
 	if err != nil {
 		return nil, 0, err
 	}
-	return resp.GetStatus(), 0, nil
+	return resp.GetStatus(), after, nil
 }
 
 // terminate confirms a graceful deletion: after a simulated shutdown
@@ -313,6 +335,13 @@ func (a *Agent) terminate(ctx context.Context, key cache.ObjectName, pod *corev1
 		}
 		if now.Before(rec.stopAt) {
 			return rec.stopAt.Sub(now), nil
+		}
+		if rec.node.probes != nil {
+			// A simulated runtime that can exec (tests): preStop hooks
+			// and Killing events as on a real node.
+			if err := a.killPod(ctx, pod, rec); err != nil {
+				return 0, err
+			}
 		}
 		if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
 			return 0, err
@@ -348,6 +377,7 @@ func (a *Agent) teardown(ctx context.Context, key cache.ObjectName, rec *podReco
 	if rec == nil {
 		return nil
 	}
+	a.forgetProbes(rec)
 	if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
 		return err
 	}

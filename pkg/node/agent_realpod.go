@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/tinykube/tinykube/pkg/node/events"
 )
 
 // A real node's pods: what the kubelet puts in the CRI sandbox and
@@ -296,16 +298,26 @@ func (a *Agent) pullImage(ctx context.Context, rec *podRecord, pod *corev1.Pod, 
 			return "", fmt.Errorf("image status of %q: %w", c.Image, err)
 		}
 		if st.GetImage() != nil {
+			a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Pulled, events.PresentMessage(c.Image))
 			return st.Image.Id, nil
 		}
 		if c.ImagePullPolicy == corev1.PullNever {
 			return "", fmt.Errorf("container image %q is not present with pull policy of Never", c.Image)
 		}
 	}
+	a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Pulling, events.PullingMessage(c.Image))
+	start := time.Now()
 	ref, err := is.PullImage(ctx, spec, nil, rec.sandbox)
 	if err != nil {
+		a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, fmt.Sprintf("Failed to pull image %q: %v", c.Image, err))
 		return "", fmt.Errorf("failed to pull image %q: %w", c.Image, err)
 	}
+	took := time.Since(start)
+	var size uint64
+	if st, err := is.ImageStatus(ctx, &runtimeapi.ImageSpec{Image: ref}, false); err == nil && st.GetImage() != nil {
+		size = st.Image.GetSize()
+	}
+	a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Pulled, events.PulledMessage(c.Image, took, took, size))
 	return ref, nil
 }
 
@@ -327,21 +339,34 @@ func (a *Agent) stopReal(ctx context.Context, key cache.ObjectName, pod *corev1.
 	} else if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
 		grace = *g
 	}
-	var ids []string
-	for _, cr := range rec.containers {
+	type stop struct {
+		c  *corev1.Container
+		id string
+	}
+	var stops []stop
+	for name, cr := range rec.containers {
 		if cr.id != "" {
-			ids = append(ids, cr.id)
+			stops = append(stops, stop{specOf(pod, name), cr.id})
 		}
 	}
 	rt := rec.node.runtime
 	go func() {
 		var wg sync.WaitGroup
-		for _, id := range ids {
+		for _, s := range stops {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := rt.StopContainer(ctx, id, grace); err != nil && ctx.Err() == nil {
-					a.log.Warn("node: stopping container", "pod", key, "container", id, "err", err)
+				var err error
+				st, serr := rt.ContainerStatus(ctx, s.id, false)
+				if s.c != nil && serr == nil && st.GetStatus().GetState() == runtimeapi.ContainerState_CONTAINER_RUNNING {
+					// The Killing event and the preStop hook, then
+					// SIGTERM with what is left of the grace period.
+					err = a.killContainer(ctx, pod, rec, s.c, s.id, time.Duration(grace)*time.Second, "")
+				} else {
+					err = rt.StopContainer(ctx, s.id, grace)
+				}
+				if err != nil && ctx.Err() == nil {
+					a.log.Warn("node: stopping container", "pod", key, "container", s.id, "err", err)
 				}
 			}()
 		}

@@ -33,7 +33,13 @@
 // DNS, port mappings, cgroups, security context), image pulls, and
 // stopping containers with the pod's grace period.
 //
+// Nodes whose runtime can run commands in containers (CRI's ExecSync:
+// every real node) also probe their containers and run lifecycle hooks
+// (pkg/node/prober) and record the kubelet's events (pkg/node/events),
+// agent_probes.go. Simulated nodes do neither: their running containers
+// are ready, and they write no events, as kwok's nodes do not.
+//
 // Reading order: config.go, agent.go, agent_nodes.go, agent_pods.go,
-// podstatus.go, statusmanager.go, then agent_realnode.go and
-// agent_realpod.go.
+// podstatus.go, statusmanager.go, then agent_realnode.go,
+// agent_realpod.go and agent_probes.go.
 package node

@@ -44,7 +44,7 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 		}
 		cs := containerStatus(c, cr, st, "PodInitializing", prefix)
 		exited := st.GetState() == runtimeapi.ContainerState_CONTAINER_EXITED
-		done := (isSidecar(c) && st.GetState() == runtimeapi.ContainerState_CONTAINER_RUNNING) || (exited && st.GetExitCode() == 0)
+		done := (isSidecar(c) && st.GetState() == runtimeapi.ContainerState_CONTAINER_RUNNING && a.started(rec, c, st)) || (exited && st.GetExitCode() == 0)
 		if !isSidecar(c) {
 			cs.Ready = exited && st.GetExitCode() == 0
 		}
@@ -83,9 +83,6 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 		default:
 			waiting++
 		}
-		if !cs.Ready {
-			unready = append(unready, c.Name)
-		}
 		statuses = append(statuses, cs)
 	}
 	sort.Slice(statuses, func(i, j int) bool { return statuses[i].Name < statuses[j].Name })
@@ -118,6 +115,17 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 		status.PodIP = rec.ips[0]
 		for _, ip := range rec.ips {
 			status.PodIPs = append(status.PodIPs, corev1.PodIP{IP: ip})
+		}
+	}
+
+	// Ready and started come from the probes (a real node's); then the
+	// conditions follow from them.
+	a.applyProbes(rec, pod, &status)
+	for i := range pod.Spec.Containers {
+		for _, cs := range status.ContainerStatuses {
+			if cs.Name == pod.Spec.Containers[i].Name && !cs.Ready {
+				unready = append(unready, cs.Name)
+			}
 		}
 	}
 

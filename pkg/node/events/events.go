@@ -1,0 +1,153 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/record"
+)
+
+// Reasons the kubelet gives its events.
+const (
+	// Container lifecycle.
+	Created       = "Created"
+	Started       = "Started"
+	Failed        = "Failed"
+	Killing       = "Killing"
+	BackOff       = "BackOff"
+	ExceededGrace = "ExceededGracePeriod"
+
+	// Images.
+	Pulling           = "Pulling"
+	Pulled            = "Pulled"
+	ErrImageNeverPull = "ErrImageNeverPull"
+
+	// Probes.
+	Unhealthy    = "Unhealthy"
+	ProbeWarning = "ProbeWarning"
+
+	// Lifecycle hooks.
+	FailedPostStartHook = "FailedPostStartHook"
+	FailedPreStopHook   = "FailedPreStopHook"
+
+	// Pods and volumes.
+	FailedMount            = "FailedMount"
+	FailedCreatePodSandBox = "FailedCreatePodSandBox"
+	SandboxChanged         = "SandboxChanged"
+	FailedSync             = "FailedSync"
+)
+
+// Messages of the kubelet's container events, v1.37 wording.
+const (
+	MsgCreated             = "Container created"
+	MsgStarted             = "Container started"
+	MsgPostStartHookFailed = "PostStartHook failed"
+	MsgPreStopHookFailed   = "PreStopHook failed"
+)
+
+// StoppingMessage is the Killing event's message when a container is
+// stopped for no more specific reason (pod deletion, a failed hook).
+func StoppingMessage(container string) string {
+	return fmt.Sprintf("Stopping container %s", container)
+}
+
+// ProbeKillMessage is the Killing event's message when a liveness or
+// startup probe failed ("liveness" / "startup"); restart tells whether
+// the container will run again.
+func ProbeKillMessage(container, probe string, restart bool) string {
+	msg := fmt.Sprintf("Container %s failed %s probe", container, probe)
+	if restart {
+		msg += ", will be restarted"
+	}
+	return msg
+}
+
+// BackOffMessage is the BackOff event's message for a container waiting
+// out its restart back-off.
+func BackOffMessage(pod *corev1.Pod, container string) string {
+	return fmt.Sprintf("Back-off restarting failed container %s in pod %s", container, PodDesc(pod))
+}
+
+// PullingMessage and PulledMessage are the image events' messages.
+func PullingMessage(image string) string { return fmt.Sprintf("Pulling image %q", image) }
+
+// PulledMessage is Pulled's message after a pull that took pull (and
+// total, with waiting for other pulls) and fetched size bytes.
+func PulledMessage(image string, pull, total time.Duration, size uint64) string {
+	return fmt.Sprintf("Successfully pulled image %q in %v (%v including waiting). Image size: %v bytes.",
+		image, pull.Truncate(time.Millisecond), total.Truncate(time.Millisecond), size)
+}
+
+// FailedMountMessage is FailedMount's message when a pod's volumes could
+// not be set up.
+func FailedMountMessage(err error) string {
+	return fmt.Sprintf("Unable to attach or mount volumes: %v", err)
+}
+
+// PresentMessage is Pulled's message when the image was not pulled.
+func PresentMessage(image string) string {
+	return fmt.Sprintf("Container image %q already present on machine", image)
+}
+
+// PodDesc names a pod the kubelet's way: name_namespace(uid).
+func PodDesc(pod *corev1.Pod) string {
+	return fmt.Sprintf("%s_%s(%s)", pod.Name, pod.Namespace, pod.UID)
+}
+
+// ContainerRef refers to container name of pod, with the fieldPath the
+// kubelet uses (spec.containers{name}, spec.initContainers{name},
+// spec.ephemeralContainers{name}; implicitly required container name for
+// one the spec does not have).
+func ContainerRef(pod *corev1.Pod, name string) *corev1.ObjectReference {
+	path := "implicitly required container " + name
+	for _, c := range pod.Spec.Containers {
+		if c.Name == name {
+			path = fmt.Sprintf("spec.containers{%s}", name)
+		}
+	}
+	for _, c := range pod.Spec.InitContainers {
+		if c.Name == name {
+			path = fmt.Sprintf("spec.initContainers{%s}", name)
+		}
+	}
+	for _, c := range pod.Spec.EphemeralContainers {
+		if c.Name == name {
+			path = fmt.Sprintf("spec.ephemeralContainers{%s}", name)
+		}
+	}
+	return &corev1.ObjectReference{
+		Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
+		ResourceVersion: pod.ResourceVersion, FieldPath: path,
+	}
+}
+
+// PodRef refers to the pod itself.
+func PodRef(pod *corev1.Pod) *corev1.ObjectReference {
+	return &corev1.ObjectReference{
+		Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
+		ResourceVersion: pod.ResourceVersion,
+	}
+}
+
+// NewRecorder starts an event broadcaster writing core/v1 Events through
+// client and returns a recorder for node nodeName (source component
+// "kubelet", host nodeName) and a stop function that flushes and ends
+// the broadcaster. The broadcaster aggregates and rate-limits repeats as
+// client-go does for every upstream component.
+func NewRecorder(ctx context.Context, client kubernetes.Interface, nodeName string) (record.EventRecorder, func()) {
+	b := record.NewBroadcaster(record.WithContext(ctx))
+	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	r := b.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "kubelet", Host: nodeName})
+	return r, b.Shutdown
+}
+
+// PodKey is the namespace/name of a pod.
+func PodKey(pod *corev1.Pod) types.NamespacedName {
+	return types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}
+}
