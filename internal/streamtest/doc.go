@@ -8,5 +8,9 @@
 // stdout, "echo ARGS" prints them, "exit N" ends with code N; attach
 // copies stdin to stdout. Port-forward connects to ForwardAddr(port).
 //
+// StartCluster puts it behind a real API server: a node whose kubelet
+// API (pkg/node/kubeletserver) runs on loopback over the stand-in, and a
+// pod on it.
+//
 // Tests with a real containerd (test/e2e) cover the real thing.
 package streamtest

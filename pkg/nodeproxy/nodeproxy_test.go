@@ -3,16 +3,12 @@ package nodeproxy_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,97 +26,12 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/tinykube/tinykube/internal/streamtest"
-	"github.com/tinykube/tinykube/internal/testserver"
-	"github.com/tinykube/tinykube/pkg/node/kubeletserver"
-	"github.com/tinykube/tinykube/pkg/pki"
 )
 
-// cluster is a real API server, one node whose kubelet API runs on
-// loopback over the streamtest runtime, a pod "web" on it with
-// containers app (running, a log) and side, and an HTTP server on
-// loopback standing in for the pod's port.
-type cluster struct {
-	ts      *testserver.Server
-	rt      *streamtest.Runtime
-	pod     *corev1.Pod
-	logPath string
-	appID   string
-	port    int // the pod's HTTP port (on 127.0.0.1)
-}
-
-func setup(t *testing.T) *cluster {
-	t.Helper()
-	ctx := context.Background()
-	c := &cluster{ts: testserver.Start(t, "")}
-	client := c.ts.Client
-	bundle, err := pki.Ensure(filepath.Join(c.ts.DataDir, "pki"), pki.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "hello from the pod: %s %s?%s", r.Method, r.URL.Path, r.URL.RawQuery)
-	}))
-	t.Cleanup(web.Close)
-	c.port = web.Listener.Addr().(*net.TCPAddr).Port
-
-	// The kubelet API.
-	certPEM, keyPEM, err := bundle.IssueServingCert("node-0", []net.IP{net.IPv4(127, 0, 0, 1)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.rt = streamtest.New(t)
-	srv, err := kubeletserver.New(kubeletserver.Config{Runtime: c.rt, Pods: func() []*corev1.Pod { return []*corev1.Pod{c.pod} },
-		Cert: cert, ClientCAs: bundle.CAPool})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, l) }()
-	t.Cleanup(func() { cancel(); <-done })
-
-	node, err := client.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-0"}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "127.0.0.1"}}
-	node.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(l.Addr().(*net.TCPAddr).Port)
-	if _, err := client.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	pod, err := client.CoreV1().Pods("default").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Labels: map[string]string{"app": "web"}},
-		Spec: corev1.PodSpec{NodeName: "node-0", Containers: []corev1.Container{
-			{Name: "app", Image: "busybox", Ports: []corev1.ContainerPort{{ContainerPort: int32(c.port)}}},
-			{Name: "side", Image: "busybox"}}}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pod.Status.PodIP = "127.0.0.1"
-	pod.Status.PodIPs = []corev1.PodIP{{IP: "127.0.0.1"}}
-	if c.pod, err = client.CoreV1().Pods("default").UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	c.rt.AddSandbox(c.pod)
-	c.logPath = filepath.Join(t.TempDir(), "0.log")
-	if err := os.WriteFile(c.logPath, []byte("2024-01-02T03:04:01Z stdout F one\n2024-01-02T03:04:02Z stderr F two\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c.appID = c.rt.AddContainer(c.pod, "app", 0, c.logPath, true)
-	return c
-}
-
 func TestPodLogs(t *testing.T) {
-	c := setup(t)
+	c := streamtest.StartCluster(t)
 	ctx := context.Background()
-	pods := c.ts.Client.CoreV1().Pods("default")
+	pods := c.Server.Client.CoreV1().Pods("default")
 	got, err := pods.GetLogs("web", &corev1.PodLogOptions{Container: "app"}).DoRaw(ctx)
 	if err != nil || string(got) != "one\ntwo\n" {
 		t.Errorf("logs: %q %v", got, err)
@@ -144,7 +55,7 @@ func TestPodLogs(t *testing.T) {
 	if !apierrors.IsInvalid(err) {
 		t.Errorf("sinceSeconds and sinceTime: %v, want Invalid", err)
 	}
-	_, err = c.ts.Client.CoreV1().RESTClient().Get().AbsPath("/api/v1/namespaces/default/pods/web/log").Param("tailLines", "many").DoRaw(ctx)
+	_, err = c.Server.Client.CoreV1().RESTClient().Get().AbsPath("/api/v1/namespaces/default/pods/web/log").Param("tailLines", "many").DoRaw(ctx)
 	if !apierrors.IsBadRequest(err) {
 		t.Errorf("tailLines=many: %v, want BadRequest", err)
 	}
@@ -178,7 +89,7 @@ func TestPodLogs(t *testing.T) {
 		}
 	}
 	readUntil("one\ntwo\n")
-	f, err := os.OpenFile(c.logPath, os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(c.LogPath, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,15 +98,15 @@ func TestPodLogs(t *testing.T) {
 	}
 	f.Close()
 	readUntil("three\n")
-	c.rt.SetRunning(c.appID, false)
+	c.Runtime.SetRunning(c.AppID, false)
 	rest, err := io.ReadAll(stream)
 	if err != nil || len(rest) != 0 {
 		t.Errorf("after the container stopped: %q %v", rest, err)
 	}
 }
 
-func execURL(c *cluster, sub string, params url.Values) *url.URL {
-	u, _ := url.Parse(c.ts.RESTConfig.Host)
+func execURL(c *streamtest.Cluster, sub string, params url.Values) *url.URL {
+	u, _ := url.Parse(c.Server.RESTConfig.Host)
 	u.Path = "/api/v1/namespaces/default/pods/web/" + sub
 	u.RawQuery = params.Encode()
 	return u
@@ -205,15 +116,17 @@ func execURL(c *cluster, sub string, params url.Values) *url.URL {
 // and over WebSocket (v5, translated to SPDY towards the kubelet) as
 // kubectl ≥ 1.30 does.
 func TestExecAndAttach(t *testing.T) {
-	c := setup(t)
+	c := streamtest.StartCluster(t)
 	ctx := context.Background()
 	cat := url.Values{"container": {"app"}, "command": {"cat"}, "stdin": {"true"}, "stdout": {"true"}, "stderr": {"true"}}
 	exit3 := url.Values{"container": {"app"}, "command": {"exit", "3"}, "stdout": {"true"}}
 	attach := url.Values{"container": {"app"}, "stdin": {"true"}, "stdout": {"true"}}
 	executors := map[string]func(u *url.URL) (remotecommand.Executor, error){
-		"spdy": func(u *url.URL) (remotecommand.Executor, error) { return remotecommand.NewSPDYExecutor(c.ts.RESTConfig, "POST", u) },
+		"spdy": func(u *url.URL) (remotecommand.Executor, error) {
+			return remotecommand.NewSPDYExecutor(c.Server.RESTConfig, "POST", u)
+		},
 		"websocket": func(u *url.URL) (remotecommand.Executor, error) {
-			return remotecommand.NewWebSocketExecutor(c.ts.RESTConfig, "GET", u.String())
+			return remotecommand.NewWebSocketExecutor(c.Server.RESTConfig, "GET", u.String())
 		},
 	}
 	for name, newExec := range executors {
@@ -253,17 +166,17 @@ func TestExecAndAttach(t *testing.T) {
 	}
 
 	// Refusals before any upgrade are plain API errors.
-	err := c.ts.Client.CoreV1().RESTClient().Post().AbsPath("/api/v1/namespaces/default/pods/web/exec").Param("command", "cat").Do(ctx).Error()
+	err := c.Server.Client.CoreV1().RESTClient().Post().AbsPath("/api/v1/namespaces/default/pods/web/exec").Param("command", "cat").Do(ctx).Error()
 	if !apierrors.IsBadRequest(err) || !strings.Contains(err.Error(), "at least 1 of stdin, stdout, stderr") {
 		t.Errorf("no streams: %v", err)
 	}
-	if _, err := c.ts.Client.CoreV1().Pods("default").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "pending"},
+	if _, err := c.Server.Client.CoreV1().Pods("default").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "pending"},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "busybox"}}}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	u := execURL(c, "exec", cat)
 	u.Path = "/api/v1/namespaces/default/pods/pending/exec"
-	ex, err := remotecommand.NewSPDYExecutor(c.ts.RESTConfig, "POST", u)
+	ex, err := remotecommand.NewSPDYExecutor(c.Server.RESTConfig, "POST", u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,9 +189,9 @@ func TestExecAndAttach(t *testing.T) {
 // TestPortForward: port-forward through the API server over SPDY and
 // over WebSocket tunneling, then an HTTP request through it.
 func TestPortForward(t *testing.T) {
-	c := setup(t)
+	c := streamtest.StartCluster(t)
 	u := execURL(c, "portforward", nil)
-	rt, upgrader, err := spdy.RoundTripperFor(c.ts.RESTConfig)
+	rt, upgrader, err := spdy.RoundTripperFor(c.Server.RESTConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +199,9 @@ func TestPortForward(t *testing.T) {
 		"spdy": func() (httpstream.Dialer, error) {
 			return spdy.NewDialer(upgrader, &http.Client{Transport: rt}, "POST", u), nil
 		},
-		"websocket": func() (httpstream.Dialer, error) { return portforward.NewSPDYOverWebsocketDialer(u, c.ts.RESTConfig) },
+		"websocket": func() (httpstream.Dialer, error) {
+			return portforward.NewSPDYOverWebsocketDialer(u, c.Server.RESTConfig)
+		},
 	}
 	for name, newDialer := range dialers {
 		t.Run(name, func(t *testing.T) {
@@ -295,7 +210,7 @@ func TestPortForward(t *testing.T) {
 				t.Fatal(err)
 			}
 			stop, ready := make(chan struct{}), make(chan struct{})
-			fw, err := portforward.NewOnAddresses(d, []string{"127.0.0.1"}, []string{"0:" + strconv.Itoa(c.port)}, stop, ready, io.Discard, io.Discard)
+			fw, err := portforward.NewOnAddresses(d, []string{"127.0.0.1"}, []string{"0:" + strconv.Itoa(c.Port)}, stop, ready, io.Discard, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -329,10 +244,10 @@ func TestPortForward(t *testing.T) {
 
 // TestProxies: pods/proxy, services/proxy and nodes/proxy.
 func TestProxies(t *testing.T) {
-	c := setup(t)
+	c := streamtest.StartCluster(t)
 	ctx := context.Background()
-	core := c.ts.Client.CoreV1()
-	port := strconv.Itoa(c.port)
+	core := c.Server.Client.CoreV1()
+	port := strconv.Itoa(c.Port)
 	body, err := core.Pods("default").ProxyGet("http", "web", port, "/a/b", map[string]string{"q": "1"}).DoRaw(ctx)
 	if err != nil || string(body) != "hello from the pod: GET /a/b?q=1" {
 		t.Errorf("pods/proxy: %q %v", body, err)
@@ -349,7 +264,7 @@ func TestProxies(t *testing.T) {
 
 	if _, err := core.Services("default").Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web"},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"},
-			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(int32(c.port))}}}}, metav1.CreateOptions{}); err != nil {
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(int32(c.Port))}}}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Endpoints may not name loopback addresses, and a test may send
