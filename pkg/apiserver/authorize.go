@@ -13,12 +13,18 @@ import (
 
 // withAuthorization asks a for a decision on every request, described by
 // upstream's request attributes (verb, group, resource, namespace, name).
-func withAuthorization(h http.Handler, a authz.Authorizer) http.Handler {
+//
+// verbs fixes the verb of some subresources whatever the method, keyed
+// "<resource>/<sub>" (connectVerbs).
+func withAuthorization(h http.Handler, a authz.Authorizer, verbs map[string]string) http.Handler {
 	if a == nil {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		attrs := requestAttributes(r)
+		if v, ok := verbs[attrs.Resource+"/"+attrs.Subresource]; ok && attrs.Subresource != "" {
+			attrs.Verb = v
+		}
 		decision, reason, err := a.Authorize(r.Context(), attrs)
 		if err == nil && decision == authz.Allow {
 			h.ServeHTTP(w, r)
@@ -93,4 +99,20 @@ func requestAttributes(r *http.Request) authz.Attributes {
 		}
 	}
 	return attrs
+}
+
+// connectVerbs returns the fixed verbs of connect subresources, keyed
+// "<resource>/<sub>".
+func connectVerbs(hs map[string]ConnectHandler) map[string]string {
+	verbs := map[string]string{}
+	for key, h := range hs {
+		if h.Verb == "" {
+			continue
+		}
+		// key is "<group>/<version>, Resource=<resource>/<sub>".
+		if _, rest, ok := strings.Cut(key, "Resource="); ok {
+			verbs[rest] = h.Verb
+		}
+	}
+	return verbs
 }

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"path"
+	"strings"
 
 	restful "github.com/emicklei/go-restful/v3"
 
@@ -69,6 +70,20 @@ func (s *Server) installResource(ws *restful.WebService, store *generic.Store, t
 		ws.Route(route(ws.PUT(item), "replace").To(main.update))
 		ws.Route(route(ws.PATCH(item), "patch").To(main.patch))
 		ws.Route(route(ws.DELETE(item), "delete").To(main.delete))
+	}
+	prefix := r.GVR().String() + "/"
+	for key, h := range s.cfg.ConnectSubresources {
+		sub, ok := strings.CutPrefix(key, prefix)
+		if !ok {
+			continue
+		}
+		p := path.Join(item, sub)
+		for _, m := range h.Methods {
+			ws.Route(route(ws.Method(m).Path(p), "connect"+sub).To(h.route))
+			if h.SubPath {
+				ws.Route(route(ws.Method(m).Path(p+"/{path:*}"), "connect"+sub+"WithPath").To(h.route))
+			}
+		}
 	}
 	for _, sub := range r.Subresources {
 		p := path.Join(item, sub.Name)

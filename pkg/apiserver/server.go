@@ -44,6 +44,9 @@ type Config struct {
 	// (namespaces/finalize). The HTTP layer knows none of them.
 	CreateSubresources map[string]CreateHandler
 	UpdateSubresources map[string]generic.Strategy
+	// ConnectSubresources, keyed "<gvr>/<sub>" as above, hand requests
+	// on to another server (pods/log, pods/exec, nodes/proxy…).
+	ConnectSubresources map[string]ConnectHandler
 	// SpecialCreates serve the resources whose only verb is create
 	// (bindings, selfsubjectreviews, the access and token reviews).
 	SpecialCreates map[schema.GroupVersionResource]restful.RouteFunction
@@ -148,7 +151,7 @@ func New(cfg Config) (*Server, error) {
 	var h http.Handler = mux
 	h = withBodyLimit(h)
 	h = withAdmissionWarnings(h)
-	h = withAuthorization(h, cfg.Authorizer)
+	h = withAuthorization(h, cfg.Authorizer, connectVerbs(cfg.ConnectSubresources))
 	if cfg.Authenticator != nil {
 		h = authn.WithAuthentication(h, cfg.Authenticator)
 	}
@@ -231,10 +234,12 @@ func withInFlightLimit(h http.Handler, max int) http.Handler {
 	})
 }
 
-// isLongRunning reports watches, which are not counted in flight.
+// isLongRunning reports watches, protocol upgrades (exec, attach,
+// port-forward) and followed logs, which are not counted in flight.
 func isLongRunning(r *http.Request) bool {
 	q := r.URL.Query()
-	return q.Get("watch") == "true" || q.Get("watch") == "1" || strings.Contains(r.URL.Path, "/watch/")
+	return q.Get("watch") == "true" || q.Get("watch") == "1" || strings.Contains(r.URL.Path, "/watch/") ||
+		r.Header.Get("Upgrade") != "" || (q.Get("follow") == "true" || q.Get("follow") == "1") && strings.HasSuffix(r.URL.Path, "/log")
 }
 
 // withBodyLimit caps request bodies; readers see *http.MaxBytesError.

@@ -76,3 +76,29 @@ func writeStatusSuccess(resp *restful.Response, req *restful.Request, code int) 
 	st := &metav1.Status{Status: metav1.StatusSuccess, Code: int32(code)}
 	encodeTo(resp.ResponseWriter, code, withKind(st, statusKind), mustSerializer(runtime.ContentTypeJSON))
 }
+
+// ConnectHandler serves a connect subresource: one the server hands on
+// to another server (pods/log, pods/exec, pods/attach, pods/portforward
+// and the proxy subresources reach a node's kubelet, a pod or a
+// service). The HTTP layer routes the request and authorizes it; Serve
+// owns the response, and returns an error only if it has written
+// nothing (the error is then written as a Status).
+type ConnectHandler struct {
+	// Methods served (GET, POST, …).
+	Methods []string
+	// SubPath: the subresource also serves every path below it
+	// (…/proxy/a/b), handed to Serve as path ("" at the subresource).
+	SubPath bool
+	// Verb, if set, is the verb authorized whatever the method (as
+	// upstream authorizes exec, attach and portforward as create even
+	// for a GET WebSocket upgrade); else the method's verb.
+	Verb  string
+	Serve func(w http.ResponseWriter, r *http.Request, ns, name, path string) error
+}
+
+func (h ConnectHandler) route(req *restful.Request, resp *restful.Response) {
+	ns, name := scope(req)
+	if err := h.Serve(resp.ResponseWriter, req.Request, ns, name, req.PathParameter("path")); err != nil {
+		fail(resp, req, err)
+	}
+}

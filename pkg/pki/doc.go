@@ -7,6 +7,9 @@
 //	apiserver.crt, apiserver.key the API server's serving certificate
 //	admin.crt, admin.key         client certificate CN=tinykube-admin,
 //	                             O=system:masters (the admin kubeconfig's user)
+//	apiserver-kubelet-client.crt/.key
+//	                             client certificate CN=kube-apiserver-kubelet-client,
+//	                             O=system:masters: the API server towards kubelets
 //	sa.key, sa.pub               the service-account token signing key pair
 //
 // Later calls load the same files and reuse them. Only leaf certificates are

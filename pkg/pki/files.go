@@ -15,14 +15,18 @@ import (
 
 // File names under the data directory.
 const (
-	CACertFile        = "ca.crt"
-	CAKeyFile         = "ca.key"
-	ServingCertFile   = "apiserver.crt"
-	ServingKeyFile    = "apiserver.key"
-	AdminCertFile     = "admin.crt"
-	AdminKeyFile      = "admin.key"
-	ServiceAccountKey = "sa.key"
-	ServiceAccountPub = "sa.pub"
+	CACertFile      = "ca.crt"
+	CAKeyFile       = "ca.key"
+	ServingCertFile = "apiserver.crt"
+	ServingKeyFile  = "apiserver.key"
+	AdminCertFile   = "admin.crt"
+	AdminKeyFile    = "admin.key"
+	// KubeletClientCertFile/KeyFile: the API server's client certificate
+	// for the nodes' kubelet API (upstream's apiserver-kubelet-client).
+	KubeletClientCertFile = "apiserver-kubelet-client.crt"
+	KubeletClientKeyFile  = "apiserver-kubelet-client.key"
+	ServiceAccountKey     = "sa.key"
+	ServiceAccountPub     = "sa.pub"
 )
 
 // PEM block types.

@@ -100,3 +100,11 @@ func (b *Bundle) issue(spec leafSpec) (certPEM, keyPEM []byte, err error) {
 func (b *Bundle) IssueClientCert(cn string, orgs []string) (certPEM, keyPEM []byte, err error) {
 	return b.issue(leafSpec{cn: cn, orgs: orgs, usage: x509.ExtKeyUsageClientAuth})
 }
+
+// IssueServingCert returns a new serving certificate
+// (ExtKeyUsageServerAuth, valid one year) signed by the cluster CA for
+// the given IPs and DNS names: a node's kubelet API certificate. Nothing
+// is written to disk.
+func (b *Bundle) IssueServingCert(cn string, ips []net.IP, dns []string) (certPEM, keyPEM []byte, err error) {
+	return b.issue(leafSpec{cn: cn, usage: x509.ExtKeyUsageServerAuth, ips: ips, dns: dns})
+}

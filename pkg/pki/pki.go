@@ -15,6 +15,9 @@ import (
 const (
 	AdminUser  = "tinykube-admin"
 	AdminGroup = "system:masters"
+	// KubeletClientUser is the API server's identity towards the
+	// kubelets (in AdminGroup, as kubeadm issues it).
+	KubeletClientUser = "kube-apiserver-kubelet-client"
 )
 
 // Options says what the serving certificate must cover.
@@ -85,6 +88,12 @@ type Bundle struct {
 	AdminCertPEM []byte
 	AdminKeyPEM  []byte
 
+	// KubeletClientCertPEM/KeyPEM are apiserver-kubelet-client.crt/.key:
+	// CN=kube-apiserver-kubelet-client, O=system:masters; the API server
+	// presents it to the kubelets' HTTPS API.
+	KubeletClientCertPEM []byte
+	KubeletClientKeyPEM  []byte
+
 	// ServiceAccountKey signs service-account tokens; the PEM fields are
 	// sa.key and sa.pub (PKIX public key, for verifiers).
 	ServiceAccountKey          crypto.Signer
@@ -112,6 +121,9 @@ func Ensure(dir string, opts Options) (*Bundle, error) {
 	}
 	if err := b.ensureAdmin(); err != nil {
 		return nil, fmt.Errorf("pki: admin certificate: %w", err)
+	}
+	if err := b.ensureKubeletClient(); err != nil {
+		return nil, fmt.Errorf("pki: kubelet client certificate: %w", err)
 	}
 	if err := b.ensureServiceAccountKey(); err != nil {
 		return nil, fmt.Errorf("pki: service-account key: %w", err)
@@ -231,6 +243,24 @@ func (b *Bundle) ensureAdmin() error {
 		}
 	}
 	b.AdminCertPEM, b.AdminKeyPEM = certPEM, keyPEM
+	return nil
+}
+
+func (b *Bundle) ensureKubeletClient() error {
+	certPEM, keyPEM, err := b.loadLeaf(KubeletClientCertFile, KubeletClientKeyFile, x509.ExtKeyUsageClientAuth)
+	if err != nil {
+		return err
+	}
+	if certPEM == nil {
+		certPEM, keyPEM, err = b.IssueClientCert(KubeletClientUser, []string{AdminGroup})
+		if err != nil {
+			return err
+		}
+		if err := b.writeLeaf(KubeletClientCertFile, KubeletClientKeyFile, certPEM, keyPEM); err != nil {
+			return err
+		}
+	}
+	b.KubeletClientCertPEM, b.KubeletClientKeyPEM = certPEM, keyPEM
 	return nil
 }
 

@@ -229,6 +229,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	AddSubresources(&apiConfig, reg)
 	AddServiceAccountToken(&apiConfig, saTokens.tokenRequest(reg))
+	if err := addNodeProxy(&apiConfig, reg, bundle, cfg.Logger); err != nil {
+		s.Close()
+		return nil, err
+	}
 	api, err := apiserver.New(apiConfig)
 	if err != nil {
 		s.Close()

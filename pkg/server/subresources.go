@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
 
 	restful "github.com/emicklei/go-restful/v3"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -11,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/apiserver"
+	"github.com/tinykube/tinykube/pkg/nodeproxy"
+	"github.com/tinykube/tinykube/pkg/pki"
 	"github.com/tinykube/tinykube/pkg/registry"
 	"github.com/tinykube/tinykube/pkg/registry/core/namespace"
 	"github.com/tinykube/tinykube/pkg/registry/core/pod"
@@ -74,4 +79,26 @@ func AddServiceAccountToken(cfg *apiserver.Config, t *serviceaccount.Token) {
 			return t.Create(ctx, ns, name, obj.(*authenticationv1.TokenRequest))
 		},
 	}
+}
+
+// addNodeProxy registers the connect subresources (pods/log, exec,
+// attach, portforward, and the proxy subresources of pods, nodes and
+// services; pkg/nodeproxy). The kubelets are reached with the
+// kubelet-client certificate; their serving certificates are not
+// verified, as upstream without --kubelet-certificate-authority.
+func addNodeProxy(cfg *apiserver.Config, reg *registry.Registry, bundle *pki.Bundle, logger *slog.Logger) error {
+	cert, err := tls.X509KeyPair(bundle.KubeletClientCertPEM, bundle.KubeletClientKeyPEM)
+	if err != nil {
+		return fmt.Errorf("kubelet client certificate: %w", err)
+	}
+	p, err := nodeproxy.New(nodeproxy.Config{
+		Pods: reg.Store("", "pods"), Nodes: reg.Store("", "nodes"),
+		Services: reg.Store("", "services"), Endpoints: reg.Store("", "endpoints"),
+		ClientCert: cert, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	p.Register(cfg)
+	return nil
 }
