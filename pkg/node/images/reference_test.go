@@ -7,7 +7,7 @@ import (
 
 func TestParseReference(t *testing.T) {
 	for _, tc := range []struct {
-		in                       string
+		in                      string
 		repo, tag, digest, dflt string
 	}{
 		{"busybox", "docker.io/library/busybox", "latest", "", "busybox:latest"},
