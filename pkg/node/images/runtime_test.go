@@ -2,17 +2,13 @@ package images_test
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
-	"github.com/tinykube/tinykube/internal/controllertest"
+	"github.com/tinykube/tinykube/internal/imagetest"
 	"github.com/tinykube/tinykube/pkg/node/images"
 )
 
@@ -38,48 +34,11 @@ func (c criImages) PullImage(ctx context.Context, s *runtimeapi.ImageSpec, a *ru
 // image service.
 func startRuntime(t *testing.T) images.Service {
 	t.Helper()
-	if _, err := exec.LookPath("containerd"); err != nil {
-		t.Skip("containerd not installed (apt-get install containerd runc)")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("a real containerd needs root")
-	}
-	dir, err := os.MkdirTemp("", "tkimg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "c.sock")
-	cfg := fmt.Sprintf("version = 2\nroot = %q\nstate = %q\n[grpc]\n  address = %q\n[ttrpc]\n  address = %q\n"+
-		"[plugins.\"io.containerd.grpc.v1.cri\"]\n  restrict_oom_score_adj = true\n",
-		filepath.Join(dir, "root"), filepath.Join(dir, "state"), sock, sock+".ttrpc")
-	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	log, err := os.Create(filepath.Join(dir, "log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("containerd", "--config", filepath.Join(dir, "config.toml"))
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		log.Close()
-		exec.Command("umount", "-R", filepath.Join(dir, "root")).Run()
-		os.RemoveAll(dir)
-	})
-	conn, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	endpoint := imagetest.StartContainerd(t)
+	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	svc := criImages{runtimeapi.NewImageServiceClient(conn)}
-	controllertest.Eventually(t, "containerd serving CRI", func(ctx context.Context) (bool, error) {
-		_, err := svc.ListImages(ctx, nil)
-		return err == nil, nil
-	})
-	return svc
+	return criImages{runtimeapi.NewImageServiceClient(conn)}
 }
