@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -29,10 +31,17 @@ func WriteDockerArchive(file, ref string, img v1.Image) error {
 // `ctr images import` (and so `tinykube images import`) restore it
 // under ref.
 func WriteOCIArchive(file, ref string, img v1.Image) error {
-	tag, err := name.NewTag(ref)
-	if err != nil {
-		return err
+	return WriteOCIArchiveRefs(file, map[string]v1.Image{ref: img})
+}
+
+// WriteOCIArchiveRefs is WriteOCIArchive for several names at once; a
+// blob shared by several images is stored once.
+func WriteOCIArchiveRefs(file string, refs map[string]v1.Image) error {
+	names := make([]string, 0, len(refs))
+	for ref := range refs {
+		names = append(names, ref)
 	}
+	sort.Strings(names)
 	dir, err := os.MkdirTemp("", "imagetest-oci-")
 	if err != nil {
 		return err
@@ -42,11 +51,17 @@ func WriteOCIArchive(file, ref string, img v1.Image) error {
 	if err != nil {
 		return err
 	}
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{
-		"io.containerd.image.name":          tag.Name(),
-		"org.opencontainers.image.ref.name": tag.TagStr(),
-	})); err != nil {
-		return err
+	for _, ref := range names {
+		tag, err := name.NewTag(ref)
+		if err != nil {
+			return err
+		}
+		if err := p.AppendImage(refs[ref], layout.WithAnnotations(map[string]string{
+			"io.containerd.image.name":          strings.Replace(tag.Name(), "index.docker.io/", "docker.io/", 1),
+			"org.opencontainers.image.ref.name": tag.TagStr(),
+		})); err != nil {
+			return err
+		}
 	}
 	return tarDir(file, dir)
 }
