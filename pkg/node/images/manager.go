@@ -29,7 +29,11 @@ var (
 // Error is why an image is not ready: Reason (one of the Err… values
 // above, or a CRI error such as RegistryUnavailable) is the container's
 // waiting reason and Message its waiting message. RetryAfter, when set,
-// is when pulling may be tried again.
+// is when to sync the pod again: after a failed pull half the back-off,
+// so that the pod reports ImagePullBackOff in between (as the kubelet's
+// pod worker, resyncing within the back-off, does), then the rest of the
+// back-off; zero for failures that no back-off governs (ErrImageNeverPull,
+// InvalidImageName: the caller's own resync).
 type Error struct {
 	Reason     error
 	Message    string
@@ -181,7 +185,7 @@ func (m *Manager) pull(ctx context.Context, ref *corev1.ObjectReference, pod *co
 		m.event(ref, corev1.EventTypeWarning, EventFailed, fmt.Sprintf("Failed to pull image %q: %v", image, err))
 		reason, msg := pullError(image, err)
 		delay := m.backoff.failed(key, m.cfg.Clock.Now(), reason.Error()+": "+msg)
-		return "", &Error{Reason: reason, Message: msg, RetryAfter: delay}
+		return "", &Error{Reason: reason, Message: msg, RetryAfter: delay / 2}
 	}
 	took := m.cfg.Clock.Since(start).Truncate(time.Millisecond)
 	var size uint64

@@ -177,8 +177,8 @@ func TestEnsureImageBackOff(t *testing.T) {
 	for i, delay := range []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second} {
 		_, err := m.EnsureImage(ctx, pod, c, nil)
 		pulled++
-		if ie := wantError(t, err, ErrImagePull, pullMsg); ie.RetryAfter != delay || svc.pullCount() != pulled {
-			t.Errorf("failure %d: retry after %v, %d pulls; want %v, %d", i, ie.RetryAfter, svc.pullCount(), delay, pulled)
+		if ie := wantError(t, err, ErrImagePull, pullMsg); ie.RetryAfter != delay/2 || svc.pullCount() != pulled {
+			t.Errorf("failure %d: retry after %v, %d pulls; want %v, %d", i, ie.RetryAfter, svc.pullCount(), delay/2, pulled)
 		}
 		if got := drain(rec); len(got) != 3 || got[0] != `Normal Pulling Pulling image "127.0.0.1:1/none:1"` ||
 			got[1] != `Warning Failed Failed to pull image "127.0.0.1:1/none:1": `+pullMsg || got[2] != "Warning Failed Error: ErrImagePull" {
