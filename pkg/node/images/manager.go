@@ -51,6 +51,8 @@ const (
 	EventBackOff       = "BackOff"
 	EventNeverPull     = "ErrImageNeverPull"
 	EventInspectFailed = "InspectFailed"
+	// EventMissingPullSecret is recorded on the pod.
+	EventMissingPullSecret = "FailedToRetrieveImagePullSecret"
 )
 
 // Config configures a Manager.
@@ -154,7 +156,7 @@ func (m *Manager) ensure(ctx context.Context, ref *corev1.ObjectReference, pod *
 		return "", &Error{Reason: ErrImageNeverPull, Message: msg}
 	}
 
-	creds, err := m.credentials(ctx, pod, parsed.Repository)
+	creds, missing, err := m.credentials(ctx, pod, parsed.Repository)
 	if err != nil {
 		return "", &Error{Reason: ErrImagePull, Message: err.Error()}
 	}
@@ -162,7 +164,14 @@ func (m *Manager) ensure(ctx context.Context, ref *corev1.ObjectReference, pod *
 		m.event(ref, corev1.EventTypeNormal, EventPulled, fmt.Sprintf("Container image %q already present on machine and can be accessed by the pod", requested))
 		return present, nil
 	}
-	return m.pull(ctx, ref, pod, image, spec, creds, sandbox)
+	imageRef, err := m.pull(ctx, ref, pod, image, spec, creds, sandbox)
+	if len(missing) > 0 && errors.Is(err, ErrImagePull) {
+		// As the kubelet: a pull failed and some named secret was
+		// missing, which may be why.
+		m.event(podRef(pod), corev1.EventTypeWarning, EventMissingPullSecret, fmt.Sprintf(
+			"Unable to retrieve some image pull secrets (%s); attempting to pull the image may not succeed.", strings.Join(missing, ", ")))
+	}
+	return imageRef, err
 }
 
 // pull pulls image unless its back-off is running.
@@ -243,11 +252,12 @@ func pullError(image string, err error) (error, string) {
 	return ErrImagePull, text
 }
 
-// credentials fetches the pod's pull secrets (a missing one is logged
-// and skipped, as the kubelet does) and returns those for repository.
-func (m *Manager) credentials(ctx context.Context, pod *corev1.Pod, repository string) ([]Credential, error) {
+// credentials fetches the pod's pull secrets (a missing one is logged,
+// named in missing and skipped, as the kubelet does) and returns those
+// for repository.
+func (m *Manager) credentials(ctx context.Context, pod *corev1.Pod, repository string) (creds []Credential, missing []string, err error) {
 	if m.cfg.Secret == nil || len(pod.Spec.ImagePullSecrets) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var secrets []corev1.Secret
 	for _, r := range pod.Spec.ImagePullSecrets {
@@ -258,15 +268,16 @@ func (m *Manager) credentials(ctx context.Context, pod *corev1.Pod, repository s
 		if err != nil {
 			m.cfg.Logger.Info("Unable to retrieve pull secret, the image pull may not succeed.",
 				"pod", pod.Namespace+"/"+pod.Name, "secret", r.Name, "err", err)
+			missing = append(missing, r.Name)
 			continue
 		}
 		secrets = append(secrets, *s)
 	}
 	k, err := NewKeyring(secrets)
 	if err != nil {
-		return nil, err
+		return nil, missing, err
 	}
-	return k.Lookup(repository), nil
+	return k.Lookup(repository), missing, nil
 }
 
 // accessible: a pod with creds may use image ID imageRef without
@@ -305,6 +316,11 @@ func (m *Manager) event(ref *corev1.ObjectReference, eventType, reason, msg stri
 	if m.cfg.Recorder != nil {
 		m.cfg.Recorder.Event(ref, eventType, reason, msg)
 	}
+}
+
+// podRef refers to pod.
+func podRef(pod *corev1.Pod) *corev1.ObjectReference {
+	return &corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID, ResourceVersion: pod.ResourceVersion}
 }
 
 // containerRef refers to container c of pod, as the kubelet's events do.

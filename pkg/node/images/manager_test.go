@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -245,7 +246,8 @@ func TestEnsureImagePullSecrets(t *testing.T) {
 		}
 		return nil
 	}}
-	m := NewManager(Config{Service: svc, Secret: func(_ context.Context, ns, name string) (*corev1.Secret, error) {
+	rec := record.NewFakeRecorder(100)
+	m := NewManager(Config{Service: svc, Recorder: rec, Secret: func(_ context.Context, ns, name string) (*corev1.Secret, error) {
 		if s := secrets[ns+"/"+name]; s != nil {
 			return s, nil
 		}
@@ -256,6 +258,17 @@ func TestEnsureImagePullSecrets(t *testing.T) {
 	without, wc := testPod("r.io/private:1", corev1.PullIfNotPresent)
 	if _, err := m.EnsureImage(ctx, without, wc, nil); !errors.Is(err, ErrImagePull) {
 		t.Fatalf("without a secret: %v, want ErrImagePull", err)
+	}
+	// A missing secret is named when the pull fails.
+	missing, mc := testPod("r.io/private:1", corev1.PullIfNotPresent)
+	missing.UID = "uid-missing"
+	missing.Spec.ImagePullSecrets = []corev1.LocalObjectReference{{Name: "nope"}}
+	drain(rec)
+	if _, err := m.EnsureImage(ctx, missing, mc, nil); !errors.Is(err, ErrImagePull) {
+		t.Fatalf("with a missing secret: %v, want ErrImagePull", err)
+	}
+	if got := drain(rec); !slices.Contains(got, "Warning FailedToRetrieveImagePullSecret Unable to retrieve some image pull secrets (nope); attempting to pull the image may not succeed.") {
+		t.Errorf("events %q", got)
 	}
 	with, c := testPod("r.io/private:1", corev1.PullIfNotPresent)
 	with.UID = "uid-with"
