@@ -12,11 +12,22 @@ import (
 	"time"
 )
 
-// serve runs h on port until ctx ends.
-func serve(ctx context.Context, port int, h http.Handler) error {
-	srv := &http.Server{Addr: fmt.Sprintf(":%d", port), Handler: h, ReadHeaderTimeout: 10 * time.Second}
+// serve runs h on port until ctx ends, logging each request to stdout.
+// After the signal it keeps serving for shutdownDelay (a graceful
+// termination test sees the handler run), then stops.
+func serve(ctx context.Context, port int, h http.Handler, shutdownDelay time.Duration) error {
+	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Printf("%s %s\n", r.Method, r.URL.RequestURI())
+		h.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Addr: fmt.Sprintf(":%d", port), Handler: logged, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
+		if shutdownDelay > 0 {
+			fmt.Printf("signal received; shutting down in %v\n", shutdownDelay)
+			time.Sleep(shutdownDelay)
+		}
+		fmt.Println("shutting down")
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(shutdown)
@@ -44,6 +55,7 @@ func netexec(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("netexec", flag.ExitOnError)
 	port := fs.Int("http-port", 8080, "HTTP port")
 	failAfter := fs.Duration("healthz-fail-after", 0, "make /healthz fail this long after start (0: never)")
+	shutdownDelay := fs.Duration("shutdown-delay", 0, "keep serving this long after SIGTERM")
 	parseFlags(fs, args)
 	start := time.Now()
 	mux := http.NewServeMux()
@@ -76,7 +88,7 @@ func netexec(ctx context.Context, args []string) error {
 		}
 		w.Write(out)
 	})
-	return serve(ctx, *port, mux)
+	return serve(ctx, *port, mux, *shutdownDelay)
 }
 
 func serveHostname(ctx context.Context, args []string) error {
@@ -89,7 +101,7 @@ func serveHostname(ctx context.Context, args []string) error {
 	}
 	return serve(ctx, *port, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, name)
-	}))
+	}), 0)
 }
 
 func failProbe(ctx context.Context, args []string) error {
@@ -102,5 +114,5 @@ func failProbe(ctx context.Context, args []string) error {
 	mux.Handle("/healthz", h)
 	mux.Handle("/readyz", h)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "fail-probe") })
-	return serve(ctx, *port, mux)
+	return serve(ctx, *port, mux, 0)
 }

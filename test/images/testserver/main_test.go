@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -124,6 +125,49 @@ func TestNetexec(t *testing.T) {
 	}
 	if code, _ := get(t, base+"/exit?code=x"); code != http.StatusBadRequest {
 		t.Errorf("/exit?code=x: %d, want 400", code)
+	}
+}
+
+// TestNetexecShutdownDelay: after SIGTERM the server still answers for
+// --shutdown-delay, then exits 0.
+func TestNetexecShutdownDelay(t *testing.T) {
+	port := freePort(t)
+	cmd := command(t, "netexec", fmt.Sprintf("--http-port=%d", port), "--shutdown-delay=1s")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(out)
+	if line, _ := r.ReadString('\n'); !strings.HasPrefix(line, "serving HTTP") {
+		t.Fatalf("first line %q", line)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/echo?msg=still", port)
+	controllertest.Eventually(t, "serving", func(context.Context) (bool, error) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil, nil
+	})
+	cmd.Process.Signal(syscall.SIGTERM)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("output ended before the shutdown notice: %v", err)
+		}
+		if strings.HasPrefix(line, "signal received; shutting down in 1s") {
+			break
+		}
+	}
+	if code, body := get(t, url); code != 200 || body != "still" {
+		t.Errorf("during the shutdown delay: %d %q", code, body)
+	}
+	rest, _ := io.ReadAll(r)
+	if err := cmd.Wait(); err != nil || !strings.Contains(string(rest), "GET /echo?msg=still") || !strings.Contains(string(rest), "shutting down") {
+		t.Errorf("exit %v, output %q", err, rest)
 	}
 }
 
