@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/tinykube/tinykube/pkg/node/containerd"
 )
 
 // Flags locate the runtime.
@@ -29,7 +32,7 @@ type Flags struct {
 
 func (f *Flags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Endpoint, "container-runtime-endpoint", "", "CRI endpoint (unix:///path/containerd.sock); default: the private containerd under --data-dir")
-	fs.StringVar(&f.DataDir, "data-dir", f.DataDir, "data dir of the node whose containerd to use")
+	fs.StringVar(&f.DataDir, "data-dir", f.DataDir, "data dir of the node whose containerd to use (tinykube server --node: DATA-DIR/node)")
 	fs.StringVar(&f.Ctr, "ctr", "", "ctr binary used by import (default: from PATH)")
 	fs.DurationVar(&f.Timeout, "timeout", f.Timeout, "give up after this long")
 }
@@ -62,14 +65,14 @@ func NewCommand() *cobra.Command {
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				ctx, cancel := context.WithTimeout(cmd.Context(), f.Timeout)
 				defer cancel()
-				svc, closeFn, err := dial(ctx, f)
+				svc, ep, err := dial(ctx, f)
 				if err != nil {
 					return err
 				}
-				defer closeFn()
+				defer svc.Close(ctx)
 				imgs, err := svc.ListImages(ctx, nil)
 				if err != nil {
-					return fmt.Errorf("listing images at %s: %w", f.endpoint(), err)
+					return fmt.Errorf("listing images at %s: %w", ep, err)
 				}
 				return printImages(cmd.OutOrStdout(), imgs)
 			},
@@ -82,17 +85,20 @@ func NewCommand() *cobra.Command {
 // runtime now holds that it did not hold before (or that moved to
 // another image).
 func runImport(ctx context.Context, f *Flags, files []string, out io.Writer) error {
-	svc, closeFn, err := dial(ctx, f)
+	svc, ep, err := dial(ctx, f)
 	if err != nil {
 		return err
 	}
-	defer closeFn()
+	defer svc.Close(ctx)
 	before, err := svc.ListImages(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("listing images at %s: %w", f.endpoint(), err)
+		return fmt.Errorf("listing images at %s: %w", ep, err)
 	}
 	for _, file := range files {
-		if err := importTar(ctx, f.Ctr, f.endpoint(), file); err != nil {
+		if _, err := os.Stat(file); err != nil {
+			return err
+		}
+		if err := containerd.Import(ctx, f.Ctr, ep, file); err != nil {
 			return err
 		}
 	}
