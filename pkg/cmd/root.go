@@ -5,6 +5,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/cmd/bench"
 	"github.com/tinykube/tinykube/pkg/cmd/controllermanager"
+	"github.com/tinykube/tinykube/pkg/cmd/images"
 	"github.com/tinykube/tinykube/pkg/cmd/node"
 	"github.com/tinykube/tinykube/pkg/cmd/scheduler"
 	"github.com/tinykube/tinykube/pkg/cmd/server"
@@ -27,6 +28,7 @@ func NewRootCommand() *cobra.Command {
 		scheduler.NewCommand(),
 		version.NewCommand(),
 		bench.NewCommand(),
+		images.NewCommand(),
 	)
 	return root
 }

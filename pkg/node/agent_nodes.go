@@ -19,6 +19,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/tinykube/tinykube/pkg/node/prober"
+	"github.com/tinykube/tinykube/pkg/node/images"
 )
 
 // KubeletVersion is what simulated nodes report as status.nodeInfo.kubeletVersion.
@@ -50,6 +51,14 @@ type nodeState struct {
 	// runtimeNotReady explains why a real node's runtime is not ready
 	// ("" when it is), from its CRI Status.
 	runtimeNotReady string
+	// imageList is a real node's status.images, listed at each sync
+	// (nil until the runtime first answered).
+	imageList []corev1.ContainerImage
+
+	// imageManager pulls a real node's images (agent_realpod.go); made
+	// on first use.
+	imageManagerOnce sync.Once
+	imageManager     *images.Manager
 
 	mu sync.Mutex
 	// podCIDRs is what the runtime was last configured with ("" = none
@@ -73,6 +82,14 @@ func (a *Agent) syncNode(ctx context.Context, name string) (time.Duration, error
 	}
 	if ns.machine != nil {
 		ns.runtimeNotReady = runtimeNotReady(ctx, ns.runtime)
+		if svc, ok := ns.runtime.(images.Service); ok {
+			list, err := images.NodeImages(ctx, svc, 0)
+			if err != nil {
+				a.log.Debug("node: listing images", "node", name, "err", err)
+			} else {
+				ns.imageList = list
+			}
+		}
 	}
 	node, err := a.nodeLister.Get(name)
 	if apierrors.IsNotFound(err) && ns.uid != "" {

@@ -266,10 +266,10 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 		},
 	}
 	if rec.node.machine != nil {
-		imageRef, err := a.pullImage(ctx, rec, pod, c)
-		if err != nil {
-			cr.waiting = &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: err.Error()}
-			return nil, imagePullRetry, nil
+		imageRef, waiting, retry := a.pullImage(ctx, rec, pod, c)
+		if waiting != nil {
+			cr.waiting = waiting
+			return nil, retry, nil
 		}
 		cr.waiting = nil
 		cfg.Image.Image = imageRef

@@ -75,6 +75,10 @@ func (a *Agent) realNodeStatus(ns *nodeState, current *corev1.Node,
 	}
 	info := ns.machine.info
 	info.ContainerRuntimeVersion = ns.runtimeName
+	images := ns.imageList
+	if images == nil {
+		images = current.Status.Images
+	}
 	if info.MachineID == "" {
 		info.MachineID = ns.name
 	}
@@ -96,7 +100,7 @@ func (a *Agent) realNodeStatus(ns *nodeState, current *corev1.Node,
 		},
 		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: ns.kubeletPort}},
 		NodeInfo:        info,
-		Images:          current.Status.Images, VolumesInUse: current.Status.VolumesInUse, VolumesAttached: current.Status.VolumesAttached,
+		Images:          images, VolumesInUse: current.Status.VolumesInUse, VolumesAttached: current.Status.VolumesAttached,
 	}
 }
 

@@ -3,6 +3,7 @@ package node
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,10 +12,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
-	"github.com/tinykube/tinykube/pkg/node/events"
+	"github.com/tinykube/tinykube/pkg/node/images"
 )
 
 // A real node's pods: what the kubelet puts in the CRI sandbox and
@@ -282,43 +284,48 @@ func containerResources(c *corev1.Container) *runtimeapi.LinuxContainerResources
 	return r
 }
 
-// pullImage makes sure c's image is on the node and returns its
-// reference. Minimal: an image already present is used unless the pull
-// policy is Always. (Pull secrets, back-off and upstream's reasons are
-// for the image work to add here.)
-func (a *Agent) pullImage(ctx context.Context, rec *podRecord, pod *corev1.Pod, c *corev1.Container) (string, error) {
-	is, ok := rec.node.runtime.(ImageService)
-	if !ok {
-		return c.Image, nil
+// pullImage makes sure c's image is on the node, as the kubelet's image
+// manager does (pkg/node/images: pull policy, pull secrets, back-off,
+// events), and returns its ID. When it cannot, it returns the waiting
+// state the container reports (ErrImagePull, ImagePullBackOff,
+// ErrImageNeverPull, InvalidImageName…) and when to sync the pod again.
+func (a *Agent) pullImage(ctx context.Context, rec *podRecord, pod *corev1.Pod, c *corev1.Container) (string, *corev1.ContainerStateWaiting, time.Duration) {
+	m := a.imageManager(rec.node)
+	if m == nil {
+		return c.Image, nil, 0 // a runtime without images (simulated)
 	}
-	spec := &runtimeapi.ImageSpec{Image: c.Image, UserSpecifiedImage: c.Image}
-	if c.ImagePullPolicy != corev1.PullAlways {
-		st, err := is.ImageStatus(ctx, spec, false)
-		if err != nil {
-			return "", fmt.Errorf("image status of %q: %w", c.Image, err)
+	ref, err := m.EnsureImage(ctx, pod, c, rec.sandbox)
+	if err == nil {
+		return ref, nil, 0
+	}
+	var ie *images.Error
+	if !errors.As(err, &ie) {
+		return "", &corev1.ContainerStateWaiting{Reason: images.ErrImagePull.Error(), Message: err.Error()}, imagePullRetry
+	}
+	retry := ie.RetryAfter
+	if retry <= 0 {
+		retry = imagePullRetry
+	}
+	return "", &corev1.ContainerStateWaiting{Reason: ie.Reason.Error(), Message: ie.Message}, retry
+}
+
+// imageManager is ns's image manager, made on first use; nil when its
+// runtime has no image service.
+func (a *Agent) imageManager(ns *nodeState) *images.Manager {
+	ns.imageManagerOnce.Do(func() {
+		svc, ok := ns.runtime.(images.Service)
+		if !ok {
+			return
 		}
-		if st.GetImage() != nil {
-			a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Pulled, events.PresentMessage(c.Image))
-			return st.Image.Id, nil
-		}
-		if c.ImagePullPolicy == corev1.PullNever {
-			return "", fmt.Errorf("container image %q is not present with pull policy of Never", c.Image)
-		}
-	}
-	a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Pulling, events.PullingMessage(c.Image))
-	start := time.Now()
-	ref, err := is.PullImage(ctx, spec, nil, rec.sandbox)
-	if err != nil {
-		a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, fmt.Sprintf("Failed to pull image %q: %v", c.Image, err))
-		return "", fmt.Errorf("failed to pull image %q: %w", c.Image, err)
-	}
-	took := time.Since(start)
-	var size uint64
-	if st, err := is.ImageStatus(ctx, &runtimeapi.ImageSpec{Image: ref}, false); err == nil && st.GetImage() != nil {
-		size = st.Image.GetSize()
-	}
-	a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Pulled, events.PulledMessage(c.Image, took, took, size))
-	return ref, nil
+		ns.imageManager = images.NewManager(images.Config{
+			Service: svc,
+			Secret: func(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+				return a.client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+			},
+			Recorder: ns.recorder, Clock: a.cfg.Clock, Logger: a.log,
+		})
+	})
+	return ns.imageManager
 }
 
 // stopReal stops a real pod's containers with its grace period — SIGTERM,

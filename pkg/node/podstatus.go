@@ -61,7 +61,10 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 	// Regular containers, sorted by name as the kubelet reports them.
 	var statuses []corev1.ContainerStatus
 	var unready []string
-	running, waiting, succeeded, failed := 0, 0, 0, 0
+	// neverRan counts containers waiting that have not run yet (an
+	// image still being pulled): the pod is Pending, as the kubelet's
+	// getPhase says.
+	running, waiting, neverRan, succeeded, failed := 0, 0, 0, 0, 0
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
 		cr, st, err := observe(c)
@@ -82,6 +85,9 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 			failed++
 		default:
 			waiting++
+			if cs.LastTerminationState.Terminated == nil {
+				neverRan++
+			}
 		}
 		statuses = append(statuses, cs)
 	}
@@ -94,6 +100,7 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 	case !initDone && terminating:
 		phase = corev1.PodFailed
 	case !initDone:
+	case neverRan > 0 && !terminating:
 	case running+waiting > 0 && !terminating:
 		phase = corev1.PodRunning
 	case failed > 0 || waiting > 0:

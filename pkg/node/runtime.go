@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/tinykube/tinykube/pkg/node/images"
 )
 
 // Runtime is what the agent needs from a container runtime: a subset of
@@ -77,13 +79,12 @@ const (
 // agent then polls the runtime's containers instead.
 var ErrNoContainerEvents = errors.New("runtime does not stream container events")
 
-// ImageService is the part of the CRI ImageService the agent uses, with
-// the same signatures. A Runtime that also implements it (a real one)
-// has images pulled before containers are created.
-type ImageService interface {
-	ImageStatus(ctx context.Context, image *runtimeapi.ImageSpec, verbose bool) (*runtimeapi.ImageStatusResponse, error)
-	PullImage(ctx context.Context, image *runtimeapi.ImageSpec, auth *runtimeapi.AuthConfig, podSandboxConfig *runtimeapi.PodSandboxConfig) (string, error)
-}
+// ImageService is the image half of CRI the agent uses (ListImages,
+// ImageStatus, PullImage). A Runtime that also implements it (a real
+// one) has images pulled before containers are created, through
+// pkg/node/images (pull policy, pull secrets, back-off), and its images
+// reported in status.images.
+type ImageService = images.Service
 
 // StatusReporter is implemented by runtimes that report their own
 // conditions (CRI Status: RuntimeReady, NetworkReady); a real node's

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/tinykube/tinykube/internal/imagetest"
+)
+
+// standIns are the e2e images built here and what each is. Images left
+// out on purpose: gcr.io/k8s-authenticated-test/agnhost (tests expect
+// it to need credentials), invalid.registry.k8s.io/… (must not exist),
+// and those whose programs we do not build (etcd, sample-apiserver,
+// nginx proper, CSI sidecars, perl, volume servers…).
+var standIns = []struct {
+	ref  string
+	kind string // busybox, agnhost
+	cfg  v1.Config
+}{
+	{"registry.k8s.io/e2e-test-images/busybox:1.37.0-2", "busybox", v1.Config{Cmd: []string{"sh"}}},
+	{"registry.k8s.io/e2e-test-images/busybox:1.36.1-1", "busybox", v1.Config{Cmd: []string{"sh"}}},
+	{"registry.k8s.io/e2e-test-images/agnhost:2.66.1", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}}},
+	{"registry.k8s.io/e2e-test-images/agnhost:2.55", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}}},
+	// pause: agnhost's pause mode (tinykube's node uses its own pause image).
+	{"registry.k8s.io/pause:3.10.2", "agnhost", v1.Config{Entrypoint: []string{"/agnhost", "pause"}}},
+	// nginx: an HTTP server on port 80 (agnhost netexec), not nginx.
+	{"registry.k8s.io/e2e-test-images/nginx:1.27.0-2", "agnhost", v1.Config{Entrypoint: []string{"/agnhost", "netexec", "--http-port=80"}}},
+	{"registry.k8s.io/e2e-test-images/nginx:1.28.0-2", "agnhost", v1.Config{Entrypoint: []string{"/agnhost", "netexec", "--http-port=80"}}},
+	// kitten and nautilus are agnhost's test-webserver upstream too (with
+	// a different picture).
+	{"registry.k8s.io/e2e-test-images/kitten:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}},
+	{"registry.k8s.io/e2e-test-images/nautilus:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}},
+}
+
+func main() {
+	agnhost := flag.String("agnhost", "", "agnhost binary (static) to put in the agnhost-based images")
+	out := flag.String("out", "e2e-images.tar", "OCI layout tar to write")
+	flag.Parse()
+	if err := run(*agnhost, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "e2eimages:", err)
+		os.Exit(1)
+	}
+}
+
+func run(agnhostPath, out string) error {
+	busybox, err := imagetest.BusyboxFiles()
+	if err != nil {
+		return err
+	}
+	agnhost := busybox
+	if agnhostPath != "" {
+		bin, err := os.ReadFile(agnhostPath)
+		if err != nil {
+			return err
+		}
+		agnhost = append(append([]imagetest.File{}, busybox...), imagetest.File{Path: "agnhost", Mode: 0o755, Data: bin})
+	}
+	// One layer per kind, shared by its images; only configs differ.
+	base := map[string]v1.Image{}
+	for kind, files := range map[string][]imagetest.File{"busybox": busybox, "agnhost": agnhost} {
+		if base[kind], err = imagetest.Build(files, v1.Config{}); err != nil {
+			return err
+		}
+	}
+	refs := map[string]v1.Image{}
+	for _, s := range standIns {
+		if s.kind == "agnhost" && agnhostPath == "" {
+			continue
+		}
+		cfg := s.cfg
+		cfg.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+		img, err := mutate.Config(base[s.kind], cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.ref, err)
+		}
+		refs[s.ref] = img
+		fmt.Println(s.ref)
+	}
+	return imagetest.WriteOCIArchiveRefs(out, refs)
+}

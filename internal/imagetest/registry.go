@@ -1,0 +1,76 @@
+package imagetest
+
+import (
+	"crypto/subtle"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Registry is an OCI distribution registry served over plain HTTP on
+// 127.0.0.1 by this test process, in memory, until the test ends.
+type Registry struct {
+	// Host is "127.0.0.1:PORT", the registry part of its image names.
+	Host string
+	// Username and Password, if set, are required (basic auth) for
+	// every request, pushes and pulls alike.
+	Username, Password string
+}
+
+// StartRegistry starts an open registry.
+func StartRegistry(t testing.TB) *Registry {
+	return StartPrivateRegistry(t, "", "")
+}
+
+// StartPrivateRegistry starts a registry that answers 401 with a Basic
+// challenge unless a request carries username and password (none needed
+// if username is empty).
+func StartPrivateRegistry(t testing.TB, username, password string) *Registry {
+	t.Helper()
+	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if username != "" {
+		h = basicAuth(h, username, password)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &Registry{Host: strings.TrimPrefix(srv.URL, "http://"), Username: username, Password: password}
+}
+
+func basicAuth(next http.Handler, username, password string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(username)) != 1 || subtle.ConstantTimeCompare([]byte(p), []byte(password)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="imagetest"`)
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Push uploads img as repo:tag (e.g. "busybox:1.36") and returns its
+// full reference, Host/repo:tag.
+func (r *Registry) Push(t testing.TB, repoTag string, img v1.Image) string {
+	t.Helper()
+	ref, err := name.ParseReference(r.Host+"/"+repoTag, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := authn.Anonymous
+	if r.Username != "" {
+		auth = &authn.Basic{Username: r.Username, Password: r.Password}
+	}
+	if err := remote.Write(ref, img, remote.WithAuth(auth)); err != nil {
+		t.Fatalf("pushing %s: %v", ref, err)
+	}
+	return ref.String()
+}
