@@ -12,6 +12,7 @@
 //     user-visible symlinks through ..data — so that Update changes what
 //     running containers see in one step; serviceAccountToken sources
 //     are TokenRequests bound to the pod, renewed at 80% of their life;
+//     clusterTrustBundle sources (trustbundle.go) the bundles' PEMs;
 //   - hostPath (hostpath.go): the path itself, after upstream's type
 //     checks (DirectoryOrCreate, Directory, FileOrCreate, File, Socket,
 //     CharDevice, BlockDevice);

@@ -189,7 +189,12 @@ func (m *Manager) projectedPayload(ctx context.Context, pod *corev1.Pod, v *core
 				out[s.ServiceAccountToken.Path] = File{Data: []byte(tok), Mode: def}
 			}
 		case s.ClusterTrustBundle != nil:
-			err = fmt.Errorf("clusterTrustBundle projections are not supported on this node")
+			var data []byte
+			var ok bool
+			data, ok, err = m.trustBundle(ctx, s.ClusterTrustBundle)
+			if ok {
+				out[s.ClusterTrustBundle.Path] = File{Data: data, Mode: def}
+			}
 		case s.PodCertificate != nil:
 			err = fmt.Errorf("podCertificate projections are not supported on this node")
 		}
