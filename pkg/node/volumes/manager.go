@@ -335,3 +335,32 @@ func References(pod *corev1.Pod) (configMaps, secrets []string) {
 	}
 	return keys(cms), keys(scs)
 }
+
+// CleanupOrphans tears down the volumes of every pod under RootDir/pods
+// for which running reports false: pods deleted while the agent was not
+// looking (it restarted, or a pod went away before it ever started).
+// Entries that are not pod UIDs (the agent's log directories are
+// <namespace>_<name>_<uid>) are left alone.
+func (m *Manager) CleanupOrphans(running func(types.UID) bool) error {
+	entries, err := os.ReadDir(filepath.Join(m.cfg.RootDir, "pods"))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		uid := types.UID(e.Name())
+		if !e.IsDir() || strings.Contains(e.Name(), "_") || running(uid) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(m.PodDir(uid), "volumes")); err != nil {
+			continue // not a pod's volumes directory
+		}
+		if err := m.Teardown(uid); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
@@ -564,5 +565,31 @@ func TestClaim(t *testing.T) {
 	}
 	if got := read(t, filepath.Join(path, "keep")); got != "x" {
 		t.Error("teardown removed the PV's data")
+	}
+}
+
+// TestCleanupOrphans: the volumes of pods no longer running are removed;
+// running pods' and other directories are kept.
+func TestCleanupOrphans(t *testing.T) {
+	e := setup(t)
+	live, gone := pod(corev1.Volume{Name: "d", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}), pod()
+	gone.UID = "uid-gone"
+	gone.Spec.Volumes = live.Spec.Volumes
+	for _, p := range []*corev1.Pod{live, gone} {
+		if err := e.m.SetUp(e.ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := filepath.Join(filepath.Dir(e.m.PodDir("x")), "app_p_uid-gone")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.CleanupOrphans(func(uid types.UID) bool { return uid == live.UID }); err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]bool{e.m.PodDir(live.UID): true, e.m.PodDir(gone.UID): false, logs: true} {
+		if _, err := os.Stat(dir); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", dir, err == nil, want)
+		}
 	}
 }
