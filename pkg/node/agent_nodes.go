@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/tinykube/tinykube/pkg/node/volumes"
 )
 
 // KubeletVersion is what simulated nodes report as status.nodeInfo.kubeletVersion.
@@ -32,6 +34,8 @@ type nodeState struct {
 	// about the machine.
 	machine     *machine
 	kubeletPort int32
+	// volumes sets up a real node's pod volumes (agent_volumes.go).
+	volumes *volumes.Manager
 
 	// Only the node's sync touches these (the queue never syncs one
 	// name twice at once).
