@@ -14,6 +14,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/endpointslicemirroring"
 	"github.com/tinykube/tinykube/pkg/controller/garbagecollector"
 	"github.com/tinykube/tinykube/pkg/controller/job"
+	"github.com/tinykube/tinykube/pkg/controller/localpath"
 	"github.com/tinykube/tinykube/pkg/controller/namespace"
 	"github.com/tinykube/tinykube/pkg/controller/nodeipam"
 	"github.com/tinykube/tinykube/pkg/controller/nodelifecycle"
@@ -39,6 +40,7 @@ var controllers = map[string]func(context.Context, controller.Context) (controll
 	"endpointslicemirroring": endpointslicemirroring.New,
 	"garbagecollector":       garbagecollector.New,
 	"job":                    job.New,
+	"local-path-provisioner": localpath.New,
 	"namespace":              namespace.New,
 	"nodeipam":               nodeipam.New,
 	"nodelifecycle":          nodelifecycle.New,

@@ -39,7 +39,9 @@ type Agent struct {
 	podFactory, nodeFactory informers.SharedInformerFactory
 	pods                    corelisters.PodLister
 	nodeLister              corelisters.NodeLister
-	synced                  []cache.InformerSynced
+	// services is set for a real node: containers' service variables.
+	services corelisters.ServiceLister
+	synced   []cache.InformerSynced
 
 	podQueue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	nodeQueue workqueue.TypedRateLimitingInterface[string]
@@ -79,6 +81,9 @@ func New(cfg Config) (*Agent, error) {
 		if err != nil {
 			return nil, err
 		}
+		if ns.volumes, err = newVolumeManager(cfg, ns, a); err != nil {
+			return nil, err
+		}
 		a.nodes[ns.name], only = ns, ns.name
 		cfg.Count = 1 // the pod informer below watches only this node
 	}
@@ -109,6 +114,11 @@ func New(cfg Config) (*Agent, error) {
 	a.pods, a.nodeLister = podInformer.Lister(), nodeInformer.Lister()
 	a.status = newStatusManager(client, a.pods, cfg.Clock)
 	a.synced = []cache.InformerSynced{podInformer.Informer().HasSynced, nodeInformer.Informer().HasSynced}
+	if cfg.Real != nil {
+		svcInformer := a.nodeFactory.Core().V1().Services()
+		a.services = svcInformer.Lister()
+		a.synced = append(a.synced, svcInformer.Informer().HasSynced)
+	}
 	for _, inf := range []cache.SharedIndexInformer{podInformer.Informer(), nodeInformer.Informer()} {
 		if err := inf.SetTransform(stripManagedFields); err != nil {
 			return nil, err
@@ -198,6 +208,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), a.synced...) {
 		return ctx.Err()
 	}
+	a.cleanupOrphanVolumes()
 	for name := range a.nodes {
 		a.nodeQueue.Add(name)
 	}

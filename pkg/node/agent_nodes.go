@@ -18,8 +18,9 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/tinykube/tinykube/pkg/node/prober"
 	"github.com/tinykube/tinykube/pkg/node/images"
+	"github.com/tinykube/tinykube/pkg/node/prober"
+	"github.com/tinykube/tinykube/pkg/node/volumes"
 )
 
 // KubeletVersion is what simulated nodes report as status.nodeInfo.kubeletVersion.
@@ -39,6 +40,8 @@ type nodeState struct {
 	// recorder and probes are set on real nodes only (agent_probes.go).
 	recorder record.EventRecorder
 	probes   *prober.Manager
+	// volumes sets up a real node's pod volumes (agent_volumes.go).
+	volumes *volumes.Manager
 
 	// Only the node's sync touches these (the queue never syncs one
 	// name twice at once).

@@ -39,6 +39,8 @@ type podRecord struct {
 	// (terminateReal); stopped once they are.
 	stopping bool
 	stopped  atomic.Bool
+	// volumes: whether the pod's volumes are set up (real nodes).
+	volumes volumeState
 }
 
 type containerRecord struct {
@@ -177,6 +179,11 @@ func (a *Agent) step(ctx context.Context, pod *corev1.Pod, rec *podRecord) (time
 			after = d
 		}
 	}
+	ready, d := a.ensureVolumes(ctx, pod, rec)
+	if !ready {
+		return d, nil // the containers wait in ContainerCreating
+	}
+	next(d)
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
 		sidecar := isSidecar(c)
@@ -277,6 +284,10 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 		if err := a.realContainerConfig(cfg, pod, c, rec); err != nil {
 			return nil, 0, err
 		}
+		if err := a.realContainerEnv(ctx, cfg, pod, c, rec); err != nil {
+			cr.waiting = &corev1.ContainerStateWaiting{Reason: "CreateContainerConfigError", Message: err.Error()}
+			return nil, configRetry, nil
+		}
 	} else if init && !isSidecar(c) {
 		// Simulated init containers complete at once; a real runtime
 		// ignores this.
@@ -285,7 +296,7 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 		cfg.Annotations = jobCompleteAnnotations(pod)
 	}
 	for _, e := range c.Env {
-		if e.ValueFrom == nil {
+		if e.ValueFrom == nil && rec.node.machine == nil { // a real node's env: realContainerEnv
 			cfg.Envs = append(cfg.Envs, &runtimeapi.KeyValue{Key: e.Name, Value: []byte(e.Value)})
 		}
 	}
@@ -386,6 +397,7 @@ func (a *Agent) teardown(ctx context.Context, key cache.ObjectName, rec *podReco
 	}
 	if rec.node.machine != nil {
 		a.cleanupRealPod(rec)
+		a.teardownVolumes(rec.node, rec.uid)
 	}
 	a.mu.Lock()
 	if a.records[key] == rec {

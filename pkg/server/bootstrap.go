@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -15,6 +16,7 @@ import (
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
 	"github.com/tinykube/tinykube/pkg/api"
+	"github.com/tinykube/tinykube/pkg/controller/localpath"
 	"github.com/tinykube/tinykube/pkg/registry"
 	"github.com/tinykube/tinykube/pkg/registry/apiregistration/apiservice"
 	"github.com/tinykube/tinykube/pkg/registry/generic"
@@ -23,8 +25,10 @@ import (
 // bootstrap creates the objects every cluster starts with, if missing:
 // the system namespaces, the kubernetes Service in default, the two
 // system priority classes and the local APIServices of the served group
-// versions. It is idempotent, so it runs on every start.
-func bootstrap(ctx context.Context, reg *registry.Registry, securePort int32) error {
+// versions, and the default local-path StorageClass (its volumes under
+// storagePath) unless the cluster has a default class. It is idempotent,
+// so it runs on every start.
+func bootstrap(ctx context.Context, reg *registry.Registry, securePort int32, storagePath string) error {
 	namespaces := reg.Store("", "namespaces")
 	for _, name := range []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease} {
 		if err := ensure(ctx, namespaces, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
@@ -51,7 +55,31 @@ func bootstrap(ctx context.Context, reg *registry.Registry, securePort int32) er
 			return err
 		}
 	}
+	if err := ensureDefaultStorageClass(ctx, reg.Store("storage.k8s.io", "storageclasses"), storagePath); err != nil {
+		return err
+	}
 	return registerAPIServices(ctx, reg.Store("apiregistration.k8s.io", "apiservices"))
+}
+
+// ensureDefaultStorageClass creates the local-path class (served by the
+// controller-manager's local-path provisioner), as k3s does, when there
+// is neither a class of that name nor another default class.
+func ensureDefaultStorageClass(ctx context.Context, store *generic.Store, storagePath string) error {
+	list, err := store.List(ctx, "", &metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return err
+	}
+	for _, item := range items {
+		sc := item.(*storagev1.StorageClass)
+		if sc.Name == localpath.ClassName || sc.Annotations[localpath.AnnDefaultClass] == "true" {
+			return nil
+		}
+	}
+	return create(ctx, store, "", localpath.DefaultStorageClass(storagePath))
 }
 
 // registerAPIServices creates the local APIService of every served group

@@ -255,7 +255,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}()
 
-	if err := bootstrap(ctx, reg, int32(s.listener.Addr().(*net.TCPAddr).Port)); err != nil {
+	if err := bootstrap(ctx, reg, int32(s.listener.Addr().(*net.TCPAddr).Port), filepath.Join(cfg.DataDir, "storage")); err != nil {
 		s.Close()
 		return nil, err
 	}
