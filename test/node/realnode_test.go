@@ -241,17 +241,23 @@ func TestRealHostNetworkPod(t *testing.T) {
 }
 
 // TestRealPodImagePullFails: an image that cannot be pulled leaves the
-// container waiting with ErrImagePull (the registry is a closed port on
-// loopback: nothing leaves the machine).
+// container waiting with ErrImagePull, or ImagePullBackOff between pulls
+// (the registry is a closed port on loopback: nothing leaves the
+// machine).
 func TestRealPodImagePullFails(t *testing.T) {
 	n := nodetest.StartNode(t)
 	p := busyboxPod(n, "noimage", "127.0.0.1:1/none:1", "true")
 	if _, err := n.Client.CoreV1().Pods("default").Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The status alternates between ErrImagePull and ImagePullBackOff
+	// (the back-off between pulls); a poll may land on either.
 	pod := waitPod(t, n, "noimage", "waiting with ErrImagePull", func(p *corev1.Pod) bool {
-		return len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].State.Waiting != nil &&
-			p.Status.ContainerStatuses[0].State.Waiting.Reason == "ErrImagePull"
+		if len(p.Status.ContainerStatuses) != 1 || p.Status.ContainerStatuses[0].State.Waiting == nil {
+			return false
+		}
+		r := p.Status.ContainerStatuses[0].State.Waiting.Reason
+		return r == "ErrImagePull" || r == "ImagePullBackOff"
 	})
 	if msg := pod.Status.ContainerStatuses[0].State.Waiting.Message; !strings.Contains(msg, "127.0.0.1:1/none:1") {
 		t.Errorf("message %q does not name the image", msg)
