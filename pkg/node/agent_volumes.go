@@ -2,16 +2,15 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/tinykube/tinykube/pkg/node/envvars"
+	"github.com/tinykube/tinykube/pkg/node/events"
 	"github.com/tinykube/tinykube/pkg/node/volumes"
 )
 
@@ -82,10 +81,10 @@ func (a *Agent) ensureVolumes(ctx context.Context, pod *corev1.Pod, rec *podReco
 	if vs.lastFailed != msg {
 		// One event per distinct failure, not one per retry.
 		for _, me := range failed {
-			a.event(ctx, pod, corev1.EventTypeWarning, "FailedMount", me.Error())
+			a.podEvent(rec.node, pod, corev1.EventTypeWarning, events.FailedMount, me.Error())
 		}
 		if len(failed) == 0 {
-			a.event(ctx, pod, corev1.EventTypeWarning, "FailedMount", "Unable to attach or mount volumes: "+msg)
+			a.podEvent(rec.node, pod, corev1.EventTypeWarning, events.FailedMount, events.FailedMountMessage(err))
 		}
 		vs.lastFailed = msg
 	}
@@ -118,7 +117,7 @@ func (a *Agent) realContainerEnv(ctx context.Context, cfg *runtimeapi.ContainerC
 		return err
 	}
 	for _, msg := range res.Skipped {
-		a.event(ctx, pod, corev1.EventTypeWarning, "InvalidEnvironmentVariableNames", msg)
+		a.podEvent(rec.node, pod, corev1.EventTypeWarning, "InvalidEnvironmentVariableNames", msg)
 	}
 	cfg.Envs = res.Env
 	lookup := envvars.Lookup(res.Env)
@@ -171,23 +170,5 @@ func (a *Agent) cleanupOrphanVolumes() {
 		if err := ns.volumes.CleanupOrphans(func(uid types.UID) bool { return live[uid] }); err != nil {
 			a.log.Error("node: removing orphaned pod volumes", "err", err)
 		}
-	}
-}
-
-// event records an event about pod from this node's kubelet.
-func (a *Agent) event(ctx context.Context, pod *corev1.Pod, eventType, reason, msg string) {
-	now := metav1.NewTime(a.cfg.Clock.Now())
-	ev := &corev1.Event{
-		// Named as client-go's recorder names events.
-		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", pod.Name, now.UnixNano()), Namespace: pod.Namespace},
-		InvolvedObject: corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name,
-			UID: pod.UID, ResourceVersion: pod.ResourceVersion},
-		Reason: reason, Message: msg, Type: eventType, Count: 1,
-		FirstTimestamp: now, LastTimestamp: now,
-		Source:              corev1.EventSource{Component: "kubelet", Host: pod.Spec.NodeName},
-		ReportingController: "kubelet", ReportingInstance: pod.Spec.NodeName,
-	}
-	if _, err := a.client.CoreV1().Events(pod.Namespace).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
-		a.log.Info("node: recording event", "pod", podRef(pod), "reason", reason, "err", err)
 	}
 }

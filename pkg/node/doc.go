@@ -41,5 +41,7 @@
 //
 // Reading order: config.go, agent.go, agent_nodes.go, agent_pods.go,
 // podstatus.go, statusmanager.go, then agent_realnode.go,
-// agent_realpod.go and agent_probes.go.
+// agent_realpod.go, agent_probes.go and agent_volumes.go (a real pod's
+// volumes, through pkg/node/volumes, and its containers' env, through
+// pkg/node/envvars).
 package node
