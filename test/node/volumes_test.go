@@ -33,7 +33,8 @@ func fileHas(t *testing.T, path, want string, within time.Duration) {
 // and the downward API with $(VAR) expansion, a PVC of the default
 // local-path class that binds and whose data outlives the pod, and a pod
 // whose ConfigMap is missing: it waits in ContainerCreating with a
-// FailedMount event, then starts once the ConfigMap exists.
+// FailedMount event, then starts once the ConfigMap exists; one whose
+// env names a missing Secret waits in CreateContainerConfigError.
 func TestRealVolumes(t *testing.T) {
 	n := nodetest.StartNode(t)
 	img := n.Busybox(t)
@@ -147,6 +148,27 @@ while true; do cat /cfg/greeting > /out/seen.tmp && mv /out/seen.tmp /out/seen; 
 	}
 	fileHas(t, filepath.Join(out, "late"), "finally", time.Minute)
 	waitPod(t, n, "waiter", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+
+	// A missing Secret for env: CreateContainerConfigError until it
+	// exists.
+	envwait := busyboxPod(n, "envwait", img, `echo "$PASSWORD" > /out/pw; exec sleep 3600`)
+	envwait.Spec.Volumes = []corev1.Volume{volumes("cfg")[1]}
+	envwait.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{mounts[1]}
+	envwait.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: "creds"}, Key: "password"}}}}
+	if _, err := c.Pods("default").Create(ctx, envwait, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPod(t, n, "envwait", "waiting in CreateContainerConfigError", func(p *corev1.Pod) bool {
+		cs := p.Status.ContainerStatuses
+		return len(cs) == 1 && cs[0].State.Waiting != nil && cs[0].State.Waiting.Reason == "CreateContainerConfigError" &&
+			cs[0].State.Waiting.Message == `secrets "creds" not found`
+	})
+	if _, err := c.Secrets("default").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds"},
+		Data: map[string][]byte{"password": []byte("s3cret")}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fileHas(t, filepath.Join(out, "pw"), "s3cret", time.Minute)
 
 	// Deleting a pod removes its volumes from the node.
 	if err := c.Pods("default").Delete(ctx, "waiter", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](1)}); err != nil {
