@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -100,6 +102,24 @@ func TestServerNodeRunsPod(t *testing.T) {
 		p, err := client.CoreV1().Pods("default").Get(ctx, "sleeper", metav1.GetOptions{})
 		return err == nil && p.Spec.NodeName == "one" && p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "", nil
 	})
+	// Its service account token volume (kube-api-access-*, added by
+	// admission) is on the node's disk, and the token authenticates.
+	p, err := client.CoreV1().Pods("default").Get(ctx, "sleeper", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, _ := filepath.Glob(filepath.Join(dir, "node", "pods", string(p.UID), "volumes", "kubernetes.io~projected", "kube-api-access-*", "token"))
+	if len(tokens) != 1 {
+		t.Fatalf("token files %v", tokens)
+	}
+	token, err := os.ReadFile(tokens[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	review, err := client.AuthenticationV1().TokenReviews().Create(ctx, &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: string(token)}}, metav1.CreateOptions{})
+	if err != nil || !review.Status.Authenticated || review.Status.User.Username != "system:serviceaccount:default:default" {
+		t.Fatalf("token review %+v %v", review, err)
+	}
 	if err := client.CoreV1().Pods("default").Delete(ctx, "sleeper", metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
 		t.Fatal(err)
 	}
