@@ -140,7 +140,7 @@ while true; do cat /cfg/greeting > /out/seen.tmp && mv /out/seen.tmp /out/seen; 
 	})
 	waitPod(t, n, "waiter", "waiting in ContainerCreating", func(p *corev1.Pod) bool {
 		cs := p.Status.ContainerStatuses
-		return len(cs) == 1 && cs[0].State.Waiting != nil && cs[0].State.Waiting.Reason == "ContainerCreating"
+		return p.Status.Phase == corev1.PodPending && len(cs) == 1 && cs[0].State.Waiting != nil && cs[0].State.Waiting.Reason == "ContainerCreating"
 	})
 	if _, err := c.ConfigMaps("default").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "late"},
 		Data: map[string]string{"greeting": "finally"}}, metav1.CreateOptions{}); err != nil {
