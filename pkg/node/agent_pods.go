@@ -248,11 +248,7 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 		}
 		now := a.cfg.Clock.Now()
 		if cr.restartAt.IsZero() {
-			backoff := a.cfg.RestartBackoff << min(cr.restarts, 20)
-			if backoff > a.cfg.MaxRestartBackoff || backoff <= 0 {
-				backoff = a.cfg.MaxRestartBackoff
-			}
-			cr.restartAt = time.Unix(0, st.GetFinishedAt()).Add(backoff)
+			cr.restartAt = time.Unix(0, st.GetFinishedAt()).Add(a.restartBackoff(cr))
 		}
 		if now.Before(cr.restartAt) {
 			a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.BackOff, events.BackOffMessage(pod, c.Name))
@@ -313,18 +309,33 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 		return nil, 0, fmt.Errorf("starting container %s: %w", c.Name, err)
 	}
 	a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Started, events.MsgStarted)
-	var after time.Duration
-	if err := a.postStart(ctx, pod, rec, c, id); err != nil {
-		// The hook killed the container: look again at once, so that
-		// its restart (and back-off) is decided like any exit's.
-		a.log.Info("node agent: postStart hook failed", "pod", pod.Namespace+"/"+pod.Name, "container", c.Name, "err", err)
-		after = time.Millisecond
-	}
+	hookErr := a.postStart(ctx, pod, rec, c, id)
 	resp, err := rt.ContainerStatus(ctx, id, false)
 	if err != nil {
 		return nil, 0, err
 	}
-	return resp.GetStatus(), after, nil
+	st := resp.GetStatus()
+	if hookErr != nil {
+		// The hook killed the container: its restart waits out the
+		// back-off, decided now as for any exit, so that the status
+		// written meanwhile says CrashLoopBackOff, not Completed.
+		a.log.Info("node agent: postStart hook failed", "pod", pod.Namespace+"/"+pod.Name, "container", c.Name, "err", hookErr)
+		if st.GetState() == runtimeapi.ContainerState_CONTAINER_EXITED && restart(st.GetExitCode()) {
+			cr.restartAt = time.Unix(0, st.GetFinishedAt()).Add(a.restartBackoff(cr))
+			return st, max(cr.restartAt.Sub(a.cfg.Clock.Now()), time.Millisecond), nil
+		}
+	}
+	return st, 0, nil
+}
+
+// restartBackoff is how long an exited container waits before its next
+// start: RestartBackoff doubling per restart, up to MaxRestartBackoff.
+func (a *Agent) restartBackoff(cr *containerRecord) time.Duration {
+	backoff := a.cfg.RestartBackoff << min(cr.restarts, 20)
+	if backoff > a.cfg.MaxRestartBackoff || backoff <= 0 {
+		backoff = a.cfg.MaxRestartBackoff
+	}
+	return backoff
 }
 
 // terminate confirms a graceful deletion: after a simulated shutdown
