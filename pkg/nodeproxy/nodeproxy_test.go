@@ -45,6 +45,15 @@ func TestPodLogs(t *testing.T) {
 		t.Errorf("limitBytes: %q %v", got, err)
 	}
 
+	got, err = pods.GetLogs("web", &corev1.PodLogOptions{Container: "app", Stream: ptr.To(corev1.LogStreamStderr)}).DoRaw(ctx)
+	if err != nil || string(got) != "two\n" {
+		t.Errorf("stream Stderr: %q %v", got, err)
+	}
+	_, err = pods.GetLogs("web", &corev1.PodLogOptions{Container: "app", Stream: ptr.To(corev1.LogStreamStderr), TailLines: ptr.To[int64](1)}).DoRaw(ctx)
+	if !apierrors.IsInvalid(err) {
+		t.Errorf("stream Stderr with tailLines: %v, want Invalid", err)
+	}
+
 	// Bad options: 422 when they do not validate, 400 when they do not
 	// parse; a container must be named when there are several.
 	_, err = pods.GetLogs("web", &corev1.PodLogOptions{Container: "app", TailLines: ptr.To[int64](-1)}).DoRaw(ctx)
