@@ -160,6 +160,20 @@ func TestExecAndAttach(t *testing.T) {
 			if !errors.As(err, &code) || code.Code != 3 {
 				t.Errorf("exec exit 3: %v", err)
 			}
+			// A terminal: stderr merges into stdout, resizes travel.
+			tty := url.Values{"container": {"app"}, "command": {"cat"}, "stdin": {"true"}, "stdout": {"true"}, "stderr": {"true"}, "tty": {"true"}}
+			ex, err = newExec(execURL(c, "exec", tty))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.Reset()
+			sizes := &oneSize{size: &remotecommand.TerminalSize{Width: 80, Height: 24}}
+			if err := ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: strings.NewReader("tty\n"), Stdout: &out, Tty: true, TerminalSizeQueue: sizes}); err != nil {
+				t.Fatalf("exec with a tty: %v", err)
+			}
+			if out.String() != "tty\n" {
+				t.Errorf("exec with a tty: stdout %q", out.String())
+			}
 			ex, err = newExec(execURL(c, "attach", attach))
 			if err != nil {
 				t.Fatal(err)
@@ -300,4 +314,18 @@ func TestProxies(t *testing.T) {
 	if err != nil || !strings.Contains(string(body), `"name":"web"`) {
 		t.Errorf("nodes/proxy/pods: %q %v", body, err)
 	}
+}
+
+// oneSize is a terminal that reports one size, then none.
+type oneSize struct {
+	size *remotecommand.TerminalSize
+	done bool
+}
+
+func (o *oneSize) Next() *remotecommand.TerminalSize {
+	if o.done {
+		return nil
+	}
+	o.done = true
+	return o.size
 }
