@@ -103,18 +103,34 @@ func StartNodeWith(t testing.TB, tweak func(*node.Config)) *Node {
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	agent, err := node.New(cfg)
+	// The kubelet API (logs, exec, attach, port-forward through the API
+	// server) on a free loopback port.
+	f.KubeletAddress, f.KubeletPort = "127.0.0.1", 0
+	api, err := nodecmd.ListenKubeletAPI(f, &cfg, rt)
 	if err != nil {
 		cancel()
 		rt.Close(true)
 		t.Fatal(err)
 	}
+	agent, err := node.New(cfg)
+	if err != nil {
+		api.Close()
+		cancel()
+		rt.Close(true)
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		if err := agent.Run(ctx); err != nil {
 			t.Errorf("node agent: %v", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := api.Serve(ctx, agent); err != nil {
+			t.Errorf("kubelet API: %v", err)
 		}
 	}()
 	t.Cleanup(func() {

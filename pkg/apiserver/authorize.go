@@ -21,10 +21,7 @@ func withAuthorization(h http.Handler, a authz.Authorizer, verbs map[string]stri
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		attrs := requestAttributes(r)
-		if v, ok := verbs[attrs.Resource+"/"+attrs.Subresource]; ok && attrs.Subresource != "" {
-			attrs.Verb = v
-		}
+		attrs := requestAttributesWith(r, verbs)
 		decision, reason, err := a.Authorize(r.Context(), attrs)
 		if err == nil && decision == authz.Allow {
 			h.ServeHTTP(w, r)
@@ -97,6 +94,16 @@ func requestAttributes(r *http.Request) authz.Attributes {
 		if attrs.Name == "" {
 			attrs.Verb = "deletecollection"
 		}
+	}
+	return attrs
+}
+
+// requestAttributesWith is requestAttributes with the fixed verbs of
+// connect subresources (connectVerbs).
+func requestAttributesWith(r *http.Request, verbs map[string]string) authz.Attributes {
+	attrs := requestAttributes(r)
+	if v, ok := verbs[attrs.Resource+"/"+attrs.Subresource]; ok && attrs.Subresource != "" {
+		attrs.Verb = v
 	}
 	return attrs
 }

@@ -99,8 +99,16 @@ func logOptions(q url.Values, name string) (container string, kubelet url.Values
 	case sinceTime != nil:
 		kubelet.Set("sinceTime", sinceTime.Format(time.RFC3339))
 	}
-	if v := q.Get("stream"); v != "" && v != "All" {
-		errs = append(errs, field.NotSupported(field.NewPath("stream"), v, []string{"All"}))
+	// stream (PodLogsQuerySplitStreams): All by default, as upstream.
+	switch v := q.Get("stream"); v {
+	case "", "All":
+	case "Stdout", "Stderr":
+		if tail != nil {
+			errs = append(errs, field.Forbidden(field.NewPath(""), "`tailLines` and specific `stream` are mutually exclusive for now"))
+		}
+		kubelet.Set("stream", v)
+	default:
+		errs = append(errs, field.NotSupported(field.NewPath("stream"), v, []string{"All", "Stdout", "Stderr"}))
 	}
 	if len(errs) > 0 {
 		return "", nil, apierrors.NewInvalid(schema.GroupKind{Kind: "PodLogOptions"}, name, errs)

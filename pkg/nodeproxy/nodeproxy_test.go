@@ -45,6 +45,15 @@ func TestPodLogs(t *testing.T) {
 		t.Errorf("limitBytes: %q %v", got, err)
 	}
 
+	got, err = pods.GetLogs("web", &corev1.PodLogOptions{Container: "app", Stream: ptr.To(corev1.LogStreamStderr)}).DoRaw(ctx)
+	if err != nil || string(got) != "two\n" {
+		t.Errorf("stream Stderr: %q %v", got, err)
+	}
+	_, err = pods.GetLogs("web", &corev1.PodLogOptions{Container: "app", Stream: ptr.To(corev1.LogStreamStderr), TailLines: ptr.To[int64](1)}).DoRaw(ctx)
+	if !apierrors.IsInvalid(err) {
+		t.Errorf("stream Stderr with tailLines: %v, want Invalid", err)
+	}
+
 	// Bad options: 422 when they do not validate, 400 when they do not
 	// parse; a container must be named when there are several.
 	_, err = pods.GetLogs("web", &corev1.PodLogOptions{Container: "app", TailLines: ptr.To[int64](-1)}).DoRaw(ctx)
@@ -150,6 +159,20 @@ func TestExecAndAttach(t *testing.T) {
 			var code exec.CodeExitError
 			if !errors.As(err, &code) || code.Code != 3 {
 				t.Errorf("exec exit 3: %v", err)
+			}
+			// A terminal: stderr merges into stdout, resizes travel.
+			tty := url.Values{"container": {"app"}, "command": {"cat"}, "stdin": {"true"}, "stdout": {"true"}, "stderr": {"true"}, "tty": {"true"}}
+			ex, err = newExec(execURL(c, "exec", tty))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.Reset()
+			sizes := &oneSize{size: &remotecommand.TerminalSize{Width: 80, Height: 24}}
+			if err := ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: strings.NewReader("tty\n"), Stdout: &out, Tty: true, TerminalSizeQueue: sizes}); err != nil {
+				t.Fatalf("exec with a tty: %v", err)
+			}
+			if out.String() != "tty\n" {
+				t.Errorf("exec with a tty: stdout %q", out.String())
 			}
 			ex, err = newExec(execURL(c, "attach", attach))
 			if err != nil {
@@ -291,4 +314,18 @@ func TestProxies(t *testing.T) {
 	if err != nil || !strings.Contains(string(body), `"name":"web"`) {
 		t.Errorf("nodes/proxy/pods: %q %v", body, err)
 	}
+}
+
+// oneSize is a terminal that reports one size, then none.
+type oneSize struct {
+	size *remotecommand.TerminalSize
+	done bool
+}
+
+func (o *oneSize) Next() *remotecommand.TerminalSize {
+	if o.done {
+		return nil
+	}
+	o.done = true
+	return o.size
 }

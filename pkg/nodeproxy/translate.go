@@ -73,6 +73,9 @@ func (p *Proxy) translate(w http.ResponseWriter, r *http.Request, target *url.UR
 	var stdinW *io.PipeWriter
 	if streams.stdin {
 		stdinR, stdinW = io.Pipe()
+		// A command that never read all of its stdin must not leave
+		// the reader below blocked on the pipe.
+		defer stdinR.Close()
 	}
 	sizes := &sizeQueue{ch: make(chan remotecommand.TerminalSize, 4), done: ctx.Done()}
 	// Read the client's messages until it closes: stdin, resizes, and

@@ -129,6 +129,8 @@ type Server struct {
 	stopEndpoints func()
 	// components answers componentstatuses (SetComponentProbe).
 	components *componentstatus.Storage
+	// PKI is the cluster's key material (DataDir/pki).
+	PKI *pki.Bundle
 	// KubeconfigPath is the admin kubeconfig written on start.
 	KubeconfigPath string
 	// URL is the https URL the server listens on.
@@ -229,6 +231,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	AddSubresources(&apiConfig, reg)
 	AddServiceAccountToken(&apiConfig, saTokens.tokenRequest(reg))
+	s.PKI = bundle
 	if err := addNodeProxy(&apiConfig, reg, bundle, cfg.Logger); err != nil {
 		s.Close()
 		return nil, err

@@ -46,7 +46,7 @@ func TestKubectlStreamingStandIn(t *testing.T) {
 
 func standInSession(t *testing.T, k *kubectl, c *streamtest.Cluster) {
 	ns := []string{"-n", "default"}
-	args := func(a ...string) []string { return append(a, ns...) }
+	args := func(a ...string) []string { return append(append([]string(nil), ns...), a...) }
 	if out := k.run(t, args("logs", "web", "-c", "app")...); out != "one\ntwo\n" {
 		t.Errorf("logs: %q", out)
 	}

@@ -2,9 +2,11 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -39,11 +41,23 @@ type RealFlags struct {
 	SystemReserved map[string]string
 	ClusterDNS     []string
 	ClusterDomain  string
+
+	// The kubelet API (kubeletapi.go): where it listens (port 0: any
+	// free port), its serving certificate (files; else
+	// IssueServingCert, set by `tinykube server --node` to issue one
+	// from the cluster CA; else self-signed), and the CA that verifies
+	// the API server's client certificate (default: the kubeconfig's).
+	KubeletAddress          string
+	KubeletPort             int
+	TLSCertFile, TLSKeyFile string
+	ClientCAFile            string
+	IssueServingCert        func(name string, ips []net.IP) (tls.Certificate, error)
 }
 
 // DefaultRealFlags are the defaults of `tinykube node`.
 func DefaultRealFlags() RealFlags {
-	return RealFlags{Runtime: "simulated", DataDir: "/var/lib/tinykube/node", ClusterDomain: "cluster.local"}
+	return RealFlags{Runtime: "simulated", DataDir: "/var/lib/tinykube/node", ClusterDomain: "cluster.local",
+		KubeletAddress: "0.0.0.0", KubeletPort: 10250}
 }
 
 func (f *RealFlags) add(fs *pflag.FlagSet) {
@@ -55,6 +69,11 @@ func (f *RealFlags) add(fs *pflag.FlagSet) {
 	fs.StringToStringVar(&f.SystemReserved, "system-reserved", f.SystemReserved, "real node: resources kept from pods, e.g. cpu=500m,memory=1Gi (allocatable = capacity - these)")
 	fs.StringSliceVar(&f.ClusterDNS, "cluster-dns", f.ClusterDNS, "real node: DNS server IPs for pods with dnsPolicy ClusterFirst (none: pods use the host's resolv.conf)")
 	fs.StringVar(&f.ClusterDomain, "cluster-domain", f.ClusterDomain, "real node: the cluster's DNS domain")
+	fs.StringVar(&f.KubeletAddress, "address", f.KubeletAddress, "real node: the IP the kubelet API (logs, exec, attach, port-forward) listens on")
+	fs.IntVar(&f.KubeletPort, "port", f.KubeletPort, "real node: the kubelet API's port (0: any free port)")
+	fs.StringVar(&f.TLSCertFile, "tls-cert-file", f.TLSCertFile, "real node: the kubelet API's serving certificate (default: self-signed)")
+	fs.StringVar(&f.TLSKeyFile, "tls-private-key-file", f.TLSKeyFile, "real node: the key of --tls-cert-file")
+	fs.StringVar(&f.ClientCAFile, "client-ca-file", f.ClientCAFile, "real node: CA that signs the API server's client certificate for the kubelet API (default: the kubeconfig's CA)")
 }
 
 // RealRuntime is a real node's container runtime: a private containerd
@@ -203,9 +222,23 @@ func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
 	if err != nil {
 		return err
 	}
-	agent, err := node.New(cfg)
+	api, err := ListenKubeletAPI(f, &cfg, rt)
 	if err != nil {
 		return err
 	}
-	return agent.Run(ctx)
+	agent, err := node.New(cfg)
+	if err != nil {
+		api.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	apiDone := make(chan error, 1)
+	go func() { apiDone <- api.Serve(ctx, agent) }()
+	err = agent.Run(ctx)
+	cancel()
+	if apiErr := <-apiDone; err == nil && apiErr != nil {
+		err = fmt.Errorf("kubelet API: %w", apiErr)
+	}
+	return err
 }

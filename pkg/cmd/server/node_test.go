@@ -35,7 +35,7 @@ func TestServerNodeRunsPod(t *testing.T) {
 	defer cancel()
 	clusterCIDR := fmt.Sprintf("10.%d.0.0/16", 232+rand.IntN(16))
 	cmd := servercmd.NewCommand()
-	cmd.SetArgs([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--node", "--node-name", "one", "--cluster-cidr", clusterCIDR})
+	cmd.SetArgs([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--node", "--node-name", "one", "--kubelet-port", "0", "--cluster-cidr", clusterCIDR})
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
 

@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -42,6 +44,10 @@ type flags struct {
 	// DataDir/node; nodeName names it ("" = the host name).
 	node     bool
 	nodeName string
+	// kubeletPort is the --node node's kubelet API port (0: any free);
+	// nodeIP its InternalIP ("" = the default-route address).
+	kubeletPort int
+	nodeIP      string
 	// idleGCPercent is GOGC while idle (pkg/idlegc); 0 disables.
 	idleGCPercent int
 }
@@ -86,6 +92,8 @@ func NewCommand() *cobra.Command {
 	cmd.Flags().IntVar(&f.simulatedNodes, "simulated-nodes", 0, "run this many simulated nodes in-process (like tinykube node --simulated N)")
 	cmd.Flags().BoolVar(&f.node, "node", false, "also run a real node in-process: pods run as containers in a private containerd (data under DATA-DIR/node; needs root and Debian's containerd, runc and containernetworking-plugins)")
 	cmd.Flags().StringVar(&f.nodeName, "node-name", "", "name of the --node node (default: the host name)")
+	cmd.Flags().StringVar(&f.nodeIP, "node-ip", "", "the --node node's InternalIP, where the API server reaches its kubelet API (default: the default-route address)")
+	cmd.Flags().IntVar(&f.kubeletPort, "kubelet-port", 10250, "the --node node's kubelet API port (logs, exec, attach, port-forward; 0: any free port)")
 	return cmd
 }
 
@@ -203,6 +211,20 @@ func (f *flags) run(ctx context.Context) error {
 		nf.Config.RESTConfig, nf.Config.Logger = rc, logger
 		nf.Real.Runtime, nf.Real.NodeName = "containerd", f.nodeName
 		nf.Real.DataDir = filepath.Join(f.cfg.DataDir, "node")
+		// The kubelet API, with a serving certificate of the cluster CA;
+		// on the node IP if one is given (the API server reaches it
+		// there), else on every address, as upstream.
+		nf.Real.NodeIP, nf.Real.KubeletPort = f.nodeIP, f.kubeletPort
+		if f.nodeIP != "" {
+			nf.Real.KubeletAddress = f.nodeIP
+		}
+		nf.Real.IssueServingCert = func(name string, ips []net.IP) (tls.Certificate, error) {
+			certPEM, keyPEM, err := s.PKI.IssueServingCert(name, ips, []string{name})
+			if err != nil {
+				return tls.Certificate{}, err
+			}
+			return tls.X509KeyPair(certPEM, keyPEM)
+		}
 		nodeDone := make(chan struct{})
 		defer func() { <-nodeDone }() // its containerd stops before we return
 		go func() {

@@ -19,6 +19,8 @@ type Options struct {
 	Since time.Time
 	// Timestamps prefixes each line with its RFC 3339 timestamp.
 	Timestamps bool
+	// Stream, if set, copies that stream only.
+	Stream Stream
 	// LimitBytes stops the output after that many bytes; 0 for no limit.
 	LimitBytes int64
 	// Follow keeps reading the file as it grows until Running reports
@@ -138,6 +140,9 @@ func (c *copier) entry(line []byte) error {
 	e, err := Parse(line)
 	if err != nil {
 		return nil // as the kubelet: skip what does not parse
+	}
+	if c.opts.Stream != "" && e.Stream != c.opts.Stream {
+		return nil
 	}
 	i := streamIndex(e.Stream)
 	if len(c.partial[i]) == 0 {

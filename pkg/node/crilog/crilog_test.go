@@ -95,6 +95,8 @@ func TestCopy(t *testing.T) {
 			"2024-01-02T03:04:03.5Z four\n2024-01-02T03:04:05Z five\n"},
 		{"limit", Options{Tail: -1, LimitBytes: 6}, "one\ntw"},
 		{"limit exact", Options{Tail: -1, LimitBytes: 4}, "one\n"},
+		{"stderr", Options{Tail: -1, Stream: Stderr}, "two\nfour\n"},
+		{"stdout", Options{Tail: -1, Stream: Stdout}, "one\nthree\nfive\n"},
 	} {
 		var out bytes.Buffer
 		if err := Copy(context.Background(), p, tc.opts, &out); err != nil {

@@ -32,6 +32,15 @@ func logOptions(r *http.Request, now time.Time) (opts crilog.Options, previous b
 			return opts, false, errorf(http.StatusBadRequest, "limitBytes %q: must be a positive integer", v)
 		}
 	}
+	switch v := q.Get("stream"); v {
+	case "", "All":
+	case "Stdout":
+		opts.Stream = crilog.Stdout
+	case "Stderr":
+		opts.Stream = crilog.Stderr
+	default:
+		return opts, false, errorf(http.StatusBadRequest, "stream %q: must be All, Stdout or Stderr", v)
+	}
 	sinceSeconds, sinceTime := q.Get("sinceSeconds"), q.Get("sinceTime")
 	if sinceSeconds != "" && sinceTime != "" {
 		return opts, false, errorf(http.StatusBadRequest, "at most one of sinceTime or sinceSeconds may be specified")

@@ -166,6 +166,8 @@ func TestContainerLogs(t *testing.T) {
 		{"?sinceTime=2024-01-02T03:04:02Z", 200, "two\nthree\n"},
 		{"?limitBytes=5", 200, "one\nt"},
 		{"?previous=true", 200, "before the restart\n"},
+		{"?stream=Stderr", 200, "two\n"},
+		{"?stream=Both", 400, "stream"},
 		{"?tailLines=-1", 400, "tailLines"},
 		{"?sinceSeconds=1&sinceTime=2024-01-02T03:04:02Z", 400, "at most one"},
 	} {
