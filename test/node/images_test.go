@@ -62,7 +62,9 @@ func TestRealNodeImages(t *testing.T) {
 		controllertest.Eventually(t, "Pulling and Pulled events", func(context.Context) (bool, error) {
 			ev := podEvents(t, n, "pulled")
 			return slices.Contains(ev, `Normal Pulling Pulling image "`+ref+`"`) &&
-				slices.ContainsFunc(ev, func(e string) bool { return strings.HasPrefix(e, `Normal Pulled Successfully pulled image "`+ref+`" in `) }), nil
+				slices.ContainsFunc(ev, func(e string) bool {
+					return strings.HasPrefix(e, `Normal Pulled Successfully pulled image "`+ref+`" in `)
+				}), nil
 		})
 		controllertest.Eventually(t, "status.images lists "+ref, func(ctx context.Context) (bool, error) {
 			nd, err := n.Client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
