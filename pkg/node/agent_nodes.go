@@ -11,6 +11,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -277,7 +278,8 @@ func withOthers(own, current corev1.ResourceList) corev1.ResourceList {
 // want says, heartbeat times aside.
 func statusCurrent(node *corev1.Node, want corev1.NodeStatus) bool {
 	have := node.Status
-	if len(have.Addresses) != len(want.Addresses) || have.NodeInfo != want.NodeInfo {
+	if len(have.Addresses) != len(want.Addresses) || have.NodeInfo != want.NodeInfo ||
+		!apiequality.Semantic.DeepEqual(have.Images, want.Images) {
 		return false
 	}
 	for _, c := range want.Conditions {

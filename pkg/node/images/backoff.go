@@ -18,33 +18,30 @@ type backoff struct {
 type backoffEntry struct {
 	delay      time.Duration
 	lastFailed time.Time
-	// lastError is the reason and message of the failure, repeated in
+	// lastError is the failure, repeated while it is fresh and then in
 	// ImagePullBackOff's message.
-	lastError string
+	lastError *Error
 }
 
 func newBackoff(initial, max time.Duration) *backoff {
 	return &backoff{initial: initial, max: max, entries: map[string]*backoffEntry{}}
 }
 
-// wait returns how long key must still wait at now (0: may pull) and
-// the last failure's text.
-func (b *backoff) wait(key string, now time.Time) (time.Duration, string) {
+// wait returns how long key must still wait at now (0: may pull), how
+// long since the last failure, and that failure.
+func (b *backoff) wait(key string, now time.Time) (left, since time.Duration, last *Error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	e := b.entries[key]
 	if e == nil {
-		return 0, ""
+		return 0, 0, nil
 	}
-	if left := e.lastFailed.Add(e.delay).Sub(now); left > 0 {
-		return left, e.lastError
-	}
-	return 0, e.lastError
+	return max(0, e.lastFailed.Add(e.delay).Sub(now)), now.Sub(e.lastFailed), e.lastError
 }
 
 // failed records a failure of key at now and returns the delay before
 // the next attempt.
-func (b *backoff) failed(key string, now time.Time, errText string) time.Duration {
+func (b *backoff) failed(key string, now time.Time, err *Error) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	e := b.entries[key]
@@ -55,7 +52,7 @@ func (b *backoff) failed(key string, now time.Time, errText string) time.Duratio
 	default:
 		e.delay = min(2*e.delay, b.max)
 	}
-	e.lastFailed, e.lastError = now, errText
+	e.lastFailed, e.lastError = now, err
 	return e.delay
 }
 

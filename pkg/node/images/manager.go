@@ -29,11 +29,11 @@ var (
 // Error is why an image is not ready: Reason (one of the Err… values
 // above, or a CRI error such as RegistryUnavailable) is the container's
 // waiting reason and Message its waiting message. RetryAfter, when set,
-// is when to sync the pod again: after a failed pull half the back-off,
-// so that the pod reports ImagePullBackOff in between (as the kubelet's
-// pod worker, resyncing within the back-off, does), then the rest of the
-// back-off; zero for failures that no back-off governs (ErrImageNeverPull,
-// InvalidImageName: the caller's own resync).
+// is when to sync the pod again. A failed pull's error stands for the
+// first half of its back-off (syncs in between get it again, without
+// pulling), then the pod reports ImagePullBackOff until the back-off
+// ends, as the kubelet shows them; zero for failures no back-off governs
+// (ErrImageNeverPull, InvalidImageName: the caller's own resync).
 type Error struct {
 	Reason     error
 	Message    string
@@ -178,13 +178,19 @@ func (m *Manager) ensure(ctx context.Context, ref *corev1.ObjectReference, pod *
 func (m *Manager) pull(ctx context.Context, ref *corev1.ObjectReference, pod *corev1.Pod, image string, spec *runtimeapi.ImageSpec,
 	creds []Credential, sandbox *runtimeapi.PodSandboxConfig) (string, error) {
 	key := string(pod.UID) + "_" + image
-	if wait, last := m.backoff.wait(key, m.cfg.Clock.Now()); wait > 0 {
+	if left, since, last := m.backoff.wait(key, m.cfg.Clock.Now()); left > 0 {
+		if fresh := (left+since)/2 - since; fresh > 0 && last != nil {
+			// The failure stands for the first half of the back-off
+			// (syncs of the pod in between, e.g. for its own status
+			// write, see ErrImagePull as the kubelet's next sync would).
+			return "", &Error{Reason: last.Reason, Message: last.Message, RetryAfter: fresh}
+		}
 		msg := fmt.Sprintf("Back-off pulling image %q", image)
 		m.event(ref, corev1.EventTypeNormal, EventBackOff, msg)
-		if last != "" {
-			msg += ": " + last
+		if last != nil {
+			msg += ": " + last.Reason.Error() + ": " + last.Message
 		}
-		return "", &Error{Reason: ErrImagePullBackOff, Message: msg, RetryAfter: wait}
+		return "", &Error{Reason: ErrImagePullBackOff, Message: msg, RetryAfter: left}
 	}
 
 	m.event(ref, corev1.EventTypeNormal, EventPulling, fmt.Sprintf("Pulling image %q", image))
@@ -193,7 +199,8 @@ func (m *Manager) pull(ctx context.Context, ref *corev1.ObjectReference, pod *co
 	if err != nil {
 		m.event(ref, corev1.EventTypeWarning, EventFailed, fmt.Sprintf("Failed to pull image %q: %v", image, err))
 		reason, msg := pullError(image, err)
-		delay := m.backoff.failed(key, m.cfg.Clock.Now(), reason.Error()+": "+msg)
+		failure := &Error{Reason: reason, Message: msg}
+		delay := m.backoff.failed(key, m.cfg.Clock.Now(), failure)
 		return "", &Error{Reason: reason, Message: msg, RetryAfter: delay / 2}
 	}
 	took := m.cfg.Clock.Since(start).Truncate(time.Millisecond)

@@ -185,7 +185,16 @@ func TestEnsureImageBackOff(t *testing.T) {
 			got[1] != `Warning Failed Failed to pull image "127.0.0.1:1/none:1": `+pullMsg || got[2] != "Warning Failed Error: ErrImagePull" {
 			t.Errorf("failure %d: events %q", i, got)
 		}
-		step(delay - time.Second)
+		// In the first half of the back-off the failure stands, no pull.
+		step(delay / 4)
+		_, err = m.EnsureImage(ctx, pod, c, nil)
+		if ie := wantError(t, err, ErrImagePull, pullMsg); ie.RetryAfter != delay/4 || svc.pullCount() != pulled {
+			t.Errorf("failure %d, a quarter into the back-off: retry after %v, %d pulls", i, ie.RetryAfter, svc.pullCount())
+		}
+		if got := drain(rec); len(got) != 1 || got[0] != "Warning Failed Error: ErrImagePull" {
+			t.Errorf("failure %d, a quarter into the back-off: events %q", i, got)
+		}
+		step(delay*3/4 - time.Second)
 		_, err = m.EnsureImage(ctx, pod, c, nil)
 		if ie := wantError(t, err, ErrImagePullBackOff, backoffMsg); ie.RetryAfter != time.Second || svc.pullCount() != pulled {
 			t.Errorf("back-off %d: retry after %v, %d pulls", i, ie.RetryAfter, svc.pullCount())
@@ -213,12 +222,12 @@ func TestEnsureImageBackOff(t *testing.T) {
 	now := time.Now()
 	var d time.Duration
 	for range 10 {
-		d = b.failed("k", now, "")
+		d = b.failed("k", now, nil)
 	}
 	if d != 5*time.Minute {
 		t.Errorf("back-off after 10 failures: %v, want 5m", d)
 	}
-	if d = b.failed("k", now.Add(11*time.Minute), ""); d != 10*time.Second {
+	if d = b.failed("k", now.Add(11*time.Minute), nil); d != 10*time.Second {
 		t.Errorf("back-off after 11 idle minutes: %v, want 10s", d)
 	}
 }
