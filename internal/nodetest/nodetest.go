@@ -40,6 +40,45 @@ type Node struct {
 	Runtime *nodecmd.RealRuntime
 	// PodCIDR is the node's pod network.
 	PodCIDR netip.Prefix
+
+	cfg    node.Config
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func (n *Node) startAgent(t testing.TB) {
+	t.Helper()
+	agent, err := node.New(n.cfg)
+	if err != nil {
+		n.Runtime.Close(true)
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := agent.Run(ctx); err != nil {
+			t.Errorf("node agent: %v", err)
+		}
+	}()
+}
+
+func (n *Node) stopAgent() {
+	n.cancel()
+	n.wg.Wait()
+}
+
+// RestartAgent stops the node agent, runs whileDown (if not nil), and
+// starts a new agent on the same containerd, as a restart of `tinykube
+// node` does; the pods keep running meanwhile.
+func (n *Node) RestartAgent(t testing.TB, whileDown func()) {
+	t.Helper()
+	n.stopAgent()
+	if whileDown != nil {
+		whileDown()
+	}
+	n.startAgent(t)
 }
 
 // Skip skips t unless a real node can run here.
@@ -103,28 +142,15 @@ func StartNodeWith(t testing.TB, tweak func(*node.Config)) *Node {
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	agent, err := node.New(cfg)
-	if err != nil {
-		cancel()
-		rt.Close(true)
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := agent.Run(ctx); err != nil {
-			t.Errorf("node agent: %v", err)
-		}
-	}()
+	cancel() // the runtime is started; the agent gets its own context
+	n := &Node{Server: s, Client: s.Client, Name: f.NodeName, DataDir: dir, Endpoint: rt.CRI.Endpoint(), Runtime: rt, PodCIDR: cidr, cfg: cfg}
+	n.startAgent(t)
 	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
+		n.stopAgent()
 		if err := rt.Close(true); err != nil {
 			t.Errorf("stopping the node: %v", err)
 		}
 	})
-	n := &Node{Server: s, Client: s.Client, Name: f.NodeName, DataDir: dir, Endpoint: rt.CRI.Endpoint(), Runtime: rt, PodCIDR: cidr}
 	controllertest.Eventually(t, "node "+n.Name+" Ready", func(ctx context.Context) (bool, error) {
 		nd, err := n.Client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
 		if err != nil {

@@ -292,3 +292,57 @@ func TestRealPodGracePeriodKills(t *testing.T) {
 		t.Fatalf("process %d that ignores SIGTERM still runs after the grace period", pid)
 	}
 }
+
+// TestRealPodsSurviveAgentRestart: pods keep running while the node
+// agent restarts, and the new agent adopts them (same container, same
+// process) instead of starting them again; a pod deleted meanwhile has
+// its sandbox removed, and so has one deleted while the agent was down.
+func TestRealPodsSurviveAgentRestart(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	for _, name := range []string{"keeper", "goner", "orphan"} {
+		if _, err := n.Client.CoreV1().Pods("default").Create(ctx, busyboxPod(n, name, img, "exec sleep 3600"), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := waitPod(t, n, "keeper", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	waitPod(t, n, "goner", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	waitPod(t, n, "orphan", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	pid := containerProcess(t, n, before.Status.ContainerStatuses[0].ContainerID)
+
+	n.RestartAgent(t, func() {
+		// Gone at once (grace period 0) while no agent runs.
+		if err := n.Client.CoreV1().Pods("default").Delete(ctx, "orphan", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	controllertest.Eventually(t, "the orphan's sandbox removed", func(ctx context.Context) (bool, error) {
+		s, err := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "orphan"}})
+		return len(s) == 0, err
+	})
+	// The new agent must stop a pod it adopted when it is deleted.
+	if err := n.Client.CoreV1().Pods("default").Delete(ctx, "goner", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](1)}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "goner deleted and its sandbox removed", func(ctx context.Context) (bool, error) {
+		_, err := n.Client.CoreV1().Pods("default").Get(ctx, "goner", metav1.GetOptions{})
+		s, lerr := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "goner"}})
+		return apierrors.IsNotFound(err) && len(s) == 0, lerr
+	})
+	after, err := n.Client.CoreV1().Pods("default").Get(ctx, "keeper", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := after.Status.ContainerStatuses[0]
+	if cs.ContainerID != before.Status.ContainerStatuses[0].ContainerID || cs.RestartCount != 0 || after.Status.Phase != corev1.PodRunning {
+		t.Fatalf("after the restart: %+v (was %s)", cs, before.Status.ContainerStatuses[0].ContainerID)
+	}
+	if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err != nil {
+		t.Fatalf("the pod's process %d did not survive the agent's restart", pid)
+	}
+	sandboxes, err := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "keeper"}})
+	if err != nil || len(sandboxes) != 1 {
+		t.Fatalf("keeper has %d sandboxes (%v), want 1", len(sandboxes), err)
+	}
+}

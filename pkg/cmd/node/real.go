@@ -192,13 +192,6 @@ func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
 		return err
 	}
 	defer rt.Close(false)
-	if rt.Containerd != nil {
-		// The agent does not adopt the pods of an earlier run yet: it
-		// starts them afresh, so their old sandboxes go first.
-		if err := rt.CRI.RemoveAllPodSandboxes(ctx); err != nil {
-			return fmt.Errorf("removing the pods of an earlier run: %w", err)
-		}
-	}
 	cfg, err = RealConfig(cfg, f, rt)
 	if err != nil {
 		return err
