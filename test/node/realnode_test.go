@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"strconv"
@@ -98,13 +99,15 @@ func TestRealPodRuns(t *testing.T) {
 		t.Fatalf("container status %+v", cs)
 	}
 	pid := containerProcess(t, n, cs.ContainerID)
-	cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	if err != nil {
-		t.Fatalf("container process %d: %v", pid, err)
-	}
-	if got := strings.ReplaceAll(string(cmdline), "\x00", " "); !strings.Contains(got, "sleep 3600") {
-		t.Fatalf("container process runs %q", got)
-	}
+	// Right after the start the process may still be "runc init",
+	// about to exec the container's command.
+	controllertest.Eventually(t, "the container's process runs sleep 3600", func(context.Context) (bool, error) {
+		cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err != nil {
+			return false, fmt.Errorf("container process %d: %w", pid, err)
+		}
+		return strings.Contains(strings.ReplaceAll(string(cmdline), "\x00", " "), "sleep 3600"), nil
+	})
 	logPath := n.DataDir + "/pods/default_hello_" + string(pod.UID) + "/main/0.log"
 	controllertest.Eventually(t, "hello in the container's log", func(context.Context) (bool, error) {
 		b, _ := os.ReadFile(logPath)
