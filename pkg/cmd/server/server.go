@@ -42,6 +42,8 @@ type flags struct {
 	// DataDir/node; nodeName names it ("" = the host name).
 	node     bool
 	nodeName string
+	// nodeIP is the --node node's InternalIP ("" = default-route address).
+	nodeIP string
 	// idleGCPercent is GOGC while idle (pkg/idlegc); 0 disables.
 	idleGCPercent int
 }
@@ -86,6 +88,7 @@ func NewCommand() *cobra.Command {
 	cmd.Flags().IntVar(&f.simulatedNodes, "simulated-nodes", 0, "run this many simulated nodes in-process (like tinykube node --simulated N)")
 	cmd.Flags().BoolVar(&f.node, "node", false, "also run a real node in-process: pods run as containers in a private containerd (data under DATA-DIR/node; needs root and Debian's containerd, runc and containernetworking-plugins)")
 	cmd.Flags().StringVar(&f.nodeName, "node-name", "", "name of the --node node (default: the host name)")
+	cmd.Flags().StringVar(&f.nodeIP, "node-ip", "", "InternalIP of the --node node (default: the address of the default-route interface)")
 	return cmd
 }
 
@@ -201,7 +204,7 @@ func (f *flags) run(ctx context.Context) error {
 		}
 		nf := nodecmd.DefaultFlags()
 		nf.Config.RESTConfig, nf.Config.Logger = rc, logger
-		nf.Real.Runtime, nf.Real.NodeName = "containerd", f.nodeName
+		nf.Real.Runtime, nf.Real.NodeName, nf.Real.NodeIP = "containerd", f.nodeName, f.nodeIP
 		nf.Real.DataDir = filepath.Join(f.cfg.DataDir, "node")
 		nodeDone := make(chan struct{})
 		defer func() { <-nodeDone }() // its containerd stops before we return
