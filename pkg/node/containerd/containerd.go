@@ -236,6 +236,9 @@ func (c *Containerd) Stop() error {
 	}
 	<-c.supervised
 	_ = os.Remove(c.paths.Socket)
+	if filepath.Dir(c.paths.Socket) != c.paths.Dir {
+		_ = os.Remove(filepath.Dir(c.paths.Socket)) // the short /tmp dir, if empty
+	}
 	return nil
 }
 

@@ -164,3 +164,20 @@ func TestNoContainerEvents(t *testing.T) {
 		}
 	}
 }
+
+// A data dir too deep for a unix socket path gets a short socket under
+// the temp dir, the same one every time for that dir.
+func TestLongDirGetsShortSocket(t *testing.T) {
+	deep := t.TempDir() + "/" + strings.Repeat("d", 60) + "/" + strings.Repeat("e", 60)
+	p, err := containerd.PathsFor(deep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := containerd.PathsFor(deep)
+	if len(p.Socket) >= 100 || !strings.HasPrefix(p.Socket, os.TempDir()) || again.Socket != p.Socket {
+		t.Fatalf("socket %q (again %q)", p.Socket, again.Socket)
+	}
+	if short, _ := containerd.PathsFor(t.TempDir()); !strings.HasPrefix(short.Socket, short.Dir) {
+		t.Fatalf("a short dir's socket %q is not in it", short.Socket)
+	}
+}
