@@ -116,6 +116,7 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 			if ns.machine != nil && ctx.Err() == nil {
 				// Retried with back-off; say why a real pod is stuck.
 				a.log.Warn("node: creating the pod's sandbox failed", "pod", key, "err", err)
+				a.podEvent(ns, pod, corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: "+err.Error())
 			}
 			return 0, err
 		}

@@ -349,3 +349,31 @@ func TestRealPodsSurviveAgentRestart(t *testing.T) {
 		t.Fatalf("keeper has %d sandboxes (%v), want 1", len(sandboxes), err)
 	}
 }
+
+// TestRealPodSandboxFailureEvent: a pod whose sandbox cannot be made (a
+// sysctl the kernel does not have) stays Pending with a
+// FailedCreatePodSandBox event saying why.
+func TestRealPodSandboxFailureEvent(t *testing.T) {
+	n := nodetest.StartNode(t)
+	p := busyboxPod(n, "badsysctl", "tinykube.test/none:1", "true")
+	p.Spec.SecurityContext = &corev1.PodSecurityContext{Sysctls: []corev1.Sysctl{{Name: "net.ipv4.tinykube_no_such_sysctl", Value: "1"}}}
+	if _, err := n.Client.CoreV1().Pods("default").Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.EventuallyWithin(t, "a FailedCreatePodSandBox event", time.Minute, func(ctx context.Context) (bool, error) {
+		evs, err := n.Client.CoreV1().Events("default").List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=badsysctl"})
+		if err != nil {
+			return false, err
+		}
+		for _, e := range evs.Items {
+			if e.Reason == "FailedCreatePodSandBox" && strings.Contains(e.Message, "Failed to create pod sandbox: ") && e.Type == corev1.EventTypeWarning {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	pod, err := n.Client.CoreV1().Pods("default").Get(context.Background(), "badsysctl", metav1.GetOptions{})
+	if err != nil || pod.Status.Phase != corev1.PodPending {
+		t.Fatalf("pod %v: %v", pod.Status.Phase, err)
+	}
+}

@@ -137,7 +137,7 @@ func (r *RealRuntime) Close(removePods bool) error {
 	if r.Containerd != nil {
 		errs = append(errs, r.Containerd.Stop())
 		if removePods {
-			errs = append(errs, r.Containerd.Paths().DeleteBridge())
+			errs = append(errs, r.Containerd.Paths().DeleteBridge(), r.Containerd.Paths().UnmountAll())
 		}
 	}
 	return errors.Join(errs...)
