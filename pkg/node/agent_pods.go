@@ -99,6 +99,12 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 			return 0, err
 		}
 	}
+	if rec != nil && ns.machine != nil && pod.DeletionTimestamp == nil &&
+		pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed {
+		if rec, err = a.checkSandbox(ctx, key, pod, rec); err != nil {
+			return 0, err
+		}
+	}
 	if pod.DeletionTimestamp != nil {
 		return a.terminate(ctx, key, pod, rec)
 	}

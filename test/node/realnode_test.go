@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -375,5 +376,50 @@ func TestRealPodSandboxFailureEvent(t *testing.T) {
 	pod, err := n.Client.CoreV1().Pods("default").Get(context.Background(), "badsysctl", metav1.GetOptions{})
 	if err != nil || pod.Status.Phase != corev1.PodPending {
 		t.Fatalf("pod %v: %v", pod.Status.Phase, err)
+	}
+}
+
+// TestRealPodSandboxDies: when a pod's pause process dies, the node
+// makes the pod a new sandbox and restarts its container there
+// (SandboxChanged), as the kubelet does.
+func TestRealPodSandboxDies(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	p := busyboxPod(n, "phoenix", img, "exec sleep 3600")
+	p.Spec.RestartPolicy = corev1.RestartPolicyAlways
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPod(t, n, "phoenix", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	sandboxes, err := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "phoenix"}})
+	if err != nil || len(sandboxes) != 1 {
+		t.Fatalf("sandboxes %v %v", sandboxes, err)
+	}
+	old := sandboxes[0].Id
+	st, err := n.Runtime.CRI.PodSandboxStatus(ctx, old, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := st.Info["info"]
+	i := strings.Index(info, `"pid":`)
+	if i < 0 {
+		t.Fatalf("no pid in the sandbox's status: %s", info)
+	}
+	rest := info[i+len(`"pid":`):]
+	pid, err := strconv.Atoi(strings.TrimSpace(rest[:strings.IndexAny(rest, ",}")]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("killing the pause process %d: %v", pid, err)
+	}
+	waitPod(t, n, "phoenix", "Running again in a new sandbox", func(p *corev1.Pod) bool {
+		return p.Status.Phase == corev1.PodRunning && len(p.Status.ContainerStatuses) == 1 &&
+			p.Status.ContainerStatuses[0].RestartCount >= 1 && p.Status.ContainerStatuses[0].State.Running != nil
+	})
+	sandboxes, err = n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "phoenix"}})
+	if err != nil || len(sandboxes) != 1 || sandboxes[0].Id == old || sandboxes[0].State != runtimeapi.PodSandboxState_SANDBOX_READY {
+		t.Fatalf("after: sandboxes %v %v (old %s)", sandboxes, err, old)
 	}
 }
