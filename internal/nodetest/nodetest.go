@@ -40,6 +40,59 @@ type Node struct {
 	Runtime *nodecmd.RealRuntime
 	// PodCIDR is the node's pod network.
 	PodCIDR netip.Prefix
+
+	cfg    node.Config
+	flags  nodecmd.RealFlags
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func (n *Node) startAgent(t testing.TB) {
+	t.Helper()
+	cfg := n.cfg
+	api, err := nodecmd.ListenKubeletAPI(n.flags, &cfg, n.Runtime)
+	if err != nil {
+		n.Runtime.Close(true)
+		t.Fatal(err)
+	}
+	agent, err := node.New(cfg)
+	if err != nil {
+		api.Close()
+		n.Runtime.Close(true)
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	n.wg.Add(2)
+	go func() {
+		defer n.wg.Done()
+		if err := agent.Run(ctx); err != nil {
+			t.Errorf("node agent: %v", err)
+		}
+	}()
+	go func() {
+		defer n.wg.Done()
+		if err := api.Serve(ctx, agent); err != nil {
+			t.Errorf("kubelet API: %v", err)
+		}
+	}()
+}
+
+func (n *Node) stopAgent() {
+	n.cancel()
+	n.wg.Wait()
+}
+
+// RestartAgent stops the node agent, runs whileDown (if not nil), and
+// starts a new agent on the same containerd, as a restart of `tinykube
+// node` does; the pods keep running meanwhile.
+func (n *Node) RestartAgent(t testing.TB, whileDown func()) {
+	t.Helper()
+	n.stopAgent()
+	if whileDown != nil {
+		whileDown()
+	}
+	n.startAgent(t)
 }
 
 // Skip skips t unless a real node can run here.
@@ -103,44 +156,18 @@ func StartNodeWith(t testing.TB, tweak func(*node.Config)) *Node {
 	if tweak != nil {
 		tweak(&cfg)
 	}
+	cancel() // the runtime is started; the agent gets its own context
 	// The kubelet API (logs, exec, attach, port-forward through the API
 	// server) on a free loopback port.
 	f.KubeletAddress, f.KubeletPort = "127.0.0.1", 0
-	api, err := nodecmd.ListenKubeletAPI(f, &cfg, rt)
-	if err != nil {
-		cancel()
-		rt.Close(true)
-		t.Fatal(err)
-	}
-	agent, err := node.New(cfg)
-	if err != nil {
-		api.Close()
-		cancel()
-		rt.Close(true)
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if err := agent.Run(ctx); err != nil {
-			t.Errorf("node agent: %v", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if err := api.Serve(ctx, agent); err != nil {
-			t.Errorf("kubelet API: %v", err)
-		}
-	}()
+	n := &Node{Server: s, Client: s.Client, Name: f.NodeName, DataDir: dir, Endpoint: rt.CRI.Endpoint(), Runtime: rt, PodCIDR: cidr, cfg: cfg, flags: f}
+	n.startAgent(t)
 	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
+		n.stopAgent()
 		if err := rt.Close(true); err != nil {
 			t.Errorf("stopping the node: %v", err)
 		}
 	})
-	n := &Node{Server: s, Client: s.Client, Name: f.NodeName, DataDir: dir, Endpoint: rt.CRI.Endpoint(), Runtime: rt, PodCIDR: cidr}
 	controllertest.Eventually(t, "node "+n.Name+" Ready", func(ctx context.Context) (bool, error) {
 		nd, err := n.Client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
 		if err != nil {

@@ -209,7 +209,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		return ctx.Err()
 	}
 	a.cleanupOrphanVolumes()
-	for name := range a.nodes {
+	for name, ns := range a.nodes {
+		if ns.machine != nil {
+			a.removeOrphans(ctx, ns)
+		}
 		a.nodeQueue.Add(name)
 	}
 	for i := 0; i < a.cfg.NodeWorkers; i++ {

@@ -93,6 +93,18 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 	if ns == nil {
 		return 0, nil
 	}
+	if rec == nil && ns.machine != nil {
+		// A real pod may still run from an earlier run of the agent.
+		if rec, err = a.adopt(ctx, ns, pod); err != nil {
+			return 0, err
+		}
+	}
+	if rec != nil && ns.machine != nil && pod.DeletionTimestamp == nil &&
+		pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed {
+		if rec, err = a.checkSandbox(ctx, key, pod, rec); err != nil {
+			return 0, err
+		}
+	}
 	if pod.DeletionTimestamp != nil {
 		return a.terminate(ctx, key, pod, rec)
 	}
@@ -110,6 +122,7 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 			if ns.machine != nil && ctx.Err() == nil {
 				// Retried with back-off; say why a real pod is stuck.
 				a.log.Warn("node: creating the pod's sandbox failed", "pod", key, "err", err)
+				a.podEvent(ns, pod, corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: "+err.Error())
 			}
 			return 0, err
 		}
@@ -129,6 +142,19 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 
 // runSandbox starts the pod's sandbox; its IPs come from the runtime.
 func (a *Agent) runSandbox(ctx context.Context, ns *nodeState, pod *corev1.Pod) (*podRecord, error) {
+	cfg, err := a.sandboxConfig(ns, pod)
+	if err != nil {
+		return nil, err
+	}
+	id, err := ns.runtime.RunPodSandbox(ctx, cfg, "")
+	if err != nil {
+		return nil, fmt.Errorf("running sandbox: %w", err)
+	}
+	return a.sandboxRecord(ctx, ns, pod, cfg, id)
+}
+
+// sandboxConfig is the CRI config of pod's sandbox.
+func (a *Agent) sandboxConfig(ns *nodeState, pod *corev1.Pod) (*runtimeapi.PodSandboxConfig, error) {
 	lbls := map[string]string{labelPodName: pod.Name, labelPodNamespace: pod.Namespace, labelPodUID: string(pod.UID)}
 	for k, v := range pod.Labels {
 		lbls[k] = v
@@ -146,10 +172,12 @@ func (a *Agent) runSandbox(ctx context.Context, ns *nodeState, pod *corev1.Pod) 
 			return nil, err
 		}
 	}
-	id, err := ns.runtime.RunPodSandbox(ctx, cfg, "")
-	if err != nil {
-		return nil, fmt.Errorf("running sandbox: %w", err)
-	}
+	return cfg, nil
+}
+
+// sandboxRecord is the record of pod running in sandbox id, its IPs
+// from the runtime.
+func (a *Agent) sandboxRecord(ctx context.Context, ns *nodeState, pod *corev1.Pod, cfg *runtimeapi.PodSandboxConfig, id string) (*podRecord, error) {
 	st, err := ns.runtime.PodSandboxStatus(ctx, id, false)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox status: %w", err)

@@ -110,6 +110,7 @@ func (a *Agent) realNodeStatus(ns *nodeState, current *corev1.Node,
 // (started, exited, vanished).
 func (a *Agent) pollContainers(ctx context.Context, ns *nodeState) {
 	seen := map[string]runtimeapi.ContainerState{}
+	seenSandboxes := map[string]runtimeapi.PodSandboxState{}
 	tick := time.NewTicker(a.cfg.Real.PollInterval)
 	defer tick.Stop()
 	for {
@@ -133,6 +134,22 @@ func (a *Agent) pollContainers(ctx context.Context, ns *nodeState) {
 			}
 		}
 		seen = now
+		// Sandboxes too: one whose pause process died is no longer
+		// ready, and its pod gets a new one (checkSandbox).
+		if lister, ok := ns.runtime.(sandboxLister); ok {
+			sandboxes, err := lister.ListPodSandbox(ctx, nil)
+			if err != nil {
+				continue
+			}
+			nowSB := make(map[string]runtimeapi.PodSandboxState, len(sandboxes))
+			for _, s := range sandboxes {
+				nowSB[s.Id] = s.State
+				if old, ok := seenSandboxes[s.Id]; ok && old != s.State {
+					a.enqueueContainerPod(s.Labels)
+				}
+			}
+			seenSandboxes = nowSB
+		}
 	}
 }
 

@@ -3,10 +3,12 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,13 +100,15 @@ func TestRealPodRuns(t *testing.T) {
 		t.Fatalf("container status %+v", cs)
 	}
 	pid := containerProcess(t, n, cs.ContainerID)
-	cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	if err != nil {
-		t.Fatalf("container process %d: %v", pid, err)
-	}
-	if got := strings.ReplaceAll(string(cmdline), "\x00", " "); !strings.Contains(got, "sleep 3600") {
-		t.Fatalf("container process runs %q", got)
-	}
+	// Right after the start the process may still be "runc init",
+	// about to exec the container's command.
+	controllertest.Eventually(t, "the container's process runs sleep 3600", func(context.Context) (bool, error) {
+		cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err != nil {
+			return false, fmt.Errorf("container process %d: %w", pid, err)
+		}
+		return strings.Contains(strings.ReplaceAll(string(cmdline), "\x00", " "), "sleep 3600"), nil
+	})
 	logPath := n.DataDir + "/pods/default_hello_" + string(pod.UID) + "/main/0.log"
 	controllertest.Eventually(t, "hello in the container's log", func(context.Context) (bool, error) {
 		b, _ := os.ReadFile(logPath)
@@ -290,5 +294,132 @@ func TestRealPodGracePeriodKills(t *testing.T) {
 	})
 	if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
 		t.Fatalf("process %d that ignores SIGTERM still runs after the grace period", pid)
+	}
+}
+
+// TestRealPodsSurviveAgentRestart: pods keep running while the node
+// agent restarts, and the new agent adopts them (same container, same
+// process) instead of starting them again; a pod deleted meanwhile has
+// its sandbox removed, and so has one deleted while the agent was down.
+func TestRealPodsSurviveAgentRestart(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	for _, name := range []string{"keeper", "goner", "orphan"} {
+		if _, err := n.Client.CoreV1().Pods("default").Create(ctx, busyboxPod(n, name, img, "exec sleep 3600"), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := waitPod(t, n, "keeper", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	waitPod(t, n, "goner", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	waitPod(t, n, "orphan", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	pid := containerProcess(t, n, before.Status.ContainerStatuses[0].ContainerID)
+
+	n.RestartAgent(t, func() {
+		// Gone at once (grace period 0) while no agent runs.
+		if err := n.Client.CoreV1().Pods("default").Delete(ctx, "orphan", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	controllertest.Eventually(t, "the orphan's sandbox removed", func(ctx context.Context) (bool, error) {
+		s, err := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "orphan"}})
+		return len(s) == 0, err
+	})
+	// The new agent must stop a pod it adopted when it is deleted.
+	if err := n.Client.CoreV1().Pods("default").Delete(ctx, "goner", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](1)}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "goner deleted and its sandbox removed", func(ctx context.Context) (bool, error) {
+		_, err := n.Client.CoreV1().Pods("default").Get(ctx, "goner", metav1.GetOptions{})
+		s, lerr := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "goner"}})
+		return apierrors.IsNotFound(err) && len(s) == 0, lerr
+	})
+	after, err := n.Client.CoreV1().Pods("default").Get(ctx, "keeper", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := after.Status.ContainerStatuses[0]
+	if cs.ContainerID != before.Status.ContainerStatuses[0].ContainerID || cs.RestartCount != 0 || after.Status.Phase != corev1.PodRunning {
+		t.Fatalf("after the restart: %+v (was %s)", cs, before.Status.ContainerStatuses[0].ContainerID)
+	}
+	if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err != nil {
+		t.Fatalf("the pod's process %d did not survive the agent's restart", pid)
+	}
+	sandboxes, err := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "keeper"}})
+	if err != nil || len(sandboxes) != 1 {
+		t.Fatalf("keeper has %d sandboxes (%v), want 1", len(sandboxes), err)
+	}
+}
+
+// TestRealPodSandboxFailureEvent: a pod whose sandbox cannot be made (a
+// sysctl the kernel does not have) stays Pending with a
+// FailedCreatePodSandBox event saying why.
+func TestRealPodSandboxFailureEvent(t *testing.T) {
+	n := nodetest.StartNode(t)
+	p := busyboxPod(n, "badsysctl", "tinykube.test/none:1", "true")
+	p.Spec.SecurityContext = &corev1.PodSecurityContext{Sysctls: []corev1.Sysctl{{Name: "net.ipv4.tinykube_no_such_sysctl", Value: "1"}}}
+	if _, err := n.Client.CoreV1().Pods("default").Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.EventuallyWithin(t, "a FailedCreatePodSandBox event", time.Minute, func(ctx context.Context) (bool, error) {
+		evs, err := n.Client.CoreV1().Events("default").List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=badsysctl"})
+		if err != nil {
+			return false, err
+		}
+		for _, e := range evs.Items {
+			if e.Reason == "FailedCreatePodSandBox" && strings.Contains(e.Message, "Failed to create pod sandbox: ") && e.Type == corev1.EventTypeWarning {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	pod, err := n.Client.CoreV1().Pods("default").Get(context.Background(), "badsysctl", metav1.GetOptions{})
+	if err != nil || pod.Status.Phase != corev1.PodPending {
+		t.Fatalf("pod %v: %v", pod.Status.Phase, err)
+	}
+}
+
+// TestRealPodSandboxDies: when a pod's pause process dies, the node
+// makes the pod a new sandbox and restarts its container there
+// (SandboxChanged), as the kubelet does.
+func TestRealPodSandboxDies(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	p := busyboxPod(n, "phoenix", img, "exec sleep 3600")
+	p.Spec.RestartPolicy = corev1.RestartPolicyAlways
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPod(t, n, "phoenix", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	sandboxes, err := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "phoenix"}})
+	if err != nil || len(sandboxes) != 1 {
+		t.Fatalf("sandboxes %v %v", sandboxes, err)
+	}
+	old := sandboxes[0].Id
+	st, err := n.Runtime.CRI.PodSandboxStatus(ctx, old, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := st.Info["info"]
+	i := strings.Index(info, `"pid":`)
+	if i < 0 {
+		t.Fatalf("no pid in the sandbox's status: %s", info)
+	}
+	rest := info[i+len(`"pid":`):]
+	pid, err := strconv.Atoi(strings.TrimSpace(rest[:strings.IndexAny(rest, ",}")]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("killing the pause process %d: %v", pid, err)
+	}
+	waitPod(t, n, "phoenix", "Running again in a new sandbox", func(p *corev1.Pod) bool {
+		return p.Status.Phase == corev1.PodRunning && len(p.Status.ContainerStatuses) == 1 &&
+			p.Status.ContainerStatuses[0].RestartCount >= 1 && p.Status.ContainerStatuses[0].State.Running != nil
+	})
+	sandboxes, err = n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "phoenix"}})
+	if err != nil || len(sandboxes) != 1 || sandboxes[0].Id == old || sandboxes[0].State != runtimeapi.PodSandboxState_SANDBOX_READY {
+		t.Fatalf("after: sandboxes %v %v (old %s)", sandboxes, err, old)
 	}
 }

@@ -156,7 +156,7 @@ func (r *RealRuntime) Close(removePods bool) error {
 	if r.Containerd != nil {
 		errs = append(errs, r.Containerd.Stop())
 		if removePods {
-			errs = append(errs, r.Containerd.Paths().DeleteBridge())
+			errs = append(errs, r.Containerd.Paths().DeleteBridge(), r.Containerd.Paths().UnmountAll())
 		}
 	}
 	return errors.Join(errs...)
@@ -211,13 +211,6 @@ func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
 		return err
 	}
 	defer rt.Close(false)
-	if rt.Containerd != nil {
-		// The agent does not adopt the pods of an earlier run yet: it
-		// starts them afresh, so their old sandboxes go first.
-		if err := rt.CRI.RemoveAllPodSandboxes(ctx); err != nil {
-			return fmt.Errorf("removing the pods of an earlier run: %w", err)
-		}
-	}
 	cfg, err = RealConfig(cfg, f, rt)
 	if err != nil {
 		return err

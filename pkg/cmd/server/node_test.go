@@ -35,7 +35,7 @@ func TestServerNodeRunsPod(t *testing.T) {
 	defer cancel()
 	clusterCIDR := fmt.Sprintf("10.%d.0.0/16", 232+rand.IntN(16))
 	cmd := servercmd.NewCommand()
-	cmd.SetArgs([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--node", "--node-name", "one", "--kubelet-port", "0", "--cluster-cidr", clusterCIDR})
+	cmd.SetArgs([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--node", "--node-name", "one", "--node-ip", "127.0.0.1", "--kubelet-port", "0", "--cluster-cidr", clusterCIDR})
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
 
@@ -55,7 +55,7 @@ func TestServerNodeRunsPod(t *testing.T) {
 			}
 		}
 		n, err := client.CoreV1().Nodes().Get(ctx, "one", metav1.GetOptions{})
-		if err != nil {
+		if err != nil || len(n.Status.Addresses) == 0 || n.Status.Addresses[0].Address != "127.0.0.1" {
 			return false, nil
 		}
 		for _, c := range n.Status.Conditions {

@@ -10,6 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -98,6 +101,9 @@ func Start(ctx context.Context, cfg Config) (*Containerd, error) {
 		return nil, err
 	}
 	c := &Containerd{cfg: cfg, paths: p, log: cfg.Logger, supervised: make(chan struct{})}
+	if err := c.stopLeftover(); err != nil {
+		return nil, err
+	}
 	if err := c.start(ctx); err != nil {
 		return nil, err
 	}
@@ -144,13 +150,28 @@ func (c *Containerd) start(ctx context.Context) error {
 	cmd := exec.Command(c.cfg.Binary, "--config", c.paths.Config)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own process group: a Ctrl-C at the terminal reaches tinykube,
-	// which then stops containerd in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	// which then stops containerd in order. If tinykube dies without
+	// stopping it, the kernel sends it SIGTERM (Pdeathsig). The kernel
+	// ties that to the OS thread that forked it, so a goroutine locked
+	// to that thread starts containerd and waits for it: the thread
+	// lives as long as containerd does.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	started := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err == nil {
+			_ = cmd.Wait()
+		}
+		close(exited)
+	}()
+	if err := <-started; err != nil {
 		return fmt.Errorf("starting containerd: %w", err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	_ = os.WriteFile(c.pidFile(), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
 	c.mu.Lock()
 	c.cmd, c.exited = cmd, exited
 	c.mu.Unlock()
@@ -177,6 +198,42 @@ func (c *Containerd) start(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+func (c *Containerd) pidFile() string { return filepath.Join(c.paths.Dir, "containerd.pid") }
+
+// stopLeftover ends a containerd of an earlier run on the same
+// directory that is still running (its tinykube was killed): two
+// containerds must never share a root.
+func (c *Containerd) stopLeftover() error {
+	b, err := os.ReadFile(c.pidFile())
+	if err != nil {
+		return nil
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return nil
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !strings.Contains(string(cmdline), c.paths.Config) {
+		return nil // gone, or the pid is someone else's now
+	}
+	c.log.Warn("containerd: stopping the one left running by an earlier run", "pid", pid)
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	for i := 0; i < 50; i++ {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("containerd %d of an earlier run on %s does not stop", pid, c.paths.Dir)
 }
 
 // supervise restarts containerd when it dies, with a back-off from 1 s
@@ -236,6 +293,10 @@ func (c *Containerd) Stop() error {
 	}
 	<-c.supervised
 	_ = os.Remove(c.paths.Socket)
+	_ = os.Remove(c.pidFile())
+	if filepath.Dir(c.paths.Socket) != c.paths.Dir {
+		_ = os.Remove(filepath.Dir(c.paths.Socket)) // the short /tmp dir, if empty
+	}
 	return nil
 }
 

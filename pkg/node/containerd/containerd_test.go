@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,9 +32,14 @@ func needContainerd(t *testing.T) {
 
 func start(t *testing.T) (*containerd.Containerd, *cri.Client) {
 	t.Helper()
+	return startIn(t, t.TempDir())
+}
+
+func startIn(t *testing.T, dir string) (*containerd.Containerd, *cri.Client) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cfg := containerd.DefaultConfig(t.TempDir())
+	cfg := containerd.DefaultConfig(dir)
 	c, err := containerd.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -162,5 +169,54 @@ func TestNoContainerEvents(t *testing.T) {
 		if !errors.Is(err, node.ErrNoContainerEvents) {
 			t.Fatalf("containerd %s: got %v, want ErrNoContainerEvents", v.GetRuntimeVersion(), err)
 		}
+	}
+}
+
+// A data dir too deep for a unix socket path gets a short socket under
+// the temp dir, the same one every time for that dir.
+func TestLongDirGetsShortSocket(t *testing.T) {
+	deep := t.TempDir() + "/" + strings.Repeat("d", 60) + "/" + strings.Repeat("e", 60)
+	p, err := containerd.PathsFor(deep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := containerd.PathsFor(deep)
+	if len(p.Socket) >= 100 || !strings.HasPrefix(p.Socket, os.TempDir()) || again.Socket != p.Socket {
+		t.Fatalf("socket %q (again %q)", p.Socket, again.Socket)
+	}
+	if short, _ := containerd.PathsFor(t.TempDir()); !strings.HasPrefix(short.Socket, short.Dir) {
+		t.Fatalf("a short dir's socket %q is not in it", short.Socket)
+	}
+}
+
+// TestStopsLeftoverContainerd: a containerd left running on the node's
+// directory by a run that was killed is stopped before a new one starts
+// there (two containerds must never share a root).
+func TestStopsLeftoverContainerd(t *testing.T) {
+	needContainerd(t)
+	dir := t.TempDir()
+	c, err := containerd.Start(context.Background(), containerd.DefaultConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Stop()
+	// The leftover: containerd on the same config, as if its tinykube
+	// had died.
+	p := c.Paths()
+	orphan := exec.Command("containerd", "--config", p.Config)
+	if err := orphan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = orphan.Wait(); close(exited) }()
+	if err := os.WriteFile(filepath.Join(p.Dir, "containerd.pid"), []byte(strconv.Itoa(orphan.Process.Pid)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startIn(t, dir)
+	select {
+	case <-exited:
+	default:
+		orphan.Process.Kill()
+		t.Fatal("the leftover containerd still runs next to the new one")
 	}
 }

@@ -351,11 +351,19 @@ func (c *Client) RemoveAllPodSandboxes(ctx context.Context) error {
 	}
 	var errs []error
 	for _, s := range sandboxes {
-		if err := c.StopPodSandbox(ctx, s.Id); err != nil {
-			errs = append(errs, err)
-			continue
+		// A shim that is going away answers "ttrpc: closed" once;
+		// containerd has caught up by the next try.
+		var err error
+		for try := 0; try < 3; try++ {
+			if err = c.StopPodSandbox(ctx, s.Id); err == nil {
+				err = c.RemovePodSandbox(ctx, s.Id)
+			}
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		if err := c.RemovePodSandbox(ctx, s.Id); err != nil {
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -1,0 +1,76 @@
+package node
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/cache"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// checkSandbox replaces a real pod's sandbox that is no longer ready
+// (its pause process died, the machine rebooted under a running
+// containerd), as the kubelet does: "Pod sandbox changed, it will be
+// killed and re-created." The old sandbox and its containers are
+// removed; the containers' restart count goes up, and they are started
+// again in the new sandbox if the restart policy lets them. Under
+// restartPolicy Never a pod whose containers have run gets no new
+// sandbox: its containers end (exited), and so does the pod.
+func (a *Agent) checkSandbox(ctx context.Context, key cache.ObjectName, pod *corev1.Pod, rec *podRecord) (*podRecord, error) {
+	st, err := rec.node.runtime.PodSandboxStatus(ctx, rec.sandboxID, false)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox status: %w", err)
+	}
+	if st.GetStatus().GetState() == runtimeapi.PodSandboxState_SANDBOX_READY {
+		return rec, nil
+	}
+	started := false
+	for _, cr := range rec.containers {
+		started = started || cr.id != "" || cr.restarts > 0
+	}
+	if pod.Spec.RestartPolicy == corev1.RestartPolicyNever && started {
+		// Stop what still runs; the containers' exits decide the phase.
+		if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
+			return nil, err
+		}
+		return rec, nil
+	}
+	a.log.Info("node: the pod's sandbox is not ready; making a new one", "pod", key, "sandbox", rec.sandboxID)
+	a.podEvent(rec.node, pod, corev1.EventTypeNormal, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+	// How each container ended, for its lastState.
+	last := map[string]*corev1.ContainerStateTerminated{}
+	if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
+		return nil, err
+	}
+	for name, cr := range rec.containers {
+		if cr.id == "" {
+			continue
+		}
+		if resp, err := rec.node.runtime.ContainerStatus(ctx, cr.id, false); err == nil {
+			last[name] = terminatedState(resp.GetStatus(), a.containerIDPrefix(rec))
+		}
+	}
+	if err := rec.node.runtime.RemovePodSandbox(ctx, rec.sandboxID); err != nil {
+		return nil, err
+	}
+	fresh, err := a.runSandbox(ctx, rec.node, pod)
+	if err != nil {
+		// The old sandbox is gone: the next sync starts the pod afresh.
+		a.setRecord(key, nil)
+		return nil, err
+	}
+	fresh.volumes = rec.volumes
+	for name, cr := range rec.containers {
+		next := &containerRecord{restarts: cr.restarts, last: cr.last}
+		if cr.id != "" {
+			next.restarts++
+			if l := last[name]; l != nil {
+				next.last = l
+			}
+		}
+		fresh.containers[name] = next
+	}
+	a.setRecord(key, fresh)
+	return fresh, nil
+}
