@@ -310,7 +310,7 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 		}
 		if err := a.realContainerEnv(ctx, cfg, pod, c, rec); err != nil {
 			cr.waiting = &corev1.ContainerStateWaiting{Reason: "CreateContainerConfigError", Message: err.Error()}
-			a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, "Error: "+err.Error())
+			a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, events.ContainerFailedMessage(err.Error()))
 			return nil, configRetry, nil
 		}
 	} else if init && !isSidecar(c) {

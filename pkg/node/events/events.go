@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,10 +24,13 @@ const (
 	BackOff       = "BackOff"
 	ExceededGrace = "ExceededGracePeriod"
 
-	// Images.
+	// Images (Failed and BackOff above serve them too).
 	Pulling           = "Pulling"
 	Pulled            = "Pulled"
 	ErrImageNeverPull = "ErrImageNeverPull"
+	InspectFailed     = "InspectFailed"
+	// FailedToRetrieveImagePullSecret is recorded on the pod.
+	FailedToRetrieveImagePullSecret = "FailedToRetrieveImagePullSecret"
 
 	// Probes.
 	Unhealthy    = "Unhealthy"
@@ -92,8 +96,48 @@ func FailedMountMessage(err error) string {
 
 // PresentMessage is Pulled's message when the image was not pulled.
 func PresentMessage(image string) string {
-	return fmt.Sprintf("Container image %q already present on machine", image)
+	return fmt.Sprintf("Container image %q already present on machine and can be accessed by the pod", image)
 }
+
+// NeverPullMessage is ErrImageNeverPull's message (and the container's
+// waiting message) when the image is absent and the policy is Never.
+func NeverPullMessage(image string) string {
+	return fmt.Sprintf("Container image %q is not present with pull policy of Never", image)
+}
+
+// PullBackOffMessage is the BackOff event's message for an image whose
+// pull back-off is running.
+func PullBackOffMessage(image string) string {
+	return fmt.Sprintf("Back-off pulling image %q", image)
+}
+
+// PullFailedMessage is the Failed event's message for a failed pull.
+func PullFailedMessage(image string, err error) string {
+	return fmt.Sprintf("Failed to pull image %q: %v", image, err)
+}
+
+// InvalidImageMessage is InspectFailed's message for an image name that
+// takes no default tag.
+func InvalidImageMessage(image string, err error) string {
+	return fmt.Sprintf("Failed to apply default image tag %q: %v", image, err)
+}
+
+// InspectFailedMessage is InspectFailed's message when the runtime could
+// not tell whether image ID imageID is present (the kubelet names the
+// image ID it has, empty at that point).
+func InspectFailedMessage(imageID string, err error) string {
+	return fmt.Sprintf("Failed to inspect image %q: %v", imageID, err)
+}
+
+// MissingPullSecretsMessage is FailedToRetrieveImagePullSecret's message
+// naming the pull secrets that could not be fetched.
+func MissingPullSecretsMessage(names []string) string {
+	return fmt.Sprintf("Unable to retrieve some image pull secrets (%s); attempting to pull the image may not succeed.", strings.Join(names, ", "))
+}
+
+// ContainerFailedMessage is the Failed event's message when a container
+// could not start for reason (ErrImagePull, ImagePullBackOff, ...).
+func ContainerFailedMessage(reason string) string { return "Error: " + reason }
 
 // PodDesc names a pod the kubelet's way: name_namespace(uid).
 func PodDesc(pod *corev1.Pod) string {

@@ -29,7 +29,8 @@
 //     failure and ImagePullBackOff while backing off, with upstream's
 //     messages;
 //   - records upstream's events: Pulling, Pulled, Failed, BackOff,
-//     ErrImageNeverPull, InspectFailed, FailedToRetrieveImagePullSecret.
+//     ErrImageNeverPull, InspectFailed, FailedToRetrieveImagePullSecret
+//     (reasons and messages from pkg/node/events).
 //
 // NodeImages builds a Node's status.images from the runtime's image
 // list. The runtime is reached through Service, the image half of CRI

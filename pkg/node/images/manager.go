@@ -14,6 +14,8 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	crierrors "k8s.io/cri-api/pkg/errors"
 	"k8s.io/utils/clock"
+
+	"github.com/tinykube/tinykube/pkg/node/events"
 )
 
 // The reasons a container waits with when its image is not ready; the
@@ -42,18 +44,6 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Reason.Error() + ": " + e.Message }
 func (e *Error) Unwrap() error { return e.Reason }
-
-// Event reasons, as the kubelet records them.
-const (
-	EventPulling       = "Pulling"
-	EventPulled        = "Pulled"
-	EventFailed        = "Failed"
-	EventBackOff       = "BackOff"
-	EventNeverPull     = "ErrImageNeverPull"
-	EventInspectFailed = "InspectFailed"
-	// EventMissingPullSecret is recorded on the pod.
-	EventMissingPullSecret = "FailedToRetrieveImagePullSecret"
-)
 
 // Config configures a Manager.
 type Config struct {
@@ -111,12 +101,12 @@ func NewManager(cfg Config) *Manager {
 // error, BackOff, ErrImageNeverPull, InspectFailed, then Failed
 // "Error: <reason>" as the kubelet's container start adds.
 func (m *Manager) EnsureImage(ctx context.Context, pod *corev1.Pod, c *corev1.Container, sandbox *runtimeapi.PodSandboxConfig) (string, error) {
-	ref := containerRef(pod, c)
+	ref := events.ContainerRef(pod, c.Name)
 	imageRef, err := m.ensure(ctx, ref, pod, c, sandbox)
 	if err != nil {
 		var ie *Error
 		if errors.As(err, &ie) {
-			m.event(ref, corev1.EventTypeWarning, EventFailed, "Error: "+ie.Reason.Error())
+			m.event(ref, corev1.EventTypeWarning, events.Failed, events.ContainerFailedMessage(ie.Reason.Error()))
 		}
 	}
 	return imageRef, err
@@ -126,8 +116,8 @@ func (m *Manager) ensure(ctx context.Context, ref *corev1.ObjectReference, pod *
 	requested := c.Image
 	image, err := WithDefaultTag(requested)
 	if err != nil {
-		msg := fmt.Sprintf("Failed to apply default image tag %q: %v", requested, err)
-		m.event(ref, corev1.EventTypeWarning, EventInspectFailed, msg)
+		msg := events.InvalidImageMessage(requested, err)
+		m.event(ref, corev1.EventTypeWarning, events.InspectFailed, msg)
 		return "", &Error{Reason: ErrInvalidImageName, Message: msg}
 	}
 	parsed, _ := ParseReference(image)
@@ -144,15 +134,15 @@ func (m *Manager) ensure(ctx context.Context, ref *corev1.ObjectReference, pod *
 	if policy != corev1.PullAlways {
 		resp, err := m.cfg.Service.ImageStatus(ctx, spec, false)
 		if err != nil {
-			msg := fmt.Sprintf("Failed to inspect image %q: %v", "", err) // sic: upstream names the (empty) image ID
-			m.event(ref, corev1.EventTypeWarning, EventInspectFailed, msg)
+			msg := events.InspectFailedMessage("", err) // sic: upstream names the (empty) image ID
+			m.event(ref, corev1.EventTypeWarning, events.InspectFailed, msg)
 			return "", &Error{Reason: ErrImageInspect, Message: msg}
 		}
 		present = resp.GetImage().GetId()
 	}
 	if present == "" && policy == corev1.PullNever {
-		msg := fmt.Sprintf("Container image %q is not present with pull policy of Never", requested)
-		m.event(ref, corev1.EventTypeWarning, EventNeverPull, msg)
+		msg := events.NeverPullMessage(requested)
+		m.event(ref, corev1.EventTypeWarning, events.ErrImageNeverPull, msg)
 		return "", &Error{Reason: ErrImageNeverPull, Message: msg}
 	}
 
@@ -161,15 +151,14 @@ func (m *Manager) ensure(ctx context.Context, ref *corev1.ObjectReference, pod *
 		return "", &Error{Reason: ErrImagePull, Message: err.Error()}
 	}
 	if present != "" && (policy == corev1.PullNever || m.accessible(present, creds)) {
-		m.event(ref, corev1.EventTypeNormal, EventPulled, fmt.Sprintf("Container image %q already present on machine and can be accessed by the pod", requested))
+		m.event(ref, corev1.EventTypeNormal, events.Pulled, events.PresentMessage(requested))
 		return present, nil
 	}
 	imageRef, err := m.pull(ctx, ref, pod, image, spec, creds, sandbox)
 	if len(missing) > 0 && errors.Is(err, ErrImagePull) {
 		// As the kubelet: a pull failed and some named secret was
 		// missing, which may be why.
-		m.event(podRef(pod), corev1.EventTypeWarning, EventMissingPullSecret, fmt.Sprintf(
-			"Unable to retrieve some image pull secrets (%s); attempting to pull the image may not succeed.", strings.Join(missing, ", ")))
+		m.event(events.PodRef(pod), corev1.EventTypeWarning, events.FailedToRetrieveImagePullSecret, events.MissingPullSecretsMessage(missing))
 	}
 	return imageRef, err
 }
@@ -185,31 +174,30 @@ func (m *Manager) pull(ctx context.Context, ref *corev1.ObjectReference, pod *co
 			// write, see ErrImagePull as the kubelet's next sync would).
 			return "", &Error{Reason: last.Reason, Message: last.Message, RetryAfter: fresh}
 		}
-		msg := fmt.Sprintf("Back-off pulling image %q", image)
-		m.event(ref, corev1.EventTypeNormal, EventBackOff, msg)
+		msg := events.PullBackOffMessage(image)
+		m.event(ref, corev1.EventTypeNormal, events.BackOff, msg)
 		if last != nil {
 			msg += ": " + last.Reason.Error() + ": " + last.Message
 		}
 		return "", &Error{Reason: ErrImagePullBackOff, Message: msg, RetryAfter: left}
 	}
 
-	m.event(ref, corev1.EventTypeNormal, EventPulling, fmt.Sprintf("Pulling image %q", image))
+	m.event(ref, corev1.EventTypeNormal, events.Pulling, events.PullingMessage(image))
 	start := m.cfg.Clock.Now()
 	imageRef, used, err := m.pullWith(ctx, spec, creds, sandbox)
 	if err != nil {
-		m.event(ref, corev1.EventTypeWarning, EventFailed, fmt.Sprintf("Failed to pull image %q: %v", image, err))
+		m.event(ref, corev1.EventTypeWarning, events.Failed, events.PullFailedMessage(image, err))
 		reason, msg := pullError(image, err)
 		failure := &Error{Reason: reason, Message: msg}
 		delay := m.backoff.failed(key, m.cfg.Clock.Now(), failure)
 		return "", &Error{Reason: reason, Message: msg, RetryAfter: delay / 2}
 	}
-	took := m.cfg.Clock.Since(start).Truncate(time.Millisecond)
+	took := m.cfg.Clock.Since(start)
 	var size uint64
 	if resp, err := m.cfg.Service.ImageStatus(ctx, spec, false); err == nil {
 		size = resp.GetImage().GetSize()
 	}
-	m.event(ref, corev1.EventTypeNormal, EventPulled, fmt.Sprintf("Successfully pulled image %q in %v (%v including waiting). Image size: %v bytes.",
-		image, took, took, size))
+	m.event(ref, corev1.EventTypeNormal, events.Pulled, events.PulledMessage(image, took, took, size))
 	m.backoff.succeeded(key, m.cfg.Clock.Now())
 	m.remember(imageRef, used)
 	return imageRef, nil
@@ -323,33 +311,4 @@ func (m *Manager) event(ref *corev1.ObjectReference, eventType, reason, msg stri
 	if m.cfg.Recorder != nil {
 		m.cfg.Recorder.Event(ref, eventType, reason, msg)
 	}
-}
-
-// podRef refers to pod.
-func podRef(pod *corev1.Pod) *corev1.ObjectReference {
-	return &corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID, ResourceVersion: pod.ResourceVersion}
-}
-
-// containerRef refers to container c of pod, as the kubelet's events do.
-func containerRef(pod *corev1.Pod, c *corev1.Container) *corev1.ObjectReference {
-	return &corev1.ObjectReference{
-		Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
-		ResourceVersion: pod.ResourceVersion, FieldPath: FieldPath(pod, c.Name),
-	}
-}
-
-// FieldPath locates container name in pod: spec.containers{name},
-// spec.initContainers{name} or spec.ephemeralContainers{name}.
-func FieldPath(pod *corev1.Pod, name string) string {
-	for _, c := range pod.Spec.InitContainers {
-		if c.Name == name {
-			return "spec.initContainers{" + name + "}"
-		}
-	}
-	for _, c := range pod.Spec.EphemeralContainers {
-		if c.Name == name {
-			return "spec.ephemeralContainers{" + name + "}"
-		}
-	}
-	return "spec.containers{" + name + "}"
 }
