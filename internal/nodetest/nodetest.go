@@ -187,20 +187,30 @@ func StartNodeWith(t testing.TB, tweak func(*node.Config)) *Node {
 // node's containerd.
 func (n *Node) ImportImage(t testing.TB, img images.Image) {
 	t.Helper()
+	importImage(t, n.Endpoint, img)
+}
+
+func importImage(t testing.TB, endpoint string, img images.Image) {
+	t.Helper()
 	p := filepath.Join(t.TempDir(), "image.tar")
 	if err := images.WriteOCIArchiveFile(p, img); err != nil {
 		t.Fatal(err)
 	}
-	n.ImportTar(t, p)
+	importTar(t, endpoint, p)
 }
 
 // ImportTar imports an OCI layout or docker-archive tar into the node's
 // containerd.
 func (n *Node) ImportTar(t testing.TB, path string) {
 	t.Helper()
+	importTar(t, n.Endpoint, path)
+}
+
+func importTar(t testing.TB, endpoint, path string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := containerd.Import(ctx, "", n.Endpoint, path); err != nil {
+	if err := containerd.Import(ctx, "", endpoint, path); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -37,6 +37,21 @@ func eachKubectl(t *testing.T, what string, run func(t *testing.T, k *kubectl, a
 	if os.Getenv("TINYKUBE_E2E_KUBECONFIG") == "" {
 		tk = buildTinykube(t)
 	}
+	forEachKubectl(t, func(t *testing.T, _ int, bin string) {
+		kubeconfig, admin := os.Getenv("TINYKUBE_E2E_KUBECONFIG"), ""
+		if kubeconfig == "" {
+			kubeconfig, admin = startServer(t, tk).Kubeconfig, "tinykube-admin"
+		}
+		start := time.Now()
+		run(t, newKubectl(t, bin, kubeconfig), admin)
+		t.Logf("%s took %s", what, time.Since(start).Round(time.Millisecond))
+	})
+}
+
+// forEachKubectl runs run in a subtest per kubectl: upstream's current
+// release built from go.mod (i 0), then the machine's preinstalled one
+// (i 1; skipped when there is none). bin is the kubectl's path.
+func forEachKubectl(t *testing.T, run func(t *testing.T, i int, bin string)) {
 	clients := []struct {
 		name string
 		bin  func(t *testing.T) string
@@ -50,17 +65,8 @@ func eachKubectl(t *testing.T, what string, run func(t *testing.T, k *kubectl, a
 			return p
 		}},
 	}
-	for _, c := range clients {
-		t.Run(c.name, func(t *testing.T) {
-			bin := c.bin(t)
-			kubeconfig, admin := os.Getenv("TINYKUBE_E2E_KUBECONFIG"), ""
-			if kubeconfig == "" {
-				kubeconfig, admin = startServer(t, tk).Kubeconfig, "tinykube-admin"
-			}
-			start := time.Now()
-			run(t, newKubectl(t, bin, kubeconfig), admin)
-			t.Logf("%s took %s", what, time.Since(start).Round(time.Millisecond))
-		})
+	for i, c := range clients {
+		t.Run(c.name, func(t *testing.T) { run(t, i, c.bin(t)) })
 	}
 }
 

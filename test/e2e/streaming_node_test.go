@@ -17,14 +17,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/nodetest"
-	servercmd "github.com/tinykube/tinykube/pkg/cmd/server"
-	"github.com/tinykube/tinykube/pkg/node"
-	"github.com/tinykube/tinykube/pkg/node/containerd"
-	"github.com/tinykube/tinykube/pkg/node/cri"
 	"github.com/tinykube/tinykube/pkg/node/images"
 )
 
@@ -44,72 +39,13 @@ func startRealNodeCluster(t *testing.T) *realNodeCluster {
 	if _, err := os.Stat("/bin/busybox"); err != nil {
 		t.Skip("busybox-static not installed: apt-get install busybox-static")
 	}
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	name := fmt.Sprintf("stream-%04d", rand.IntN(1e4))
-	clusterCIDR := fmt.Sprintf("10.%d.0.0/16", 232+rand.IntN(16))
-	cmd := servercmd.NewCommand()
-	cmd.SetArgs([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--node", "--node-name", name,
-		"--node-ip", "127.0.0.1", "--kubelet-port", "0", "--cluster-cidr", clusterCIDR})
-	done := make(chan error, 1)
-	go func() { done <- cmd.ExecuteContext(ctx) }()
-	paths, err := containerd.PathsFor(filepath.Join(dir, "node", "containerd"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &realNodeCluster{kubeconfig: filepath.Join(dir, "admin.kubeconfig"), node: name}
-	controllertest.EventuallyWithin(t, "node "+name+" Ready", 90*time.Second, func(ctx context.Context) (bool, error) {
-		if c.client == nil {
-			rc, err := clientcmd.BuildConfigFromFlags("", c.kubeconfig)
-			if err != nil {
-				return false, nil
-			}
-			if c.client, err = kubernetes.NewForConfig(rc); err != nil {
-				return false, err
-			}
-		}
-		n, err := c.client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, nil
-		}
-		for _, cond := range n.Status.Conditions {
-			if cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionTrue {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	rt, err := cri.Dial(ctx, "unix://"+paths.Socket, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// The server leaves its pods running when it stops, as a
-		// kubelet does: remove them first (the node may be removing
-		// some at the same time), then the bridge and cgroups.
-		controllertest.EventuallyWithin(t, "pod sandboxes removed", time.Minute, func(ctx context.Context) (bool, error) {
-			_ = rt.RemoveAllPodSandboxes(ctx)
-			left, err := rt.ListPodSandbox(ctx, nil)
-			return err == nil && len(left) == 0, nil
-		})
-		rt.Close(context.Background())
-		cancel()
-		<-done
-		_ = paths.DeleteBridge()
-		node.RemoveCgroups("/tinykube/" + name)
-	})
+	sn := nodetest.StartServerNode(t, fmt.Sprintf("stream-%04d", rand.IntN(1e4)))
 	bb, err := images.Busybox(streamBusybox, "/bin/busybox", "sh", "echo", "sleep", "cat", "tar", "httpd", "mkdir", "ls", "read")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tar := filepath.Join(t.TempDir(), "busybox.tar")
-	if err := images.WriteOCIArchiveFile(tar, bb); err != nil {
-		t.Fatal(err)
-	}
-	if err := containerd.Import(ctx, "", "unix://"+paths.Socket, tar); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	sn.ImportImage(t, bb)
+	return &realNodeCluster{kubeconfig: sn.Kubeconfig, client: sn.Client, node: sn.Name}
 }
 
 // pod creates a busybox pod running script (once the default service
@@ -153,25 +89,9 @@ func TestKubectlStreamingRealNode(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	clients := []struct {
-		name string
-		bin  func(t *testing.T) string
-	}{
-		{"kubectl-go.mod", buildKubectl},
-		{"kubectl-preinstalled", func(t *testing.T) string {
-			p := preinstalledKubectl()
-			if p == "" {
-				t.Skip("no preinstalled kubectl")
-			}
-			return p
-		}},
-	}
-	for i, cl := range clients {
-		t.Run(cl.name, func(t *testing.T) {
-			k := newKubectl(t, cl.bin(t), c.kubeconfig)
-			realNodeSession(t, k, c, i)
-		})
-	}
+	forEachKubectl(t, func(t *testing.T, i int, bin string) {
+		realNodeSession(t, newKubectl(t, bin, c.kubeconfig), c, i)
+	})
 }
 
 func realNodeSession(t *testing.T, k *kubectl, c *realNodeCluster, run int) {

@@ -21,27 +21,10 @@ import (
 // containerd's stream server. TestKubectlStreamingRealNode does the same
 // on containerd.
 func TestKubectlStreamingStandIn(t *testing.T) {
-	clients := []struct {
-		name string
-		bin  func(t *testing.T) string
-	}{
-		{"kubectl-go.mod", buildKubectl},
-		{"kubectl-preinstalled", func(t *testing.T) string {
-			p := preinstalledKubectl()
-			if p == "" {
-				t.Skip("no preinstalled kubectl")
-			}
-			return p
-		}},
-	}
-	for _, cl := range clients {
-		t.Run(cl.name, func(t *testing.T) {
-			bin := cl.bin(t)
-			c := streamtest.StartCluster(t)
-			k := newKubectl(t, bin, c.Server.KubeconfigPath)
-			standInSession(t, k, c)
-		})
-	}
+	forEachKubectl(t, func(t *testing.T, _ int, bin string) {
+		c := streamtest.StartCluster(t)
+		standInSession(t, newKubectl(t, bin, c.Server.KubeconfigPath), c)
+	})
 }
 
 func standInSession(t *testing.T, k *kubectl, c *streamtest.Cluster) {

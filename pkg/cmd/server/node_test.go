@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,15 +10,9 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/nodetest"
-	servercmd "github.com/tinykube/tinykube/pkg/cmd/server"
-	"github.com/tinykube/tinykube/pkg/node"
-	"github.com/tinykube/tinykube/pkg/node/containerd"
-	"github.com/tinykube/tinykube/pkg/node/cri"
 	"github.com/tinykube/tinykube/pkg/node/images"
 )
 
@@ -29,68 +21,13 @@ import (
 // is scheduled there and runs as a container with an IP from the
 // node's podCIDR.
 func TestServerNodeRunsPod(t *testing.T) {
-	nodetest.Skip(t)
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	clusterCIDR := fmt.Sprintf("10.%d.0.0/16", 232+rand.IntN(16))
-	cmd := servercmd.NewCommand()
-	cmd.SetArgs([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--node", "--node-name", "one", "--node-ip", "127.0.0.1", "--kubelet-port", "0", "--cluster-cidr", clusterCIDR})
-	done := make(chan error, 1)
-	go func() { done <- cmd.ExecuteContext(ctx) }()
-
-	paths, err := containerd.PathsFor(filepath.Join(dir, "node", "containerd"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var client kubernetes.Interface
-	controllertest.EventuallyWithin(t, "node one Ready", 60*time.Second, func(ctx context.Context) (bool, error) {
-		if client == nil {
-			rc, err := clientcmd.BuildConfigFromFlags("", filepath.Join(dir, "admin.kubeconfig"))
-			if err != nil {
-				return false, nil
-			}
-			if client, err = kubernetes.NewForConfig(rc); err != nil {
-				return false, err
-			}
-		}
-		n, err := client.CoreV1().Nodes().Get(ctx, "one", metav1.GetOptions{})
-		if err != nil || len(n.Status.Addresses) == 0 || n.Status.Addresses[0].Address != "127.0.0.1" {
-			return false, nil
-		}
-		for _, c := range n.Status.Conditions {
-			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	crictx, cricancel := context.WithTimeout(ctx, time.Minute)
-	defer cricancel()
-	rt, err := cri.Dial(crictx, "unix://"+paths.Socket, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
-	t.Cleanup(func() {
-		// The server leaves its pods running when it stops, as a
-		// kubelet does: remove them, then the bridge and cgroups.
-		cancel()
-		<-done
-		_ = paths.DeleteBridge()
-		node.RemoveCgroups("/tinykube/one")
-	})
+	sn := nodetest.StartServerNode(t, "one")
+	ctx, client, rt, dir := context.Background(), sn.Client, sn.Runtime, sn.Dir
 	bb, err := images.Busybox("tinykube.test/busybox:1", "/bin/busybox")
 	if err != nil {
 		t.Skip(err)
 	}
-	tar := filepath.Join(t.TempDir(), "busybox.tar")
-	if err := images.WriteOCIArchiveFile(tar, bb); err != nil {
-		t.Fatal(err)
-	}
-	if err := containerd.Import(ctx, "", "unix://"+paths.Socket, tar); err != nil {
-		t.Fatal(err)
-	}
+	sn.ImportImage(t, bb)
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "sleeper", Namespace: "default"}, Spec: corev1.PodSpec{
 		Containers: []corev1.Container{{Name: "c", Image: "tinykube.test/busybox:1", Command: []string{"sleep", "3600"}}},
 	}}
