@@ -52,35 +52,15 @@ func StartCluster(t testing.TB) *Cluster {
 	c.Port = web.Listener.Addr().(*net.TCPAddr).Port
 
 	// The kubelet API.
-	certPEM, keyPEM, err := bundle.IssueServingCert("node-0", []net.IP{net.IPv4(127, 0, 0, 1)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c.Runtime = New(t)
-	srv, err := kubeletserver.New(kubeletserver.Config{Runtime: c.Runtime, Pods: func() []*corev1.Pod { return []*corev1.Pod{c.Pod} },
-		Cert: cert, ClientCAs: bundle.CAPool})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, l) }()
-	t.Cleanup(func() { cancel(); <-done })
+	addr := ServeKubelet(t, bundle, c.Runtime, func() []*corev1.Pod { return []*corev1.Pod{c.Pod} })
 
 	node, err := client.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-0"}}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	node.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "127.0.0.1"}}
-	node.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(l.Addr().(*net.TCPAddr).Port)
+	node.Status.DaemonEndpoints.KubeletEndpoint.Port = int32(addr.Port)
 	if _, err := client.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -107,4 +87,37 @@ func StartCluster(t testing.TB) *Cluster {
 	}
 	c.AppID = c.Runtime.AddContainer(c.Pod, "app", 0, c.LogPath, true)
 	return c
+}
+
+// ServeKubelet serves the kubelet API over rt for pods on a free
+// loopback port, with a serving certificate of bundle's for node-0 at
+// 127.0.0.1 and bundle's CA for clients, until the test ends.
+func ServeKubelet(t testing.TB, bundle *pki.Bundle, rt *Runtime, pods func() []*corev1.Pod) *net.TCPAddr {
+	t.Helper()
+	certPEM, keyPEM, err := bundle.IssueServingCert("node-0", []net.IP{net.IPv4(127, 0, 0, 1)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := kubeletserver.New(kubeletserver.Config{Runtime: rt, Pods: pods, Cert: cert, ClientCAs: bundle.CAPool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("kubelet API: Serve: %v", err)
+		}
+	})
+	return l.Addr().(*net.TCPAddr)
 }

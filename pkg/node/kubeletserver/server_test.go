@@ -8,7 +8,6 @@ import (
 	"errors"
 
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,7 +22,6 @@ import (
 	"k8s.io/client-go/util/exec"
 
 	"github.com/tinykube/tinykube/internal/streamtest"
-	"github.com/tinykube/tinykube/pkg/node/kubeletserver"
 	"github.com/tinykube/tinykube/pkg/pki"
 )
 
@@ -43,14 +41,6 @@ func start(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certPEM, keyPEM, err := bundle.IssueServingCert("node-0", []net.IP{net.IPv4(127, 0, 0, 1)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &fixture{bundle: bundle, rt: streamtest.New(t), logDir: t.TempDir()}
 	f.pod = &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web", UID: "uid-1"},
 		Spec: corev1.PodSpec{NodeName: "node-0", Containers: []corev1.Container{{Name: "app"}, {Name: "side"}}}}
@@ -62,25 +52,7 @@ func start(t *testing.T) *fixture {
 	f.rt.AddContainer(f.pod, "app", 0, old, false)
 	f.current = f.rt.AddContainer(f.pod, "app", 1, cur, true)
 
-	srv, err := kubeletserver.New(kubeletserver.Config{Runtime: f.rt, Pods: func() []*corev1.Pod { return []*corev1.Pod{f.pod} },
-		Cert: cert, ClientCAs: bundle.CAPool})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	f.url = "https://" + l.Addr().String()
+	f.url = "https://" + streamtest.ServeKubelet(t, bundle, f.rt, func() []*corev1.Pod { return []*corev1.Pod{f.pod} }).String()
 	f.client = f.clientAs(t, bundle.KubeletClientCertPEM, bundle.KubeletClientKeyPEM)
 	return f
 }
