@@ -221,14 +221,7 @@ func (r *Runtime) serveStream(w http.ResponseWriter, req *http.Request) {
 		r.servePortForward(w, req)
 		return
 	}
-	if _, err := httpstream.Handshake(req, w, []string{"v4.channel.k8s.io"}); err != nil {
-		return // Handshake answered
-	}
-	streams := make(chan httpstream.Stream, 8)
-	conn := spdy.NewResponseUpgrader().UpgradeResponse(w, req, func(s httpstream.Stream, _ <-chan struct{}) error {
-		streams <- s
-		return nil
-	})
+	conn, streams := upgrade(w, req, "v4.channel.k8s.io")
 	if conn == nil {
 		return
 	}
@@ -277,17 +270,25 @@ func (r *Runtime) serveStream(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-// servePortForward serves portforward.k8s.io: each data stream is
-// connected to ForwardAddr(port).
-func (r *Runtime) servePortForward(w http.ResponseWriter, req *http.Request) {
-	if _, err := httpstream.Handshake(req, w, []string{"portforward.k8s.io"}); err != nil {
-		return
+// upgrade negotiates protocol and upgrades req to SPDY; the streams the
+// client opens arrive on streams. A nil conn: the request was answered
+// (no common protocol, or no upgrade).
+func upgrade(w http.ResponseWriter, req *http.Request, protocol string) (httpstream.Connection, <-chan httpstream.Stream) {
+	if _, err := httpstream.Handshake(req, w, []string{protocol}); err != nil {
+		return nil, nil // Handshake answered
 	}
 	streams := make(chan httpstream.Stream, 8)
 	conn := spdy.NewResponseUpgrader().UpgradeResponse(w, req, func(s httpstream.Stream, _ <-chan struct{}) error {
 		streams <- s
 		return nil
 	})
+	return conn, streams
+}
+
+// servePortForward serves portforward.k8s.io: each data stream is
+// connected to ForwardAddr(port).
+func (r *Runtime) servePortForward(w http.ResponseWriter, req *http.Request) {
+	conn, streams := upgrade(w, req, "portforward.k8s.io")
 	if conn == nil {
 		return
 	}
