@@ -121,3 +121,17 @@ func ServeKubelet(t testing.TB, bundle *pki.Bundle, rt *Runtime, pods func() []*
 	})
 	return l.Addr().(*net.TCPAddr)
 }
+
+// AppendLog appends lines (CRI log lines, each ending in a newline) to
+// the app container's log, as the runtime writes a container's output.
+func (c *Cluster) AppendLog(t testing.TB, lines string) {
+	t.Helper()
+	f, err := os.OpenFile(c.LogPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(lines); err != nil {
+		t.Fatal(err)
+	}
+}

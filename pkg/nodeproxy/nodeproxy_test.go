@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,14 +97,7 @@ func TestPodLogs(t *testing.T) {
 		}
 	}
 	readUntil("one\ntwo\n")
-	f, err := os.OpenFile(c.LogPath, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("2024-01-02T03:04:03Z stdout F three\n"); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	c.AppendLog(t, "2024-01-02T03:04:03Z stdout F three\n")
 	readUntil("three\n")
 	c.Runtime.SetRunning(c.AppID, false)
 	rest, err := io.ReadAll(stream)

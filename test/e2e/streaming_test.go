@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,14 +40,7 @@ func standInSession(t *testing.T, k *kubectl, c *streamtest.Cluster) {
 	// logs -f: a line appended later arrives.
 	follow := k.start(t, args("logs", "-f", "web", "-c", "app")...)
 	follow.expectLine(t, "^two$", 30*time.Second)
-	f, err := os.OpenFile(c.LogPath, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("2024-01-02T03:04:03Z stdout F three\n"); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	c.AppendLog(t, "2024-01-02T03:04:03Z stdout F three\n")
 	follow.expectLine(t, "^three$", 30*time.Second)
 
 	if out := k.runIn(t, "hello\nthrough exec\n", args("exec", "-i", "web", "-c", "app", "--", "cat")...); out != "hello\nthrough exec\n" {
