@@ -2,12 +2,17 @@ package imagetest
 
 import (
 	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -73,4 +78,33 @@ func (r *Registry) Push(t testing.TB, repoTag string, img v1.Image) string {
 		t.Fatalf("pushing %s: %v", ref, err)
 	}
 	return ref.String()
+}
+
+// PullSecret is a kubernetes.io/dockerconfigjson Secret namespace/name
+// holding r's username and password for r.Host, as a pod's
+// imagePullSecrets names it.
+func (r *Registry) PullSecret(namespace, name string) *corev1.Secret {
+	auth := base64.StdEncoding.EncodeToString([]byte(r.Username + ":" + r.Password))
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, r.Host, auth))},
+	}
+}
+
+// Registries is an open registry and a private one (user alice,
+// password s3cret), serving Busybox as busybox:1 and team/busybox:2.
+type Registries struct {
+	Busybox             v1.Image
+	Open, Private       *Registry
+	OpenRef, PrivateRef string // the pushed images' names
+}
+
+// StartRegistries starts Registries for t.
+func StartRegistries(t testing.TB) *Registries {
+	t.Helper()
+	r := &Registries{Busybox: Busybox(t), Open: StartRegistry(t), Private: StartPrivateRegistry(t, "alice", "s3cret")}
+	r.OpenRef = r.Open.Push(t, "busybox:1", r.Busybox)
+	r.PrivateRef = r.Private.Push(t, "team/busybox:2", r.Busybox)
+	return r
 }

@@ -3,8 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -46,11 +44,8 @@ func createPod(t *testing.T, n *nodetest.Node, p *corev1.Pod) {
 func TestRealNodeImages(t *testing.T) {
 	n := nodetest.StartNode(t)
 	ctx := context.Background()
-	busybox := imagetest.Busybox(t)
-	open := imagetest.StartRegistry(t)
-	ref := open.Push(t, "busybox:1", busybox)
-	private := imagetest.StartPrivateRegistry(t, "alice", "s3cret")
-	privateRef := private.Push(t, "team/busybox:2", busybox)
+	regs := imagetest.StartRegistries(t)
+	busybox, open, private, ref, privateRef := regs.Busybox, regs.Open, regs.Private, regs.OpenRef, regs.PrivateRef
 
 	t.Run("pull from a loopback registry", func(t *testing.T) {
 		createPod(t, n, busyboxPod(n, "pulled", ref, "exec sleep 3600"))
@@ -117,12 +112,7 @@ func TestRealNodeImages(t *testing.T) {
 	})
 
 	t.Run("private registry", func(t *testing.T) {
-		auth := base64.StdEncoding.EncodeToString([]byte("alice:s3cret"))
-		secret := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "regcred"},
-			Type:       corev1.SecretTypeDockerConfigJson,
-			Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, private.Host, auth))},
-		}
+		secret := private.PullSecret("default", "regcred")
 		if _, err := n.Client.CoreV1().Secrets("default").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package images_test
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -44,18 +43,11 @@ func reason(err error) string {
 func TestPullFromLoopbackRegistry(t *testing.T) {
 	svc := startRuntime(t)
 	ctx := context.Background()
-	busybox := imagetest.Busybox(t)
-	open := imagetest.StartRegistry(t)
-	ref := open.Push(t, "busybox:1", busybox)
-	private := imagetest.StartPrivateRegistry(t, "alice", "s3cret")
-	privateRef := private.Push(t, "team/busybox:2", busybox)
+	regs := imagetest.StartRegistries(t)
+	busybox, open, private, ref, privateRef := regs.Busybox, regs.Open, regs.Private, regs.OpenRef, regs.PrivateRef
 
-	auth := base64.StdEncoding.EncodeToString([]byte("alice:s3cret"))
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "regcred", UID: "uid-regcred"},
-		Type:       corev1.SecretTypeDockerConfigJson,
-		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, private.Host, auth))},
-	}
+	secret := private.PullSecret("ns", "regcred")
+	secret.UID = "uid-regcred"
 	rec := record.NewFakeRecorder(1000)
 	m := images.NewManager(images.Config{Service: svc, Recorder: rec, Secret: func(_ context.Context, ns, name string) (*corev1.Secret, error) {
 		if ns == secret.Namespace && name == secret.Name {
