@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/tinykube/tinykube/internal/controllertest"
@@ -72,15 +73,63 @@ func (r *execRuntime) calls() []string {
 	return append([]string(nil), r.log...)
 }
 
-func startExecAgent(t *testing.T, s *testserver.Server) *execRuntime {
+// execFixture is an API server and an exec agent (its node exec-0).
+type execFixture struct {
+	s    *testserver.Server
+	rt   *execRuntime
+	pods typedcorev1.PodInterface
+}
+
+func startExecAgent(t *testing.T) *execFixture {
 	t.Helper()
+	s := testserver.Start(t, "")
 	rt := &execRuntime{files: map[string]bool{}}
 	startAgent(t, s, "exec-", 0, 1, func(cfg *node.Config) {
 		wrapped := cfg.NewRuntime
 		cfg.NewRuntime = func(name string) node.Runtime { rt.Runtime = wrapped(name); return rt }
 		cfg.PodCIDRWait = 100 * time.Millisecond
 	})
-	return rt
+	return &execFixture{s: s, rt: rt, pods: s.Client.CoreV1().Pods("default")}
+}
+
+func (f *execFixture) create(t *testing.T, pods ...*corev1.Pod) {
+	t.Helper()
+	for _, p := range pods {
+		if _, err := f.pods.Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitPod waits until pod name is there and cond holds.
+func (f *execFixture) waitPod(t *testing.T, name, what string, cond func(*corev1.Pod) bool) {
+	t.Helper()
+	controllertest.Eventually(t, name+": "+what, func(ctx context.Context) (bool, error) {
+		p, err := f.pods.Get(ctx, name, metav1.GetOptions{})
+		return err == nil && cond(p), nil
+	})
+}
+
+// waitEvents waits until pod name has an event starting with each of
+// prefixes ("Type Reason Message").
+func (f *execFixture) waitEvents(t *testing.T, name string, prefixes ...string) {
+	t.Helper()
+	controllertest.Eventually(t, name+": events "+strings.Join(prefixes, "; "), func(ctx context.Context) (bool, error) {
+		evs, err := podEvents(ctx, f.s.Client, "default", name)
+		if err != nil {
+			return false, err
+		}
+		for _, want := range prefixes {
+			if !hasEvent(evs, want) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+func restarted(p *corev1.Pod) bool {
+	return len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].RestartCount >= 1
 }
 
 func execProbe(path string) *corev1.Probe {
@@ -117,70 +166,42 @@ func hasEvent(evs []string, prefix string) bool {
 // TestAgentLivenessProbe: a failing liveness probe gets the container
 // killed and restarted, with the kubelet's events.
 func TestAgentLivenessProbe(t *testing.T) {
-	s := testserver.Start(t, "")
-	rt := startExecAgent(t, s)
-	ctx := context.Background()
-	pods := s.Client.CoreV1().Pods("default")
-	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "live"}, Spec: corev1.PodSpec{NodeName: "exec-0",
-		Containers: []corev1.Container{{Name: "app", Image: "busybox", LivenessProbe: execProbe("/tmp/healthy")}}}}
-	rt.put("/tmp/healthy", true)
-	if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	controllertest.Eventually(t, "pod Running and Ready", func(ctx context.Context) (bool, error) {
-		p, err := pods.Get(ctx, "live", metav1.GetOptions{})
-		return err == nil && podCondition(p, corev1.PodReady) == corev1.ConditionTrue, nil
-	})
-	rt.put("/tmp/healthy", false)
-	controllertest.Eventually(t, "container restarted", func(ctx context.Context) (bool, error) {
-		p, err := pods.Get(ctx, "live", metav1.GetOptions{})
-		return err == nil && len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].RestartCount >= 1, nil
-	})
-	rt.put("/tmp/healthy", true)
-	controllertest.Eventually(t, "the kubelet's events", func(ctx context.Context) (bool, error) {
-		evs, err := podEvents(ctx, s.Client, "default", "live")
-		if err != nil {
-			return false, err
-		}
-		return hasEvent(evs, "Normal Created Container created") && hasEvent(evs, "Normal Started Container started") &&
-			hasEvent(evs, "Warning Unhealthy Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory") &&
-			hasEvent(evs, "Normal Killing Container app failed liveness probe, will be restarted"), nil
-	})
+	f := startExecAgent(t)
+	f.rt.put("/tmp/healthy", true)
+	f.create(t, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "live"}, Spec: corev1.PodSpec{NodeName: "exec-0",
+		Containers: []corev1.Container{{Name: "app", Image: "busybox", LivenessProbe: execProbe("/tmp/healthy")}}}})
+	f.waitPod(t, "live", "Running and Ready", func(p *corev1.Pod) bool { return podCondition(p, corev1.PodReady) == corev1.ConditionTrue })
+	f.rt.put("/tmp/healthy", false)
+	f.waitPod(t, "live", "container restarted", restarted)
+	f.rt.put("/tmp/healthy", true)
+	f.waitEvents(t, "live", "Normal Created Container created", "Normal Started Container started",
+		"Warning Unhealthy Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory",
+		"Normal Killing Container app failed liveness probe, will be restarted")
 }
 
 // TestAgentReadinessProbe: the readiness probe, not the container
 // running, decides the container's ready and the pod's Ready condition.
 func TestAgentReadinessProbe(t *testing.T) {
-	s := testserver.Start(t, "")
-	rt := startExecAgent(t, s)
-	ctx := context.Background()
-	pods := s.Client.CoreV1().Pods("default")
-	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "ready"}, Spec: corev1.PodSpec{NodeName: "exec-0",
-		Containers: []corev1.Container{{Name: "app", Image: "busybox", ReadinessProbe: execProbe("/tmp/ready")}}}}
-	if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	ready := func(want corev1.ConditionStatus) func(ctx context.Context) (bool, error) {
-		return func(ctx context.Context) (bool, error) {
-			p, err := pods.Get(ctx, "ready", metav1.GetOptions{})
-			if err != nil || p.Status.Phase != corev1.PodRunning || len(p.Status.ContainerStatuses) != 1 {
-				return false, nil
+	f := startExecAgent(t)
+	f.create(t, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "ready"}, Spec: corev1.PodSpec{NodeName: "exec-0",
+		Containers: []corev1.Container{{Name: "app", Image: "busybox", ReadinessProbe: execProbe("/tmp/ready")}}}})
+	ready := func(want corev1.ConditionStatus) func(*corev1.Pod) bool {
+		return func(p *corev1.Pod) bool {
+			if p.Status.Phase != corev1.PodRunning || len(p.Status.ContainerStatuses) != 1 {
+				return false
 			}
 			cs := p.Status.ContainerStatuses[0]
 			return podCondition(p, corev1.PodReady) == want && podCondition(p, corev1.ContainersReady) == want &&
-				cs.Ready == (want == corev1.ConditionTrue) && *cs.Started, nil
+				cs.Ready == (want == corev1.ConditionTrue) && *cs.Started
 		}
 	}
-	controllertest.Eventually(t, "pod Running, started, not Ready", ready(corev1.ConditionFalse))
-	controllertest.Eventually(t, "an Unhealthy event", func(ctx context.Context) (bool, error) {
-		evs, err := podEvents(ctx, s.Client, "default", "ready")
-		return err == nil && hasEvent(evs, "Warning Unhealthy Readiness probe failed: cat: can't open '/tmp/ready'"), err
-	})
-	rt.put("/tmp/ready", true)
-	controllertest.Eventually(t, "pod Ready once the probe passes", ready(corev1.ConditionTrue))
-	rt.put("/tmp/ready", false)
-	controllertest.Eventually(t, "pod not Ready once it fails", ready(corev1.ConditionFalse))
-	if got, _ := pods.Get(ctx, "ready", metav1.GetOptions{}); got.Status.ContainerStatuses[0].RestartCount != 0 {
+	f.waitPod(t, "ready", "Running, started, not Ready", ready(corev1.ConditionFalse))
+	f.waitEvents(t, "ready", "Warning Unhealthy Readiness probe failed: cat: can't open '/tmp/ready'")
+	f.rt.put("/tmp/ready", true)
+	f.waitPod(t, "ready", "Ready once the probe passes", ready(corev1.ConditionTrue))
+	f.rt.put("/tmp/ready", false)
+	f.waitPod(t, "ready", "not Ready once it fails", ready(corev1.ConditionFalse))
+	if got, _ := f.pods.Get(context.Background(), "ready", metav1.GetOptions{}); got.Status.ContainerStatuses[0].RestartCount != 0 {
 		t.Fatal("a readiness failure restarted the container")
 	}
 }
@@ -188,71 +209,53 @@ func TestAgentReadinessProbe(t *testing.T) {
 // TestAgentPreStopHook: deleting a pod runs the preStop hook, then stops
 // the container, with a Killing event.
 func TestAgentPreStopHook(t *testing.T) {
-	s := testserver.Start(t, "")
-	rt := startExecAgent(t, s)
+	f := startExecAgent(t)
 	ctx := context.Background()
-	pods := s.Client.CoreV1().Pods("default")
-	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "hooks"}, Spec: corev1.PodSpec{NodeName: "exec-0",
+	f.create(t, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "hooks"}, Spec: corev1.PodSpec{NodeName: "exec-0",
 		TerminationGracePeriodSeconds: ptr.To[int64](30),
 		Containers: []corev1.Container{{Name: "app", Image: "busybox", Lifecycle: &corev1.Lifecycle{
 			PostStart: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"hook", "postStart"}}},
 			PreStop:   &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"hook", "preStop"}}},
-		}}}}}
-	if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	controllertest.Eventually(t, "pod Running", func(ctx context.Context) (bool, error) {
-		p, err := pods.Get(ctx, "hooks", metav1.GetOptions{})
-		return err == nil && p.Status.Phase == corev1.PodRunning, nil
-	})
-	if err := pods.Delete(ctx, "hooks", metav1.DeleteOptions{}); err != nil {
+		}}}}})
+	f.waitPod(t, "hooks", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	if err := f.pods.Delete(ctx, "hooks", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	controllertest.Eventually(t, "pod gone", func(ctx context.Context) (bool, error) {
-		_, err := pods.Get(ctx, "hooks", metav1.GetOptions{})
+		_, err := f.pods.Get(ctx, "hooks", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
-	calls := rt.calls()
+	calls := f.rt.calls()
 	if len(calls) < 3 || calls[0] != "hook postStart" || calls[1] != "hook preStop" || calls[2] != "stop" {
 		t.Fatalf("runtime calls %q, want postStart, preStop, then stop", calls)
 	}
-	controllertest.Eventually(t, "a Killing event", func(ctx context.Context) (bool, error) {
-		evs, err := podEvents(ctx, s.Client, "default", "hooks")
-		return err == nil && hasEvent(evs, "Normal Killing Stopping container app"), err
-	})
+	f.waitEvents(t, "hooks", "Normal Killing Stopping container app")
 }
 
 // TestAgentStartupProbeGatesSidecar: the containers after a sidecar wait
 // for its startup probe; until then it is running but not started.
 func TestAgentStartupProbeGatesSidecar(t *testing.T) {
-	s := testserver.Start(t, "")
-	rt := startExecAgent(t, s)
-	ctx := context.Background()
-	pods := s.Client.CoreV1().Pods("default")
+	f := startExecAgent(t)
 	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "side"}, Spec: corev1.PodSpec{NodeName: "exec-0",
 		InitContainers: []corev1.Container{{Name: "proxy", Image: "busybox", RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways),
 			StartupProbe: execProbe("/tmp/proxy-up")}},
 		Containers: []corev1.Container{{Name: "app", Image: "busybox"}}}}
 	p.Spec.InitContainers[0].StartupProbe.FailureThreshold = 1000
-	if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	f.create(t, p)
+	both := func(p *corev1.Pod) bool {
+		return len(p.Status.InitContainerStatuses) == 1 && len(p.Status.ContainerStatuses) == 1
 	}
-	controllertest.Eventually(t, "sidecar running, not started; app waiting", func(ctx context.Context) (bool, error) {
-		p, err := pods.Get(ctx, "side", metav1.GetOptions{})
-		if err != nil || len(p.Status.InitContainerStatuses) != 1 || len(p.Status.ContainerStatuses) != 1 {
-			return false, nil
+	f.waitPod(t, "side", "sidecar running, not started; app waiting", func(p *corev1.Pod) bool {
+		if !both(p) {
+			return false
 		}
 		side, app := p.Status.InitContainerStatuses[0], p.Status.ContainerStatuses[0]
-		return side.State.Running != nil && !*side.Started && app.State.Waiting != nil && app.State.Waiting.Reason == "PodInitializing", nil
+		return side.State.Running != nil && !*side.Started && app.State.Waiting != nil && app.State.Waiting.Reason == "PodInitializing"
 	})
-	rt.put("/tmp/proxy-up", true)
-	controllertest.Eventually(t, "sidecar started, app running, pod Ready", func(ctx context.Context) (bool, error) {
-		p, err := pods.Get(ctx, "side", metav1.GetOptions{})
-		if err != nil || len(p.Status.InitContainerStatuses) != 1 || len(p.Status.ContainerStatuses) != 1 {
-			return false, nil
-		}
-		return *p.Status.InitContainerStatuses[0].Started && p.Status.ContainerStatuses[0].State.Running != nil &&
-			podCondition(p, corev1.PodReady) == corev1.ConditionTrue, nil
+	f.rt.put("/tmp/proxy-up", true)
+	f.waitPod(t, "side", "sidecar started, app running, pod Ready", func(p *corev1.Pod) bool {
+		return both(p) && *p.Status.InitContainerStatuses[0].Started && p.Status.ContainerStatuses[0].State.Running != nil &&
+			podCondition(p, corev1.PodReady) == corev1.ConditionTrue
 	})
 }
 
@@ -260,36 +263,18 @@ func TestAgentStartupProbeGatesSidecar(t *testing.T) {
 // probe fails is killed and restarted; so is one whose postStart hook
 // fails, with the kubelet's events for each.
 func TestAgentStartupProbeAndPostStartFailures(t *testing.T) {
-	s := testserver.Start(t, "")
-	startExecAgent(t, s)
-	ctx := context.Background()
-	pods := s.Client.CoreV1().Pods("default")
-	slow := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "slow"}, Spec: corev1.PodSpec{NodeName: "exec-0",
-		Containers: []corev1.Container{{Name: "app", Image: "busybox", StartupProbe: execProbe("/tmp/never")}}}}
-	hook := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "hook"}, Spec: corev1.PodSpec{NodeName: "exec-0",
-		Containers: []corev1.Container{{Name: "app", Image: "busybox", Lifecycle: &corev1.Lifecycle{
-			PostStart: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"no-such-command"}}}}}}}}
-	for _, p := range []*corev1.Pod{slow, hook} {
-		if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, name := range []string{"slow", "hook"} {
-		controllertest.Eventually(t, name+" restarted", func(ctx context.Context) (bool, error) {
-			p, err := pods.Get(ctx, name, metav1.GetOptions{})
-			return err == nil && len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].RestartCount >= 1, nil
-		})
-	}
-	controllertest.Eventually(t, "startup probe events", func(ctx context.Context) (bool, error) {
-		evs, err := podEvents(ctx, s.Client, "default", "slow")
-		return err == nil && hasEvent(evs, "Warning Unhealthy Startup probe failed: cat: can't open '/tmp/never'") &&
-			hasEvent(evs, "Normal Killing Container app failed startup probe, will be restarted"), err
-	})
-	controllertest.Eventually(t, "postStart hook events", func(ctx context.Context) (bool, error) {
-		evs, err := podEvents(ctx, s.Client, "default", "hook")
-		return err == nil && hasEvent(evs, "Warning FailedPostStartHook PostStartHook failed") &&
-			hasEvent(evs, "Normal Killing FailedPostStartHook"), err
-	})
+	f := startExecAgent(t)
+	f.create(t,
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "slow"}, Spec: corev1.PodSpec{NodeName: "exec-0",
+			Containers: []corev1.Container{{Name: "app", Image: "busybox", StartupProbe: execProbe("/tmp/never")}}}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "hook"}, Spec: corev1.PodSpec{NodeName: "exec-0",
+			Containers: []corev1.Container{{Name: "app", Image: "busybox", Lifecycle: &corev1.Lifecycle{
+				PostStart: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"no-such-command"}}}}}}}})
+	f.waitPod(t, "slow", "restarted", restarted)
+	f.waitPod(t, "hook", "restarted", restarted)
+	f.waitEvents(t, "slow", "Warning Unhealthy Startup probe failed: cat: can't open '/tmp/never'",
+		"Normal Killing Container app failed startup probe, will be restarted")
+	f.waitEvents(t, "hook", "Warning FailedPostStartHook PostStartHook failed", "Normal Killing FailedPostStartHook")
 }
 
 // TestSimulatedNodesRecordNoEvents: simulated nodes stay as cheap as
