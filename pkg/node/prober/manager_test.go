@@ -140,10 +140,13 @@ func testPod(c corev1.Container) *corev1.Pod {
 		Spec: corev1.PodSpec{Containers: []corev1.Container{c}, RestartPolicy: corev1.RestartPolicyAlways}}
 }
 
-// running is the pod's status with container app running as cid since now.
-func running(e *probeEnv, cid string) corev1.PodStatus {
-	return corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "127.0.0.1", ContainerStatuses: []corev1.ContainerStatus{{
+// update gives pod's status, with container app running as cid since
+// now, to the manager's UpdatePodStatus and returns it as updated.
+func (e *probeEnv) update(pod *corev1.Pod, cid string) corev1.PodStatus {
+	st := corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "127.0.0.1", ContainerStatuses: []corev1.ContainerStatus{{
 		Name: "app", ContainerID: cid, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(e.clk.Now())}}}}}
+	e.m.UpdatePodStatus(pod, &st)
+	return st
 }
 
 const period = 10 * time.Second
@@ -153,8 +156,7 @@ func TestLivenessFailureThreshold(t *testing.T) {
 	srv := newSwitchServer(t)
 	srv.set("/healthz", true)
 	pod := testPod(corev1.Container{Name: "app", LivenessProbe: httpProbe("/healthz", srv.port(t))})
-	st := running(e, "containerd://one")
-	e.m.UpdatePodStatus(pod, &st)
+	st := e.update(pod, "containerd://one")
 	if !*st.ContainerStatuses[0].Started || !st.ContainerStatuses[0].Ready {
 		t.Fatalf("without startup/readiness probes a running container is started and ready: %+v", st.ContainerStatuses[0])
 	}
@@ -197,8 +199,7 @@ func TestLivenessFailureThreshold(t *testing.T) {
 
 	// The restarted container starts over.
 	srv.set("/healthz", true)
-	st = running(e, "containerd://two")
-	e.m.UpdatePodStatus(pod, &st)
+	st = e.update(pod, "containerd://two")
 	e.tick(t, period, "app", Liveness)
 	if r := e.result(t, Liveness, "containerd://two"); r != Success {
 		t.Fatalf("new container: %v", r)
@@ -216,8 +217,7 @@ func TestReadinessGatesReady(t *testing.T) {
 	p.SuccessThreshold, p.FailureThreshold = 2, 1
 	pod := testPod(corev1.Container{Name: "app", ReadinessProbe: p})
 	ready := func() bool {
-		st := running(e, "containerd://one")
-		e.m.UpdatePodStatus(pod, &st)
+		st := e.update(pod, "containerd://one")
 		return st.ContainerStatuses[0].Ready
 	}
 	if ready() {
@@ -250,8 +250,7 @@ func TestStartupProbeGatesLiveness(t *testing.T) {
 	start.FailureThreshold = 30
 	pod := testPod(corev1.Container{Name: "app", LivenessProbe: live, StartupProbe: start})
 	update := func() corev1.ContainerStatus {
-		st := running(e, "containerd://one")
-		e.m.UpdatePodStatus(pod, &st)
+		st := e.update(pod, "containerd://one")
 		return st.ContainerStatuses[0]
 	}
 	if cs := update(); *cs.Started || cs.Ready {
@@ -296,8 +295,7 @@ func TestStartupProbeFailure(t *testing.T) {
 	start := httpProbe("/started", srv.port(t))
 	start.FailureThreshold = 2
 	pod := testPod(corev1.Container{Name: "app", StartupProbe: start})
-	st := running(e, "containerd://one")
-	e.m.UpdatePodStatus(pod, &st)
+	e.update(pod, "containerd://one")
 	e.waitLook(t, "app", Startup)
 	e.tick(t, period, "app", Startup)
 	if r := e.result(t, Startup, "containerd://one"); r != Failure {
@@ -315,8 +313,7 @@ func TestInitialDelay(t *testing.T) {
 	p := httpProbe("/healthz", srv.port(t))
 	p.InitialDelaySeconds = 25
 	pod := testPod(corev1.Container{Name: "app", LivenessProbe: p})
-	st := running(e, "containerd://one")
-	e.m.UpdatePodStatus(pod, &st)
+	e.update(pod, "containerd://one")
 	e.waitLook(t, "app", Liveness)
 	e.tick(t, period, "app", Liveness) // 10s
 	e.tick(t, period, "app", Liveness) // 20s
@@ -334,8 +331,7 @@ func TestWorkersEnd(t *testing.T) {
 	srv := newSwitchServer(t)
 	pod := testPod(corev1.Container{Name: "app", LivenessProbe: httpProbe("/healthz", srv.port(t))})
 	pod.Spec.RestartPolicy = corev1.RestartPolicyNever
-	st := running(e, "containerd://one")
-	e.m.UpdatePodStatus(pod, &st)
+	st := e.update(pod, "containerd://one")
 	e.waitLook(t, "app", Liveness)
 
 	// A container that exited and will not restart: the worker ends.
@@ -349,8 +345,7 @@ func TestWorkersEnd(t *testing.T) {
 	pod2 := pod.DeepCopy()
 	pod2.Spec.RestartPolicy = corev1.RestartPolicyAlways
 	pod2.DeletionTimestamp = &metav1.Time{Time: e2.clk.Now()}
-	st2 := running(e2, "containerd://one")
-	e2.m.UpdatePodStatus(pod2, &st2)
+	e2.update(pod2, "containerd://one")
 	e2.waitLook(t, "app", Liveness)
 	waitWorkers(t, e2.m, pod2.UID, 0)
 	if srv.count("/healthz") != 1 {
