@@ -4,6 +4,7 @@ import (
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/tinykube/tinykube/pkg/api"
@@ -16,7 +17,16 @@ type Strategy struct{ generic.Default }
 var _ generic.Strategy = Strategy{}
 
 // NewStrategy returns the services strategy.
-func NewStrategy(r api.Resource) Strategy { return Strategy{generic.Default{Resource: r}} }
+func NewStrategy(r api.Resource) Strategy {
+	return Strategy{generic.Default{Resource: r, ExtraFields: selectableFields}}
+}
+
+// selectableFields are the service fields upstream lets clients select
+// on (the kubelet lists services with spec.clusterIP!=None).
+func selectableFields(obj runtime.Object) fields.Set {
+	s := obj.(*corev1.Service)
+	return fields.Set{"spec.clusterIP": s.Spec.ClusterIP, "spec.type": string(s.Spec.Type)}
+}
 
 // PrepareForUpdate keeps what the server allocated when an update leaves
 // it out (kubectl apply does), as upstream's patchAllocatedValues.
