@@ -13,8 +13,11 @@
 //
 // Reading order: graph.go is the in-memory picture (every object's uid,
 // owners and deletion state, and an owner uid → dependents index), fed by
-// metadata informers over every deletable resource that discovery lists
-// (monitors.go, re-discovered periodically so custom resources join).
+// an informer over every deletable resource that discovery lists
+// (monitors.go, re-discovered periodically so custom resources join): the
+// controllers' shared typed informer where one already runs for the
+// resource, as upstream's collector does, else a metadata informer of its
+// own — one watch per resource, not two.
 // garbagecollector.go runs a work queue of uids; process.go decides what
 // to do for one uid; owners.go classifies an object's owners, asking the
 // API server (by name, comparing uid) when the graph has not seen one.

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/restmapper"
@@ -30,7 +31,10 @@ type Controller struct {
 	discovery discovery.DiscoveryInterface
 	mapper    *restmapper.DeferredDiscoveryRESTMapper
 	informers metadatainformer.SharedInformerFactory
-	logger    *slog.Logger
+	// typed are the controllers' shared informers, reused for the
+	// resources they already watch (monitors.go).
+	typed  informers.SharedInformerFactory
+	logger *slog.Logger
 
 	graph *graph
 	// queue holds uids of objects to look at: dependents whose owners
@@ -38,13 +42,16 @@ type Controller struct {
 	queue workqueue.TypedRateLimitingInterface[types.UID]
 
 	monitorsMu sync.Mutex
-	monitors   map[schema.GroupVersionResource]bool
+	// monitors are the watched resources: true through a shared typed
+	// informer, false through one of the collector's metadata informers.
+	monitors map[schema.GroupVersionResource]bool
 }
 
 var _ controller.Runner = (*Controller)(nil)
 
-// New builds the collector. It uses its own metadata informers (every
-// resource, metadata only), not the shared typed ones.
+// New builds the collector. It watches every deletable resource: through
+// the controllers' shared typed informer when one runs for it (started
+// before Run), else through a metadata informer of its own.
 func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	disc, err := discovery.NewDiscoveryClientForConfig(cc.RESTConfig)
 	if err != nil {
@@ -59,6 +66,7 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		discovery: disc,
 		mapper:    restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
 		informers: metadatainformer.NewSharedInformerFactory(cc.Metadata, 0),
+		typed:     cc.Informers,
 		logger:    logger.With("controller", "garbagecollector"),
 		graph:     newGraph(),
 		queue:     controller.NewQueue[types.UID]("garbagecollector"),

@@ -2,12 +2,14 @@ package garbagecollector
 
 import (
 	"context"
+	"reflect"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/tinykube/tinykube/pkg/controller"
@@ -21,8 +23,9 @@ var ignored = map[schema.GroupResource]bool{
 }
 
 // deletableResources lists, through discovery, every resource the
-// collector can watch and delete (preferred version per group).
-func (c *Controller) deletableResources() ([]schema.GroupVersionResource, error) {
+// collector can watch and delete (preferred version per group), with its
+// kind.
+func (c *Controller) deletableResources() (map[schema.GroupVersionResource]string, error) {
 	lists, err := c.discovery.ServerPreferredResources()
 	if err != nil && !discovery.IsGroupDiscoveryFailedError(err) {
 		return nil, err
@@ -30,42 +33,87 @@ func (c *Controller) deletableResources() ([]schema.GroupVersionResource, error)
 	// With some groups failing, watch what was found; the next
 	// rediscovery picks up the rest.
 	lists = discovery.FilteredBy(discovery.SupportsAllVerbs{Verbs: []string{"delete", "list", "watch"}}, lists)
-	set, err := discovery.GroupVersionResources(lists)
-	if err != nil {
-		return nil, err
-	}
-	var out []schema.GroupVersionResource
-	for gvr := range set {
-		if strings.Contains(gvr.Resource, "/") || ignored[gvr.GroupResource()] {
-			continue
+	out := map[schema.GroupVersionResource]string{}
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, gvr)
+		for _, r := range l.APIResources {
+			gvr := gv.WithResource(r.Name)
+			if strings.Contains(gvr.Resource, "/") || ignored[gvr.GroupResource()] {
+				continue
+			}
+			out[gvr] = r.Kind
+		}
 	}
 	return out, nil
 }
 
-// syncMonitors starts a metadata informer for every deletable resource
-// not yet watched, and returns their HasSynced functions. Resources that
-// disappear (a deleted CRD) keep their informer until restart: it lists
-// nothing and costs little.
+// startedTypes are the object types of the shared typed informers the
+// controllers have started (nil before the factory is started).
+func (c *Controller) startedTypes() map[reflect.Type]bool {
+	if c.typed == nil {
+		return nil
+	}
+	closed := make(chan struct{})
+	close(closed)
+	// With a closed channel this does not wait: it lists the started
+	// informers' types.
+	started := map[reflect.Type]bool{}
+	for t := range c.typed.WaitForCacheSync(closed) {
+		started[t] = true
+	}
+	return started
+}
+
+// sharedInformer returns the controllers' typed informer for gvr when
+// one of them already runs it: watching it a second time, metadata only,
+// would cost the API server and this process one more watch (as
+// upstream's collector, which shares the typed informers too).
+func (c *Controller) sharedInformer(gvr schema.GroupVersionResource, kind string, started map[reflect.Type]bool) cache.SharedIndexInformer {
+	if len(started) == 0 || kind == "" {
+		return nil
+	}
+	obj, err := scheme.Scheme.New(gvr.GroupVersion().WithKind(kind))
+	if err != nil || !started[reflect.TypeOf(obj)] {
+		return nil
+	}
+	inf, err := c.typed.ForResource(gvr)
+	if err != nil {
+		return nil
+	}
+	return inf.Informer()
+}
+
+// syncMonitors watches every deletable resource not yet watched — through
+// the controllers' typed informer if one runs for it, else a metadata
+// informer of its own — and returns the HasSynced functions of the new
+// handlers. Resources that disappear (a deleted CRD) keep their informer
+// until restart: it lists nothing and costs little.
 func (c *Controller) syncMonitors(ctx context.Context) ([]cache.InformerSynced, error) {
 	gvrs, err := c.deletableResources()
 	if err != nil {
 		return nil, err
 	}
+	started := c.startedTypes()
 	c.monitorsMu.Lock()
 	defer c.monitorsMu.Unlock()
 	var synced []cache.InformerSynced
-	for _, gvr := range gvrs {
-		if c.monitors[gvr] {
+	for gvr, kind := range gvrs {
+		if _, ok := c.monitors[gvr]; ok {
 			continue
 		}
-		inf := c.informers.ForResource(gvr).Informer()
-		if _, err := inf.AddEventHandler(c.handlerFor(gvr)); err != nil {
+		inf, shared := c.sharedInformer(gvr, kind, started), true
+		if inf == nil {
+			inf, shared = c.informers.ForResource(gvr).Informer(), false
+		}
+		reg, err := inf.AddEventHandler(c.handlerFor(gvr))
+		if err != nil {
 			return nil, err
 		}
-		c.monitors[gvr] = true
-		synced = append(synced, inf.HasSynced)
+		c.monitors[gvr] = shared
+		synced = append(synced, reg.HasSynced)
 	}
 	c.informers.Start(ctx.Done())
 	return synced, nil
@@ -78,8 +126,10 @@ func (c *Controller) handlerFor(gvr schema.GroupVersionResource) cache.ResourceE
 		AddFunc:    func(obj any) { c.observe(gvr, obj) },
 		UpdateFunc: func(_, obj any) { c.observe(gvr, obj) },
 		DeleteFunc: func(obj any) {
-			if m, ok := controller.Unwrap[*metav1.PartialObjectMetadata](obj); ok {
-				c.forget(m)
+			if o, ok := controller.Unwrap[any](obj); ok {
+				if m, ok := asMetadata(o); ok {
+					c.forget(m)
+				}
 			}
 		},
 	}
@@ -88,7 +138,7 @@ func (c *Controller) handlerFor(gvr schema.GroupVersionResource) cache.ResourceE
 // observe records an added or updated object and enqueues what its
 // change may unblock.
 func (c *Controller) observe(gvr schema.GroupVersionResource, obj any) {
-	m, ok := obj.(*metav1.PartialObjectMetadata)
+	m, ok := asMetadata(obj)
 	if !ok {
 		return
 	}
@@ -130,4 +180,20 @@ func (c *Controller) forget(m *metav1.PartialObjectMetadata) {
 			c.queue.Add(r.UID)
 		}
 	}
+}
+
+// asMetadata is obj's metadata: obj itself from a metadata informer; from
+// a shared typed informer, a PartialObjectMetadata over the object's
+// ObjectMeta (not a deep copy: the graph only reads it, as the informer's
+// other handlers do).
+func asMetadata(obj any) (*metav1.PartialObjectMetadata, bool) {
+	switch o := obj.(type) {
+	case *metav1.PartialObjectMetadata:
+		return o, true
+	case metav1.ObjectMetaAccessor:
+		if m, ok := o.GetObjectMeta().(*metav1.ObjectMeta); ok {
+			return &metav1.PartialObjectMetadata{ObjectMeta: *m}, true
+		}
+	}
+	return nil, false
 }

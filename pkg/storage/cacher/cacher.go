@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -145,6 +146,8 @@ type Cacher struct {
 	// advanced is closed (and replaced) whenever rev or ready changes.
 	advanced chan struct{}
 	watchers map[*cacheWatcher]struct{}
+	// waiting counts the reads blocked in waitFor (tests look at it).
+	waiting atomic.Int32
 }
 
 // entry is one cached object version with its precomputed attributes
@@ -252,8 +255,9 @@ func (c *Cacher) advanceLocked(rev int64) {
 }
 
 // waitFor blocks until the cache is ready at a revision ≥ rev (0: just
-// ready), for at most WaitTimeout. It returns the cache's revision, or
-// an error: ErrTooLarge (*RVError) if the cache did not get there.
+// ready), for at most WaitTimeout and never past ctx. It returns the
+// cache's revision, or an error: ErrTooLarge (*RVError) if the cache did
+// not get there, or ctx's.
 func (c *Cacher) waitFor(ctx context.Context, rev int64) (int64, error) {
 	c.start()
 	c.mu.RLock()
@@ -262,10 +266,14 @@ func (c *Cacher) waitFor(ctx context.Context, rev int64) (int64, error) {
 	if ready && cur >= rev {
 		return cur, nil
 	}
-	if ready && c.progress != nil {
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
+	if c.progress != nil {
 		// An idle resource's cache only advances on a progress bookmark:
-		// ask for one, and again while we wait, since etcd answers only
-		// when every watch on the stream has caught up.
+		// ask for one as soon as the cache is ready — also when it becomes
+		// ready during the wait (starting, or re-listing) — and again
+		// while we wait, since etcd answers only when every watch on the
+		// stream has caught up.
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		go c.requestProgress(ctx)
@@ -289,12 +297,29 @@ func (c *Cacher) waitFor(ctx context.Context, rev int64) (int64, error) {
 	}
 }
 
-// requestProgress asks the store for a progress bookmark every 100 ms
-// until ctx ends.
+// progressInterval is how often a waiting read asks for progress again.
+const progressInterval = 100 * time.Millisecond
+
+// requestProgress asks the store for a progress bookmark whenever the
+// cache is ready — at once, then every progressInterval — until ctx
+// ends. While the cache is not ready (its list or watch is not there
+// yet, so etcd would have nothing to report on) it waits for it to
+// become ready rather than asking.
 func (c *Cacher) requestProgress(ctx context.Context) {
-	t := time.NewTicker(100 * time.Millisecond)
+	t := time.NewTicker(progressInterval)
 	defer t.Stop()
 	for {
+		c.mu.RLock()
+		ready, ch := c.ready, c.advanced
+		c.mu.RUnlock()
+		if !ready {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ch: // ready or rev changed: look again
+			}
+			continue
+		}
 		_ = c.progress.RequestWatchProgress(c.ctx)
 		select {
 		case <-ctx.Done():

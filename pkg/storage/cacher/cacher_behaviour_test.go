@@ -55,9 +55,13 @@ func (s *countingStore) GetList(ctx context.Context, key string, opts storage.Li
 	return s.Store.GetList(ctx, key, opts, out)
 }
 
+func newCountingStore(client *clientv3.Client) *countingStore {
+	return &countingStore{Store: etcd3.New(client, storagetest.PodCodec(), storagetest.NewPod, storagetest.NewPodList)}
+}
+
 func setup(t *testing.T, tweak ...func(*cacher.Config)) (*cacher.Cacher, *countingStore, *clientv3.Client) {
 	client := storagetest.StartEtcd(t)
-	store := &countingStore{Store: etcd3.New(client, storagetest.PodCodec(), storagetest.NewPod, storagetest.NewPodList)}
+	store := newCountingStore(client)
 	c := newCacher(t, client, append([]func(*cacher.Config){func(cfg *cacher.Config) { cfg.Storage = store }}, tweak...)...)
 	return c, store, client
 }

@@ -76,7 +76,15 @@ func (s *Store) Watch(ctx context.Context, key string, opts storage.ListOptions)
 
 	wopts := []clientv3.OpOption{clientv3.WithPrevKV()}
 	if rv > 0 || initial {
-		wopts = append(wopts, clientv3.WithRev(rv+1))
+		// Start at rv itself, not rv+1, and drop rv's own events: etcd
+		// answers a progress request on a gRPC stream only when no watch
+		// on it starts after its current revision, and every watch on the
+		// stream (every watch cache's included) shares it. A watch from
+		// rv+1 made while rv is etcd's newest revision would refuse
+		// progress to the whole stream until the next write anywhere, and
+		// the watch caches' consistent reads wait on that progress.
+		wopts = append(wopts, clientv3.WithRev(rv))
+		w.after = rv
 	}
 	if opts.Recursive {
 		wopts = append(wopts, clientv3.WithPrefix())
@@ -144,6 +152,9 @@ type watcher struct {
 	store  *Store
 	pred   storage.Predicate
 	notify bool
+	// after: events at or before this revision are already known to the
+	// client (the watch starts there in etcd, see Watch) and are dropped.
+	after  int64
 	result chan watch.Event
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -204,6 +215,9 @@ func (w *watcher) handle(ctx context.Context, resp clientv3.WatchResponse) bool 
 		return w.send(ctx, watch.Event{Type: watch.Bookmark, Object: obj})
 	}
 	for _, ev := range resp.Events {
+		if ev.Kv.ModRevision <= w.after {
+			continue
+		}
 		e, ok, err := w.transform(ev)
 		if err != nil {
 			if !w.send(ctx, watch.Event{Type: watch.Error, Object: internalErrorStatus(err)}) {
