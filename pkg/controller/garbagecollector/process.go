@@ -94,6 +94,14 @@ func (c *Controller) collect(ctx context.Context, n *node) error {
 			}
 		}
 	}
+	// The graph may lag behind the object: an owner being orphaned has
+	// just removed its reference, and the update is not seen yet. As
+	// upstream reads the latest object before deleting it, n goes only
+	// if its live owners are still those the graph knows; otherwise the
+	// update's event brings n back with its new owners.
+	if changed, err := c.ownersChanged(ctx, n); err != nil || changed {
+		return err
+	}
 	c.logger.Info("garbage collector: deleting object whose owners are gone",
 		"resource", n.gvr.Resource, "namespace", n.namespace, "name", n.name, "propagation", policy)
 	uid := n.uid
@@ -103,6 +111,27 @@ func (c *Controller) collect(ctx context.Context, n *node) error {
 		return nil // already gone, or replaced by a new object of that name
 	}
 	return err
+}
+
+// ownersChanged reports whether the live object differs from n in its
+// owner references (or is gone, or replaced under the same name).
+func (c *Controller) ownersChanged(ctx context.Context, n *node) (bool, error) {
+	m, err := c.metadata.Resource(n.gvr).Namespace(n.namespace).Get(ctx, n.name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if m.UID != n.uid || len(m.OwnerReferences) != len(n.owners) {
+		return true, nil
+	}
+	for i, r := range m.OwnerReferences {
+		if r.UID != n.owners[i].UID {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // dependentDeletingInForeground reports whether one of n's dependents is
