@@ -184,9 +184,19 @@ func (c *Cacher) dispatchLocked(e *event) {
 			case w.input <- e:
 				continue
 			case <-w.done:
+				c.terminateLocked(w)
+				continue
 			case <-timer.C:
 				expired = true
 			}
+		}
+		// Once the budget is spent, a watcher still gets the event if it
+		// has made room meanwhile (a fast one, full only for a moment
+		// of a burst, while a slow one used up the budget), as upstream.
+		select {
+		case w.input <- e:
+			continue
+		default:
 		}
 		c.terminateLocked(w)
 	}
