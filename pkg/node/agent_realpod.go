@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -74,17 +75,8 @@ func (a *Agent) realSandboxConfig(cfg *runtimeapi.PodSandboxConfig, pod *corev1.
 		}
 	}
 	sc := &runtimeapi.LinuxSandboxSecurityContext{NamespaceOptions: namespaceOptions(pod)}
+	sc.RunAsUser, sc.RunAsGroup, sc.SupplementalGroups = podIDs(pod.Spec.SecurityContext)
 	if psc := pod.Spec.SecurityContext; psc != nil {
-		if psc.RunAsUser != nil {
-			sc.RunAsUser = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
-		}
-		if psc.RunAsGroup != nil {
-			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
-		}
-		sc.SupplementalGroups = psc.SupplementalGroups
-		if psc.FSGroup != nil {
-			sc.SupplementalGroups = append(sc.SupplementalGroups, *psc.FSGroup)
-		}
 		for _, s := range psc.Sysctls {
 			if cfg.Linux == nil {
 				cfg.Linux = &runtimeapi.LinuxPodSandboxConfig{}
@@ -214,6 +206,25 @@ func readResolvConf(path string) (*runtimeapi.DNSConfig, error) {
 	return dns, sc.Err()
 }
 
+// podIDs is the pod-level user, group and supplemental groups (fsGroup
+// included) that the sandbox and every container run with.
+func podIDs(psc *corev1.PodSecurityContext) (user, group *runtimeapi.Int64Value, groups []int64) {
+	if psc == nil {
+		return nil, nil, nil
+	}
+	if psc.RunAsUser != nil {
+		user = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
+	}
+	if psc.RunAsGroup != nil {
+		group = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
+	}
+	groups = slices.Clone(psc.SupplementalGroups) // never append into the pod's own slice
+	if psc.FSGroup != nil {
+		groups = append(groups, *psc.FSGroup)
+	}
+	return user, group, groups
+}
+
 // realContainerConfig adds to cfg the container's log path, resources
 // and security context.
 func (a *Agent) realContainerConfig(cfg *runtimeapi.ContainerConfig, pod *corev1.Pod, c *corev1.Container, rec *podRecord) error {
@@ -224,18 +235,7 @@ func (a *Agent) realContainerConfig(cfg *runtimeapi.ContainerConfig, pod *corev1
 	cfg.Stdin, cfg.StdinOnce, cfg.Tty = c.Stdin, c.StdinOnce, c.TTY
 	lc := &runtimeapi.LinuxContainerConfig{Resources: containerResources(c)}
 	sc := &runtimeapi.LinuxContainerSecurityContext{NamespaceOptions: namespaceOptions(pod)}
-	if psc := pod.Spec.SecurityContext; psc != nil {
-		if psc.RunAsUser != nil {
-			sc.RunAsUser = &runtimeapi.Int64Value{Value: *psc.RunAsUser}
-		}
-		if psc.RunAsGroup != nil {
-			sc.RunAsGroup = &runtimeapi.Int64Value{Value: *psc.RunAsGroup}
-		}
-		sc.SupplementalGroups = psc.SupplementalGroups
-		if psc.FSGroup != nil {
-			sc.SupplementalGroups = append(sc.SupplementalGroups, *psc.FSGroup)
-		}
-	}
+	sc.RunAsUser, sc.RunAsGroup, sc.SupplementalGroups = podIDs(pod.Spec.SecurityContext)
 	if csc := c.SecurityContext; csc != nil {
 		if csc.RunAsUser != nil {
 			sc.RunAsUser = &runtimeapi.Int64Value{Value: *csc.RunAsUser}
