@@ -423,3 +423,34 @@ func TestRealPodSandboxDies(t *testing.T) {
 		t.Fatalf("after: sandboxes %v %v (old %s)", sandboxes, err, old)
 	}
 }
+
+// TestRealPodRunsAsUser: the pod's runAsUser, runAsGroup, fsGroup and
+// supplementalGroups reach the container's process; the pod's own
+// supplementalGroups are left as they were.
+func TestRealPodRunsAsUser(t *testing.T) {
+	n := nodetest.StartNode(t)
+	p := busyboxPod(n, "ids", n.Busybox(t), `echo "uid=$(id -u) groups=$(id -G)"; exec sleep 3600`)
+	p.Spec.SecurityContext = &corev1.PodSecurityContext{
+		RunAsUser: ptr.To[int64](1234), RunAsGroup: ptr.To[int64](2345), FSGroup: ptr.To[int64](3456),
+		SupplementalGroups: []int64{4567},
+	}
+	if _, err := n.Client.CoreV1().Pods("default").Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "ids", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	logPath := n.DataDir + "/pods/default_ids_" + string(pod.UID) + "/main/0.log"
+	var line string
+	controllertest.Eventually(t, "the ids in the container's log", func(context.Context) (bool, error) {
+		b, _ := os.ReadFile(logPath)
+		line = string(b)
+		return strings.Contains(line, "uid="), nil
+	})
+	for _, want := range []string{"uid=1234 ", "groups=2345 ", " 3456", " 4567"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log %q lacks %q", line, want)
+		}
+	}
+	if got := pod.Spec.SecurityContext.SupplementalGroups; len(got) != 1 || got[0] != 4567 {
+		t.Errorf("the pod's supplementalGroups became %v", got)
+	}
+}
