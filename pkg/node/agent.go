@@ -25,6 +25,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/tinykube/tinykube/pkg/controller"
+	"github.com/tinykube/tinykube/pkg/node/envvars"
 )
 
 // Agent runs a set of nodes. Build it with New, then Run it.
@@ -41,7 +42,10 @@ type Agent struct {
 	nodeLister              corelisters.NodeLister
 	// services is set for a real node: containers' service variables.
 	services corelisters.ServiceLister
-	synced   []cache.InformerSynced
+	// objects reads the ConfigMaps and Secrets of a real node's volumes
+	// and env, each at most once per volume refresh.
+	objects *envvars.CachingGetter
+	synced  []cache.InformerSynced
 
 	podQueue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	nodeQueue workqueue.TypedRateLimitingInterface[string]
@@ -77,6 +81,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	var only string
 	if cfg.Real != nil {
+		a.objects = &envvars.CachingGetter{Getter: envvars.ClientGetter{Client: client}, TTL: volumeResync, Clock: cfg.Clock}
 		ns, err := newRealNode(cfg)
 		if err != nil {
 			return nil, err

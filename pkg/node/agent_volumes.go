@@ -48,7 +48,7 @@ type volumeState struct {
 // under its data dir (pods/<uid>/volumes; the logs' directories there are
 // <namespace>_<name>_<uid>, so they never meet).
 func newVolumeManager(cfg Config, ns *nodeState, a *Agent) (*volumes.Manager, error) {
-	return volumes.New(volumes.Config{RootDir: cfg.Real.DataDir, Client: a.client, Allocatable: ns.machine.allocatable, Clock: cfg.Clock})
+	return volumes.New(volumes.Config{RootDir: cfg.Real.DataDir, Client: a.client, Getter: a.objects, Allocatable: ns.machine.allocatable, Clock: cfg.Clock})
 }
 
 // ensureVolumes sets up (or, when due, refreshes) pod's volumes. It
@@ -111,7 +111,7 @@ func (a *Agent) realContainerEnv(ctx context.Context, cfg *runtimeapi.ContainerC
 	}
 	res, err := envvars.Resolve(ctx, envvars.Input{
 		Pod: pod, Container: c, PodIPs: rec.ips, HostIPs: hostIPs, Allocatable: rec.node.machine.allocatable,
-		Services: services, Getter: envvars.ClientGetter{Client: a.client},
+		Services: services, Getter: a.objects,
 	})
 	if err != nil {
 		return err
