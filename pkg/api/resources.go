@@ -12,7 +12,7 @@ var (
 
 // Subresource describes /<resource>/<name>/<sub>.
 type Subresource struct {
-	Name string // "status", "scale", "binding", "eviction", "finalize", "token"
+	Name string // "status", "scale", "binding", "eviction", "ephemeralcontainers", "finalize", "token"
 	// Kind is the object the subresource reads and writes; for status it
 	// is the parent's kind, for scale autoscaling/v1 Scale.
 	Kind  schema.GroupVersionKind
@@ -188,6 +188,7 @@ var Resources = []Resource{
 	res(gvCore, "pods", "pod", "Pod", true, []string{"po"}, true,
 		status(gvCore, "Pod"),
 		Subresource{Name: "binding", Kind: gvCore.WithKind("Binding"), Verbs: []string{"create"}},
+		Subresource{Name: "ephemeralcontainers", Kind: gvCore.WithKind("Pod"), Verbs: verbsGetPatchUp},
 		Subresource{Name: "eviction", Kind: gvPolicy.WithKind("Eviction"), Verbs: []string{"create"}}).
 		generation().deleteReturnsObject(),
 	res(gvCore, "podtemplates", "podtemplate", "PodTemplate", true, nil, false).deleteReturnsObject(),

@@ -39,6 +39,19 @@ type endpoint struct {
 
 func (e *endpoint) resource() api.Resource { return e.store.Resource }
 
+// writesObject reports whether the endpoint writes the resource's own
+// object (the resource itself, status, CSR approval, pods'
+// ephemeralcontainers), so that its writes are field-managed under the
+// subresource's name and an apply names the resource's kind; scale,
+// binding and the like have kinds of their own.
+func (e *endpoint) writesObject() bool {
+	switch e.sub {
+	case "", "status", "approval", "ephemeralcontainers":
+		return true
+	}
+	return false
+}
+
 func (e *endpoint) gv() schema.GroupVersion { return e.store.Resource.GroupVersion }
 
 // scope extracts the namespace and name from the path.

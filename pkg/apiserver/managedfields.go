@@ -51,7 +51,7 @@ var ownTypeConverter = sync.OnceValues(func() (managedfields.TypeConverter, erro
 // fields returns the endpoint's field manager, built on first use.
 func (e *endpoint) fields() (*managedfields.FieldManager, error) {
 	e.fmOnce.Do(func() {
-		if e.sub != "" && e.sub != "status" && e.sub != "approval" {
+		if !e.writesObject() {
 			return // scale, binding… have their own kinds and no managedFields of their own
 		}
 		e.fm, e.fmErr = e.types.FieldManager(e.sub)

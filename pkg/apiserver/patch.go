@@ -136,7 +136,7 @@ func (e *endpoint) apply(current runtime.Object, body []byte, manager string, fo
 	}
 	patchObj := &unstructured.Unstructured{Object: config}
 	gvk := e.resource().GVK()
-	if e.sub == "status" || e.sub == "approval" || e.sub == "" {
+	if e.writesObject() {
 		if patchObj.GetAPIVersion() != gvk.GroupVersion().String() || patchObj.GetKind() != gvk.Kind {
 			return nil, apierrors.NewBadRequest(fmt.Sprintf("apply patch must have apiVersion %q and kind %q", gvk.GroupVersion(), gvk.Kind))
 		}

@@ -26,7 +26,8 @@ func gvRoot(r api.Resource) string {
 //	DELETE …/namespaces/{namespace}/pods            deletecollection
 //	GET    …/pods                                   list or watch in all namespaces
 //	GET|PUT|PATCH|DELETE …/namespaces/{namespace}/pods/{name}
-//	GET|PUT|PATCH …/pods/{name}/status, …/scale;  POST …/binding, …/eviction
+//	GET|PUT|PATCH …/pods/{name}/status, …/scale, …/ephemeralcontainers;
+//	POST …/binding, …/eviction
 //
 // types are the resource's Types: the scheme's (builtinTypes) or a
 // custom resource version's.
@@ -109,6 +110,17 @@ func (s *Server) installResource(ws *restful.WebService, store *generic.Store, t
 			ws.Route(route(ws.PUT(p), "replaceScale").To(e.update))
 			ws.Route(route(ws.PATCH(p), "patchScale").To(e.patch))
 		default:
+			if ss, ok := store.Strategy.(generic.SubresourceStrategist); ok {
+				if strategy := ss.SubresourceStrategy(sub.Name); strategy != nil {
+					// pods/ephemeralcontainers: the object itself,
+					// written through the subresource's strategy.
+					e := &endpoint{store: store, sub: sub.Name, strategy: strategy, types: types}
+					ws.Route(route(ws.GET(p), "read"+sub.Name).To(e.get))
+					ws.Route(route(ws.PUT(p), "replace"+sub.Name).To(e.update))
+					ws.Route(route(ws.PATCH(p), "patch"+sub.Name).To(e.patch))
+					continue
+				}
+			}
 			key := r.GVR().String() + "/" + sub.Name
 			for _, verb := range sub.Verbs {
 				switch verb {

@@ -34,7 +34,12 @@ type podSpecOpts struct {
 
 func validatePod(pod *corev1.Pod) field.ErrorList {
 	errs := objectMeta(&pod.ObjectMeta, true, nameIsDNSSubdomain)
-	return append(errs, validatePodSpec(&pod.Spec, field.NewPath("spec"), podSpecOpts{isPod: true})...)
+	errs = append(errs, validatePodSpec(&pod.Spec, field.NewPath("spec"), podSpecOpts{isPod: true})...)
+	if len(pod.Spec.EphemeralContainers) > 0 {
+		// Added only through pods/ephemeralcontainers.
+		errs = append(errs, field.Forbidden(field.NewPath("spec", "ephemeralContainers"), "cannot be set on create"))
+	}
+	return errs
 }
 
 func validatePodTemplate(t *corev1.PodTemplate) field.ErrorList {
@@ -47,7 +52,11 @@ func validatePodTemplateSpec(t *corev1.PodTemplateSpec, p *field.Path, opts podS
 	mp := p.Child("metadata")
 	errs := labels(t.Labels, mp.Child("labels"))
 	errs = append(errs, apimachineryvalidation.ValidateAnnotations(t.Annotations, mp.Child("annotations"))...)
-	return append(errs, validatePodSpec(&t.Spec, p.Child("spec"), opts)...)
+	errs = append(errs, validatePodSpec(&t.Spec, p.Child("spec"), opts)...)
+	if len(t.Spec.EphemeralContainers) > 0 {
+		errs = append(errs, field.Forbidden(p.Child("spec", "ephemeralContainers"), "ephemeral containers not allowed in pod template"))
+	}
+	return errs
 }
 
 func validatePodTemplateSpecFor(t *corev1.PodTemplateSpec, p *field.Path, policies []corev1.RestartPolicy) field.ErrorList {
@@ -66,6 +75,7 @@ func validatePodSpec(spec *corev1.PodSpec, p *field.Path, opts podSpecOpts) fiel
 	} else {
 		errs = append(errs, validateContainers(spec.Containers, volumes, names, p.Child("containers"), opts, true)...)
 	}
+	errs = append(errs, validateEphemeralContainers(spec.EphemeralContainers, spec, volumes, names, p.Child("ephemeralContainers"), opts)...)
 	errs = append(errs, validateHostPortConflicts(spec, p)...)
 
 	rp := p.Child("restartPolicy")

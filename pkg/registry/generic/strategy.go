@@ -138,6 +138,16 @@ type StatusStrategist interface {
 	StatusStrategy() Strategy
 }
 
+// SubresourceStrategist is implemented by strategies of resources with
+// subresources, other than status, that read and write the object
+// itself (pods/ephemeralcontainers): GET answers the object, PUT and
+// PATCH write it through the strategy returned.
+type SubresourceStrategist interface {
+	// SubresourceStrategy returns the strategy of the named
+	// subresource, nil if it is not one of these.
+	SubresourceStrategy(name string) Strategy
+}
+
 // ForStatus returns the strategy of s's /status endpoint.
 func ForStatus(s Strategy) Strategy {
 	if ss, ok := s.(StatusStrategist); ok {

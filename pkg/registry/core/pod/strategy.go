@@ -16,8 +16,9 @@ import (
 type Strategy struct{ generic.Default }
 
 var (
-	_ generic.Strategy        = Strategy{}
-	_ generic.GracefulDeleter = Strategy{}
+	_ generic.Strategy              = Strategy{}
+	_ generic.GracefulDeleter       = Strategy{}
+	_ generic.SubresourceStrategist = Strategy{}
 )
 
 // NewStrategy returns the pods strategy for resource r.
