@@ -212,10 +212,15 @@ func (a *Agent) step(ctx context.Context, pod *corev1.Pod, rec *podRecord) (time
 		return d, nil // the containers wait in ContainerCreating
 	}
 	next(d)
+	d, err := a.ensureEphemeral(ctx, pod, rec)
+	if err != nil {
+		return 0, err
+	}
+	next(d)
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
 		sidecar := isSidecar(c)
-		st, d, err := a.ensure(ctx, pod, rec, c, true, func(code int32) bool {
+		st, d, err := a.ensure(ctx, pod, rec, c, initContainer, func(code int32) bool {
 			return sidecar || (code != 0 && pod.Spec.RestartPolicy != corev1.RestartPolicyNever)
 		})
 		if err != nil {
@@ -230,7 +235,7 @@ func (a *Agent) step(ctx context.Context, pod *corev1.Pod, rec *podRecord) (time
 		return after, nil // this init container blocks the rest
 	}
 	for i := range pod.Spec.Containers {
-		_, d, err := a.ensure(ctx, pod, rec, &pod.Spec.Containers[i], false, func(code int32) bool {
+		_, d, err := a.ensure(ctx, pod, rec, &pod.Spec.Containers[i], regularContainer, func(code int32) bool {
 			return pod.Spec.RestartPolicy == corev1.RestartPolicyAlways ||
 				(pod.Spec.RestartPolicy == corev1.RestartPolicyOnFailure && code != 0)
 		})
@@ -242,6 +247,55 @@ func (a *Agent) step(ctx context.Context, pod *corev1.Pod, rec *podRecord) (time
 	return after, nil
 }
 
+// ensureEphemeral starts the pod's ephemeral containers (kubectl
+// debug), once each: before the init containers, as the kubelet does,
+// so that a pod stuck initializing can be debugged, and never again
+// after they exit (nor in a replaced sandbox). One that targets a
+// container (targetContainerName) waits until that container has been
+// created, to share its process namespace.
+func (a *Agent) ensureEphemeral(ctx context.Context, pod *corev1.Pod, rec *podRecord) (time.Duration, error) {
+	var after time.Duration
+	for i := range pod.Spec.EphemeralContainers {
+		ec := &pod.Spec.EphemeralContainers[i]
+		if cr := rec.containers[ec.Name]; cr != nil && cr.id == "" && (cr.restarts > 0 || cr.last != nil) {
+			continue // ran in a sandbox since replaced
+		}
+		if t := ec.TargetContainerName; t != "" && rec.node.machine != nil {
+			if tr := rec.containers[t]; tr == nil || tr.id == "" {
+				after = time.Second
+				continue
+			}
+		}
+		c := corev1.Container(ec.EphemeralContainerCommon)
+		if _, d, err := a.ensure(ctx, pod, rec, &c, ephemeralContainer, func(int32) bool { return false }); err != nil {
+			return 0, err
+		} else if d > 0 && (after == 0 || d < after) {
+			after = d
+		}
+	}
+	return after, nil
+}
+
+// containerKind is which of the pod's lists a container comes from.
+type containerKind int
+
+const (
+	regularContainer containerKind = iota
+	initContainer
+	ephemeralContainer
+)
+
+// ephemeralTarget returns the targetContainerName of the pod's
+// ephemeral container name, "" if it has none or is not one.
+func ephemeralTarget(pod *corev1.Pod, name string) string {
+	for i := range pod.Spec.EphemeralContainers {
+		if pod.Spec.EphemeralContainers[i].Name == name {
+			return pod.Spec.EphemeralContainers[i].TargetContainerName
+		}
+	}
+	return ""
+}
+
 func isSidecar(c *corev1.Container) bool {
 	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
 }
@@ -249,7 +303,7 @@ func isSidecar(c *corev1.Container) bool {
 // ensure makes container c exist and run, restarting an exited instance
 // (after its back-off) when restart says so for its exit code. It returns
 // the current instance's status and the delay until a pending restart.
-func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *corev1.Container, init bool,
+func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *corev1.Container, kind containerKind,
 	restart func(exitCode int32) bool) (*runtimeapi.ContainerStatus, time.Duration, error) {
 	rt := rec.node.runtime
 	cr := rec.containers[c.Name]
@@ -313,13 +367,13 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 			a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, events.ContainerFailedMessage(err.Error()))
 			return nil, configRetry, nil
 		}
-	} else if init && !isSidecar(c) {
+	} else if kind == initContainer && !isSidecar(c) {
 		// Simulated init containers complete at once; a real runtime
 		// ignores this.
 		cfg.Annotations = map[string]string{AnnotationExitAfter: "0s", AnnotationExitCode: "0"}
-	} else if !init {
+	} else if kind == regularContainer {
 		cfg.Annotations = jobCompleteAnnotations(pod)
-	}
+	} // simulated ephemeral containers run until the pod stops
 	for _, e := range c.Env {
 		if e.ValueFrom == nil && rec.node.machine == nil { // a real node's env: realContainerEnv
 			cfg.Envs = append(cfg.Envs, &runtimeapi.KeyValue{Key: e.Name, Value: []byte(e.Value)})

@@ -235,6 +235,14 @@ func (a *Agent) realContainerConfig(cfg *runtimeapi.ContainerConfig, pod *corev1
 	cfg.Stdin, cfg.StdinOnce, cfg.Tty = c.Stdin, c.StdinOnce, c.TTY
 	lc := &runtimeapi.LinuxContainerConfig{Resources: containerResources(c)}
 	sc := &runtimeapi.LinuxContainerSecurityContext{NamespaceOptions: namespaceOptions(pod)}
+	if t := ephemeralTarget(pod, c.Name); t != "" && sc.NamespaceOptions.Pid == runtimeapi.NamespaceMode_CONTAINER {
+		// kubectl debug --target: the ephemeral container joins the
+		// target container's process namespace (ensureEphemeral waits
+		// for the target to exist).
+		if tr := rec.containers[t]; tr != nil && tr.id != "" {
+			sc.NamespaceOptions.Pid, sc.NamespaceOptions.TargetId = runtimeapi.NamespaceMode_TARGET, tr.id
+		}
+	}
 	sc.RunAsUser, sc.RunAsGroup, sc.SupplementalGroups = podIDs(pod.Spec.SecurityContext)
 	if csc := c.SecurityContext; csc != nil {
 		if csc.RunAsUser != nil {

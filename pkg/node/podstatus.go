@@ -93,6 +93,31 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 	}
 	sort.Slice(statuses, func(i, j int) bool { return statuses[i].Name < statuses[j].Name })
 
+	// Ephemeral containers, sorted by name: never ready, no started (no
+	// probe runs them), waiting as the kubelet's default says until
+	// created. They count for nothing in the phase.
+	var ephemeral []corev1.ContainerStatus
+	for i := range pod.Spec.EphemeralContainers {
+		c := corev1.Container(pod.Spec.EphemeralContainers[i].EphemeralContainerCommon)
+		cr, st, err := observe(&c)
+		if err != nil {
+			return corev1.PodStatus{}, err
+		}
+		reason := "ContainerCreating"
+		if len(pod.Spec.InitContainers) > 0 {
+			reason = "PodInitializing"
+		}
+		cs := containerStatus(&c, cr, st, reason, prefix)
+		if st == nil && cr != nil && cr.last != nil && cr.waiting == nil {
+			// Ran in a sandbox since replaced: it stays terminated.
+			cs.State = corev1.ContainerState{Terminated: cr.last}
+			cs.LastTerminationState = corev1.ContainerState{}
+		}
+		cs.Ready, cs.Started, cs.RestartCount = false, nil, 0
+		ephemeral = append(ephemeral, cs)
+	}
+	sort.Slice(ephemeral, func(i, j int) bool { return ephemeral[i].Name < ephemeral[j].Name })
+
 	phase := corev1.PodPending
 	switch {
 	case initFailed:
@@ -112,7 +137,7 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 	status := corev1.PodStatus{
 		Phase: phase, HostIP: rec.node.ip.String(), HostIPs: []corev1.HostIP{{IP: rec.node.ip.String()}},
 		StartTime: pod.Status.StartTime, QOSClass: pod.Status.QOSClass, NominatedNodeName: pod.Status.NominatedNodeName,
-		InitContainerStatuses: initStatuses, ContainerStatuses: statuses,
+		InitContainerStatuses: initStatuses, ContainerStatuses: statuses, EphemeralContainerStatuses: ephemeral,
 		Resize: pod.Status.Resize, ResourceClaimStatuses: pod.Status.ResourceClaimStatuses,
 	}
 	if status.StartTime == nil {
