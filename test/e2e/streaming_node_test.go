@@ -40,11 +40,12 @@ func startRealNodeCluster(t *testing.T) *realNodeCluster {
 		t.Skip("busybox-static not installed: apt-get install busybox-static")
 	}
 	sn := nodetest.StartServerNode(t, fmt.Sprintf("stream-%04d", rand.IntN(1e4)))
-	bb, err := images.Busybox(streamBusybox, "/bin/busybox", "sh", "echo", "sleep", "cat", "tar", "httpd", "mkdir", "ls", "read")
+	bb, err := images.Busybox(streamBusybox, "/bin/busybox", "sh", "echo", "sleep", "cat", "tar", "httpd", "mkdir", "ls", "read", "ps")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sn.ImportImage(t, bb)
+	importTestServer(t, sn)
 	return &realNodeCluster{kubeconfig: sn.Kubeconfig, client: sn.Client, node: sn.Name}
 }
 
@@ -76,7 +77,8 @@ func (c *realNodeCluster) waitPod(t *testing.T, name, what string, cond func(*co
 // release and the machine's 1.32) against `tinykube server --node`:
 // logs (--tail, -f, --previous), exec -i with stdin, cp both ways,
 // port-forward then an HTTP request, attach, and the proxy
-// subresources, all reaching real containers on containerd.
+// subresources, all reaching real containers on containerd; then a
+// Deployment of the test server and kubectl debug (debug_node_test.go).
 func TestKubectlStreamingRealNode(t *testing.T) {
 	c := startRealNodeCluster(t)
 	c.pod(t, "logger", "echo one; echo two; sleep 1; echo err >&2; sleep 1; echo three; exec sleep 3600", nil)
@@ -90,7 +92,10 @@ func TestKubectlStreamingRealNode(t *testing.T) {
 	}
 
 	forEachKubectl(t, func(t *testing.T, i int, bin string) {
-		realNodeSession(t, newKubectl(t, bin, c.kubeconfig), c, i)
+		k := newKubectl(t, bin, c.kubeconfig)
+		realNodeSession(t, k, c, i)
+		deploymentSession(t, k, c, i) // debug_node_test.go
+		debugSession(t, k, c, i)
 	})
 }
 
