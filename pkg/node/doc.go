@@ -41,6 +41,10 @@
 // agent_probes.go. Simulated nodes do neither: their running containers
 // are ready, and they write no events, as kwok's nodes do not.
 //
+// Ephemeral containers (kubectl debug) run once each, before the init
+// containers, in the pod's sandbox (agent_pods.go, ensureEphemeral);
+// with a targetContainerName in that container's process namespace.
+//
 // Reading order: config.go, agent.go, agent_nodes.go, agent_pods.go,
 // podstatus.go, statusmanager.go, then agent_realnode.go,
 // agent_realpod.go, agent_realadopt.go, agent_realsandbox.go,
