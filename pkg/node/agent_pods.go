@@ -109,7 +109,11 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 		return a.terminate(ctx, key, pod, rec)
 	}
 	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
-		return 0, a.teardown(ctx, key, rec) // finished: the kubelet never restarts it
+		// Finished: the kubelet never restarts it.
+		if rec != nil && rec.node.machine != nil {
+			return 0, a.finishReal(ctx, key, rec)
+		}
+		return 0, a.teardown(ctx, key, rec)
 	}
 	if rec == nil {
 		if !ns.podCIDRReady() {
@@ -419,6 +423,25 @@ func (a *Agent) terminate(ctx context.Context, key cache.ObjectName, pod *corev1
 		return 0, nil
 	}
 	return 0, err
+}
+
+// finishReal stops a finished real pod's sandbox (what still runs in it,
+// its network) and unmounts its volumes, but keeps the sandbox and its
+// exited containers, as the kubelet does, until the pod is deleted:
+// their logs (kubectl logs of a completed pod) and statuses stay
+// readable. Deleting the pod then tears it down (terminate, teardown).
+func (a *Agent) finishReal(ctx context.Context, key cache.ObjectName, rec *podRecord) error {
+	if rec.stopped.Load() {
+		return nil
+	}
+	a.forgetProbes(rec)
+	if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
+		return err
+	}
+	a.teardownVolumes(rec.node, rec.uid)
+	rec.stopped.Store(true)
+	a.log.Debug("node: pod finished; sandbox stopped, kept until the pod is deleted", "pod", key)
+	return nil
 }
 
 // teardown removes a pod's sandbox and forgets it and any status not yet
