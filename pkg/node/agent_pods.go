@@ -163,13 +163,9 @@ func (a *Agent) sandboxConfig(ns *nodeState, pod *corev1.Pod) (*runtimeapi.PodSa
 	for k, v := range pod.Labels {
 		lbls[k] = v
 	}
-	hostname := pod.Name
-	if pod.Spec.Hostname != "" {
-		hostname = pod.Spec.Hostname
-	}
 	cfg := &runtimeapi.PodSandboxConfig{
 		Metadata: &runtimeapi.PodSandboxMetadata{Name: pod.Name, Namespace: pod.Namespace, Uid: string(pod.UID)},
-		Hostname: hostname, Labels: lbls, Annotations: pod.Annotations,
+		Hostname: podHostname(pod), Labels: lbls, Annotations: pod.Annotations,
 	}
 	if ns.machine != nil {
 		if err := a.realSandboxConfig(cfg, pod); err != nil {

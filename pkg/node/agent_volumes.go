@@ -139,6 +139,13 @@ func (a *Agent) realContainerEnv(ctx context.Context, cfg *runtimeapi.ContainerC
 		}
 		cfg.Mounts = append(cfg.Mounts, mounts...)
 	}
+	hosts, err := a.etcHostsMount(pod, c, rec)
+	if err != nil {
+		return err
+	}
+	if hosts != nil {
+		cfg.Mounts = append(cfg.Mounts, hosts)
+	}
 	return nil
 }
 
