@@ -38,12 +38,24 @@ func run(dataDir, nodeName string, stopped bool) error {
 		node.RemoveCgroups("/tinykube/" + nodeName)
 		return errors.Join(paths.DeleteBridge(), paths.UnmountAll())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := cri.Dial(ctx, "unix://"+paths.Socket, 10*time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close(context.Background())
-	return c.RemoveAllPodSandboxes(ctx)
+	// A sandbox whose shim or network namespace is still going away
+	// fails once; try again until none is left or the time is up.
+	for {
+		err := c.RemoveAllPodSandboxes(ctx)
+		left, lerr := c.ListPodSandbox(ctx, nil)
+		if lerr == nil && len(left) == 0 {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return errors.Join(err, lerr, fmt.Errorf("%d pod sandboxes left", len(left)))
+		}
+		time.Sleep(time.Second)
+	}
 }
