@@ -138,7 +138,7 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 
 	// Conditions, in the order the kubelet writes them; others' kept.
 	cond := func(t corev1.PodConditionType, ok bool, reason, msg string) corev1.PodCondition {
-		c := corev1.PodCondition{Type: t, Status: corev1.ConditionFalse, LastTransitionTime: now}
+		c := corev1.PodCondition{Type: t, Status: corev1.ConditionFalse, LastTransitionTime: now, ObservedGeneration: pod.Generation}
 		if ok {
 			c.Status = corev1.ConditionTrue
 		} else {
@@ -180,6 +180,9 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 			status.Conditions = append(status.Conditions, old)
 		}
 	}
+	// The generation of the spec this status reflects, as the kubelet
+	// reports it (PodObservedGenerationTracking).
+	status.ObservedGeneration = pod.Generation
 	return status, nil
 }
 
