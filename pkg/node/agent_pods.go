@@ -282,7 +282,7 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 			a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.BackOff, events.BackOffMessage(pod, c.Name))
 			return st, cr.restartAt.Sub(now), nil
 		}
-		cr.last = terminatedState(st, a.containerIDPrefix(rec))
+		cr.last = terminatedState(c, st, a.containerIDPrefix(rec))
 		if err := rt.RemoveContainer(ctx, cr.id); err != nil {
 			return nil, 0, err
 		}

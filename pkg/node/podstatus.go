@@ -229,7 +229,7 @@ func containerStatus(c *corev1.Container, cr *containerRecord, st *runtimeapi.Co
 		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(time.Unix(0, st.StartedAt).Truncate(time.Second))}
 		cs.Ready, cs.Started = true, ptr.To(true)
 	case runtimeapi.ContainerState_CONTAINER_EXITED:
-		term := terminatedState(st, prefix)
+		term := terminatedState(c, st, prefix)
 		if cr != nil && !cr.restartAt.IsZero() {
 			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff",
 				Message: fmt.Sprintf("back-off restarting failed container %s in pod", c.Name)}
@@ -243,9 +243,11 @@ func containerStatus(c *corev1.Container, cr *containerRecord, st *runtimeapi.Co
 	return cs
 }
 
-func terminatedState(st *runtimeapi.ContainerStatus, prefix string) *corev1.ContainerStateTerminated {
+// terminatedState is how exited container c (status st) ended, with its
+// termination message.
+func terminatedState(c *corev1.Container, st *runtimeapi.ContainerStatus, prefix string) *corev1.ContainerStateTerminated {
 	return &corev1.ContainerStateTerminated{
-		ExitCode: st.ExitCode, Reason: st.Reason, ContainerID: prefix + st.Id,
+		ExitCode: st.ExitCode, Reason: st.Reason, ContainerID: prefix + st.Id, Message: terminationMessage(c, st),
 		StartedAt:  metav1.NewTime(time.Unix(0, st.StartedAt).Truncate(time.Second)),
 		FinishedAt: metav1.NewTime(time.Unix(0, st.FinishedAt).Truncate(time.Second)),
 	}

@@ -498,3 +498,34 @@ func TestRealPodEtcHosts(t *testing.T) {
 		t.Errorf("container mounting its own /etc/hosts sees %q, want the host's %q", got, host)
 	}
 }
+
+// TestRealPodTerminationMessage: an exited container's state carries
+// what it wrote to its terminationMessagePath (also as a non-root user,
+// at a path of its own), or with FallbackToLogsOnError and a failure,
+// the end of its log.
+func TestRealPodTerminationMessage(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	p := busyboxPod(n, "msg", img, "printf DONE > /dev/termination-log")
+	p.Spec.Containers = append(p.Spec.Containers,
+		corev1.Container{Name: "custom", Image: img, Command: []string{"sh", "-c", "printf custom > /tmp/my-log"},
+			TerminationMessagePath: "/tmp/my-log", SecurityContext: &corev1.SecurityContext{RunAsUser: ptr.To[int64](1000)}},
+		corev1.Container{Name: "fallback", Image: img, Command: []string{"sh", "-c", "echo first; echo last; exit 2"},
+			TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError},
+	)
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "msg", "Failed", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodFailed })
+	want := map[string]string{"main": "DONE", "custom": "custom", "fallback": "first\nlast\n"}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Terminated == nil {
+			t.Errorf("%s: not terminated: %+v", cs.Name, cs.State)
+			continue
+		}
+		if got := cs.State.Terminated.Message; got != want[cs.Name] {
+			t.Errorf("%s: termination message %q, want %q", cs.Name, got, want[cs.Name])
+		}
+	}
+}
