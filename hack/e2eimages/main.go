@@ -64,7 +64,19 @@ func run(agnhostPath, k8sSrc, out string) error {
 		if err != nil {
 			return err
 		}
-		agnhost = append(append([]imagetest.File{}, busybox...), imagetest.File{Path: "agnhost", Mode: 0o755, Data: bin})
+		agnhost = append(append([]imagetest.File{}, busybox...), imagetest.File{Path: "agnhost", Mode: 0o755, Data: bin},
+			imagetest.File{Path: "agnhost-2", Link: "agnhost"})
+		if k8sSrc != "" {
+			// As upstream's Dockerfile adds them: the StatefulSet specs'
+			// readiness probes fetch /localhost.crt from test-webserver.
+			for _, name := range []string{"localhost.crt", "localhost.key"} {
+				data, err := os.ReadFile(filepath.Join(k8sSrc, "test", "images", "agnhost", "porter", name))
+				if err != nil {
+					return err
+				}
+				agnhost = append(agnhost, imagetest.File{Path: name, Mode: 0o644, Data: data})
+			}
+		}
 	}
 	// One layer per kind, shared by its images; only configs differ.
 	base := map[string]v1.Image{}
