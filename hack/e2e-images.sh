@@ -6,11 +6,13 @@
 #   - agnhost (2.66.1, 2.55): built here from its upstream source,
 #     k8s.io/kubernetes@v1.37.2 test/images/agnhost (module cache or
 #     proxy), on Debian's busybox-static (for sh, cat, nc… as upstream's
-#     image has them);
+#     image has them; not curl), with the image's /localhost.crt and
+#     /localhost.key from the same source;
 #   - busybox (1.37.0-2, 1.36.1-1): Debian's busybox-static;
 #   - pause:3.10.2, nginx, kitten, nautilus: agnhost-based stand-ins
-#     (pause mode; netexec on port 80; test-webserver) — see
-#     hack/e2eimages for which names are left out and why.
+#     (pause mode; netexec on port 80; test-webserver, with upstream's
+#     html/data.json and picture from the same k8s.io/kubernetes source)
+#     — see hack/e2eimages for which names are left out and why.
 #
 #   hack/e2e-images.sh [--data-dir DIR | --container-runtime-endpoint unix:///…]
 #
@@ -42,6 +44,7 @@ if [[ ! -x $agnhost ]]; then
   mv "$agnhost.tmp" "$agnhost"
 fi
 
+k8s_src=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
 tar=$OUT/e2e-images.tar
-go run ./hack/e2eimages --agnhost "$agnhost" --out "$tar" >&2
+go run ./hack/e2eimages --agnhost "$agnhost" --k8s-src "$k8s_src" --out "$tar" >&2
 go run ./cmd/tinykube images import "$@" "$tar"

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -20,33 +21,39 @@ var standIns = []struct {
 	ref  string
 	kind string // busybox, agnhost
 	cfg  v1.Config
+	// html names the directory of k8s.io/kubernetes's test/images whose
+	// html/ files (data.json and a picture, which the update-demo specs
+	// read through pods/proxy) go in the image's root, as upstream's
+	// Dockerfile copies them.
+	html string
 }{
-	{"registry.k8s.io/e2e-test-images/busybox:1.37.0-2", "busybox", v1.Config{Cmd: []string{"sh"}}},
-	{"registry.k8s.io/e2e-test-images/busybox:1.36.1-1", "busybox", v1.Config{Cmd: []string{"sh"}}},
-	{"registry.k8s.io/e2e-test-images/agnhost:2.66.1", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}}},
-	{"registry.k8s.io/e2e-test-images/agnhost:2.55", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}}},
+	{"registry.k8s.io/e2e-test-images/busybox:1.37.0-2", "busybox", v1.Config{Cmd: []string{"sh"}}, ""},
+	{"registry.k8s.io/e2e-test-images/busybox:1.36.1-1", "busybox", v1.Config{Cmd: []string{"sh"}}, ""},
+	{"registry.k8s.io/e2e-test-images/agnhost:2.66.1", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}}, ""},
+	{"registry.k8s.io/e2e-test-images/agnhost:2.55", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}}, ""},
 	// pause: agnhost's pause mode (tinykube's node uses its own pause image).
-	{"registry.k8s.io/pause:3.10.2", "agnhost", v1.Config{Entrypoint: []string{"/agnhost", "pause"}}},
+	{"registry.k8s.io/pause:3.10.2", "agnhost", v1.Config{Entrypoint: []string{"/agnhost", "pause"}}, ""},
 	// nginx: an HTTP server on port 80 (agnhost netexec), not nginx.
-	{"registry.k8s.io/e2e-test-images/nginx:1.27.0-2", "agnhost", v1.Config{Entrypoint: []string{"/agnhost", "netexec", "--http-port=80"}}},
-	{"registry.k8s.io/e2e-test-images/nginx:1.28.0-2", "agnhost", v1.Config{Entrypoint: []string{"/agnhost", "netexec", "--http-port=80"}}},
+	{"registry.k8s.io/e2e-test-images/nginx:1.27.0-2", "agnhost", v1.Config{Entrypoint: []string{"/agnhost", "netexec", "--http-port=80"}}, ""},
+	{"registry.k8s.io/e2e-test-images/nginx:1.28.0-2", "agnhost", v1.Config{Entrypoint: []string{"/agnhost", "netexec", "--http-port=80"}}, ""},
 	// kitten and nautilus are agnhost's test-webserver upstream too (with
 	// a different picture).
-	{"registry.k8s.io/e2e-test-images/kitten:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}},
-	{"registry.k8s.io/e2e-test-images/nautilus:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}},
+	{"registry.k8s.io/e2e-test-images/kitten:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}, "kitten"},
+	{"registry.k8s.io/e2e-test-images/nautilus:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}, "nautilus"},
 }
 
 func main() {
 	agnhost := flag.String("agnhost", "", "agnhost binary (static) to put in the agnhost-based images")
 	out := flag.String("out", "e2e-images.tar", "OCI layout tar to write")
+	k8sSrc := flag.String("k8s-src", "", "k8s.io/kubernetes source (module) dir, for the kitten and nautilus images' html files; without it those images are left out")
 	flag.Parse()
-	if err := run(*agnhost, *out); err != nil {
+	if err := run(*agnhost, *k8sSrc, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "e2eimages:", err)
 		os.Exit(1)
 	}
 }
 
-func run(agnhostPath, out string) error {
+func run(agnhostPath, k8sSrc, out string) error {
 	busybox, err := imagetest.BusyboxFiles()
 	if err != nil {
 		return err
@@ -57,7 +64,19 @@ func run(agnhostPath, out string) error {
 		if err != nil {
 			return err
 		}
-		agnhost = append(append([]imagetest.File{}, busybox...), imagetest.File{Path: "agnhost", Mode: 0o755, Data: bin})
+		agnhost = append(append([]imagetest.File{}, busybox...), imagetest.File{Path: "agnhost", Mode: 0o755, Data: bin},
+			imagetest.File{Path: "agnhost-2", Link: "agnhost"})
+		if k8sSrc != "" {
+			// As upstream's Dockerfile adds them: the StatefulSet specs'
+			// readiness probes fetch /localhost.crt from test-webserver.
+			for _, name := range []string{"localhost.crt", "localhost.key"} {
+				data, err := os.ReadFile(filepath.Join(k8sSrc, "test", "images", "agnhost", "porter", name))
+				if err != nil {
+					return err
+				}
+				agnhost = append(agnhost, imagetest.File{Path: name, Mode: 0o644, Data: data})
+			}
+		}
 	}
 	// One layer per kind, shared by its images; only configs differ.
 	base := map[string]v1.Image{}
@@ -68,7 +87,7 @@ func run(agnhostPath, out string) error {
 	}
 	refs := map[string]v1.Image{}
 	for _, s := range standIns {
-		if s.kind == "agnhost" && agnhostPath == "" {
+		if s.kind == "agnhost" && agnhostPath == "" || s.html != "" && k8sSrc == "" {
 			continue
 		}
 		cfg := s.cfg
@@ -77,8 +96,44 @@ func run(agnhostPath, out string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.ref, err)
 		}
+		if s.html != "" {
+			if img, err = withHTML(img, filepath.Join(k8sSrc, "test", "images", s.html, "html")); err != nil {
+				return fmt.Errorf("%s: %w", s.ref, err)
+			}
+		}
 		refs[s.ref] = img
 		fmt.Println(s.ref)
 	}
 	return imagetest.WriteOCIArchiveRefs(out, refs)
+}
+
+// withHTML adds a layer with the files of dir in the root.
+func withHTML(img v1.Image, dir string) (v1.Image, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var files []imagetest.File
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, imagetest.File{Path: e.Name(), Mode: 0o644, Data: b})
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no files in %s", dir)
+	}
+	html, err := imagetest.Build(files, v1.Config{})
+	if err != nil {
+		return nil, err
+	}
+	layers, err := html.Layers()
+	if err != nil {
+		return nil, err
+	}
+	return mutate.AppendLayers(img, layers...)
 }

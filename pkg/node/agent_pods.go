@@ -109,7 +109,11 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 		return a.terminate(ctx, key, pod, rec)
 	}
 	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
-		return 0, a.teardown(ctx, key, rec) // finished: the kubelet never restarts it
+		// Finished: the kubelet never restarts it.
+		if rec != nil && rec.node.machine != nil {
+			return 0, a.finishReal(ctx, key, rec)
+		}
+		return 0, a.teardown(ctx, key, rec)
 	}
 	if rec == nil {
 		if !ns.podCIDRReady() {
@@ -159,13 +163,9 @@ func (a *Agent) sandboxConfig(ns *nodeState, pod *corev1.Pod) (*runtimeapi.PodSa
 	for k, v := range pod.Labels {
 		lbls[k] = v
 	}
-	hostname := pod.Name
-	if pod.Spec.Hostname != "" {
-		hostname = pod.Spec.Hostname
-	}
 	cfg := &runtimeapi.PodSandboxConfig{
 		Metadata: &runtimeapi.PodSandboxMetadata{Name: pod.Name, Namespace: pod.Namespace, Uid: string(pod.UID)},
-		Hostname: hostname, Labels: lbls, Annotations: pod.Annotations,
+		Hostname: podHostname(pod), Labels: lbls, Annotations: pod.Annotations,
 	}
 	if ns.machine != nil {
 		if err := a.realSandboxConfig(cfg, pod); err != nil {
@@ -336,7 +336,7 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 			a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.BackOff, events.BackOffMessage(pod, c.Name))
 			return st, cr.restartAt.Sub(now), nil
 		}
-		cr.last = terminatedState(st, a.containerIDPrefix(rec))
+		cr.last = terminatedState(c, st, a.containerIDPrefix(rec))
 		if err := rt.RemoveContainer(ctx, cr.id); err != nil {
 			return nil, 0, err
 		}
@@ -473,6 +473,25 @@ func (a *Agent) terminate(ctx context.Context, key cache.ObjectName, pod *corev1
 		return 0, nil
 	}
 	return 0, err
+}
+
+// finishReal stops a finished real pod's sandbox (what still runs in it,
+// its network) and unmounts its volumes, but keeps the sandbox and its
+// exited containers, as the kubelet does, until the pod is deleted:
+// their logs (kubectl logs of a completed pod) and statuses stay
+// readable. Deleting the pod then tears it down (terminate, teardown).
+func (a *Agent) finishReal(ctx context.Context, key cache.ObjectName, rec *podRecord) error {
+	if rec.stopped.Load() {
+		return nil
+	}
+	a.forgetProbes(rec)
+	if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
+		return err
+	}
+	a.teardownVolumes(rec.node, rec.uid)
+	rec.stopped.Store(true)
+	a.log.Debug("node: pod finished; sandbox stopped, kept until the pod is deleted", "pod", key)
+	return nil
 }
 
 // teardown removes a pod's sandbox and forgets it and any status not yet

@@ -48,7 +48,7 @@ func (a *Agent) checkSandbox(ctx context.Context, key cache.ObjectName, pod *cor
 			continue
 		}
 		if resp, err := rec.node.runtime.ContainerStatus(ctx, cr.id, false); err == nil {
-			last[name] = terminatedState(resp.GetStatus(), a.containerIDPrefix(rec))
+			last[name] = terminatedState(specOf(pod, name), resp.GetStatus(), a.containerIDPrefix(rec))
 		}
 	}
 	if err := rec.node.runtime.RemovePodSandbox(ctx, rec.sandboxID); err != nil {

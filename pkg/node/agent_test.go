@@ -163,6 +163,36 @@ func TestSimulatedNodes(t *testing.T) {
 		}
 	})
 
+	// status.observedGeneration (and the kubelet's conditions') follow
+	// metadata.generation, which a spec update bumps.
+	t.Run("observed generation", func(t *testing.T) {
+		p, err := pods.Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Spec.Containers[0].Image = "nginx:1.28"
+		if p, err = pods.Update(ctx, p, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if p.Generation < 2 {
+			t.Fatalf("generation %d after a spec update", p.Generation)
+		}
+		want := p.Generation
+		controllertest.EventuallyWithin(t, "observedGeneration follows", 30*time.Second, func(ctx context.Context) (bool, error) {
+			p, err := pods.Get(ctx, "web", metav1.GetOptions{})
+			return err == nil && p.Status.ObservedGeneration == want, nil
+		})
+		p, err = pods.Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type != corev1.PodScheduled && c.ObservedGeneration != want {
+				t.Errorf("condition %s observedGeneration %d, want %d", c.Type, c.ObservedGeneration, want)
+			}
+		}
+	})
+
 	// The agent writes statuses from its cache, asynchronously; a
 	// condition another writer sets in between must survive, and the
 	// status computed on top of it (Ready) must follow.

@@ -139,6 +139,20 @@ func (a *Agent) realContainerEnv(ctx context.Context, cfg *runtimeapi.ContainerC
 		}
 		cfg.Mounts = append(cfg.Mounts, mounts...)
 	}
+	term, err := a.terminationMessageMount(pod, c, cfg.GetMetadata().GetAttempt(), rec)
+	if err != nil {
+		return err
+	}
+	if term != nil {
+		cfg.Mounts = append(cfg.Mounts, term)
+	}
+	hosts, err := a.etcHostsMount(pod, c, rec)
+	if err != nil {
+		return err
+	}
+	if hosts != nil {
+		cfg.Mounts = append(cfg.Mounts, hosts)
+	}
 	return nil
 }
 

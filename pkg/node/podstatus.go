@@ -163,7 +163,7 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 
 	// Conditions, in the order the kubelet writes them; others' kept.
 	cond := func(t corev1.PodConditionType, ok bool, reason, msg string) corev1.PodCondition {
-		c := corev1.PodCondition{Type: t, Status: corev1.ConditionFalse, LastTransitionTime: now}
+		c := corev1.PodCondition{Type: t, Status: corev1.ConditionFalse, LastTransitionTime: now, ObservedGeneration: pod.Generation}
 		if ok {
 			c.Status = corev1.ConditionTrue
 		} else {
@@ -205,6 +205,9 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 			status.Conditions = append(status.Conditions, old)
 		}
 	}
+	// The generation of the spec this status reflects, as the kubelet
+	// reports it (PodObservedGenerationTracking).
+	status.ObservedGeneration = pod.Generation
 	return status, nil
 }
 
@@ -251,7 +254,7 @@ func containerStatus(c *corev1.Container, cr *containerRecord, st *runtimeapi.Co
 		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(time.Unix(0, st.StartedAt).Truncate(time.Second))}
 		cs.Ready, cs.Started = true, ptr.To(true)
 	case runtimeapi.ContainerState_CONTAINER_EXITED:
-		term := terminatedState(st, prefix)
+		term := terminatedState(c, st, prefix)
 		if cr != nil && !cr.restartAt.IsZero() {
 			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff",
 				Message: fmt.Sprintf("back-off restarting failed container %s in pod", c.Name)}
@@ -265,9 +268,11 @@ func containerStatus(c *corev1.Container, cr *containerRecord, st *runtimeapi.Co
 	return cs
 }
 
-func terminatedState(st *runtimeapi.ContainerStatus, prefix string) *corev1.ContainerStateTerminated {
+// terminatedState is how exited container c (status st) ended, with its
+// termination message.
+func terminatedState(c *corev1.Container, st *runtimeapi.ContainerStatus, prefix string) *corev1.ContainerStateTerminated {
 	return &corev1.ContainerStateTerminated{
-		ExitCode: st.ExitCode, Reason: st.Reason, ContainerID: prefix + st.Id,
+		ExitCode: st.ExitCode, Reason: st.Reason, ContainerID: prefix + st.Id, Message: terminationMessage(c, st),
 		StartedAt:  metav1.NewTime(time.Unix(0, st.StartedAt).Truncate(time.Second)),
 		FinishedAt: metav1.NewTime(time.Unix(0, st.FinishedAt).Truncate(time.Second)),
 	}

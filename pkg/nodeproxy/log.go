@@ -152,6 +152,10 @@ func (p *Proxy) serveLog(w http.ResponseWriter, r *http.Request, ns, name, _ str
 	if resp.StatusCode != http.StatusOK {
 		return backendError(resp, schema.GroupResource{Resource: "pods/log"}, name)
 	}
+	if isWebSocket(r) {
+		streamLogWebSocket(w, r, resp.Body)
+		return nil
+	}
 	w.Header().Set("Content-Type", "text/plain")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)

@@ -3,6 +3,7 @@ package nodeproxy_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -13,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	gwebsocket "github.com/gorilla/websocket"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/tools/remotecommand"
 	"k8s.io/client-go/transport/spdy"
@@ -320,4 +323,105 @@ func (o *oneSize) Next() *remotecommand.TerminalSize {
 	}
 	o.done = true
 	return o.size
+}
+
+// dialWebSocket opens a WebSocket to the API server's path with the
+// given subprotocol, as the e2e suite's clients do.
+func dialWebSocket(t *testing.T, c *streamtest.Cluster, path string, query url.Values, protocol string) *gwebsocket.Conn {
+	t.Helper()
+	tlsCfg, err := rest.TLSConfigFor(c.Server.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(c.Server.RESTConfig.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Scheme, u.Path, u.RawQuery = "wss", path, query.Encode()
+	h := http.Header{}
+	if tok := c.Server.RESTConfig.BearerToken; tok != "" {
+		h.Set("Authorization", "Bearer "+tok)
+	}
+	d := gwebsocket.Dialer{TLSClientConfig: tlsCfg, Subprotocols: []string{protocol}, HandshakeTimeout: 10 * time.Second}
+	ws, resp, err := d.Dial(u.String(), h)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("WebSocket %s (%s): %v (HTTP %d)", path, protocol, err, status)
+	}
+	t.Cleanup(func() { ws.Close() })
+	if ws.Subprotocol() != protocol {
+		t.Fatalf("WebSocket %s: protocol %q, want %q", path, ws.Subprotocol(), protocol)
+	}
+	return ws
+}
+
+// readAll reads messages until the server closes the connection.
+func readAll(t *testing.T, ws *gwebsocket.Conn) (kinds []int, msgs [][]byte) {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		kind, msg, err := ws.ReadMessage()
+		if err != nil {
+			if !gwebsocket.IsCloseError(err, gwebsocket.CloseNormalClosure) {
+				t.Fatalf("reading: %v", err)
+			}
+			return kinds, msgs
+		}
+		kinds, msgs = append(kinds, kind), append(msgs, msg)
+	}
+}
+
+// TestWebSocketV1ExecAndLogs: exec over the first channel protocol
+// (channel.k8s.io: the error channel carries the error's text, nothing
+// on success) and pods/log over WebSocket (binary.k8s.io and
+// base64.binary.k8s.io), as the e2e suite's Pods specs use them.
+func TestWebSocketV1ExecAndLogs(t *testing.T) {
+	c := streamtest.StartCluster(t)
+	channels := func(msgs [][]byte) map[byte]string {
+		out := map[byte]string{}
+		for _, m := range msgs {
+			if len(m) > 0 {
+				out[m[0]] += string(m[1:])
+			}
+		}
+		return out
+	}
+	ws := dialWebSocket(t, c, "/api/v1/namespaces/default/pods/web/exec",
+		url.Values{"container": {"app"}, "command": {"echo", "remote execution test"}, "stdout": {"1"}, "stderr": {"1"}}, "channel.k8s.io")
+	_, msgs := readAll(t, ws)
+	if got := channels(msgs); got[1] != "remote execution test\n" || got[3] != "" {
+		t.Errorf("exec echo over channel.k8s.io: stdout %q, error %q", got[1], got[3])
+	}
+	ws = dialWebSocket(t, c, "/api/v1/namespaces/default/pods/web/exec",
+		url.Values{"container": {"app"}, "command": {"exit", "3"}, "stdout": {"1"}}, "channel.k8s.io")
+	_, msgs = readAll(t, ws)
+	if got := channels(msgs); !strings.Contains(got[3], "exit code 3") {
+		t.Errorf("exec exit 3 over channel.k8s.io: error channel %q", got[3])
+	}
+
+	for protocol, wantKind := range map[string]int{"binary.k8s.io": gwebsocket.BinaryMessage, "base64.binary.k8s.io": gwebsocket.TextMessage} {
+		ws := dialWebSocket(t, c, "/api/v1/namespaces/default/pods/web/log", url.Values{"container": {"app"}}, protocol)
+		kinds, msgs := readAll(t, ws)
+		var got bytes.Buffer
+		for i, m := range msgs {
+			if kinds[i] != wantKind {
+				t.Errorf("%s: message kind %d, want %d", protocol, kinds[i], wantKind)
+			}
+			if wantKind == gwebsocket.TextMessage {
+				if m, err := base64.StdEncoding.DecodeString(string(m)); err == nil {
+					got.Write(m)
+				} else {
+					t.Errorf("%s: %v", protocol, err)
+				}
+				continue
+			}
+			got.Write(m)
+		}
+		if got.String() != "one\ntwo\n" {
+			t.Errorf("logs over %s: %q", protocol, got.String())
+		}
+	}
 }

@@ -21,10 +21,12 @@ import (
 // The channel protocols of exec and attach over WebSocket: each binary
 // message starts with its channel's byte. v5 adds the close message
 // (channel 255, then the closed channel), with which a client ends its
-// stdin.
+// stdin. The first one, channel.k8s.io, writes the error's text on the
+// error channel (v4 and v5: a Status) and nothing on success.
 const (
 	protocolV5 = "v5.channel.k8s.io"
 	protocolV4 = "v4.channel.k8s.io"
+	protocolV1 = "channel.k8s.io"
 
 	chanStdin  = 0
 	chanStdout = 1
@@ -39,15 +41,15 @@ const (
 // streams of a SPDY remote command, as upstream's stream translator.
 func (p *Proxy) translate(w http.ResponseWriter, r *http.Request, target *url.URL, streams streamFlags) error {
 	upgrader := gwebsocket.Upgrader{
-		Subprotocols: []string{protocolV5, protocolV4},
+		Subprotocols: []string{protocolV5, protocolV4, protocolV1},
 		// Clients are authenticated by the API server, not by origin.
 		CheckOrigin:      func(*http.Request) bool { return true },
 		HandshakeTimeout: 10 * time.Second,
 	}
-	if gwebsocket.Subprotocols(r) == nil || !offers(r, protocolV5, protocolV4) {
+	if gwebsocket.Subprotocols(r) == nil || !offers(r, protocolV5, protocolV4, protocolV1) {
 		// A plain 400: the client sees the upgrade fail and falls back
 		// to SPDY.
-		return apiBadRequest("WebSocket exec and attach need the v5.channel.k8s.io or v4.channel.k8s.io protocol")
+		return apiBadRequest("WebSocket exec and attach need the v5.channel.k8s.io, v4.channel.k8s.io or channel.k8s.io protocol")
 	}
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -56,7 +58,7 @@ func (p *Proxy) translate(w http.ResponseWriter, r *http.Request, target *url.UR
 	defer ws.Close()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	out := &wsWriter{conn: ws}
+	out := &wsWriter{conn: ws, v1: ws.Subprotocol() == protocolV1}
 
 	rt, err := spdystream.NewRoundTripperWithConfig(spdystream.RoundTripperConfig{TLS: p.kubeletTLS.Clone(), PingPeriod: 5 * time.Second})
 	if err != nil {
@@ -153,6 +155,9 @@ func offers(r *http.Request, protocols ...string) bool {
 type wsWriter struct {
 	mu   sync.Mutex
 	conn *gwebsocket.Conn
+	// v1: the channel.k8s.io protocol's error channel (text, not a
+	// Status).
+	v1 bool
 }
 
 func (w *wsWriter) write(ch byte, p []byte) error {
@@ -180,8 +185,16 @@ func (c channelWriter) Write(p []byte) (int, error) {
 }
 
 // finish writes the command's outcome on the error channel as a Status
-// (Success, NonZeroExitCode with the code, or the error) and closes.
+// (Success, NonZeroExitCode with the code, or the error; v1: the error's
+// text, if any) and closes.
 func (w *wsWriter) finish(err error) {
+	if w.v1 {
+		if err != nil {
+			_ = w.write(chanError, []byte(err.Error()))
+		}
+		w.close()
+		return
+	}
 	st := metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess}
 	var exit interface{ ExitStatus() int }
 	switch {
@@ -195,6 +208,11 @@ func (w *wsWriter) finish(err error) {
 	}
 	b, _ := json.Marshal(&st)
 	_ = w.write(chanError, b)
+	w.close()
+}
+
+// close sends the normal close message.
+func (w *wsWriter) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	_ = w.conn.WriteControl(gwebsocket.CloseMessage, gwebsocket.FormatCloseMessage(gwebsocket.CloseNormalClosure, ""), time.Now().Add(time.Second))

@@ -454,3 +454,78 @@ func TestRealPodRunsAsUser(t *testing.T) {
 		t.Errorf("the pod's supplementalGroups became %v", got)
 	}
 }
+
+// TestRealPodEtcHosts: a pod's containers see the kubelet-managed
+// /etc/hosts (the pod's hostname and FQDN at its IP, the host aliases);
+// a container that mounts its own /etc/hosts keeps it.
+func TestRealPodEtcHosts(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	p := busyboxPod(n, "hosts", img, "cat /etc/hosts")
+	p.Spec.Hostname, p.Spec.Subdomain = "web", "sub"
+	p.Spec.HostAliases = []corev1.HostAlias{{IP: "192.0.2.77", Hostnames: []string{"foo.example", "bar.example"}}}
+	p.Spec.Volumes = []corev1.Volume{{Name: "hosts", VolumeSource: corev1.VolumeSource{
+		HostPath: &corev1.HostPathVolumeSource{Path: "/etc/hosts", Type: ptr.To(corev1.HostPathFile)}}}}
+	p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "own", Image: img, Command: []string{"cat", "/etc/hosts"},
+		VolumeMounts: []corev1.VolumeMount{{Name: "hosts", MountPath: "/etc/hosts"}}})
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "hosts", "Succeeded", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodSucceeded })
+	logs := func(container string) string {
+		b, err := n.Client.CoreV1().Pods("default").GetLogs("hosts", &corev1.PodLogOptions{Container: container}).DoRaw(ctx)
+		if err != nil {
+			t.Fatalf("logs of %s: %v", container, err)
+		}
+		return string(b)
+	}
+	got := logs("main")
+	for _, want := range []string{
+		"# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n",
+		"\n" + pod.Status.PodIP + "\tweb.sub.default.svc.cluster.local\tweb\n",
+		"\n# Entries added by HostAliases.\n192.0.2.77\tfoo.example\tbar.example\n",
+	} {
+		if !strings.HasPrefix(got, want) && !strings.Contains(got, want) {
+			t.Errorf("/etc/hosts lacks %q:\n%s", want, got)
+		}
+	}
+	host, err := os.ReadFile("/etc/hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := logs("own"); got != string(host) {
+		t.Errorf("container mounting its own /etc/hosts sees %q, want the host's %q", got, host)
+	}
+}
+
+// TestRealPodTerminationMessage: an exited container's state carries
+// what it wrote to its terminationMessagePath (also as a non-root user,
+// at a path of its own), or with FallbackToLogsOnError and a failure,
+// the end of its log.
+func TestRealPodTerminationMessage(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	p := busyboxPod(n, "msg", img, "printf DONE > /dev/termination-log")
+	p.Spec.Containers = append(p.Spec.Containers,
+		corev1.Container{Name: "custom", Image: img, Command: []string{"sh", "-c", "printf custom > /tmp/my-log"},
+			TerminationMessagePath: "/tmp/my-log", SecurityContext: &corev1.SecurityContext{RunAsUser: ptr.To[int64](1000)}},
+		corev1.Container{Name: "fallback", Image: img, Command: []string{"sh", "-c", "echo first; echo last; exit 2"},
+			TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError},
+	)
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "msg", "Failed", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodFailed })
+	want := map[string]string{"main": "DONE", "custom": "custom", "fallback": "first\nlast\n"}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Terminated == nil {
+			t.Errorf("%s: not terminated: %+v", cs.Name, cs.State)
+			continue
+		}
+		if got := cs.State.Terminated.Message; got != want[cs.Name] {
+			t.Errorf("%s: termination message %q, want %q", cs.Name, got, want[cs.Name])
+		}
+	}
+}
