@@ -36,7 +36,8 @@ type podRecord struct {
 	// stopAt is when a pod being deleted finishes its simulated shutdown.
 	stopAt time.Time
 	// stopping is set when a real pod's containers are being stopped
-	// (terminateReal); stopped once they are.
+	// (stopReal: deletion, or the active deadline passed); stopped once
+	// they are. A stopping pod's dead sandbox is not replaced.
 	stopping bool
 	stopped  atomic.Bool
 	// volumes: whether the pod's volumes are set up (real nodes).
@@ -99,7 +100,7 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 			return 0, err
 		}
 	}
-	if rec != nil && ns.machine != nil && pod.DeletionTimestamp == nil &&
+	if rec != nil && ns.machine != nil && pod.DeletionTimestamp == nil && !rec.stopping &&
 		pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed {
 		if rec, err = a.checkSandbox(ctx, key, pod, rec); err != nil {
 			return 0, err
@@ -132,9 +133,16 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 		}
 		a.setRecord(key, rec)
 	}
+	left, hasDeadline := activeDeadlineLeft(pod, rec.startedAt, a.cfg.Clock.Now())
+	if hasDeadline && left <= 0 {
+		return a.failDeadline(ctx, key, pod, rec)
+	}
 	after, err := a.step(ctx, pod, rec)
 	if err != nil {
 		return 0, err
+	}
+	if hasDeadline && (after == 0 || left < after) {
+		after = left // sync again when the deadline passes
 	}
 	status, err := a.podStatus(ctx, pod, rec, false)
 	if err != nil {

@@ -35,6 +35,10 @@
 // adopts the pods still running from an earlier run of the agent, and
 // agent_realsandbox.go replaces a sandbox that died.
 //
+// On every node a pod active longer than its activeDeadlineSeconds is
+// failed (DeadlineExceeded) and its containers killed, by one decision
+// in deadline.go, as the kubelet's activeDeadlineHandler does.
+//
 // Nodes whose runtime can run commands in containers (CRI's ExecSync:
 // every real node) also probe their containers and run lifecycle hooks
 // (pkg/node/prober) and record the kubelet's events (pkg/node/events),
