@@ -19,6 +19,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/tinykube/tinykube/pkg/node/eviction"
 	"github.com/tinykube/tinykube/pkg/node/images"
 	"github.com/tinykube/tinykube/pkg/node/prober"
 	"github.com/tinykube/tinykube/pkg/node/volumes"
@@ -55,6 +56,11 @@ type nodeState struct {
 	// runtimeNotReady explains why a real node's runtime is not ready
 	// ("" when it is), from its CRI Status.
 	runtimeNotReady string
+	// pressure tracks a real node's eviction signals; pressureConds is
+	// its MemoryPressure, DiskPressure and PIDPressure from the last
+	// observation (agent_realnode.go).
+	pressure      *eviction.Tracker
+	pressureConds []eviction.Condition
 	// imageList is a real node's status.images, listed at each sync
 	// (nil until the runtime first answered).
 	imageList []corev1.ContainerImage
@@ -86,6 +92,7 @@ func (a *Agent) syncNode(ctx context.Context, name string) (time.Duration, error
 	}
 	if ns.machine != nil {
 		ns.runtimeNotReady = runtimeNotReady(ctx, ns.runtime)
+		a.observePressure(ns, now)
 		if svc, ok := ns.runtime.(images.Service); ok {
 			list, err := images.NodeImages(ctx, svc, 0)
 			if err != nil {

@@ -9,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/tinykube/tinykube/pkg/node/eviction"
 )
 
 // A real node (Config.Real): one node, on a runtime that runs processes.
@@ -38,8 +40,35 @@ func newRealNode(cfg Config) (*nodeState, error) {
 	if port == 0 {
 		port = 10250
 	}
+	thresholds := r.EvictionHard
+	if thresholds == nil {
+		if thresholds, err = eviction.Hard(""); err != nil {
+			return nil, err
+		}
+	}
+	period := r.EvictionPressureTransitionPeriod
+	if period == 0 {
+		period = eviction.DefaultTransitionPeriod
+	}
 	return &nodeState{name: r.Name, ip: ip, fallbackCIDR: fallback, runtime: cfg.NewRuntime(r.Name),
-		machine: m, kubeletPort: port}, nil
+		machine: m, kubeletPort: port, pressure: eviction.NewTracker(thresholds, period)}, nil
+}
+
+// observePressure reads the eviction signals from the machine and
+// updates the node's pressure conditions (pkg/node/eviction); the node
+// sync reports them when they change.
+func (a *Agent) observePressure(ns *nodeState, now time.Time) {
+	obs, err := eviction.Observe(eviction.Sources{NodeFs: a.cfg.Real.DataDir, ImageFs: a.cfg.Real.ImageFsDir})
+	if err != nil {
+		a.log.Debug("node: observing eviction signals", "node", ns.name, "err", err)
+	}
+	conds := ns.pressure.Observe(obs, now)
+	for i, c := range conds {
+		if i < len(ns.pressureConds) && ns.pressureConds[i].Status != c.Status {
+			a.log.Info("node: pressure condition changed", "node", ns.name, "condition", c.Type, "status", c.Status, "thresholdsMet", fmt.Sprint(ns.pressure.Met()))
+		}
+	}
+	ns.pressureConds = conds
 }
 
 // runtimeNotReady asks the runtime for its conditions (CRI Status):
@@ -73,6 +102,10 @@ func (a *Agent) realNodeStatus(ns *nodeState, current *corev1.Node,
 	if ns.runtimeNotReady != "" {
 		ready = cond(corev1.NodeReady, corev1.ConditionFalse, "KubeletNotReady", ns.runtimeNotReady)
 	}
+	var conds []corev1.NodeCondition
+	for _, c := range ns.pressureConds {
+		conds = append(conds, cond(c.Type, c.Status, c.Reason, c.Message))
+	}
 	info := ns.machine.info
 	info.ContainerRuntimeVersion = ns.runtimeName
 	images := ns.imageList
@@ -88,12 +121,7 @@ func (a *Agent) realNodeStatus(ns *nodeState, current *corev1.Node,
 	return corev1.NodeStatus{
 		Capacity:    withOthers(ns.machine.capacity, current.Status.Capacity),
 		Allocatable: withOthers(ns.machine.allocatable, current.Status.Allocatable),
-		Conditions: []corev1.NodeCondition{
-			cond(corev1.NodeMemoryPressure, corev1.ConditionFalse, "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-			cond(corev1.NodeDiskPressure, corev1.ConditionFalse, "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-			cond(corev1.NodePIDPressure, corev1.ConditionFalse, "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-			ready,
-		},
+		Conditions:  append(conds, ready),
 		Addresses: []corev1.NodeAddress{
 			{Type: corev1.NodeInternalIP, Address: ns.ip.String()},
 			{Type: corev1.NodeHostName, Address: ns.name},

@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
+
+	"github.com/tinykube/tinykube/pkg/node/eviction"
 )
 
 // Config configures an Agent. DefaultConfig fills every field except
@@ -111,6 +113,14 @@ type RealNode struct {
 	// PollInterval is how often the runtime's containers are listed to
 	// notice exits when it cannot stream events (containerd 1.6).
 	PollInterval time.Duration
+	// EvictionHard are the thresholds of the node's MemoryPressure,
+	// DiskPressure and PIDPressure conditions (pkg/node/eviction; nil:
+	// eviction.DefaultHard), held for EvictionPressureTransitionPeriod
+	// (0: eviction.DefaultTransitionPeriod). ImageFsDir is a directory
+	// on the runtime's image file system (its root; "": DataDir's).
+	EvictionHard                     []eviction.Threshold
+	EvictionPressureTransitionPeriod time.Duration
+	ImageFsDir                       string
 }
 
 // DefaultConfig returns the defaults of `tinykube node`: nodes shaped like

@@ -27,7 +27,9 @@
 // `tinykube server --node`) is one node on a runtime that runs processes:
 // the CRI client in pkg/node/cri, to a containerd that pkg/node/containerd
 // starts. The same queues drive it; agent_realnode.go adds the machine's
-// capacity and identity (machine.go), Ready from the runtime, and
+// capacity and identity (machine.go), MemoryPressure, DiskPressure and
+// PIDPressure from the machine's eviction signals (pkg/node/eviction;
+// no pod is evicted), Ready from the runtime, and
 // polling for container exits (containerd 1.6 streams no events);
 // agent_realpod.go adds what the kubelet puts in CRI configs (log paths,
 // DNS, port mappings, cgroups, security context), image pulls, and

@@ -21,6 +21,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/node"
 	"github.com/tinykube/tinykube/pkg/node/containerd"
 	"github.com/tinykube/tinykube/pkg/node/cri"
+	"github.com/tinykube/tinykube/pkg/node/eviction"
 	"github.com/tinykube/tinykube/pkg/node/images"
 )
 
@@ -41,6 +42,10 @@ type RealFlags struct {
 	SystemReserved map[string]string
 	ClusterDNS     []string
 	ClusterDomain  string
+	// EvictionHard: the pressure conditions' thresholds, in the
+	// kubelet's syntax (pkg/node/eviction; unnamed signals keep their
+	// defaults).
+	EvictionHard string
 
 	// The kubelet API (kubeletapi.go): where it listens (port 0: any
 	// free port), its serving certificate (files; else
@@ -68,6 +73,7 @@ func (f *RealFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.NodeIP, "node-ip", f.NodeIP, "real node: its InternalIP (default: the address of the default-route interface)")
 	fs.StringToStringVar(&f.SystemReserved, "system-reserved", f.SystemReserved, "real node: resources kept from pods, e.g. cpu=500m,memory=1Gi (allocatable = capacity - these)")
 	fs.StringSliceVar(&f.ClusterDNS, "cluster-dns", f.ClusterDNS, "real node: DNS server IPs for pods with dnsPolicy ClusterFirst (none: pods use the host's resolv.conf)")
+	fs.StringVar(&f.EvictionHard, "eviction-hard", f.EvictionHard, "real node: thresholds of its MemoryPressure/DiskPressure/PIDPressure conditions, e.g. memory.available<100Mi,nodefs.available<10% (signals not named keep the kubelet's defaults: "+eviction.DefaultHard+"; no pod is evicted)")
 	fs.StringVar(&f.ClusterDomain, "cluster-domain", f.ClusterDomain, "real node: the cluster's DNS domain")
 	fs.StringVar(&f.KubeletAddress, "address", f.KubeletAddress, "real node: the IP the kubelet API (logs, exec, attach, port-forward) listens on")
 	fs.IntVar(&f.KubeletPort, "port", f.KubeletPort, "real node: the kubelet API's port (0: any free port)")
@@ -186,6 +192,13 @@ func RealConfig(base node.Config, f RealFlags, rt *RealRuntime) (node.Config, er
 			return cfg, fmt.Errorf("--node-ip: %w", err)
 		}
 		rn.IP = ip
+	}
+	var err error
+	if rn.EvictionHard, err = eviction.Hard(f.EvictionHard); err != nil {
+		return cfg, err
+	}
+	if rt.Containerd != nil {
+		rn.ImageFsDir = rt.Containerd.Paths().Root
 	}
 	for k, v := range f.SystemReserved {
 		q, err := resource.ParseQuantity(v)

@@ -46,8 +46,9 @@ type flags struct {
 	nodeName string
 	// kubeletPort is the --node node's kubelet API port (0: any free);
 	// nodeIP its InternalIP ("" = the default-route address).
-	kubeletPort int
-	nodeIP      string
+	kubeletPort  int
+	evictionHard string
+	nodeIP       string
 	// idleGCPercent is GOGC while idle (pkg/idlegc); 0 disables.
 	idleGCPercent int
 }
@@ -93,6 +94,7 @@ func NewCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&f.node, "node", false, "also run a real node in-process: pods run as containers in a private containerd (data under DATA-DIR/node; needs root and Debian's containerd, runc and containernetworking-plugins)")
 	cmd.Flags().StringVar(&f.nodeName, "node-name", "", "name of the --node node (default: the host name)")
 	cmd.Flags().StringVar(&f.nodeIP, "node-ip", "", "the --node node's InternalIP, where the API server reaches its kubelet API (default: the default-route address)")
+	cmd.Flags().StringVar(&f.evictionHard, "eviction-hard", "", "the --node node's pressure thresholds, as the kubelet's --eviction-hard (e.g. memory.available<100Mi,nodefs.available<10%; default the kubelet's)")
 	cmd.Flags().IntVar(&f.kubeletPort, "kubelet-port", 10250, "the --node node's kubelet API port (logs, exec, attach, port-forward; 0: any free port)")
 	return cmd
 }
@@ -215,6 +217,7 @@ func (f *flags) run(ctx context.Context) error {
 		// on the node IP if one is given (the API server reaches it
 		// there), else on every address, as upstream.
 		nf.Real.NodeIP, nf.Real.KubeletPort = f.nodeIP, f.kubeletPort
+		nf.Real.EvictionHard = f.evictionHard
 		if f.nodeIP != "" {
 			nf.Real.KubeletAddress = f.nodeIP
 		}

@@ -8,8 +8,11 @@
 //     Ready condition set to False (nodes.go, monitor);
 //   - a node's taints follow its Ready condition: Unknown → the
 //     node.kubernetes.io/unreachable NoExecute and NoSchedule taints,
-//     False → node.kubernetes.io/not-ready, True → neither (nodes.go,
-//     taints);
+//     False → node.kubernetes.io/not-ready, True → neither; and a node
+//     reporting MemoryPressure, DiskPressure or PIDPressure True gets the
+//     node.kubernetes.io/memory-pressure, disk-pressure or pid-pressure
+//     NoSchedule taint, as upstream's NoSchedule tainting pass does
+//     (nodes.go, syncTaints);
 //   - a pod on a node with NoExecute taints is deleted at once if it does
 //     not tolerate one of them, else when the shortest matching
 //     tolerationSeconds has passed since the taint was added (pods.go).

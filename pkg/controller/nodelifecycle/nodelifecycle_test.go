@@ -2,6 +2,7 @@ package nodelifecycle_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -154,4 +155,65 @@ func TestUnreachableNode(t *testing.T) {
 		}
 		return st == corev1.ConditionTrue && len(n.Spec.Taints) == 0 && len(l.Items) == 1, nil
 	})
+}
+
+// TestPressureTaints: a node whose kubelet reports MemoryPressure,
+// DiskPressure or PIDPressure True gets the matching NoSchedule taint
+// (node.kubernetes.io/memory-pressure…), removed when the condition goes
+// False; other taints are kept.
+func TestPressureTaints(t *testing.T) {
+	s := testserver.Start(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cc := controller.Context{Client: s.Client, Informers: informers.NewSharedInformerFactory(s.Client, 0)}
+	c, err := nodelifecycle.NewController(ctx, cc, nodelifecycle.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc.Informers.Start(ctx.Done())
+	go c.Run(ctx, 2)
+
+	nodes := s.Client.CoreV1().Nodes()
+	_, err = nodes.Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "p"},
+		Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: "example.com/mine", Effect: corev1.TaintEffectNoSchedule}}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setConditions := func(memory, disk, pid corev1.ConditionStatus) {
+		t.Helper()
+		controllertest.Eventually(t, "conditions written", func(ctx context.Context) (bool, error) {
+			n, err := nodes.Get(ctx, "p", metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			n.Status.Conditions = []corev1.NodeCondition{
+				{Type: corev1.NodeReady, Status: corev1.ConditionTrue},
+				{Type: corev1.NodeMemoryPressure, Status: memory},
+				{Type: corev1.NodeDiskPressure, Status: disk},
+				{Type: corev1.NodePIDPressure, Status: pid},
+			}
+			_, err = nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{})
+			return err == nil, nil
+		})
+	}
+	taints := func(want ...string) {
+		t.Helper()
+		controllertest.Eventually(t, "taints "+fmt.Sprint(want), func(ctx context.Context) (bool, error) {
+			n, err := nodes.Get(ctx, "p", metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			var got []string
+			for _, t := range n.Spec.Taints {
+				got = append(got, t.Key+":"+string(t.Effect))
+			}
+			return fmt.Sprint(got) == fmt.Sprint(want), nil
+		})
+	}
+	setConditions(corev1.ConditionTrue, corev1.ConditionFalse, corev1.ConditionTrue)
+	taints("example.com/mine:NoSchedule", "node.kubernetes.io/memory-pressure:NoSchedule", "node.kubernetes.io/pid-pressure:NoSchedule")
+	setConditions(corev1.ConditionFalse, corev1.ConditionTrue, corev1.ConditionFalse)
+	taints("example.com/mine:NoSchedule", "node.kubernetes.io/disk-pressure:NoSchedule")
+	setConditions(corev1.ConditionFalse, corev1.ConditionFalse, corev1.ConditionFalse)
+	taints("example.com/mine:NoSchedule")
 }

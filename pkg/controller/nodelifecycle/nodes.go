@@ -84,8 +84,34 @@ func (c *Controller) markUnknown(ctx context.Context, node *corev1.Node, now tim
 	return nil
 }
 
+// pressureTaints are the NoSchedule taints a node carries while its
+// kubelet reports the condition True, as upstream's
+// doNoScheduleTaintingPass sets them.
+var pressureTaints = []struct {
+	condition corev1.NodeConditionType
+	key       string
+}{
+	{corev1.NodeMemoryPressure, corev1.TaintNodeMemoryPressure},
+	{corev1.NodeDiskPressure, corev1.TaintNodeDiskPressure},
+	{corev1.NodePIDPressure, corev1.TaintNodePIDPressure},
+}
+
+// managedTaint: a taint key this controller sets and removes.
+func managedTaint(key string) bool {
+	if key == corev1.TaintNodeNotReady || key == corev1.TaintNodeUnreachable {
+		return true
+	}
+	for _, p := range pressureTaints {
+		if p.key == key {
+			return true
+		}
+	}
+	return false
+}
+
 // syncTaints makes the not-ready/unreachable taints match the Ready
-// condition, leaving every other taint alone.
+// condition and the memory/disk/PID-pressure NoSchedule taints match
+// the pressure conditions, leaving every other taint alone.
 func (c *Controller) syncTaints(ctx context.Context, node *corev1.Node, now time.Time) error {
 	var want []corev1.Taint
 	switch readyStatus(node) {
@@ -94,10 +120,15 @@ func (c *Controller) syncTaints(ctx context.Context, node *corev1.Node, now time
 	case corev1.ConditionUnknown:
 		want = taintsFor(corev1.TaintNodeUnreachable, now)
 	}
+	for _, p := range pressureTaints {
+		if cond := condition(node, p.condition); cond != nil && cond.Status == corev1.ConditionTrue {
+			want = append(want, corev1.Taint{Key: p.key, Effect: corev1.TaintEffectNoSchedule})
+		}
+	}
 	var taints []corev1.Taint
 	changed := false
 	for _, t := range node.Spec.Taints {
-		if t.Key != corev1.TaintNodeNotReady && t.Key != corev1.TaintNodeUnreachable {
+		if !managedTaint(t.Key) {
 			taints = append(taints, t)
 			continue
 		}
