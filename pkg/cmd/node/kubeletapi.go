@@ -15,6 +15,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/node"
 	"github.com/tinykube/tinykube/pkg/node/kubeletserver"
+	"github.com/tinykube/tinykube/pkg/node/stats"
 )
 
 // KubeletAPI is a real node's kubelet API (pkg/node/kubeletserver),
@@ -56,7 +57,12 @@ func ListenKubeletAPI(f RealFlags, cfg *node.Config, rt *RealRuntime) (*KubeletA
 		return nil, fmt.Errorf("kubelet API serving certificate: %w", err)
 	}
 	k := &KubeletAPI{name: cfg.Real.Name}
-	k.srv, err = kubeletserver.New(kubeletserver.Config{Runtime: rt.CRI, Pods: k.pods, Cert: cert, ClientCAs: cas, Logger: cfg.Logger})
+	sp, err := stats.New(stats.Config{NodeName: cfg.Real.Name, Runtime: rt.CRI, Pods: k.pods, DataDir: cfg.Real.DataDir,
+		ImageFsDir: cfg.Real.ImageFsDir, CgroupRoot: cfg.Real.CgroupRoot})
+	if err != nil {
+		return nil, err
+	}
+	k.srv, err = kubeletserver.New(kubeletserver.Config{Runtime: rt.CRI, Pods: k.pods, Cert: cert, ClientCAs: cas, Stats: sp, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,8 @@
 //	GET|POST /attach/{ns}/{pod}/{container}      ?stdin&stdout&stderr&tty (upgrade)
 //	GET|POST /portForward/{ns}/{pod}             (upgrade)
 //	POST /run/{ns}/{pod}/{container}             ?cmd=…: runs it, answers its output
-//	GET  /stats/summary                          501: not collected
+//	GET  /stats/summary                          ?only_cpu_and_memory: stats/v1alpha1 Summary
+//	                                             (Config.Stats, pkg/node/stats; 501 without)
 //
 // Exec, attach and port-forward ask the runtime for a streaming URL with
 // the CRI's Exec, Attach and PortForward calls, and proxy the upgraded

@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	statsapi "k8s.io/kubelet/pkg/apis/stats/v1alpha1"
 )
 
 // Runtime is what the server needs from the container runtime: CRI
@@ -53,7 +54,15 @@ type Config struct {
 	// authorized by common name.
 	ClientGroup string
 	ClientUsers []string
-	Logger      *slog.Logger
+	// Stats builds /stats/summary (pkg/node/stats); nil: 501.
+	Stats  StatsProvider
+	Logger *slog.Logger
+}
+
+// StatsProvider builds the node's stats summary; pkg/node/stats's
+// Provider is one.
+type StatsProvider interface {
+	Summary(ctx context.Context) (*statsapi.Summary, error)
 }
 
 // Server serves the kubelet API.
@@ -93,9 +102,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux.HandleFunc("POST /run/{ns}/{pod}/{container}", s.serveRun)
 	mux.HandleFunc("POST /run/{ns}/{pod}/{uid}/{container}", s.serveRun)
-	mux.HandleFunc("GET /stats/summary", func(w http.ResponseWriter, _ *http.Request) {
-		http.Error(w, "stats/summary is not implemented: tinykube's node agent does not collect CRI container stats", http.StatusNotImplemented)
-	})
+	mux.HandleFunc("GET /stats/summary", s.serveStatsSummary)
+	mux.HandleFunc("GET /stats/summary/{$}", s.serveStatsSummary)
 	s.handler = s.authorize(mux)
 	return s, nil
 }
