@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
@@ -64,8 +65,14 @@ func (a *Agent) observePressure(ns *nodeState, now time.Time) {
 	}
 	conds := ns.pressure.Observe(obs, now)
 	for i, c := range conds {
-		if i < len(ns.pressureConds) && ns.pressureConds[i].Status != c.Status {
+		first := i >= len(ns.pressureConds)
+		if !first && ns.pressureConds[i].Status != c.Status {
 			a.log.Info("node: pressure condition changed", "node", ns.name, "condition", c.Type, "status", c.Status, "thresholdsMet", fmt.Sprint(ns.pressure.Met()))
+		}
+		if (first || ns.pressureConds[i].Status != c.Status) && ns.recorder != nil {
+			// As the kubelet: on the Node, its UID the node's name.
+			ref := &corev1.ObjectReference{Kind: "Node", Name: ns.name, UID: types.UID(ns.name)}
+			ns.recorder.Eventf(ref, corev1.EventTypeNormal, c.EventReason(), "Node %s status is now: %s", ns.name, c.EventReason())
 		}
 	}
 	ns.pressureConds = conds

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 
 	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/nodetest"
@@ -69,6 +70,21 @@ func TestRealNodeMemoryPressure(t *testing.T) {
 		}
 		for _, taint := range nd.Spec.Taints {
 			if taint.Key == corev1.TaintNodeMemoryPressure && taint.Effect == corev1.TaintEffectNoSchedule {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	// The kubelet's event on the Node.
+	controllertest.EventuallyWithin(t, "a NodeHasInsufficientMemory event", time.Minute, func(ctx context.Context) (bool, error) {
+		evs, err := s.Client.CoreV1().Events("default").List(ctx, metav1.ListOptions{
+			FieldSelector: fields.OneTermEqualSelector("involvedObject.name", s.Name).String()})
+		if err != nil {
+			return false, err
+		}
+		for _, e := range evs.Items {
+			if e.InvolvedObject.Kind == "Node" && e.Reason == "NodeHasInsufficientMemory" && e.Type == corev1.EventTypeNormal &&
+				e.Message == "Node "+s.Name+" status is now: NodeHasInsufficientMemory" {
 				return true, nil
 			}
 		}

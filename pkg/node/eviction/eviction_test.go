@@ -126,8 +126,12 @@ func TestTracker(t *testing.T) {
 			t.Errorf("%s: got\n  %s\nwant\n  %s", tc.name, got, tc.want)
 		}
 	}
-	if c := tr.Observe(with(SignalMemoryAvailable, 0), t0.Add(time.Hour))[0]; c.Message != "kubelet has insufficient memory available" || c.Type != corev1.NodeMemoryPressure {
-		t.Errorf("message %+v", c)
+	conds := tr.Observe(with(SignalMemoryAvailable, 0), t0.Add(time.Hour))
+	if c := conds[0]; c.Message != "kubelet has insufficient memory available" || c.Type != corev1.NodeMemoryPressure || c.EventReason() != "NodeHasInsufficientMemory" {
+		t.Errorf("message %+v event %s", c, c.EventReason())
+	}
+	if conds[1].EventReason() != "NodeHasNoDiskPressure" || conds[2].EventReason() != "NodeHasSufficientPID" {
+		t.Errorf("events %s %s", conds[1].EventReason(), conds[2].EventReason())
 	}
 }
 

@@ -60,6 +60,25 @@ var texts = map[corev1.NodeConditionType][2][2]string{
 	},
 }
 
+// The kubelet's Normal events on the Node when a condition is first
+// reported or changes: [false, true].
+var eventReasons = map[corev1.NodeConditionType][2]string{
+	corev1.NodeMemoryPressure: {"NodeHasSufficientMemory", "NodeHasInsufficientMemory"},
+	corev1.NodeDiskPressure:   {"NodeHasNoDiskPressure", "NodeHasDiskPressure"},
+	corev1.NodePIDPressure:    {"NodeHasSufficientPID", "NodeHasInsufficientPID"},
+}
+
+// EventReason is the reason of the kubelet's Normal event on the Node
+// when c is reported (first, or changed), e.g. NodeHasSufficientMemory;
+// its message is "Node NAME status is now: REASON".
+func (c Condition) EventReason() string {
+	i := 0
+	if c.Status == corev1.ConditionTrue {
+		i = 1
+	}
+	return eventReasons[c.Type][i]
+}
+
 // Tracker turns observations into the three pressure conditions,
 // remembering when each was last under pressure so that it stays True
 // for the transition period after, as the kubelet's eviction manager
