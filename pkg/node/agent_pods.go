@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -42,6 +43,10 @@ type podRecord struct {
 	stopped  atomic.Bool
 	// volumes: whether the pod's volumes are set up (real nodes).
 	volumes volumeState
+	// finished is set once a real pod in a terminal phase has had its
+	// containers and sandbox stopped and its volumes torn down; its
+	// exited containers and logs stay until the pod is deleted.
+	finished bool
 }
 
 type containerRecord struct {
@@ -110,9 +115,11 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 		return a.terminate(ctx, key, pod, rec)
 	}
 	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
-		// Finished: the kubelet never restarts it.
-		if rec != nil && rec.node.machine != nil {
-			return 0, a.finishReal(ctx, key, rec)
+		// Finished: the kubelet never restarts it. A real pod keeps its
+		// exited containers and logs until it is deleted
+		// (agent_realfinish.go); a simulated one goes at once.
+		if rec != nil && ns.machine != nil {
+			return a.finishReal(ctx, key, pod, rec)
 		}
 		return 0, a.teardown(ctx, key, rec)
 	}
@@ -350,6 +357,12 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 		}
 		cr.id, cr.restartAt = "", time.Time{}
 		cr.restarts++
+		if rec.node.machine != nil {
+			// The instance just removed keeps its log for `kubectl logs
+			// --previous`; older ones go, as the kubelet keeps one dead
+			// instance per container (MaxPerPodContainer=1).
+			pruneLogs(filepath.Join(rec.sandbox.GetLogDirectory(), c.Name), cr.restarts-1)
+		}
 	}
 	cfg := &runtimeapi.ContainerConfig{
 		Metadata: &runtimeapi.ContainerMetadata{Name: c.Name, Attempt: uint32(cr.restarts)},
@@ -481,25 +494,6 @@ func (a *Agent) terminate(ctx context.Context, key cache.ObjectName, pod *corev1
 		return 0, nil
 	}
 	return 0, err
-}
-
-// finishReal stops a finished real pod's sandbox (what still runs in it,
-// its network) and unmounts its volumes, but keeps the sandbox and its
-// exited containers, as the kubelet does, until the pod is deleted:
-// their logs (kubectl logs of a completed pod) and statuses stay
-// readable. Deleting the pod then tears it down (terminate, teardown).
-func (a *Agent) finishReal(ctx context.Context, key cache.ObjectName, rec *podRecord) error {
-	if rec.stopped.Load() {
-		return nil
-	}
-	a.forgetProbes(rec)
-	if err := rec.node.runtime.StopPodSandbox(ctx, rec.sandboxID); err != nil {
-		return err
-	}
-	a.teardownVolumes(rec.node, rec.uid)
-	rec.stopped.Store(true)
-	a.log.Debug("node: pod finished; sandbox stopped, kept until the pod is deleted", "pod", key)
-	return nil
 }
 
 // teardown removes a pod's sandbox and forgets it and any status not yet

@@ -35,12 +35,15 @@ func (a *Agent) podLogDir(pod *corev1.Pod) string {
 }
 
 // podCgroupParent is the pod's cgroup (cgroupfs): <CgroupRoot>/pod<uid>.
-func (a *Agent) podCgroupParent(pod *corev1.Pod) string {
+func (a *Agent) podCgroupParent(pod *corev1.Pod) string { return a.cgroupParent(string(pod.UID)) }
+
+// cgroupParent is the cgroup of the pod with uid.
+func (a *Agent) cgroupParent(uid string) string {
 	root := a.cfg.Real.CgroupRoot
 	if root == "" {
 		root = "/tinykube"
 	}
-	return filepath.Join(root, "pod"+string(pod.UID))
+	return filepath.Join(root, "pod"+uid)
 }
 
 // realSandboxConfig adds to cfg the log directory, DNS, port mappings,

@@ -1,0 +1,73 @@
+package node
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// A real pod that has finished (phase Succeeded or Failed) but is not
+// deleted is kept as the kubelet keeps it: what still runs is stopped
+// (a sidecar, a container of a pod failed from outside), then the
+// sandbox, which tears down its network and frees its IP; its volumes
+// are torn down and its cgroup removed. Its exited containers and their
+// logs stay, so that `kubectl logs` (and `--previous`) of a completed
+// Job's pod keeps working and its containerStatuses keep their
+// terminated states, until the pod is deleted from the API: then
+// teardown removes the sandbox, its containers and the log directory
+// (the kubelet's container GC removes the containers of a pod once
+// its content may be removed, pod_workers' ShouldPodContentBeRemoved).
+// Dead instances beyond the last one of each container are never kept:
+// a restart removes the exited instance (its log stays for --previous)
+// and older logs (pruneLogs), as the kubelet's MaxPerPodContainer=1.
+
+// finishReal stops what still runs of a real pod in a terminal phase,
+// once, then reports its final status: the containers' states as the
+// runtime has them, the phase left as stored (a terminal phase is
+// final).
+func (a *Agent) finishReal(ctx context.Context, key cache.ObjectName, pod *corev1.Pod, rec *podRecord) (time.Duration, error) {
+	if !rec.finished {
+		a.forgetProbes(rec)
+		for _, cr := range rec.containers {
+			cr.restartAt = time.Time{} // nothing restarts any more
+		}
+		if !a.stopReal(ctx, key, pod, rec) {
+			return 0, nil // re-added once the containers have stopped
+		}
+		a.teardownVolumes(rec.node, rec.uid)
+		RemoveCgroups(rec.sandbox.GetLinux().GetCgroupParent())
+		rec.finished = true
+		a.log.Info("node: the pod has finished; its containers and logs stay until it is deleted", "pod", key, "phase", pod.Status.Phase)
+	}
+	status, err := a.podStatus(ctx, pod, rec, true)
+	if err != nil {
+		// A kept container the runtime lost: the stored status stays.
+		a.log.Info("node: the status of a finished pod", "pod", key, "err", err)
+		return 0, nil
+	}
+	status.Phase = pod.Status.Phase
+	a.status.set(pod, status)
+	return 0, nil
+}
+
+// pruneLogs removes the log files (<attempt>.log) of a container's
+// attempts before keep from its log directory dir.
+func pruneLogs(dir string, keep int32) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		n, err := strconv.ParseInt(strings.TrimSuffix(e.Name(), ".log"), 10, 32)
+		if err != nil || !strings.HasSuffix(e.Name(), ".log") || int32(n) >= keep {
+			continue
+		}
+		_ = os.Remove(filepath.Join(dir, e.Name()))
+	}
+}
