@@ -52,6 +52,19 @@ func (a *Agent) finishReal(ctx context.Context, key cache.ObjectName, pod *corev
 		return 0, nil
 	}
 	status.Phase = pod.Status.Phase
+	if conditionTrue(pod.Status.Conditions, corev1.PodInitialized) {
+		// Initialized stays so once a pod has been (a sidecar stopped
+		// now does not undo it), as the kubelet keeps it.
+		for i := range status.Conditions {
+			if status.Conditions[i].Type == corev1.PodInitialized {
+				for _, old := range pod.Status.Conditions {
+					if old.Type == corev1.PodInitialized {
+						status.Conditions[i] = old
+					}
+				}
+			}
+		}
+	}
 	a.status.set(pod, status)
 	return 0, nil
 }

@@ -203,3 +203,38 @@ func TestRealFinishedPodsKeptUntilDeleted(t *testing.T) {
 		t.Errorf("logs of a deleted pod: %v", err)
 	}
 }
+
+// TestRealFinishedPodStopsSidecar: when a pod's regular container has
+// completed, the pod is Succeeded and the node stops its sidecar (an
+// init container with restartPolicy Always), whose status then says
+// terminated; the pod stays Initialized and the sidecar's log stays.
+func TestRealFinishedPodStopsSidecar(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	p := busyboxPod(n, "with-sidecar", img, `sleep 1; echo main done`)
+	p.Spec.InitContainers = []corev1.Container{{Name: "sidecar", Image: img, RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways),
+		Command: []string{"sh", "-c", `echo sidecar up; trap 'echo sidecar stopped; exit 0' TERM; while true; do sleep 1; done`}}}
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "with-sidecar", "Succeeded with its sidecar terminated", func(p *corev1.Pod) bool {
+		return p.Status.Phase == corev1.PodSucceeded && len(p.Status.InitContainerStatuses) == 1 &&
+			p.Status.InitContainerStatuses[0].State.Terminated != nil
+	})
+	if term := pod.Status.InitContainerStatuses[0].State.Terminated; term.ExitCode != 0 {
+		t.Errorf("sidecar state %+v", term)
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodInitialized && c.Status != corev1.ConditionTrue {
+			t.Errorf("condition %+v", c)
+		}
+	}
+	b, err := n.Client.CoreV1().Pods("default").GetLogs("with-sidecar", &corev1.PodLogOptions{Container: "sidecar"}).DoRaw(ctx)
+	if err != nil || string(b) != "sidecar up\nsidecar stopped\n" {
+		t.Errorf("sidecar logs: %q %v", b, err)
+	}
+	controllertest.Eventually(t, "the pod's sandbox stopped, its containers kept", func(ctx context.Context) (bool, error) {
+		return inspectPod(ctx, t, n, pod).kept(2), nil
+	})
+}
