@@ -147,7 +147,7 @@ func debugSession(t *testing.T, k *kubectl, c *realNodeCluster, run int) {
 	if err := os.WriteFile(marker, []byte(fmt.Sprintf("node marker %d\n", run)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, err := k.exec("", args("debug", "node/"+c.node, "--image="+streamBusybox, "--", "sh", "-c", "cat /host"+marker+"; exec sleep 3600"))
+	out, errOut, err := k.exec("", args("debug", "node/"+c.node, "--image="+streamBusybox, "--", "cat", "/host"+marker))
 	if err != nil {
 		t.Fatalf("debug node: %v\n%s%s", err, out, errOut)
 	}
@@ -155,12 +155,12 @@ func debugSession(t *testing.T, k *kubectl, c *realNodeCluster, run int) {
 	if m == nil {
 		t.Fatalf("debug node named no pod:\n%s%s", out, errOut)
 	}
-	// (It keeps running: a finished pod's containers and logs are
-	// removed at once on this node.)
-	c.waitPod(t, m[1], "logged the marker", func(p *corev1.Pod) bool {
-		logs, _, err := k.exec("", args("logs", m[1]))
-		return err == nil && logs == fmt.Sprintf("node marker %d\n", run)
-	})
+	// It runs once and completes (restartPolicy Never); its logs stay
+	// while the pod exists.
+	c.waitPod(t, m[1], "Succeeded", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodSucceeded })
+	if logs := k.run(t, args("logs", m[1])...); logs != fmt.Sprintf("node marker %d\n", run) {
+		t.Errorf("logs of the node debug pod: %q", logs)
+	}
 	p, err = c.client.CoreV1().Pods("default").Get(context.Background(), m[1], metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
