@@ -15,8 +15,9 @@ import (
 // A real pod that has finished (phase Succeeded or Failed) but is not
 // deleted is kept as the kubelet keeps it: what still runs is stopped
 // (a sidecar, a container of a pod failed from outside), then the
-// sandbox, which tears down its network and frees its IP; its volumes
-// are torn down and its cgroup removed. Its exited containers and their
+// sandbox, which tears down its network and frees its IP (no longer
+// reported in status.podIPs); its volumes are torn down and its cgroup
+// removed. Its exited containers and their
 // logs stay, so that `kubectl logs` (and `--previous`) of a completed
 // Job's pod keeps working and its containerStatuses keep their
 // terminated states, until the pod is deleted from the API: then
@@ -52,6 +53,11 @@ func (a *Agent) finishReal(ctx context.Context, key cache.ObjectName, pod *corev
 		return 0, nil
 	}
 	status.Phase = pod.Status.Phase
+	if !pod.Spec.HostNetwork {
+		// The stopped sandbox's IP is free for another pod; the kubelet
+		// reports none for it (a sandbox that is not ready has no IPs).
+		status.PodIP, status.PodIPs = "", nil
+	}
 	if conditionTrue(pod.Status.Conditions, corev1.PodInitialized) {
 		// Initialized stays so once a pod has been (a sidecar stopped
 		// now does not undo it), as the kubelet keeps it.

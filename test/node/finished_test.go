@@ -70,8 +70,9 @@ func podLogs(ctx context.Context, n *nodetest.Node, name string, previous bool) 
 // failed once and then succeeded (restartPolicy OnFailure) Succeeded
 // with restartCount 1; as the kubelet does, each keeps its exited
 // containers and logs (pods/log, and --previous of the restarted one)
-// while its sandbox is stopped — network torn down, IP freed, the
-// PodReadyToStartContainers condition False — across a restart of the
+// while its sandbox is stopped — network torn down, IP freed (and no
+// longer in its status), the PodReadyToStartContainers condition False —
+// across a restart of the
 // node agent, until the pod is deleted: then the sandbox, containers and
 // log directory go, also for a pod deleted while the agent was down.
 func TestRealFinishedPodsKeptUntilDeleted(t *testing.T) {
@@ -113,6 +114,11 @@ func TestRealFinishedPodsKeptUntilDeleted(t *testing.T) {
 	}
 	if term := broken.Status.ContainerStatuses[0].State.Terminated; term == nil || term.ExitCode != 7 || term.Reason != "Error" {
 		t.Errorf("broken: container state %+v", broken.Status.ContainerStatuses[0].State)
+	}
+	for _, p := range []*corev1.Pod{done, broken, retried} {
+		if p.Status.PodIP != "" || len(p.Status.PodIPs) != 0 {
+			t.Errorf("%s still reports the freed IP %s", p.Name, p.Status.PodIP)
+		}
 	}
 	rcs := retried.Status.ContainerStatuses[0]
 	if rcs.RestartCount != 1 || rcs.State.Terminated == nil || rcs.State.Terminated.ExitCode != 0 ||
