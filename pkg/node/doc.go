@@ -33,8 +33,10 @@
 // polling for container exits (containerd 1.6 streams no events);
 // agent_realpod.go adds what the kubelet puts in CRI configs (log paths,
 // DNS, port mappings, cgroups, security context), image pulls, and
-// stopping containers with the pod's grace period; agent_realadopt.go
-// adopts the pods still running from an earlier run of the agent, and
+// stopping containers with the pod's grace period; agent_realfinish.go
+// keeps a finished pod's exited containers and logs (its sandbox
+// stopped) until the pod is deleted; agent_realadopt.go adopts the pods
+// still there from an earlier run of the agent, and
 // agent_realsandbox.go replaces a sandbox that died.
 //
 // On every node a pod active longer than its activeDeadlineSeconds is
@@ -53,7 +55,7 @@
 //
 // Reading order: config.go, agent.go, agent_nodes.go, agent_pods.go,
 // podstatus.go, statusmanager.go, then agent_realnode.go,
-// agent_realpod.go, agent_realadopt.go, agent_realsandbox.go,
+// agent_realpod.go, agent_realfinish.go, agent_realadopt.go, agent_realsandbox.go,
 // agent_probes.go and agent_volumes.go (a real pod's volumes, through
 // pkg/node/volumes, and its containers' env, through pkg/node/envvars).
 package node
