@@ -47,6 +47,9 @@ type podRecord struct {
 	// containers and sandbox stopped and its volumes torn down; its
 	// exited containers and logs stay until the pod is deleted.
 	finished bool
+	// messages are a finished pod's termination messages by container
+	// ID, kept once read: their files go with the pod's volumes.
+	messages map[string]string
 }
 
 type containerRecord struct {

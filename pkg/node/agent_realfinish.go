@@ -29,28 +29,39 @@ import (
 // and older logs (pruneLogs), as the kubelet's MaxPerPodContainer=1.
 
 // finishReal stops what still runs of a real pod in a terminal phase,
-// once, then reports its final status: the containers' states as the
-// runtime has them, the phase left as stored (a terminal phase is
-// final).
+// once, then reports its final status (reportFinished).
 func (a *Agent) finishReal(ctx context.Context, key cache.ObjectName, pod *corev1.Pod, rec *podRecord) (time.Duration, error) {
-	if !rec.finished {
-		a.forgetProbes(rec)
-		for _, cr := range rec.containers {
-			cr.restartAt = time.Time{} // nothing restarts any more
-		}
-		if !a.stopReal(ctx, key, pod, rec) {
-			return 0, nil // re-added once the containers have stopped
-		}
-		a.teardownVolumes(rec.node, rec.uid)
-		RemoveCgroups(rec.sandbox.GetLinux().GetCgroupParent())
-		rec.finished = true
-		a.log.Info("node: the pod has finished; its containers and logs stay until it is deleted", "pod", key, "phase", pod.Status.Phase)
+	if rec.finished {
+		a.reportFinished(ctx, key, pod, rec)
+		return 0, nil
 	}
+	a.forgetProbes(rec)
+	for _, cr := range rec.containers {
+		cr.restartAt = time.Time{} // nothing restarts any more
+	}
+	if !a.stopReal(ctx, key, pod, rec) {
+		return 0, nil // re-added once the containers have stopped
+	}
+	// Reported before the volumes go: the termination message files
+	// are in the pod's directory.
+	a.reportFinished(ctx, key, pod, rec)
+	a.teardownVolumes(rec.node, rec.uid)
+	RemoveCgroups(rec.sandbox.GetLinux().GetCgroupParent())
+	rec.finished = true
+	a.log.Info("node: the pod has finished; its containers and logs stay until it is deleted", "pod", key, "phase", pod.Status.Phase)
+	return 0, nil
+}
+
+// reportFinished hands the status manager a finished pod's status: the
+// containers' states as the runtime has them, the phase left as stored
+// (a terminal phase is final), no IP, Initialized kept, and termination
+// messages kept once read (their files are gone with the volumes).
+func (a *Agent) reportFinished(ctx context.Context, key cache.ObjectName, pod *corev1.Pod, rec *podRecord) {
 	status, err := a.podStatus(ctx, pod, rec, true)
 	if err != nil {
 		// A kept container the runtime lost: the stored status stays.
 		a.log.Info("node: the status of a finished pod", "pod", key, "err", err)
-		return 0, nil
+		return
 	}
 	status.Phase = pod.Status.Phase
 	if !pod.Spec.HostNetwork {
@@ -71,8 +82,29 @@ func (a *Agent) finishReal(ctx context.Context, key cache.ObjectName, pod *corev
 			}
 		}
 	}
+	if rec.messages == nil {
+		rec.messages = map[string]string{}
+	}
+	for _, stored := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses, pod.Status.EphemeralContainerStatuses} {
+		for _, cs := range stored {
+			if t := cs.State.Terminated; t != nil && t.Message != "" && rec.messages[t.ContainerID] == "" {
+				rec.messages[t.ContainerID] = t.Message
+			}
+		}
+	}
+	for _, list := range [][]corev1.ContainerStatus{status.InitContainerStatuses, status.ContainerStatuses, status.EphemeralContainerStatuses} {
+		for i := range list {
+			t := list[i].State.Terminated
+			switch {
+			case t == nil:
+			case t.Message != "":
+				rec.messages[t.ContainerID] = t.Message
+			default:
+				t.Message = rec.messages[t.ContainerID]
+			}
+		}
+	}
 	a.status.set(pod, status)
-	return 0, nil
 }
 
 // pruneLogs removes the log files (<attempt>.log) of a container's

@@ -65,14 +65,14 @@ func podLogs(ctx context.Context, n *nodetest.Node, name string, previous bool) 
 	return string(b), err
 }
 
-// TestRealFinishedPodsKeptUntilDeleted: a pod whose container exits 0 ends
-// Succeeded, one that exits 7 Failed with its exit code, one that
+// TestRealFinishedPodsKeptUntilDeleted: a pod whose container exits 0
+// ends Succeeded, one that exits 7 Failed with its exit code, one that
 // failed once and then succeeded (restartPolicy OnFailure) Succeeded
 // with restartCount 1; as the kubelet does, each keeps its exited
-// containers and logs (pods/log, and --previous of the restarted one)
-// while its sandbox is stopped — network torn down, IP freed (and no
-// longer in its status), the PodReadyToStartContainers condition False —
-// across a restart of the
+// containers, logs (pods/log, and --previous of the restarted one) and
+// termination message while its sandbox is stopped — network torn
+// down, IP freed (and no longer in its status), the
+// PodReadyToStartContainers condition False — across a restart of the
 // node agent, until the pod is deleted: then the sandbox, containers and
 // log directory go, also for a pod deleted while the agent was down.
 func TestRealFinishedPodsKeptUntilDeleted(t *testing.T) {
@@ -84,7 +84,7 @@ func TestRealFinishedPodsKeptUntilDeleted(t *testing.T) {
 	retry.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
 	retry.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
 	for _, p := range []*corev1.Pod{
-		busyboxPod(n, "done", img, `echo "$GREETING from a finished pod"`),
+		busyboxPod(n, "done", img, `echo "$GREETING from a finished pod"; printf bye > /dev/termination-log`),
 		busyboxPod(n, "broken", img, `echo about to fail; exit 7`),
 		retry,
 	} {
@@ -109,7 +109,7 @@ func TestRealFinishedPodsKeptUntilDeleted(t *testing.T) {
 	if done.Status.Phase != corev1.PodSucceeded || broken.Status.Phase != corev1.PodFailed || retried.Status.Phase != corev1.PodSucceeded {
 		t.Fatalf("phases: done %s, broken %s, retry %s", done.Status.Phase, broken.Status.Phase, retried.Status.Phase)
 	}
-	if term := done.Status.ContainerStatuses[0].State.Terminated; term == nil || term.ExitCode != 0 || term.Reason != "Completed" {
+	if term := done.Status.ContainerStatuses[0].State.Terminated; term == nil || term.ExitCode != 0 || term.Reason != "Completed" || term.Message != "bye" {
 		t.Errorf("done: container state %+v", done.Status.ContainerStatuses[0].State)
 	}
 	if term := broken.Status.ContainerStatuses[0].State.Terminated; term == nil || term.ExitCode != 7 || term.Reason != "Error" {
@@ -188,6 +188,7 @@ func TestRealFinishedPodsKeptUntilDeleted(t *testing.T) {
 			t.Fatal(err)
 		}
 		if cs := got.Status.ContainerStatuses[0]; cs.State.Terminated == nil || cs.RestartCount != p.Status.ContainerStatuses[0].RestartCount ||
+			cs.State.Terminated.Message != p.Status.ContainerStatuses[0].State.Terminated.Message ||
 			(p.Name == "retry" && cs.LastTerminationState.Terminated == nil) || got.Status.Phase != corev1.PodSucceeded {
 			t.Errorf("after the restart: %s's status %+v", p.Name, got.Status)
 		}
