@@ -47,6 +47,10 @@ type podRecord struct {
 	// containers and sandbox stopped and its volumes torn down; its
 	// exited containers and logs stay until the pod is deleted.
 	finished bool
+	// finalPhase is the phase of a real pod whose containers all
+	// finished but for some still running (sidecars, ephemeral
+	// containers): it is reported once they have been stopped.
+	finalPhase corev1.PodPhase
 	// messages are a finished pod's termination messages by container
 	// ID, kept once read: their files go with the pod's volumes.
 	messages map[string]string
@@ -117,7 +121,7 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 	if pod.DeletionTimestamp != nil {
 		return a.terminate(ctx, key, pod, rec)
 	}
-	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+	if podFinished(pod) || (rec != nil && rec.finalPhase != "") {
 		// Finished: the kubelet never restarts it. A real pod keeps its
 		// exited containers and logs until it is deleted
 		// (agent_realfinish.go); a simulated one goes at once.
@@ -158,8 +162,27 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 	if err != nil {
 		return 0, err
 	}
+	if ns.machine != nil && (status.Phase == corev1.PodSucceeded || status.Phase == corev1.PodFailed) && anyRunning(&status) {
+		// As the kubelet, a real pod is reported finished only once
+		// nothing of it runs: its sidecars and ephemeral containers
+		// are stopped first, the phase decided now.
+		rec.finalPhase = status.Phase
+		return a.finishReal(ctx, key, pod, rec)
+	}
 	a.status.set(pod, status)
 	return after, nil
+}
+
+// anyRunning reports whether a container of status runs.
+func anyRunning(status *corev1.PodStatus) bool {
+	for _, list := range [][]corev1.ContainerStatus{status.InitContainerStatuses, status.ContainerStatuses, status.EphemeralContainerStatuses} {
+		for _, cs := range list {
+			if cs.State.Running != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // runSandbox starts the pod's sandbox; its IPs come from the runtime.

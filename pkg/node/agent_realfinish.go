@@ -14,19 +14,23 @@ import (
 
 // A real pod that has finished (phase Succeeded or Failed) but is not
 // deleted is kept as the kubelet keeps it: what still runs is stopped
-// (a sidecar, a container of a pod failed from outside), then the
-// sandbox, which tears down its network and frees its IP (no longer
-// reported in status.podIPs); its volumes are torn down and its cgroup
-// removed. Its exited containers and their
-// logs stay, so that `kubectl logs` (and `--previous`) of a completed
-// Job's pod keeps working and its containerStatuses keep their
-// terminated states, until the pod is deleted from the API: then
-// teardown removes the sandbox, its containers and the log directory
-// (the kubelet's container GC removes the containers of a pod once
-// its content may be removed, pod_workers' ShouldPodContentBeRemoved).
-// Dead instances beyond the last one of each container are never kept:
-// a restart removes the exited instance (its log stays for --previous)
-// and older logs (pruneLogs), as the kubelet's MaxPerPodContainer=1.
+// (a sidecar, an ephemeral container, a container of a pod failed from
+// outside), then the sandbox, which tears down its network and frees
+// its IP (no longer reported in status.podIPs); its volumes are torn
+// down and its cgroup removed. A pod whose containers have finished
+// while a sidecar still runs is reported finished only once that is
+// stopped, as the kubelet never reports a terminal phase while a
+// container could run (status manager, mergePodStatus). Its exited
+// containers and their logs stay, so that `kubectl logs` (and
+// `--previous`) of a completed Job's pod keeps working and its
+// containerStatuses keep their terminated states, until the pod is
+// deleted from the API: then teardown removes the sandbox, its
+// containers and the log directory (the kubelet's container GC removes
+// the containers of a pod once its content may be removed, pod_workers'
+// ShouldPodContentBeRemoved). Dead instances beyond the last one of
+// each container are never kept: a restart removes the exited instance
+// (its log stays for --previous) and older logs (pruneLogs), as the
+// kubelet's MaxPerPodContainer=1.
 
 // finishReal stops what still runs of a real pod in a terminal phase,
 // once, then reports its final status (reportFinished).
@@ -54,7 +58,7 @@ func (a *Agent) finishReal(ctx context.Context, key cache.ObjectName, pod *corev
 
 // reportFinished hands the status manager a finished pod's status: the
 // containers' states as the runtime has them, the phase left as stored
-// (a terminal phase is final), no IP, Initialized kept, and termination
+// (a terminal phase is final) or as decided (finalPhase), no IP, Initialized kept, and termination
 // messages kept once read (their files are gone with the volumes).
 func (a *Agent) reportFinished(ctx context.Context, key cache.ObjectName, pod *corev1.Pod, rec *podRecord) {
 	status, err := a.podStatus(ctx, pod, rec, true)
@@ -64,6 +68,9 @@ func (a *Agent) reportFinished(ctx context.Context, key cache.ObjectName, pod *c
 		return
 	}
 	status.Phase = pod.Status.Phase
+	if !podFinished(pod) {
+		status.Phase = rec.finalPhase // decided before the rest was stopped
+	}
 	if !pod.Spec.HostNetwork {
 		// The stopped sandbox's IP is free for another pod; the kubelet
 		// reports none for it (a sandbox that is not ready has no IPs).

@@ -212,9 +212,10 @@ func TestRealFinishedPodsKeptUntilDeleted(t *testing.T) {
 }
 
 // TestRealFinishedPodStopsSidecar: when a pod's regular container has
-// completed, the pod is Succeeded and the node stops its sidecar (an
-// init container with restartPolicy Always), whose status then says
-// terminated; the pod stays Initialized and the sidecar's log stays.
+// completed, the node stops its sidecar (an init container with
+// restartPolicy Always) and only then reports the pod Succeeded, the
+// sidecar terminated; the pod stays Initialized and the sidecar's log
+// stays.
 func TestRealFinishedPodStopsSidecar(t *testing.T) {
 	n := nodetest.StartNode(t)
 	img := n.Busybox(t)
@@ -222,13 +223,35 @@ func TestRealFinishedPodStopsSidecar(t *testing.T) {
 	p := busyboxPod(n, "with-sidecar", img, `sleep 1; echo main done`)
 	p.Spec.InitContainers = []corev1.Container{{Name: "sidecar", Image: img, RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways),
 		Command: []string{"sh", "-c", `echo sidecar up; trap 'echo sidecar stopped; exit 0' TERM; while true; do sleep 1; done`}}}
+	w, err := n.Client.CoreV1().Pods("default").Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=with-sidecar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
 	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pod := waitPod(t, n, "with-sidecar", "Succeeded with its sidecar terminated", func(p *corev1.Pod) bool {
-		return p.Status.Phase == corev1.PodSucceeded && len(p.Status.InitContainerStatuses) == 1 &&
-			p.Status.InitContainerStatuses[0].State.Terminated != nil
-	})
+	// Every version written: never Succeeded while the sidecar runs.
+	var pod *corev1.Pod
+	timeout := time.After(time.Minute)
+	for pod == nil {
+		select {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				t.Fatal("watch ended")
+			}
+			p, ok := ev.Object.(*corev1.Pod)
+			if !ok || p.Status.Phase != corev1.PodSucceeded {
+				continue
+			}
+			if len(p.Status.InitContainerStatuses) != 1 || p.Status.InitContainerStatuses[0].State.Terminated == nil {
+				t.Fatalf("Succeeded with the sidecar %+v", p.Status.InitContainerStatuses)
+			}
+			pod = p
+		case <-timeout:
+			t.Fatal("pod with-sidecar not Succeeded within a minute")
+		}
+	}
 	if term := pod.Status.InitContainerStatuses[0].State.Terminated; term.ExitCode != 0 {
 		t.Errorf("sidecar state %+v", term)
 	}
