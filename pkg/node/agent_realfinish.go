@@ -57,8 +57,9 @@ func (a *Agent) finishReal(ctx context.Context, key cache.ObjectName, pod *corev
 }
 
 // reportFinished hands the status manager a finished pod's status: the
-// containers' states as the runtime has them, the phase left as stored
-// (a terminal phase is final) or as decided (finalPhase), no IP, Initialized kept, and termination
+// containers' states as the runtime has them, the phase (with its
+// reason and message) left as stored (a terminal phase is final) or as
+// decided (finalPhase), no IP, Initialized kept, and termination
 // messages kept once read (their files are gone with the volumes).
 func (a *Agent) reportFinished(ctx context.Context, key cache.ObjectName, pod *corev1.Pod, rec *podRecord) {
 	status, err := a.podStatus(ctx, pod, rec, true)
@@ -67,7 +68,7 @@ func (a *Agent) reportFinished(ctx context.Context, key cache.ObjectName, pod *c
 		a.log.Info("node: the status of a finished pod", "pod", key, "err", err)
 		return
 	}
-	status.Phase = pod.Status.Phase
+	status.Phase, status.Reason, status.Message = pod.Status.Phase, pod.Status.Reason, pod.Status.Message // e.g. DeadlineExceeded
 	if !podFinished(pod) {
 		status.Phase = rec.finalPhase // decided before the rest was stopped
 	}

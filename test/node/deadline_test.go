@@ -36,7 +36,11 @@ func TestRealActiveDeadline(t *testing.T) {
 	if pod.Status.Phase == corev1.PodRunning {
 		pid = containerProcess(t, n, pod.Status.ContainerStatuses[0].ContainerID)
 	}
-	pod = waitPod(t, n, "deadline", "Failed", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodFailed })
+	// Failed, and finished on the node: its sandbox stopped, its IP
+	// freed (the status the node reports then keeps the reason).
+	pod = waitPod(t, n, "deadline", "Failed, its IP freed", func(p *corev1.Pod) bool {
+		return p.Status.Phase == corev1.PodFailed && p.Status.PodIP == ""
+	})
 	if pod.Status.Reason != node.ReasonDeadlineExceeded || pod.Status.Message != "Pod was active on the node longer than the specified deadline" {
 		t.Errorf("reason %q message %q", pod.Status.Reason, pod.Status.Message)
 	}
