@@ -153,6 +153,10 @@ func TestRealFinishedPodsKeptUntilDeleted(t *testing.T) {
 		}
 	}
 	check("finished")
+	// The node's pod stats still read with stopped sandboxes on it.
+	if _, err := n.Runtime.CRI.ListPodSandboxStats(ctx, &runtimeapi.PodSandboxStatsFilter{}); err != nil {
+		t.Errorf("sandbox stats with finished pods on the node: %v", err)
+	}
 
 	n.RestartAgent(t, func() {
 		if err := n.Client.CoreV1().Pods("default").Delete(ctx, "broken", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
