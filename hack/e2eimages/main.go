@@ -1,6 +1,7 @@
 package main
 
 import (
+	_ "embed"
 	"flag"
 	"fmt"
 	"os"
@@ -42,6 +43,11 @@ var standIns = []struct {
 	{"registry.k8s.io/e2e-test-images/nautilus:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}, "nautilus"},
 }
 
+// curlScript is the agnhost stand-in's curl.
+//
+//go:embed curl.sh
+var curlScript []byte
+
 func main() {
 	agnhost := flag.String("agnhost", "", "agnhost binary (static) to put in the agnhost-based images")
 	out := flag.String("out", "e2e-images.tar", "OCI layout tar to write")
@@ -65,7 +71,10 @@ func run(agnhostPath, k8sSrc, out string) error {
 			return err
 		}
 		agnhost = append(append([]imagetest.File{}, busybox...), imagetest.File{Path: "agnhost", Mode: 0o755, Data: bin},
-			imagetest.File{Path: "agnhost-2", Link: "agnhost"})
+			imagetest.File{Path: "agnhost-2", Link: "agnhost"},
+			// upstream's image has curl (Alpine's); ours a stand-in for
+			// plain GETs over busybox wget (curl.sh).
+			imagetest.File{Path: "usr/bin/curl", Mode: 0o755, Data: curlScript})
 		if k8sSrc != "" {
 			// As upstream's Dockerfile adds them: the StatefulSet specs'
 			// readiness probes fetch /localhost.crt from test-webserver.
