@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -64,6 +65,7 @@ func run(agnhostPath, k8sSrc, out string) error {
 	if err != nil {
 		return err
 	}
+	busybox = allAppletsInBin(busybox)
 	agnhost := busybox
 	if agnhostPath != "" {
 		bin, err := os.ReadFile(agnhostPath)
@@ -145,4 +147,25 @@ func withHTML(img v1.Image, dir string) (v1.Image, error) {
 		return nil, err
 	}
 	return mutate.AppendLayers(img, layers...)
+}
+
+// allAppletsInBin adds a /bin link for each busybox applet that Debian
+// installs elsewhere (/sbin/sysctl, /usr/bin/…): upstream's busybox
+// image has every applet in /bin, and specs run e.g. /bin/sysctl.
+func allAppletsInBin(files []imagetest.File) []imagetest.File {
+	have := map[string]bool{}
+	for _, f := range files {
+		have[f.Path] = true
+	}
+	out := files
+	for _, f := range files {
+		if f.Link != "/bin/busybox" {
+			continue
+		}
+		if bin := "bin/" + path.Base(f.Path); !have[bin] {
+			have[bin] = true
+			out = append(out, imagetest.File{Path: bin, Link: "/bin/busybox"})
+		}
+	}
+	return out
 }
