@@ -1,9 +1,11 @@
 package main
 
 import (
+	_ "embed"
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -42,6 +44,11 @@ var standIns = []struct {
 	{"registry.k8s.io/e2e-test-images/nautilus:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}, "nautilus"},
 }
 
+// curlScript is the agnhost stand-in's curl.
+//
+//go:embed curl.sh
+var curlScript []byte
+
 func main() {
 	agnhost := flag.String("agnhost", "", "agnhost binary (static) to put in the agnhost-based images")
 	out := flag.String("out", "e2e-images.tar", "OCI layout tar to write")
@@ -58,6 +65,7 @@ func run(agnhostPath, k8sSrc, out string) error {
 	if err != nil {
 		return err
 	}
+	busybox = allAppletsInBin(busybox)
 	agnhost := busybox
 	if agnhostPath != "" {
 		bin, err := os.ReadFile(agnhostPath)
@@ -65,7 +73,10 @@ func run(agnhostPath, k8sSrc, out string) error {
 			return err
 		}
 		agnhost = append(append([]imagetest.File{}, busybox...), imagetest.File{Path: "agnhost", Mode: 0o755, Data: bin},
-			imagetest.File{Path: "agnhost-2", Link: "agnhost"})
+			imagetest.File{Path: "agnhost-2", Link: "agnhost"},
+			// upstream's image has curl (Alpine's); ours a stand-in for
+			// plain GETs over busybox wget (curl.sh).
+			imagetest.File{Path: "usr/bin/curl", Mode: 0o755, Data: curlScript})
 		if k8sSrc != "" {
 			// As upstream's Dockerfile adds them: the StatefulSet specs'
 			// readiness probes fetch /localhost.crt from test-webserver.
@@ -136,4 +147,25 @@ func withHTML(img v1.Image, dir string) (v1.Image, error) {
 		return nil, err
 	}
 	return mutate.AppendLayers(img, layers...)
+}
+
+// allAppletsInBin adds a /bin link for each busybox applet that Debian
+// installs elsewhere (/sbin/sysctl, /usr/bin/…): upstream's busybox
+// image has every applet in /bin, and specs run e.g. /bin/sysctl.
+func allAppletsInBin(files []imagetest.File) []imagetest.File {
+	have := map[string]bool{}
+	for _, f := range files {
+		have[f.Path] = true
+	}
+	out := files
+	for _, f := range files {
+		if f.Link != "/bin/busybox" {
+			continue
+		}
+		if bin := "bin/" + path.Base(f.Path); !have[bin] {
+			have[bin] = true
+			out = append(out, imagetest.File{Path: bin, Link: "/bin/busybox"})
+		}
+	}
+	return out
 }

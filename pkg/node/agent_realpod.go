@@ -77,7 +77,7 @@ func (a *Agent) realSandboxConfig(cfg *runtimeapi.PodSandboxConfig, pod *corev1.
 				Protocol: proto, ContainerPort: p.ContainerPort, HostPort: p.HostPort, HostIp: p.HostIP})
 		}
 	}
-	sc := &runtimeapi.LinuxSandboxSecurityContext{NamespaceOptions: namespaceOptions(pod)}
+	sc := &runtimeapi.LinuxSandboxSecurityContext{NamespaceOptions: namespaceOptions(pod), Privileged: hasPrivileged(pod)}
 	sc.RunAsUser, sc.RunAsGroup, sc.SupplementalGroups = podIDs(pod.Spec.SecurityContext)
 	if psc := pod.Spec.SecurityContext; psc != nil {
 		for _, s := range psc.Sysctls {
@@ -96,6 +96,29 @@ func (a *Agent) realSandboxConfig(cfg *runtimeapi.PodSandboxConfig, pod *corev1.
 	cfg.Linux.CgroupParent = a.podCgroupParent(pod)
 	cfg.Linux.SecurityContext = sc
 	return nil
+}
+
+// hasPrivileged reports whether any of pod's containers (init,
+// regular or ephemeral) is privileged: its sandbox must be too, or the
+// runtime refuses the container ("no privileged container allowed in
+// sandbox"), as the kubelet's sandbox config says.
+func hasPrivileged(pod *corev1.Pod) bool {
+	for _, c := range pod.Spec.InitContainers {
+		if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
+			return true
+		}
+	}
+	for _, c := range pod.Spec.Containers {
+		if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
+			return true
+		}
+	}
+	for _, c := range pod.Spec.EphemeralContainers {
+		if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
+			return true
+		}
+	}
+	return false
 }
 
 func namespaceOptions(pod *corev1.Pod) *runtimeapi.NamespaceOption {

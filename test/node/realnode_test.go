@@ -529,3 +529,17 @@ func TestRealPodTerminationMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestRealPodPrivilegedContainer: a pod with a privileged container gets
+// a privileged sandbox, without which containerd refuses the container
+// ("no privileged container allowed in sandbox").
+func TestRealPodPrivilegedContainer(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	p := busyboxPod(n, "priv", img, "grep CapEff /proc/self/status")
+	p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: ptr.To(true)}
+	if _, err := n.Client.CoreV1().Pods("default").Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPod(t, n, "priv", "Succeeded", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodSucceeded })
+}
