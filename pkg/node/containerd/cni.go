@@ -35,6 +35,7 @@ func BridgeName(dir string) string {
 // picks the file up by itself (it watches the directory).
 func (p Paths) WriteCNIConfig(podCIDRs string) error {
 	var ranges [][]map[string]string
+	var prefixes []netip.Prefix
 	for _, s := range strings.Split(podCIDRs, ",") {
 		s = strings.TrimSpace(s)
 		if s == "" {
@@ -45,9 +46,14 @@ func (p Paths) WriteCNIConfig(podCIDRs string) error {
 			return fmt.Errorf("CNI config: pod CIDR %q: %w", s, err)
 		}
 		ranges = append(ranges, []map[string]string{{"subnet": prefix.Masked().String()}})
+		prefixes = append(prefixes, prefix.Masked())
 	}
 	if len(ranges) == 0 {
 		return fmt.Errorf("CNI config: no pod CIDR")
+	}
+	// Masquerading is the node's (masq.go), not the plugin's per pod.
+	if err := p.ensureMasquerade(prefixes); err != nil {
+		return fmt.Errorf("CNI config: %w", err)
 	}
 	conf := map[string]any{
 		"cniVersion": "1.0.0",
@@ -55,7 +61,7 @@ func (p Paths) WriteCNIConfig(podCIDRs string) error {
 		"plugins": []any{
 			map[string]any{
 				"type": "bridge", "bridge": BridgeName(p.Dir),
-				"isGateway": true, "ipMasq": true, "hairpinMode": true,
+				"isGateway": true, "ipMasq": false, "hairpinMode": true,
 				"ipam": map[string]any{"type": "host-local", "ranges": ranges, "dataDir": p.CNIDataDir},
 			},
 			map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
@@ -79,9 +85,12 @@ func (p Paths) WriteCNIConfig(podCIDRs string) error {
 }
 
 // DeleteBridge removes the node's bridge, if any (pods' veths go with
-// their sandboxes; the bridge outlives them). For cleanup after the
-// node's pods are gone.
+// their sandboxes; the bridge outlives them), and its masquerade rules.
+// For cleanup after the node's pods are gone.
 func (p Paths) DeleteBridge() error {
+	if err := p.DeleteMasquerade(); err != nil {
+		return err
+	}
 	name := BridgeName(p.Dir)
 	if _, err := os.Stat("/sys/class/net/" + name); err != nil {
 		return nil
