@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -55,6 +56,9 @@ func (p Paths) WriteCNIConfig(podCIDRs string) error {
 	if err := p.ensureMasquerade(prefixes); err != nil {
 		return fmt.Errorf("CNI config: %w", err)
 	}
+	if err := p.resetStaleBridge(prefixes); err != nil {
+		return fmt.Errorf("CNI config: %w", err)
+	}
 	conf := map[string]any{
 		"cniVersion": "1.0.0",
 		"name":       "tinykube",
@@ -84,6 +88,45 @@ func (p Paths) WriteCNIConfig(podCIDRs string) error {
 	return os.Rename(tmp, final)
 }
 
+// resetStaleBridge deletes the node's bridge when it has no pods and
+// holds an address outside prefixes: the gateway of an earlier podCIDR
+// (the Node was registered again and got another one). The bridge
+// plugin refuses a bridge whose address differs from its gateway, so no
+// sandbox could start until it is gone; it makes a fresh one. A bridge
+// that still has pods on it is left to them.
+func (p Paths) resetStaleBridge(prefixes []netip.Prefix) error {
+	name := BridgeName(p.Dir)
+	ports, err := os.ReadDir(filepath.Join("/sys/class/net", name, "brif"))
+	if err != nil || len(ports) > 0 {
+		return nil // no bridge yet, or pods still use it
+	}
+	out, err := exec.Command("ip", "-j", "addr", "show", "dev", name).Output()
+	if err != nil {
+		return nil // gone meanwhile
+	}
+	var links []struct {
+		AddrInfo []struct {
+			Local string `json:"local"`
+			Scope string `json:"scope"`
+		} `json:"addr_info"`
+	}
+	if err := json.Unmarshal(out, &links); err != nil {
+		return fmt.Errorf("reading the addresses of bridge %s: %w", name, err)
+	}
+	for _, l := range links {
+		for _, a := range l.AddrInfo {
+			ip, err := netip.ParseAddr(a.Local)
+			if err != nil || a.Scope == "link" {
+				continue
+			}
+			if !slices.ContainsFunc(prefixes, func(pr netip.Prefix) bool { return pr.Contains(ip) }) {
+				return p.deleteBridgeLink()
+			}
+		}
+	}
+	return nil
+}
+
 // DeleteBridge removes the node's bridge, if any (pods' veths go with
 // their sandboxes; the bridge outlives them), and its masquerade rules.
 // For cleanup after the node's pods are gone.
@@ -91,6 +134,11 @@ func (p Paths) DeleteBridge() error {
 	if err := p.DeleteMasquerade(); err != nil {
 		return err
 	}
+	return p.deleteBridgeLink()
+}
+
+// deleteBridgeLink deletes the node's bridge interface, if any.
+func (p Paths) deleteBridgeLink() error {
 	name := BridgeName(p.Dir)
 	if _, err := os.Stat("/sys/class/net/" + name); err != nil {
 		return nil

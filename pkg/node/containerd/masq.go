@@ -133,7 +133,7 @@ func (p Paths) deleteMasquerade(fam iptablesFamily) error {
 	}
 	jumps, err := p.masqJumps(fam)
 	if err != nil {
-		return err
+		return nil // no nat table for this family (e.g. no ip6table_nat): nothing was written there
 	}
 	for _, j := range jumps {
 		if _, err := iptables(fam.bin, append([]string{"-t", "nat", "-D"}, strings.Fields(j)[1:]...)...); err != nil {

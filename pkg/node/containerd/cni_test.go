@@ -106,3 +106,69 @@ func TestCNIConfigMasqueradesPerNode(t *testing.T) {
 	}
 	check(nil)
 }
+
+// TestCNIConfigResetsStaleBridge: the node's bridge holding the gateway
+// of an earlier podCIDR (the Node got a new one) is deleted when the
+// conflist is written, so that the bridge plugin can make it afresh;
+// not while a pod still uses it, and not when its address is current.
+func TestCNIConfigResetsStaleBridge(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("bridges and iptables need root")
+	}
+	if _, err := exec.LookPath("iptables"); err != nil {
+		t.Skip("iptables not installed")
+	}
+	paths, err := containerd.PathsFor(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(paths.CNIConfDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	br := containerd.BridgeName(paths.Dir)
+	port := "tkp" + strings.TrimPrefix(br, "tk")
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %s: %v", args, out, err)
+		}
+	}
+	exists := func() bool {
+		_, err := os.Stat("/sys/class/net/" + br)
+		return err == nil
+	}
+	t.Cleanup(func() {
+		_ = exec.Command("ip", "link", "del", port).Run()
+		if err := paths.DeleteBridge(); err != nil {
+			t.Error(err)
+		}
+	})
+	ip("link", "add", br, "type", "bridge")
+	ip("addr", "add", "10.250.13.1/24", "dev", br)
+
+	// The address is current: the bridge stays.
+	if err := paths.WriteCNIConfig("10.250.13.0/24"); err != nil {
+		t.Fatal(err)
+	}
+	if !exists() {
+		t.Fatal("bridge with the current gateway was deleted")
+	}
+	// Stale, but a pod (here one end of a veth pair) is still on it: it
+	// stays.
+	ip("link", "add", port, "type", "veth", "peer", "name", "tkq"+strings.TrimPrefix(br, "tk"))
+	ip("link", "set", port, "master", br)
+	if err := paths.WriteCNIConfig("10.250.14.0/24"); err != nil {
+		t.Fatal(err)
+	}
+	if !exists() {
+		t.Fatal("bridge with a pod on it was deleted")
+	}
+	// Stale and unused: deleted.
+	ip("link", "del", port)
+	if err := paths.WriteCNIConfig("10.250.14.0/24"); err != nil {
+		t.Fatal(err)
+	}
+	if exists() {
+		t.Fatal("bridge with an earlier podCIDR's gateway was not deleted")
+	}
+}
