@@ -96,7 +96,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 for _ in $(seq 1 300); do [[ -f $OUT/srv/admin.kubeconfig ]] && $K get --raw /readyz >/dev/null 2>&1 && break; sleep 0.2; done
 log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
-log "commit $(git rev-parse --short HEAD), containerd $(containerd --version | awk '{print $3}'), kubelet $("$KB/bin/kubelet" --version)"
+log "${TK_BIN:+binary $TK_BIN, tree }commit $(git rev-parse --short HEAD), containerd $(containerd --version | awk '{print $3}'), kubelet $("$KB/bin/kubelet" --version)"
 
 # The kubelet's containerd: tinykube's config and CNI conflist for a node
 # whose data dir is $OUT/b, written by a throwaway tinykube node run (the
@@ -107,7 +107,7 @@ prepare_b() {
   local pid=$!
   for _ in $(seq 1 300); do ls "$OUT"/b/containerd/cni/net.d/*.conflist >/dev/null 2>&1 && break; sleep 0.2; done
   kill $pid; wait $pid 2>/dev/null || true
-  $K delete node bench-gen >/dev/null
+  $K delete node bench-gen >/dev/null 2>&1 || true
   local f; f=$(ls "$OUT"/b/containerd/cni/net.d/*.conflist)
   jq '.plugins[0].ipam.ranges = [[{"subnet": "10.253.250.0/24"}]]' "$f" > "$f.tmp" && mv "$f.tmp" "$f"
   jq -r '.plugins[0].bridge' "$f" >> "$OUT/bridges"
@@ -204,7 +204,7 @@ one_run() { # side(a|b) index
 order=()
 for ((r = 0; r < RUNS; r++)); do if ((r % 2 == 0)); then order+=(a b); else order+=(b a); fi; done
 if [[ -n ${SIDES:-} ]]; then # SIDES=a: tinykube only (e.g. TK_BIN=an older build)
-  read -ra keep <<< "$SIDES"; order=($(for s in "${order[@]}"; do [[ " ${keep[*]} " == *" $s "* ]] && echo "$s"; done))
+  read -ra keep <<< "$SIDES"; order=($(for s in "${order[@]}"; do [[ " ${keep[*]} " == *" $s "* ]] && echo "$s" || true; done))
 fi
 declare -A n=([a]=0 [b]=0)
 for side in "${order[@]}"; do n[$side]=$(( ${n[$side]} + 1 )); one_run "$side" "${n[$side]}"; done
