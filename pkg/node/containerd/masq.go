@@ -14,9 +14,9 @@ import (
 // podCIDRs leaves with the node's address. The bridge plugin's ipMasq
 // does this with a chain and rules per pod, added and deleted by
 // iptables calls (serialised by the xtables lock) inside every
-// RunPodSandbox and StopPodSandbox; on two busy cores that was a
-// quarter of a 30-pod burst's start-up time (BENCHMARKS.md §6). The
-// node instead keeps one chain, written when its podCIDRs are known:
+// RunPodSandbox and StopPodSandbox: a fifth of containerd's CPU in a
+// 30-pod burst (BENCHMARKS.md §6). The node instead keeps one chain,
+// written when its podCIDRs are known:
 //
 //	POSTROUTING -s <podCIDR> -m comment --comment tinykube-<bridge> -j TINYKUBE-MASQ-<hex>
 //	TINYKUBE-MASQ-<hex>: -d <podCIDR> RETURN, -d multicast RETURN, MASQUERADE
