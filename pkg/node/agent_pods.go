@@ -193,6 +193,9 @@ func (a *Agent) runSandbox(ctx context.Context, ns *nodeState, pod *corev1.Pod) 
 	}
 	id, err := ns.runtime.RunPodSandbox(ctx, cfg, "")
 	if err != nil {
+		if ns.machine != nil {
+			a.removeFailedSandboxes(ctx, ns, pod)
+		}
 		return nil, fmt.Errorf("running sandbox: %w", err)
 	}
 	return a.sandboxRecord(ctx, ns, pod, cfg, id)

@@ -74,3 +74,37 @@ func (a *Agent) checkSandbox(ctx context.Context, key cache.ObjectName, pod *cor
 	a.setRecord(key, fresh)
 	return fresh, nil
 }
+
+// removeFailedSandboxes removes pod's sandboxes that are not ready after
+// a RunPodSandbox failed. containerd 1.6 keeps a sandbox whose failed
+// start it could not clean up (its network teardown failed too), in an
+// unknown state and with the pod's sandbox name (name, namespace, UID,
+// attempt) reserved: every retry would fail on the name until it is
+// removed. The kubelet's next attempt gets rid of it the same way.
+func (a *Agent) removeFailedSandboxes(ctx context.Context, ns *nodeState, pod *corev1.Pod) {
+	lister, ok := ns.runtime.(sandboxLister)
+	if !ok || ctx.Err() != nil {
+		return
+	}
+	sandboxes, err := lister.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{
+		LabelSelector: map[string]string{labelPodUID: string(pod.UID)},
+	})
+	if err != nil {
+		a.log.Warn("node: listing the pod's sandboxes after a failed start", "pod", cacheKey(pod), "err", err)
+		return
+	}
+	for _, s := range sandboxes {
+		if s.State == runtimeapi.PodSandboxState_SANDBOX_READY {
+			continue
+		}
+		err := ns.runtime.StopPodSandbox(ctx, s.Id)
+		if err == nil {
+			err = ns.runtime.RemovePodSandbox(ctx, s.Id)
+		}
+		if err != nil {
+			a.log.Warn("node: removing a sandbox that failed to start", "pod", cacheKey(pod), "sandbox", s.Id, "err", err)
+			continue
+		}
+		a.log.Info("node: removed a sandbox that failed to start", "pod", cacheKey(pod), "sandbox", s.Id)
+	}
+}

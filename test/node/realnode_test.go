@@ -1,11 +1,14 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -542,4 +545,69 @@ func TestRealPodPrivilegedContainer(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPod(t, n, "priv", "Succeeded", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodSucceeded })
+}
+
+// TestRealPodSandboxRetriedAfterNetworkFailure: a pod whose first
+// sandboxes fail in the network plugin (the node's bridge holds an
+// address of another subnet, as after the node's podCIDR changed) runs
+// once the cause is gone. With the bridge plugin's per-pod ipMasq on
+// (as the node's conflist had it), the failed start's network teardown
+// fails too, and containerd 1.6 keeps that sandbox with the pod's
+// sandbox name reserved: the node removes it before trying again, as
+// the kubelet's next attempt does, instead of failing on the reserved
+// name forever.
+func TestRealPodSandboxRetriedAfterNetworkFailure(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	paths := n.Runtime.Containerd.Paths()
+	conflist := filepath.Join(paths.CNIConfDir, "10-tinykube.conflist")
+	b, err := os.ReadFile(conflist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte(`"ipMasq": false`), []byte(`"ipMasq": true`), 1)
+	if err := os.WriteFile(conflist+".tmp", b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(conflist+".tmp", conflist); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "containerd loads the conflist with ipMasq", func(ctx context.Context) (bool, error) {
+		st, err := n.Runtime.CRI.Status(ctx, true)
+		return err == nil && strings.Contains(st.GetInfo()["cniconfig"], `\"ipMasq\": true`), nil
+	})
+	br := containerd.BridgeName(paths.Dir)
+	if out, err := exec.Command("ip", "link", "add", br, "type", "bridge").CombinedOutput(); err != nil {
+		t.Fatalf("ip link add: %s: %v", out, err)
+	}
+	// Deleted by the node's cleanup too; this one is for a failure before.
+	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", br).Run() })
+	if out, err := exec.Command("ip", "addr", "add", "192.0.2.77/32", "dev", br).CombinedOutput(); err != nil {
+		t.Fatalf("ip addr add: %s: %v", out, err)
+	}
+	p := busyboxPod(n, "retried", img, "exec sleep 3600")
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.EventuallyWithin(t, "a FailedCreatePodSandBox event about the bridge", time.Minute, func(ctx context.Context) (bool, error) {
+		evs, err := n.Client.CoreV1().Events("default").List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=retried"})
+		if err != nil {
+			return false, err
+		}
+		for _, e := range evs.Items {
+			if e.Reason == "FailedCreatePodSandBox" && strings.Contains(e.Message, "already has an IP address different") {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if out, err := exec.Command("ip", "addr", "flush", "dev", br).CombinedOutput(); err != nil {
+		t.Fatalf("ip addr flush: %s: %v", out, err)
+	}
+	waitPod(t, n, "retried", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	sandboxes, err := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "retried"}})
+	if err != nil || len(sandboxes) != 1 || sandboxes[0].State != runtimeapi.PodSandboxState_SANDBOX_READY {
+		t.Fatalf("sandboxes %v %v: want the one ready sandbox", sandboxes, err)
+	}
 }

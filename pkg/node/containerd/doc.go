@@ -10,5 +10,8 @@
 // dies is restarted (with a back-off) and reported in the log; Stop ends
 // it with SIGTERM, then SIGKILL. cni.go writes the node's CNI conflist
 // (Debian's reference plugins: bridge, host-local, portmap, loopback)
-// once the node has a podCIDR, and removes the bridge on cleanup.
+// once the node has a podCIDR, and removes the bridge on cleanup;
+// masq.go keeps the node's one masquerade chain for its podCIDRs (the
+// bridge plugin's per-pod ipMasq rules cost iptables calls in every
+// sandbox start and stop).
 package containerd
