@@ -92,13 +92,14 @@ func (s *Server) SetCustomResources(crs []CustomResource) error {
 		container := restful.NewContainer()
 		container.Router(restful.CurlyRouter{})
 		container.ServiceErrorHandler(serviceError)
-		ws := new(restful.WebService)
-		ws.Path("/apis/" + gv.Group + "/" + gv.Version)
+		t := newRouteTable()
 		var resources []api.Resource
 		hashes := map[string]string{}
 		for _, cr := range list {
 			r := cr.Store.Resource
-			s.installResource(ws, cr.Store, cr.Types)
+			if err := s.installResource(t, cr.Store, cr.Types); err != nil {
+				return err
+			}
 			resources = append(resources, r)
 			hashes[r.Name] = storageVersionHash(api.Resource{GroupVersion: cr.StorageKind.GroupVersion(), Kind: cr.StorageKind.Kind})
 			if err := cr.ConversionError; err != nil {
@@ -108,6 +109,9 @@ func (s *Server) SetCustomResources(crs []CustomResource) error {
 				st.warnings[r.GVR()] = cr.Warning
 			}
 		}
+		ws := new(restful.WebService)
+		ws.Path("/apis/" + gv.Group + "/" + gv.Version)
+		t.install(ws)
 		container.Add(ws)
 		st.handlers[gv] = container
 		st.resourceLists[gv] = resourceListOf(gv, resources, func(r api.Resource) string { return hashes[r.Name] })

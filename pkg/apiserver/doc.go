@@ -1,7 +1,9 @@
 // Package apiserver is the HTTP face of tinykube: go-restful routes for
-// every served resource, content negotiation (JSON, YAML, protobuf; Table
-// and PartialObjectMetadata), the verb handlers (one file each), discovery
-// and the filter chain. It sits between the network and pkg/registry's
+// every served resource (one per path shape and method, such as
+// /namespaces/{namespace}/{resource}/{name}, dispatching to each
+// resource's handler from a table: routetable.go), content negotiation
+// (JSON, YAML, protobuf; Table and PartialObjectMetadata), the verb
+// handlers (one file each), discovery and the filter chain. It sits between the network and pkg/registry's
 // generic stores; it never touches etcd itself, and it knows no resource:
 // it imports no registry package but registry/generic.
 //

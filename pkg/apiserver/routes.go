@@ -1,7 +1,7 @@
 package apiserver
 
 import (
-	"path"
+	"net/http"
 	"strings"
 
 	restful "github.com/emicklei/go-restful/v3"
@@ -18,8 +18,8 @@ func gvRoot(r api.Resource) string {
 	return "/apis/" + r.GroupVersion.Group + "/" + r.GroupVersion.Version
 }
 
-// installResource adds the routes of one resource and its subresources to
-// its group version's web service:
+// installResource adds the routes of one resource and its subresources
+// to t, below its group version's root:
 //
 //	GET    …/namespaces/{namespace}/pods            list or watch
 //	POST   …/namespaces/{namespace}/pods            create
@@ -31,16 +31,19 @@ func gvRoot(r api.Resource) string {
 //
 // types are the resource's Types: the scheme's (builtinTypes) or a
 // custom resource version's.
-func (s *Server) installResource(ws *restful.WebService, store *generic.Store, types Types) {
+func (s *Server) installResource(t *routeTable, store *generic.Store, types Types) error {
 	r := store.Resource
+	root := gvRoot(r)
 	main := &endpoint{store: store, strategy: store.Strategy, types: types}
-	collection := "/" + r.Name
+	collection, item, sub, subPath := shapeCollection, shapeItem, shapeSub, shapeSubPath
 	if r.Namespaced {
-		collection = "/namespaces/{namespace}/" + r.Name
+		collection, item, sub, subPath = shapeNSCollection, shapeNSItem, shapeNSSub, shapeNSSubPath
 	}
-	item := collection + "/{name}"
-	route := func(b *restful.RouteBuilder, op string) *restful.RouteBuilder {
-		return b.Operation(op + r.Kind).Consumes("*/*").Produces("*/*")
+	var err error
+	add := func(method string, sh shape, subresource string, fn restful.RouteFunction) {
+		if err == nil {
+			err = t.add(method, root, sh, r.Name, subresource, fn)
+		}
 	}
 	has := func(verb string) bool {
 		for _, v := range r.Verbs {
@@ -51,49 +54,47 @@ func (s *Server) installResource(ws *restful.WebService, store *generic.Store, t
 		return false
 	}
 	if special, ok := s.cfg.SpecialCreates[r.GVR()]; ok {
-		ws.Route(route(ws.POST(collection), "create").To(special))
-		return
+		add(http.MethodPost, collection, "", special)
+		return err
 	}
 	if has("list") {
-		ws.Route(route(ws.GET(collection), "list").To(main.list))
+		add(http.MethodGet, collection, "", main.list)
 		if r.Namespaced {
-			ws.Route(route(ws.GET("/"+r.Name), "listAllNamespaces").To(main.list))
+			add(http.MethodGet, shapeCollection, "", main.list) // all namespaces
 		}
 	}
 	if has("create") {
-		ws.Route(route(ws.POST(collection), "create").To(main.create))
+		add(http.MethodPost, collection, "", main.create)
 	}
 	if has("deletecollection") {
-		ws.Route(route(ws.DELETE(collection), "deletecollection").To(main.deleteCollection))
+		add(http.MethodDelete, collection, "", main.deleteCollection)
 	}
 	if has("get") {
-		ws.Route(route(ws.GET(item), "read").To(main.get))
-		ws.Route(route(ws.PUT(item), "replace").To(main.update))
-		ws.Route(route(ws.PATCH(item), "patch").To(main.patch))
-		ws.Route(route(ws.DELETE(item), "delete").To(main.delete))
+		add(http.MethodGet, item, "", main.get)
+		add(http.MethodPut, item, "", main.update)
+		add(http.MethodPatch, item, "", main.patch)
+		add(http.MethodDelete, item, "", main.delete)
 	}
 	prefix := r.GVR().String() + "/"
 	for key, h := range s.cfg.ConnectSubresources {
-		sub, ok := strings.CutPrefix(key, prefix)
+		name, ok := strings.CutPrefix(key, prefix)
 		if !ok {
 			continue
 		}
-		p := path.Join(item, sub)
 		for _, m := range h.Methods {
-			ws.Route(route(ws.Method(m).Path(p), "connect"+sub).To(h.route))
+			add(m, sub, name, h.route)
 			if h.SubPath {
-				ws.Route(route(ws.Method(m).Path(p+"/{path:*}"), "connect"+sub+"WithPath").To(h.route))
+				add(m, subPath, name, h.route)
 			}
 		}
 	}
-	for _, sub := range r.Subresources {
-		p := path.Join(item, sub.Name)
-		switch sub.Name {
+	for _, sr := range r.Subresources {
+		switch sr.Name {
 		case "status":
 			e := &endpoint{store: store, sub: "status", strategy: generic.ForStatus(store.Strategy), types: types}
-			ws.Route(route(ws.GET(p), "readStatus").To(e.get))
-			ws.Route(route(ws.PUT(p), "replaceStatus").To(e.update))
-			ws.Route(route(ws.PATCH(p), "patchStatus").To(e.patch))
+			add(http.MethodGet, sub, sr.Name, e.get)
+			add(http.MethodPut, sub, sr.Name, e.update)
+			add(http.MethodPatch, sub, sr.Name, e.patch)
 		case "approval":
 			// CSRs: writes change status.conditions only.
 			a, ok := store.Strategy.(interface{ ApprovalStrategy() generic.Strategy })
@@ -101,42 +102,43 @@ func (s *Server) installResource(ws *restful.WebService, store *generic.Store, t
 				continue
 			}
 			e := &endpoint{store: store, sub: "approval", strategy: a.ApprovalStrategy(), types: types}
-			ws.Route(route(ws.GET(p), "readApproval").To(e.get))
-			ws.Route(route(ws.PUT(p), "replaceApproval").To(e.update))
-			ws.Route(route(ws.PATCH(p), "patchApproval").To(e.patch))
+			add(http.MethodGet, sub, sr.Name, e.get)
+			add(http.MethodPut, sub, sr.Name, e.update)
+			add(http.MethodPatch, sub, sr.Name, e.patch)
 		case "scale":
 			e := &scaleEndpoint{endpoint: endpoint{store: store, sub: "scale", strategy: store.Strategy, types: types}}
-			ws.Route(route(ws.GET(p), "readScale").To(e.get))
-			ws.Route(route(ws.PUT(p), "replaceScale").To(e.update))
-			ws.Route(route(ws.PATCH(p), "patchScale").To(e.patch))
+			add(http.MethodGet, sub, sr.Name, e.get)
+			add(http.MethodPut, sub, sr.Name, e.update)
+			add(http.MethodPatch, sub, sr.Name, e.patch)
 		default:
 			if ss, ok := store.Strategy.(generic.SubresourceStrategist); ok {
-				if strategy := ss.SubresourceStrategy(sub.Name); strategy != nil {
+				if strategy := ss.SubresourceStrategy(sr.Name); strategy != nil {
 					// pods/ephemeralcontainers: the object itself,
 					// written through the subresource's strategy.
-					e := &endpoint{store: store, sub: sub.Name, strategy: strategy, types: types}
-					ws.Route(route(ws.GET(p), "read"+sub.Name).To(e.get))
-					ws.Route(route(ws.PUT(p), "replace"+sub.Name).To(e.update))
-					ws.Route(route(ws.PATCH(p), "patch"+sub.Name).To(e.patch))
+					e := &endpoint{store: store, sub: sr.Name, strategy: strategy, types: types}
+					add(http.MethodGet, sub, sr.Name, e.get)
+					add(http.MethodPut, sub, sr.Name, e.update)
+					add(http.MethodPatch, sub, sr.Name, e.patch)
 					continue
 				}
 			}
-			key := r.GVR().String() + "/" + sub.Name
-			for _, verb := range sub.Verbs {
+			key := r.GVR().String() + "/" + sr.Name
+			for _, verb := range sr.Verbs {
 				switch verb {
 				case "create":
 					if h, ok := s.cfg.CreateSubresources[key]; ok {
-						ws.Route(route(ws.POST(p), "create"+sub.Name).To(h.Serve))
+						add(http.MethodPost, sub, sr.Name, h.Serve)
 					}
 				case "update":
 					if strategy, ok := s.cfg.UpdateSubresources[key]; ok {
-						e := &endpoint{store: store, sub: sub.Name, strategy: strategy, types: types}
-						ws.Route(route(ws.PUT(p), "replace"+sub.Name).To(e.update))
+						e := &endpoint{store: store, sub: sr.Name, strategy: strategy, types: types}
+						add(http.MethodPut, sub, sr.Name, e.update)
 					}
 				}
 			}
 		}
 	}
+	return err
 }
 
 // builtinTypes are the Types of a built-in resource served from store.

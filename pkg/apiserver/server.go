@@ -74,29 +74,17 @@ func New(cfg Config) (*Server, error) {
 	s.container.Router(restful.CurlyRouter{})
 	s.container.ServiceErrorHandler(serviceError)
 
-	services := map[schema.GroupVersion]*restful.WebService{}
-	for _, gv := range api.GroupVersions {
+	// The built-in group versions share two web services, /api/{version}
+	// and /apis/{group}/{version}, whose routes are the table's shapes.
+	t, err := s.builtinRoutes()
+	if err != nil {
+		return nil, err
+	}
+	for _, root := range []string{"/api/{version}", "/apis/{group}/{version}"} {
 		ws := new(restful.WebService)
-		root := "/apis/" + gv.Group + "/" + gv.Version
-		if gv.Group == "" {
-			root = "/api/v1"
-		}
 		ws.Path(root)
-		ws.Route(ws.GET("/").To(wrap(s.serveResourceList(gv))))
-		services[gv] = ws
-	}
-	for _, r := range api.Resources {
-		store, ok := cfg.Stores[r.GVR()]
-		if !ok {
-			if _, special := cfg.SpecialCreates[r.GVR()]; !special {
-				return nil, fmt.Errorf("no store for %v", r.GVR())
-			}
-			store = &generic.Store{Resource: r}
-		}
-		s.installResource(services[r.GroupVersion], store, s.builtinTypes(store))
-	}
-	for _, gv := range api.GroupVersions {
-		s.container.Add(services[gv])
+		t.install(ws)
+		s.container.Add(ws)
 	}
 
 	mux := http.NewServeMux()
@@ -160,6 +148,30 @@ func New(cfg Config) (*Server, error) {
 	h = withPanicRecovery(h)
 	s.handler = h
 	return s, nil
+}
+
+// builtinRoutes is the table of every built-in resource's routes, and
+// of each built-in group version's resource list.
+func (s *Server) builtinRoutes() (*routeTable, error) {
+	t := newRouteTable()
+	for _, gv := range api.GroupVersions {
+		if err := t.add(http.MethodGet, gvRoot(api.Resource{GroupVersion: gv}), shapeRoot, "", "", wrap(s.serveResourceList(gv))); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range api.Resources {
+		store, ok := s.cfg.Stores[r.GVR()]
+		if !ok {
+			if _, special := s.cfg.SpecialCreates[r.GVR()]; !special {
+				return nil, fmt.Errorf("no store for %v", r.GVR())
+			}
+			store = &generic.Store{Resource: r}
+		}
+		if err := s.installResource(t, store, s.builtinTypes(store)); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 // serviceError writes go-restful's routing errors as upstream's Statuses.
