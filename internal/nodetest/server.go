@@ -40,7 +40,7 @@ type ServerNode struct {
 // StartServerNode runs `tinykube server --node --node-name name
 // --node-ip 127.0.0.1` with a free API and kubelet port, a cluster CIDR
 // of its own and args added, and waits (up to 90 s) for the node to be
-// Ready at 127.0.0.1. When the test ends,
+// Ready at 127.0.0.1. When the test ends, every pod is deleted, then
 // every pod sandbox is removed (the server leaves its pods running when
 // it stops, as a kubelet does), then the server stops and the node's
 // bridge and cgroups are removed. The test is skipped when a real node
@@ -67,6 +67,17 @@ func StartServerNode(t testing.TB, name string, args ...string) *ServerNode {
 	}
 	s := &ServerNode{Dir: dir, Kubeconfig: filepath.Join(dir, "admin.kubeconfig"), Name: name, Endpoint: "unix://" + paths.Socket}
 	t.Cleanup(func() {
+		if s.Client != nil {
+			// Pods deleted first: the node, still running, would
+			// otherwise make a new sandbox for each one removed below.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if pods, err := s.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{}); err == nil {
+				for _, p := range pods.Items {
+					_ = s.Client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+				}
+			}
+			cancel()
+		}
 		if s.Runtime != nil {
 			controllertest.EventuallyWithin(t, "pod sandboxes removed", time.Minute, func(ctx context.Context) (bool, error) {
 				_ = s.Runtime.RemoveAllPodSandboxes(ctx)
