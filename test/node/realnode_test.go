@@ -113,9 +113,9 @@ func TestRealPodRuns(t *testing.T) {
 		return strings.Contains(strings.ReplaceAll(string(cmdline), "\x00", " "), "sleep 3600"), nil
 	})
 	logPath := n.DataDir + "/pods/default_hello_" + string(pod.UID) + "/main/0.log"
-	controllertest.Eventually(t, "hello in the container's log", func(context.Context) (bool, error) {
+	controllertest.Eventually(t, "hello and the resolv.conf in the container's log", func(context.Context) (bool, error) {
 		b, _ := os.ReadFile(logPath)
-		return strings.Contains(string(b), " stdout F hello from /tmp"), nil
+		return strings.Contains(string(b), " stdout F hello from /tmp") && strings.Contains(string(b), "nameserver "), nil
 	})
 	if host, err := os.ReadFile("/etc/resolv.conf"); err == nil && strings.Contains(string(host), "nameserver ") && !strings.Contains(string(host), "127.0.0.53") {
 		b, _ := os.ReadFile(logPath)
