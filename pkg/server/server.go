@@ -163,7 +163,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		openapiDone <- openapiResult{h, err}
 	}()
 	cidr := netip.MustParsePrefix(cfg.ServiceCIDR)
-	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), pki.Options{ServiceIP: cidr.Masked().Addr().Next().AsSlice()})
+	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), pki.Options{ServiceIP: cidr.Masked().Addr().Next().AsSlice(),
+		ExtraSANs: s.extraServingSANs()})
 	if err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
 	}
@@ -266,6 +267,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.publishClusterInfo(ctx, reg, bundle.CACertPEM); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.KubeconfigPath = filepath.Join(cfg.DataDir, "admin.kubeconfig")
 	if err := bundle.WriteKubeconfig(s.KubeconfigPath, s.URL, pki.AdminUser); err != nil {
 		s.Close()
@@ -280,7 +285,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // authenticator is the server's authenticator union, in upstream's
-// order: client certificates, the token file, service-account tokens.
+// order: client certificates, the token file, service-account tokens,
+// bootstrap tokens (kube-system/bootstrap-token-* Secrets, read from the
+// watch cache).
 func (s *Server) authenticator(bundle *pki.Bundle, sa *serviceAccountTokens) (authn.Authenticator, error) {
 	as := []authn.Authenticator{authn.NewX509(bundle.CAPool)}
 	if s.cfg.TokenAuthFile != "" {
@@ -292,6 +299,10 @@ func (s *Server) authenticator(bundle *pki.Bundle, sa *serviceAccountTokens) (au
 		as = append(as, authn.NewBearerToken(authn.NewAudienceAgnostic(sa.apiAudiences, tokens)))
 	}
 	as = append(as, sa.authenticator(s.Registry))
+	// Bootstrap tokens name no audience: they are for the API.
+	secrets := storeObjects{secrets: s.Registry.Store("", "secrets")}
+	as = append(as, authn.NewBearerToken(authn.NewAudienceAgnostic(sa.apiAudiences,
+		authn.NewBootstrapTokens(secrets, nil, s.cfg.Logger))))
 	return authn.NewUnion(as...), nil
 }
 
