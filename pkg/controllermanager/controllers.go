@@ -5,6 +5,8 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/admissionpolicystatus"
+	"github.com/tinykube/tinykube/pkg/controller/certificates/approver"
+	"github.com/tinykube/tinykube/pkg/controller/certificates/signer"
 	"github.com/tinykube/tinykube/pkg/controller/cronjob"
 	"github.com/tinykube/tinykube/pkg/controller/daemonset"
 	"github.com/tinykube/tinykube/pkg/controller/deployment"
@@ -30,7 +32,9 @@ import (
 // controllers maps each controller's name (as in --controllers) to its
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
-	"cronjob": cronjob.New,
+	"cronjob":      cronjob.New,
+	"csrapproving": approver.New,
+	"csrsigning":   signer.New,
 	"validatingadmissionpolicy-status-controller": admissionpolicystatus.New,
 	"daemonset":              daemonset.New,
 	"deployment":             deployment.New,

@@ -155,6 +155,9 @@ func (f *flags) run(ctx context.Context) error {
 		if err := f.controllers.Apply(&cm); err != nil {
 			return err
 		}
+		if cm.ClusterSigningCA == nil {
+			cm.ClusterSigningCA = s.PKI.CA()
+		}
 		done := inProcess(s, "controller-manager")
 		components.Add(1)
 		go func() {
