@@ -9,6 +9,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/cmd/node"
 	"github.com/tinykube/tinykube/pkg/cmd/scheduler"
 	"github.com/tinykube/tinykube/pkg/cmd/server"
+	"github.com/tinykube/tinykube/pkg/cmd/token"
 	"github.com/tinykube/tinykube/pkg/cmd/version"
 )
 
@@ -29,6 +30,7 @@ func NewRootCommand() *cobra.Command {
 		version.NewCommand(),
 		bench.NewCommand(),
 		images.NewCommand(),
+		token.NewCommand(),
 	)
 	return root
 }
