@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -25,12 +26,13 @@ import (
 type Flags struct {
 	Config     node.Config
 	Real       RealFlags
+	Join       JoinFlags
 	Kubeconfig string
 }
 
 // DefaultFlags mirrors node.DefaultConfig.
 func DefaultFlags() *Flags {
-	return &Flags{Config: node.DefaultConfig(), Real: DefaultRealFlags(), Kubeconfig: os.Getenv("KUBECONFIG")}
+	return &Flags{Config: node.DefaultConfig(), Real: DefaultRealFlags(), Join: JoinFlags{Timeout: 2 * time.Minute}, Kubeconfig: os.Getenv("KUBECONFIG")}
 }
 
 func (f *Flags) add(fs *pflag.FlagSet) {
@@ -51,6 +53,7 @@ func (f *Flags) add(fs *pflag.FlagSet) {
 	fs.Float32Var(&c.QPS, "kube-api-qps", c.QPS, "API requests per second, shared by all nodes")
 	fs.IntVar(&c.Burst, "kube-api-burst", c.Burst, "API request burst, shared by all nodes")
 	f.Real.add(fs)
+	f.Join.add(fs)
 }
 
 // Run runs the nodes on the simulated runtime until ctx ends.
@@ -74,13 +77,19 @@ func NewCommand() *cobra.Command {
 		Short: "Run nodes against a Kubernetes API server: simulated ones, or one real node (--runtime containerd)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rc, err := clientcmd.BuildConfigFromFlags("", f.Kubeconfig)
-			if err != nil {
-				return err
-			}
 			f.Config.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			var rc *rest.Config
+			var err error
+			if f.joining() {
+				rc, err = f.joinConfig(ctx, f.Config.Logger)
+			} else {
+				rc, err = clientcmd.BuildConfigFromFlags("", f.Kubeconfig)
+			}
+			if err != nil {
+				return err
+			}
 			switch f.Real.Runtime {
 			case "simulated":
 				return Run(ctx, rc, f.Config)

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -172,13 +171,9 @@ func (r *RealRuntime) Close(removePods bool) error {
 // config of one real node on rt.
 func RealConfig(base node.Config, f RealFlags, rt *RealRuntime) (node.Config, error) {
 	cfg := base
-	name := f.NodeName
-	if name == "" {
-		h, err := os.Hostname()
-		if err != nil {
-			return cfg, fmt.Errorf("node name: %w (set --node-name)", err)
-		}
-		name = strings.ToLower(h)
+	name, err := nodeName(f)
+	if err != nil {
+		return cfg, err
 	}
 	rn := &node.RealNode{Name: name, DataDir: f.DataDir, ClusterDNS: f.ClusterDNS, ClusterDomain: f.ClusterDomain,
 		PollInterval: time.Second, SystemReserved: corev1.ResourceList{},

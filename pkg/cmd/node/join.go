@@ -1,0 +1,81 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+
+	"github.com/tinykube/tinykube/pkg/node/bootstrap"
+)
+
+// JoinFlags make a real node join a cluster from another host with a
+// bootstrap token (pkg/node/bootstrap), as `kubeadm join` does:
+// `tinykube node --runtime containerd --server https://HOST:6443 --token
+// T --ca-cert-hash sha256:…` (what `tinykube token create
+// --print-join-command` prints). The node's own kubeconfig is then
+// DATA-DIR/kubelet.kubeconfig, used on later starts without a token.
+type JoinFlags struct {
+	Server   string
+	Token    string
+	CAHashes []string
+	Timeout  time.Duration
+}
+
+func (j *JoinFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&j.Server, "server", j.Server, "join: the API server's URL (https://HOST:PORT), reached with --token")
+	fs.StringVar(&j.Token, "token", j.Token, "join: a bootstrap token (tinykube token create) to get the node's own client certificate with; not needed once DATA-DIR/kubelet.kubeconfig exists")
+	fs.StringSliceVar(&j.CAHashes, "ca-cert-hash", j.CAHashes, "join: sha256:<hex> of the cluster CA's public key (SubjectPublicKeyInfo); the node trusts the server only if its CA matches")
+	fs.DurationVar(&j.Timeout, "join-timeout", j.Timeout, "join: give up discovery and the certificate request after this long")
+}
+
+// joining reports whether the node gets its credentials by joining
+// rather than from --kubeconfig: join flags are given, or no kubeconfig
+// is but the data dir has a joined node's.
+func (f *Flags) joining() bool {
+	if f.Join.Server != "" || f.Join.Token != "" || len(f.Join.CAHashes) > 0 {
+		return true
+	}
+	if f.Kubeconfig != "" || f.Real.Runtime != "containerd" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(f.Real.DataDir, bootstrap.KubeconfigFile))
+	return err == nil
+}
+
+// joinConfig returns the joined node's REST config, bootstrapping it
+// first if needed.
+func (f *Flags) joinConfig(ctx context.Context, logger *slog.Logger) (*rest.Config, error) {
+	if f.Real.Runtime != "containerd" {
+		return nil, errors.New("--server/--token join one real node: add --runtime containerd")
+	}
+	name, err := nodeName(f.Real)
+	if err != nil {
+		return nil, err
+	}
+	f.Real.NodeName = name
+	if err := os.MkdirAll(f.Real.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return bootstrap.Ensure(ctx, bootstrap.Config{Dir: f.Real.DataDir, Server: f.Join.Server, Token: f.Join.Token,
+		CAHashes: f.Join.CAHashes, NodeName: name, Timeout: f.Join.Timeout, Logger: logger})
+}
+
+// nodeName is --node-name, else the host name, lower-cased.
+func nodeName(f RealFlags) (string, error) {
+	if f.NodeName != "" {
+		return f.NodeName, nil
+	}
+	h, err := os.Hostname()
+	if err != nil {
+		return "", fmt.Errorf("node name: %w (set --node-name)", err)
+	}
+	return strings.ToLower(h), nil
+}
