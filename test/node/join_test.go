@@ -3,8 +3,11 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,8 +101,9 @@ func (l *lockedBuffer) String() string {
 // data dir and containerd, joins with it (the namespace is its only
 // difference from the host: a different network, as on another host). The CSR is auto-approved and
 // issued, the node's kubeconfig is system:node:<name>, the Node is
-// Ready, a pod pinned to it runs, and its log reaches kubectl through the
-// API server and the joined node's kubelet API.
+// Ready, its kubelet API gets a serving certificate from the cluster CA
+// (kubelet-serving CSR), a pod pinned to it runs, and its log reaches
+// kubectl through the API server and the joined node's kubelet API.
 func TestJoin(t *testing.T) {
 	nodetest.Skip(t)
 	l := newNetns(t)
@@ -145,10 +149,13 @@ func TestJoin(t *testing.T) {
 	}
 	endpoint := "unix://" + paths.Socket
 	t.Cleanup(func() {
-		// Pods first (the node leaves them running when it stops, as a
-		// kubelet does), then the node and its containerd.
+		// Its pods first, deleted so that the node does not start them
+		// again, and their sandboxes removed (a node leaves them running
+		// when it stops, as a kubelet does); then the node and its
+		// containerd, then what they left mounted.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		_ = s.Client.CoreV1().Pods("default").Delete(ctx, "on-joined", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
 		if rt, err := cri.Dial(ctx, endpoint, 10*time.Second); err == nil {
 			controllertest.EventuallyWithin(t, "joined node's pod sandboxes removed", time.Minute, func(ctx context.Context) (bool, error) {
 				_ = rt.RemoveAllPodSandboxes(ctx)
@@ -163,6 +170,9 @@ func TestJoin(t *testing.T) {
 		case <-time.After(time.Minute):
 			_ = proc.Process.Kill()
 			<-exited
+		}
+		if err := paths.UnmountAll(); err != nil {
+			t.Errorf("unmounting the joined node's mounts: %v", err)
 		}
 		node.RemoveCgroups("/tinykube/" + name)
 		if t.Failed() {
@@ -220,6 +230,27 @@ func TestJoin(t *testing.T) {
 	if u := review.Status.UserInfo; u.Username != "system:node:"+name || !contains(u.Groups, "system:nodes") {
 		t.Fatalf("the joined node's kubeconfig is %+v, want system:node:%s in system:nodes", u, name)
 	}
+
+	// Its kubelet API comes to serve a certificate from the cluster CA
+	// for its address, through an auto-approved kubelet-serving CSR.
+	admin, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminCert, err := tls.X509KeyPair(admin.CertData, admin.KeyData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(admin.CAData)
+	controllertest.EventuallyWithin(t, "the joined node's kubelet API serves a certificate from the cluster CA", 2*time.Minute, func(ctx context.Context) (bool, error) {
+		conn, err := tls.Dial("tcp", net.JoinHostPort(l.NSIP, "10250"), &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{adminCert}})
+		if err != nil {
+			return false, nil
+		}
+		conn.Close()
+		return true, nil
+	})
 
 	// A pod pinned to it runs, and its log reaches kubectl.
 	if _, err := os.Stat("/bin/busybox"); err != nil {

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/tinykube/tinykube/pkg/node/bootstrap"
@@ -61,6 +66,9 @@ func (f *Flags) joinConfig(ctx context.Context, logger *slog.Logger) (*rest.Conf
 		return nil, err
 	}
 	f.Real.NodeName = name
+	if f.Real.TLSCertFile == "" {
+		f.Real.RequestServingCert = true
+	}
 	if err := os.MkdirAll(f.Real.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -78,4 +86,43 @@ func nodeName(f RealFlags) (string, error) {
 		return "", fmt.Errorf("node name: %w (set --node-name)", err)
 	}
 	return strings.ToLower(h), nil
+}
+
+// requestServingCert gets the joined node a kubelet serving certificate
+// from the cluster CA once its Node reports its addresses (the approver
+// approves only the node's own name and addresses), and swaps it in for
+// the self-signed one. It gives up, keeping the self-signed certificate,
+// when that takes longer than timeout; logs and exec work either way.
+func requestServingCert(ctx context.Context, rc *rest.Config, name, dir string, api *KubeletAPI, timeout time.Duration, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		logger.Warn("node: serving certificate", "err", err)
+		return
+	}
+	var ips []net.IP
+	err = wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
+		n, err := client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		for _, a := range n.Status.Addresses {
+			if ip := net.ParseIP(a.Address); ip != nil && (a.Type == corev1.NodeInternalIP || a.Type == corev1.NodeExternalIP) {
+				ips = append(ips, ip)
+			}
+		}
+		return len(ips) > 0, nil
+	})
+	if err != nil {
+		logger.Warn("node: no serving certificate from the cluster CA: the Node reports no address; keeping the self-signed one", "node", name)
+		return
+	}
+	cert, err := bootstrap.ServingCert(ctx, client, dir, name, ips)
+	if err != nil {
+		logger.Warn("node: no serving certificate from the cluster CA; keeping the self-signed one", "node", name, "err", err)
+		return
+	}
+	api.srv.SetCert(cert)
+	logger.Info("node: kubelet API serves a certificate from the cluster CA", "node", name, "ips", ips)
 }

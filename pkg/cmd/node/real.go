@@ -56,6 +56,10 @@ type RealFlags struct {
 	TLSCertFile, TLSKeyFile string
 	ClientCAFile            string
 	IssueServingCert        func(name string, ips []net.IP) (tls.Certificate, error)
+	// RequestServingCert (a joined node without --tls-cert-file): start
+	// self-signed, then ask the cluster for a serving certificate through
+	// a kubelet-serving CSR (join.go).
+	RequestServingCert bool
 }
 
 // DefaultRealFlags are the defaults of `tinykube node`.
@@ -236,6 +240,9 @@ func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
 	defer cancel()
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- api.Serve(ctx, agent) }()
+	if f.RequestServingCert {
+		go requestServingCert(ctx, cfg.RESTConfig, cfg.Real.Name, f.DataDir, api, 2*time.Minute, logger)
+	}
 	err = agent.Run(ctx)
 	cancel()
 	if apiErr := <-apiDone; err == nil && apiErr != nil {

@@ -172,6 +172,32 @@ func TestRenewalAndServing(t *testing.T) {
 		!slices.Equal(cert.ExtKeyUsage, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}) || cert.KeyUsage != x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment {
 		t.Errorf("serving certificate %v %v %v %v", cert.DNSNames, cert.IPAddresses, cert.ExtKeyUsage, cert.KeyUsage)
 	}
+
+	// Once Node n1 reports 10.1.2.3, n1's serving request for its own
+	// name and that address is auto-approved; one naming another
+	// address stays pending.
+	ctx := context.Background()
+	n, err := s.Client.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.1.2.3"}, {Type: corev1.NodeHostName, Address: "n1"}}
+	if _, err := s.Client.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	foreign := request(t, newKey(t), &x509.CertificateRequest{
+		Subject:  pkix.Name{CommonName: "system:node:n1", Organization: []string{"system:nodes"}},
+		DNSNames: []string{"n1"}, IPAddresses: []net.IP{net.IPv4(10, 9, 9, 9)}})
+	create(t, nodeClient, "serving-foreign", foreign, certificatesv1.KubeletServingSignerName, servingUsages, nil)
+	create(t, nodeClient, "serving-own", serving, certificatesv1.KubeletServingSignerName, servingUsages, nil)
+	csr, _ = waitIssued(t, s, "serving-own")
+	if c := csr.Status.Conditions[0]; c.Reason != approver.Reason || c.Message != approver.MessageServing {
+		t.Errorf("own serving request: condition %+v", c)
+	}
+	got, err = s.Client.CertificatesV1().CertificateSigningRequests().Get(ctx, "serving-foreign", metav1.GetOptions{})
+	if err != nil || len(got.Status.Conditions) != 0 {
+		t.Fatalf("serving request for another address: %v, conditions %+v; want it left pending", err, got.Status.Conditions)
+	}
 }
 
 // TestSignerValidation: approved requests that break their signer's rules
@@ -259,18 +285,18 @@ func TestDecide(t *testing.T) {
 			request(t, key, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "admin", Organization: []string{"system:nodes"}}}), clientUsages), ""},
 	}
 	for _, tc := range cases {
-		msg, ok, err := approver.Decide(tc.csr)
+		msg, ok, err := approver.Decide(tc.csr, nil)
 		if err != nil || msg != tc.want || ok != (tc.want != "") {
 			t.Errorf("%s: %q %v %v, want %q", tc.name, msg, ok, err, tc.want)
 		}
 	}
 	denied := mk("system:bootstrap:abcdef", boot, certificatesv1.KubeAPIServerClientKubeletSignerName, node, clientUsages)
 	denied.Status.Conditions = []certificatesv1.CertificateSigningRequestCondition{{Type: certificatesv1.CertificateDenied, Status: corev1.ConditionTrue}}
-	if _, ok, _ := approver.Decide(denied); ok || certificates.IsApproved(denied) {
+	if _, ok, _ := approver.Decide(denied, nil); ok || certificates.IsApproved(denied) {
 		t.Error("a denied request was approved")
 	}
 	garbage := mk("system:bootstrap:abcdef", boot, certificatesv1.KubeAPIServerClientKubeletSignerName, []byte("junk"), clientUsages)
-	if _, ok, err := approver.Decide(garbage); ok || err == nil {
+	if _, ok, err := approver.Decide(garbage, nil); ok || err == nil {
 		t.Errorf("unparsable request: ok=%v err=%v", ok, err)
 	}
 }

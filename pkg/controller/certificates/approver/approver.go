@@ -2,9 +2,12 @@ package approver
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
+	"time"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	certlisters "k8s.io/client-go/listers/certificates/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
@@ -21,9 +25,12 @@ import (
 
 // Upstream's approval condition.
 const (
-	Reason             = "AutoApproved"
-	MessageNodeClient  = "Auto approving kubelet client certificate after SubjectAccessReview."
-	MessageSelfNode    = "Auto approving self kubelet client certificate after SubjectAccessReview."
+	Reason            = "AutoApproved"
+	MessageNodeClient = "Auto approving kubelet client certificate after SubjectAccessReview."
+	MessageSelfNode   = "Auto approving self kubelet client certificate after SubjectAccessReview."
+	// MessageServing is tinykube's own (upstream approves no serving
+	// requests): see the package comment.
+	MessageServing     = "Auto approving kubelet serving certificate for the node's own name and addresses."
 	groupBootstrappers = "system:bootstrappers"
 	groupMasters       = "system:masters"
 )
@@ -32,6 +39,7 @@ const (
 type Controller struct {
 	client kubernetes.Interface
 	csrs   certlisters.CertificateSigningRequestLister
+	nodes  corelisters.NodeLister
 	synced []cache.InformerSynced
 	queue  workqueue.TypedRateLimitingInterface[string]
 	logger *slog.Logger
@@ -42,8 +50,10 @@ var _ controller.Runner = (*Controller)(nil)
 // New builds the csrapproving controller.
 func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	inf := cc.Informers.Certificates().V1().CertificateSigningRequests()
-	c := &Controller{client: cc.Client, csrs: inf.Lister(), synced: []cache.InformerSynced{inf.Informer().HasSynced},
-		queue: controller.NewQueue[string]("csrapproving"), logger: cc.Logger}
+	nodes := cc.Informers.Core().V1().Nodes()
+	c := &Controller{client: cc.Client, csrs: inf.Lister(), nodes: nodes.Lister(),
+		synced: []cache.InformerSynced{inf.Informer().HasSynced, nodes.Informer().HasSynced},
+		queue:  controller.NewQueue[string]("csrapproving"), logger: cc.Logger}
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
@@ -71,13 +81,19 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	message, ok, err := Decide(csr)
+	message, ok, err := Decide(csr, c.nodes.Get)
 	if err != nil {
 		// A request that does not parse never will: leave it to a human.
 		c.logger.InfoContext(ctx, "csrapproving: ignoring unparsable request", "csr", name, "err", err)
 		return nil
 	}
 	if !ok {
+		if csr.Spec.SignerName == certificatesv1.KubeletServingSignerName && !certificates.IsDecided(csr) && len(csr.Status.Certificate) == 0 {
+			// The Node may not show its addresses yet: look again
+			// later (a serving request from a node that never does
+			// just stays pending).
+			c.queue.AddAfter(name, 5*time.Second)
+		}
 		return nil
 	}
 	csr = csr.DeepCopy()
@@ -96,20 +112,37 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 
 // Decide says whether csr is to be auto-approved and with which message.
 // Requests already decided or issued, for other signers, or not node
-// client certificates are not; an error means the request does not parse.
-func Decide(csr *certificatesv1.CertificateSigningRequest) (message string, approve bool, err error) {
-	if len(csr.Status.Certificate) != 0 || certificates.IsDecided(csr) ||
-		csr.Spec.SignerName != certificatesv1.KubeAPIServerClientKubeletSignerName {
+// certificates the package comment lists are not; an error means the
+// request does not parse. node reads Nodes (for a serving request's
+// addresses); nil approves no serving request.
+func Decide(csr *certificatesv1.CertificateSigningRequest, node func(name string) (*corev1.Node, error)) (message string, approve bool, err error) {
+	if len(csr.Status.Certificate) != 0 || certificates.IsDecided(csr) {
+		return "", false, nil
+	}
+	switch csr.Spec.SignerName {
+	case certificatesv1.KubeAPIServerClientKubeletSignerName:
+	case certificatesv1.KubeletServingSignerName:
+		if node == nil {
+			return "", false, nil
+		}
+	default:
 		return "", false, nil
 	}
 	req, err := certificates.ParseCSR(csr.Spec.Request)
 	if err != nil {
 		return "", false, fmt.Errorf("unable to parse csr %q: %w", csr.Name, err)
 	}
+	in := func(g string) bool { return slices.Contains(csr.Spec.Groups, g) }
+	if csr.Spec.SignerName == certificatesv1.KubeletServingSignerName {
+		if certificates.ValidateKubeletServing(req, csr.Spec.Usages) != nil || csr.Spec.Username != req.Subject.CommonName ||
+			!in(certificates.NodesGroup) || !ownNames(req, strings.TrimPrefix(req.Subject.CommonName, certificates.NodeUserPrefix), node) {
+			return "", false, nil
+		}
+		return MessageServing, true, nil
+	}
 	if certificates.ValidateKubeletClient(req, csr.Spec.Usages) != nil {
 		return "", false, nil
 	}
-	in := func(g string) bool { return slices.Contains(csr.Spec.Groups, g) }
 	// selfnodeclient: system:nodes (and admins) renewing their own.
 	if csr.Spec.Username == req.Subject.CommonName && (in(certificates.NodesGroup) || in(groupMasters)) {
 		return MessageSelfNode, true, nil
@@ -119,4 +152,28 @@ func Decide(csr *certificatesv1.CertificateSigningRequest) (message string, appr
 		return MessageNodeClient, true, nil
 	}
 	return "", false, nil
+}
+
+// ownNames reports whether every SAN of req is the node's name or one
+// of the addresses its Node reports.
+func ownNames(req *x509.CertificateRequest, name string, node func(string) (*corev1.Node, error)) bool {
+	n, err := node(name)
+	if err != nil {
+		return false
+	}
+	addrs := map[string]bool{}
+	for _, a := range n.Status.Addresses {
+		addrs[a.Address] = true
+	}
+	for _, d := range req.DNSNames {
+		if d != name && !addrs[d] {
+			return false
+		}
+	}
+	for _, ip := range req.IPAddresses {
+		if !addrs[ip.String()] {
+			return false
+		}
+	}
+	return true
 }

@@ -18,11 +18,19 @@
 // RBAC yet (every authenticated user is allowed everything), so the
 // controller checks those groups itself.
 //
-// kubelet-serving requests are never auto-approved, as upstream: a node
-// that joins serves its kubelet API with a self-signed certificate, as
-// the upstream kubelet does without serverTLSBootstrap (the API server's
-// node proxy does not verify kubelet serving certificates, as upstream
-// without --kubelet-certificate-authority). An admin may approve a
-// serving request with `kubectl certificate approve`; the signer then
-// issues it.
+// kubelet-serving requests: upstream auto-approves none (an admin or an
+// external approver must). tinykube approves one when, and only when, it
+// cannot name anything but the requesting node itself: requested by
+// system:node:<name> in system:nodes, for CN system:node:<name> and O
+// system:nodes with upstream's serving usages, and every SAN is <name> or
+// an address in Node <name>'s status.addresses. A node can therefore
+// get a CA-signed serving certificate for itself, never for another
+// node's names. A request whose Node does not show those addresses yet is
+// looked at again every few seconds and otherwise stays pending for a
+// human (`kubectl certificate approve`). A joined node serves its kubelet
+// API with a self-signed certificate until its serving certificate is
+// issued (pkg/node/bootstrap/serving.go), as the upstream kubelet without
+// serverTLSBootstrap; the API server's node proxy does not verify
+// kubelet serving certificates (as upstream without
+// --kubelet-certificate-authority), so logs and exec work either way.
 package approver
