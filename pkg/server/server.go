@@ -299,10 +299,8 @@ func (s *Server) authenticator(bundle *pki.Bundle, sa *serviceAccountTokens) (au
 		as = append(as, authn.NewBearerToken(authn.NewAudienceAgnostic(sa.apiAudiences, tokens)))
 	}
 	as = append(as, sa.authenticator(s.Registry))
-	// Bootstrap tokens name no audience: they are for the API.
 	secrets := storeObjects{secrets: s.Registry.Store("", "secrets")}
-	as = append(as, authn.NewBearerToken(authn.NewAudienceAgnostic(sa.apiAudiences,
-		authn.NewBootstrapTokens(secrets, nil, s.cfg.Logger))))
+	as = append(as, authn.NewBootstrapTokenAuthenticator(sa.apiAudiences, authn.NewBootstrapTokens(secrets, nil, s.cfg.Logger)))
 	return authn.NewUnion(as...), nil
 }
 

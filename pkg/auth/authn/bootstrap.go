@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -91,4 +92,24 @@ func (b *BootstrapTokens) AuthenticateToken(ctx context.Context, token string) (
 
 func (b *BootstrapTokens) reject(ctx context.Context, id, why string) {
 	b.logger.DebugContext(ctx, "bootstrap token refused", "id", id, "reason", why)
+}
+
+// NewBootstrapTokenAuthenticator returns the request authenticator of
+// bootstrap tokens: bearer tokens of the bootstrap form
+// (`[a-z0-9]{6}.[a-z0-9]{16}`) checked by tokens, audience-agnostic as the
+// token file's (they are for the API: apiAudiences). Other bearer tokens
+// are not its kind ((nil, false, nil)), so that the union's error for a
+// refused service-account token is that authenticator's alone.
+func NewBootstrapTokenAuthenticator(apiAudiences []string, tokens *BootstrapTokens) Authenticator {
+	bearer := NewBearerToken(NewAudienceAgnostic(apiAudiences, tokens))
+	return AuthenticatorFunc(func(r *http.Request) (*User, bool, error) {
+		token, ok := bearerToken(r)
+		if !ok {
+			return nil, false, nil
+		}
+		if _, _, err := bootstraptoken.Parse(token); err != nil {
+			return nil, false, nil
+		}
+		return bearer.AuthenticateRequest(r)
+	})
 }

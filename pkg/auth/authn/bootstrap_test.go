@@ -93,18 +93,22 @@ func TestBootstrapTokens(t *testing.T) {
 }
 
 // A bootstrap token goes through the bearer-token authenticator: unknown
-// tokens are a 401, not anonymous.
+// tokens are a 401, not anonymous; other tokens are left to others.
 func TestBootstrapTokensBearer(t *testing.T) {
 	s, err := bootstraptoken.NewSecret("abcdef.0123456789abcdef", bootstraptoken.Options{}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := authn.NewBearerToken(authn.NewBootstrapTokens(secretMap{"kube-system/" + s.Name: s}, nil, nil))
+	a := authn.NewBootstrapTokenAuthenticator(nil, authn.NewBootstrapTokens(secretMap{"kube-system/" + s.Name: s}, nil, nil))
 	for token, want := range map[string]bool{"abcdef.0123456789abcdef": true, "abcdef.0123456789abcdeg": false} {
 		_, ok, err := authn.ReviewToken(a, token, nil)
 		if ok != want || (!want && err == nil) {
 			t.Errorf("token %s: ok=%v err=%v, want ok=%v", token, ok, err, want)
 		}
+	}
+	// Not a bootstrap token: not its kind, no error.
+	if _, ok, err := authn.ReviewToken(a, "eyJhbGciOiJSUzI1NiJ9.e30.sig", nil); ok || err != nil {
+		t.Errorf("a JWT: ok=%v err=%v, want neither", ok, err)
 	}
 }
 
