@@ -26,6 +26,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/rootcacert"
 	"github.com/tinykube/tinykube/pkg/controller/serviceaccount"
 	"github.com/tinykube/tinykube/pkg/controller/statefulset"
+	"github.com/tinykube/tinykube/pkg/controller/tokencleaner"
 	"github.com/tinykube/tinykube/pkg/controller/ttlafterfinished"
 )
 
@@ -55,5 +56,6 @@ var controllers = map[string]func(context.Context, controller.Context) (controll
 	"root-ca-cert-publisher": rootcacert.New,
 	"serviceaccount":         serviceaccount.New,
 	"statefulset":            statefulset.New,
+	"tokencleaner":           tokencleaner.New,
 	"ttl-after-finished":     ttlafterfinished.New,
 }

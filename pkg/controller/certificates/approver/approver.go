@@ -33,6 +33,9 @@ const (
 	MessageServing     = "Auto approving kubelet serving certificate for the node's own name and addresses."
 	groupBootstrappers = "system:bootstrappers"
 	groupMasters       = "system:masters"
+	// servingRecheckFor is how long a pending serving request is looked
+	// at again for its Node's addresses.
+	servingRecheckFor = 10 * time.Minute
 )
 
 // Controller approves node client CSRs.
@@ -88,10 +91,11 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		return nil
 	}
 	if !ok {
-		if csr.Spec.SignerName == certificatesv1.KubeletServingSignerName && !certificates.IsDecided(csr) && len(csr.Status.Certificate) == 0 {
+		if csr.Spec.SignerName == certificatesv1.KubeletServingSignerName && !certificates.IsDecided(csr) && len(csr.Status.Certificate) == 0 &&
+			time.Since(csr.CreationTimestamp.Time) < servingRecheckFor {
 			// The Node may not show its addresses yet: look again
-			// later (a serving request from a node that never does
-			// just stays pending).
+			// for a while (then the request stays pending for a
+			// human).
 			c.queue.AddAfter(name, 5*time.Second)
 		}
 		return nil
