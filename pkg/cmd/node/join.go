@@ -25,7 +25,7 @@ import (
 // bootstrap token (pkg/node/bootstrap), as `kubeadm join` does:
 // `tinykube node --runtime containerd --server https://HOST:6443 --token
 // T --ca-cert-hash sha256:…` (what `tinykube token create
-// --print-join-command` prints). The node's own kubeconfig is then
+// --print-join-command` prints; --runtime containerd is implied). The node's own kubeconfig is then
 // DATA-DIR/kubelet.kubeconfig, used on later starts without a token.
 type JoinFlags struct {
 	Server   string
@@ -43,16 +43,18 @@ func (j *JoinFlags) add(fs *pflag.FlagSet) {
 
 // joining reports whether the node gets its credentials by joining
 // rather than from --kubeconfig: join flags are given, or no kubeconfig
-// is but the data dir has a joined node's.
-func (f *Flags) joining() bool {
-	if f.Join.Server != "" || f.Join.Token != "" || len(f.Join.CAHashes) > 0 {
-		return true
+// is but the data dir has a joined node's. Only a real node joins, so
+// unless --runtime was given (runtimeSet) joining picks containerd.
+func (f *Flags) joining(runtimeSet bool) bool {
+	join := f.Join.Server != "" || f.Join.Token != "" || len(f.Join.CAHashes) > 0
+	if !join && f.Kubeconfig == "" && (f.Real.Runtime == "containerd" || !runtimeSet) {
+		_, err := os.Stat(filepath.Join(f.Real.DataDir, bootstrap.KubeconfigFile))
+		join = err == nil
 	}
-	if f.Kubeconfig != "" || f.Real.Runtime != "containerd" {
-		return false
+	if join && !runtimeSet {
+		f.Real.Runtime = "containerd"
 	}
-	_, err := os.Stat(filepath.Join(f.Real.DataDir, bootstrap.KubeconfigFile))
-	return err == nil
+	return join
 }
 
 // joinConfig returns the joined node's REST config, bootstrapping it

@@ -16,20 +16,23 @@ func TestJoining(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		name string
-		f    Flags
-		want bool
+		name        string
+		f           Flags
+		runtimeSet  bool
+		want        bool
+		wantRuntime string
 	}{
-		{"token", Flags{Join: JoinFlags{Token: "abcdef.0123456789abcdef"}, Kubeconfig: "/admin.kubeconfig"}, true},
-		{"server", Flags{Join: JoinFlags{Server: "https://h:6443"}}, true},
-		{"kubeconfig", Flags{Kubeconfig: "/admin.kubeconfig", Real: RealFlags{Runtime: "containerd", DataDir: joined}}, false},
-		{"restart of a joined node", Flags{Real: RealFlags{Runtime: "containerd", DataDir: joined}}, true},
-		{"fresh real node", Flags{Real: RealFlags{Runtime: "containerd", DataDir: t.TempDir()}}, false},
-		{"simulated", Flags{Real: RealFlags{Runtime: "simulated", DataDir: joined}}, false},
+		{"token", Flags{Join: JoinFlags{Token: "abcdef.0123456789abcdef"}, Kubeconfig: "/admin.kubeconfig", Real: RealFlags{Runtime: "simulated"}}, false, true, "containerd"},
+		{"server", Flags{Join: JoinFlags{Server: "https://h:6443"}, Real: RealFlags{Runtime: "containerd"}}, true, true, "containerd"},
+		{"kubeconfig", Flags{Kubeconfig: "/admin.kubeconfig", Real: RealFlags{Runtime: "containerd", DataDir: joined}}, true, false, "containerd"},
+		{"restart of a joined node", Flags{Real: RealFlags{Runtime: "containerd", DataDir: joined}}, true, true, "containerd"},
+		{"restart, runtime implied", Flags{Real: RealFlags{Runtime: "simulated", DataDir: joined}}, false, true, "containerd"},
+		{"fresh real node", Flags{Real: RealFlags{Runtime: "containerd", DataDir: t.TempDir()}}, true, false, "containerd"},
+		{"simulated asked for", Flags{Real: RealFlags{Runtime: "simulated", DataDir: joined}}, true, false, "simulated"},
 	}
 	for _, tc := range cases {
-		if got := tc.f.joining(); got != tc.want {
-			t.Errorf("%s: joining() = %v, want %v", tc.name, got, tc.want)
+		if got := tc.f.joining(tc.runtimeSet); got != tc.want || tc.f.Real.Runtime != tc.wantRuntime {
+			t.Errorf("%s: joining() = %v with runtime %s, want %v with %s", tc.name, got, tc.f.Real.Runtime, tc.want, tc.wantRuntime)
 		}
 	}
 	f := Flags{Join: JoinFlags{Token: "abcdef.0123456789abcdef"}, Real: RealFlags{Runtime: "simulated"}}

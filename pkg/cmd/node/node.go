@@ -82,7 +82,7 @@ func NewCommand() *cobra.Command {
 			defer stop()
 			var rc *rest.Config
 			var err error
-			if f.joining() {
+			if f.joining(cmd.Flags().Changed("runtime")) {
 				rc, err = f.joinConfig(ctx, f.Config.Logger)
 			} else {
 				rc, err = clientcmd.BuildConfigFromFlags("", f.Kubeconfig)
