@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"time"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	certlisters "k8s.io/client-go/listers/certificates/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -33,9 +33,6 @@ const (
 	MessageServing     = "Auto approving kubelet serving certificate for the node's own name and addresses."
 	groupBootstrappers = "system:bootstrappers"
 	groupMasters       = "system:masters"
-	// servingRecheckFor is how long a pending serving request is looked
-	// at again for its Node's addresses.
-	servingRecheckFor = 10 * time.Minute
 )
 
 // Controller approves node client CSRs.
@@ -65,10 +62,36 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 			c.queue.Add(csr.Name)
 		}
 	}
-	_, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: enqueue, UpdateFunc: func(_, obj any) { enqueue(obj) },
+	}); err != nil {
+		return nil, err
+	}
+	// A serving request waits for its Node's addresses: look at the
+	// node's pending serving requests again when its Node changes.
+	onNode := func(obj any) {
+		if n, ok := obj.(*corev1.Node); ok {
+			c.enqueuePendingServing(n.Name)
+		}
+	}
+	_, err := nodes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: onNode, UpdateFunc: func(_, obj any) { onNode(obj) },
 	})
 	return c, err
+}
+
+// enqueuePendingServing queues node's undecided kubelet-serving requests.
+func (c *Controller) enqueuePendingServing(node string) {
+	csrs, err := c.csrs.List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, csr := range csrs {
+		if csr.Spec.SignerName == certificatesv1.KubeletServingSignerName && csr.Spec.Username == certificates.NodeUserPrefix+node &&
+			!certificates.IsDecided(csr) && len(csr.Status.Certificate) == 0 {
+			c.queue.Add(csr.Name)
+		}
+	}
 }
 
 // Run waits for the cache, then runs workers until ctx ends.
@@ -91,13 +114,6 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		return nil
 	}
 	if !ok {
-		if csr.Spec.SignerName == certificatesv1.KubeletServingSignerName && !certificates.IsDecided(csr) && len(csr.Status.Certificate) == 0 &&
-			time.Since(csr.CreationTimestamp.Time) < servingRecheckFor {
-			// The Node may not show its addresses yet: look again
-			// for a while (then the request stays pending for a
-			// human).
-			c.queue.AddAfter(name, 5*time.Second)
-		}
 		return nil
 	}
 	csr = csr.DeepCopy()

@@ -26,8 +26,8 @@
 // an address in Node <name>'s status.addresses. A node can therefore
 // get a CA-signed serving certificate for itself, never for another
 // node's names. A request whose Node does not show those addresses yet is
-// looked at again every few seconds and otherwise stays pending for a
-// human (`kubectl certificate approve`). A joined node serves its kubelet
+// looked at again whenever that Node changes, and otherwise stays pending
+// for a human (`kubectl certificate approve`). A joined node serves its kubelet
 // API with a self-signed certificate until its serving certificate is
 // issued (pkg/node/bootstrap/serving.go), as the upstream kubelet without
 // serverTLSBootstrap; the API server's node proxy does not verify
