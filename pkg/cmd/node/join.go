@@ -120,7 +120,7 @@ func requestServingCert(ctx context.Context, rc *rest.Config, name, dir string, 
 		logger.Warn("node: no serving certificate from the cluster CA: the Node reports no address; keeping the self-signed one", "node", name)
 		return
 	}
-	cert, err := bootstrap.ServingCert(ctx, client, dir, name, ips)
+	cert, err := bootstrap.ServingCert(ctx, client, dir, name, ips, logger)
 	if err != nil {
 		logger.Warn("node: no serving certificate from the cluster CA; keeping the self-signed one", "node", name, "err", err)
 		return

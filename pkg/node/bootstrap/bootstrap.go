@@ -72,7 +72,7 @@ func Ensure(ctx context.Context, c Config) (*rest.Config, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.Timeout, fmt.Errorf("joining took longer than %s", c.Timeout))
 	defer cancel()
-	caPEM, err := Discover(ctx, c.Server, c.CAHashes)
+	caPEM, err := Discover(ctx, c.Server, c.CAHashes, c.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func Ensure(ctx context.Context, c Config) (*rest.Config, error) {
 		return nil, err
 	}
 	certPEM, csrName, err := RequestCertificate(ctx, client, req, certificatesv1.KubeAPIServerClientKubeletSignerName,
-		[]certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageClientAuth}, nil)
+		[]certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageClientAuth}, nil, c.Logger)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -41,9 +42,10 @@ func ClientCSR(node string, key crypto.Signer) ([]byte, error) {
 
 // RequestCertificate sends a CertificateSigningRequest for request with
 // signerName and usages and waits until it is issued (returning the PEM
-// certificate), denied or failed (an error saying so), or ctx ends.
+// certificate and the request's name), denied or failed (an error saying
+// so), or ctx ends; the wait is logged to logger (nil: slog.Default()).
 func RequestCertificate(ctx context.Context, client kubernetes.Interface, request []byte, signerName string,
-	usages []certificatesv1.KeyUsage, expiration *time.Duration) ([]byte, string, error) {
+	usages []certificatesv1.KeyUsage, expiration *time.Duration, logger *slog.Logger) ([]byte, string, error) {
 	csr := &certificatesv1.CertificateSigningRequest{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "csr-"},
 		Spec:       certificatesv1.CertificateSigningRequestSpec{Request: request, SignerName: signerName, Usages: usages},
@@ -53,7 +55,7 @@ func RequestCertificate(ctx context.Context, client kubernetes.Interface, reques
 		csr.Spec.ExpirationSeconds = &s
 	}
 	var created *certificatesv1.CertificateSigningRequest
-	err := retry(ctx, func() error {
+	err := retry(ctx, logger, func() error {
 		var err error
 		created, err = client.CertificatesV1().CertificateSigningRequests().Create(ctx, csr, metav1.CreateOptions{})
 		switch {
@@ -71,7 +73,7 @@ func RequestCertificate(ctx context.Context, client kubernetes.Interface, reques
 	}
 	name := created.Name
 	var cert []byte
-	err = retry(ctx, func() error {
+	err = retry(ctx, logger, func() error {
 		cur, err := client.CertificatesV1().CertificateSigningRequests().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			if apierrors.IsNotFound(err) {

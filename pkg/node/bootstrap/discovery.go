@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -53,8 +54,9 @@ func parseHash(h string) (string, error) {
 // Discover reads cluster-info from serverURL and returns the cluster CA
 // (PEM) once a certificate in it matches one of hashes. It retries a
 // server it cannot reach until ctx ends; a CA that does not match fails
-// at once with ErrCAHashMismatch.
-func Discover(ctx context.Context, serverURL string, hashes []string) ([]byte, error) {
+// at once with ErrCAHashMismatch. Retries are logged to logger (nil:
+// slog.Default()) every few attempts.
+func Discover(ctx context.Context, serverURL string, hashes []string, logger *slog.Logger) ([]byte, error) {
 	if len(hashes) == 0 {
 		return nil, errors.New("--ca-cert-hash is required to trust the server (upstream's --discovery-token-unsafe-skip-ca-verification is not offered)")
 	}
@@ -68,7 +70,7 @@ func Discover(ctx context.Context, serverURL string, hashes []string) ([]byte, e
 	}
 	insecure := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12} //nolint:gosec // checked by hash below
 	var info []byte
-	err := retry(ctx, func() error {
+	err := retry(ctx, logger, func() error {
 		var err error
 		info, err = fetchClusterInfo(ctx, serverURL, insecure)
 		return err
@@ -88,7 +90,7 @@ func Discover(ctx context.Context, serverURL string, hashes []string) ([]byte, e
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
 	var again []byte
-	err = retry(ctx, func() error {
+	err = retry(ctx, logger, func() error {
 		var err error
 		again, err = fetchClusterInfo(ctx, serverURL, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
 		return err
@@ -107,14 +109,21 @@ type errPermanent struct{ error }
 
 func (e errPermanent) Unwrap() error { return e.error }
 
-// retry calls f until it succeeds, fails permanently or ctx ends (then
-// the last error is returned).
-func retry(ctx context.Context, f func() error) error {
-	for {
+// retry calls f every second until it succeeds, fails permanently or
+// ctx ends (then the last error is returned); every tenth failure is
+// logged, so that a wait is never silent.
+func retry(ctx context.Context, logger *slog.Logger, f func() error) error {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	for attempt := 1; ; attempt++ {
 		err := f()
 		var perm errPermanent
 		if err == nil || errors.As(err, &perm) {
 			return err
+		}
+		if attempt%10 == 0 {
+			logger.InfoContext(ctx, "node: still trying", "attempts", attempt, "err", err)
 		}
 		select {
 		case <-ctx.Done():

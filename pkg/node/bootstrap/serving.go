@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ const (
 // kubernetes.io/kubelet-serving CertificateSigningRequest (made as the
 // node, so client must carry the node's own identity) and written to dir.
 // It waits until the request is issued, denied or failed, or ctx ends.
-func ServingCert(ctx context.Context, client kubernetes.Interface, dir, node string, ips []net.IP) (tls.Certificate, error) {
+func ServingCert(ctx context.Context, client kubernetes.Interface, dir, node string, ips []net.IP, logger *slog.Logger) (tls.Certificate, error) {
 	certPath, keyPath := filepath.Join(dir, ServingCertFile), filepath.Join(dir, ServingKeyFile)
 	if pair, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil && covers(pair, node, ips) {
 		return pair, nil
@@ -51,7 +52,7 @@ func ServingCert(ctx context.Context, client kubernetes.Interface, dir, node str
 	}
 	req := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
 	certPEM, _, err := RequestCertificate(ctx, client, req, certificatesv1.KubeletServingSignerName,
-		[]certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageServerAuth}, nil)
+		[]certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageServerAuth}, nil, logger)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
