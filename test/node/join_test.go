@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -103,7 +104,8 @@ func (l *lockedBuffer) String() string {
 // issued, the node's kubeconfig is system:node:<name>, the Node is
 // Ready, its kubelet API gets a serving certificate from the cluster CA
 // (kubelet-serving CSR), a pod pinned to it runs, and its log reaches
-// kubectl through the API server and the joined node's kubelet API.
+// kubectl through the API server and the joined node's kubelet API;
+// restarted without the token, the node runs on as itself.
 func TestJoin(t *testing.T) {
 	nodetest.Skip(t)
 	l := newNetns(t)
@@ -134,15 +136,19 @@ func TestJoin(t *testing.T) {
 	if err != nil {
 		t.Skip("no nsenter (util-linux)")
 	}
-	proc := exec.Command(nsenter, "--net=/var/run/netns/"+l.NS, self)
-	proc.Env = append(os.Environ(), execEnv+"="+strings.Join(args, "\n"))
 	var logs lockedBuffer
-	proc.Stdout, proc.Stderr = &logs, &logs
-	if err := proc.Start(); err != nil {
-		t.Fatal(err)
+	start := func(args []string) *nodeProcess {
+		t.Helper()
+		p := &nodeProcess{cmd: exec.Command(nsenter, "--net=/var/run/netns/"+l.NS, self), exited: make(chan error, 1)}
+		p.cmd.Env = append(os.Environ(), execEnv+"="+strings.Join(args, "\n"))
+		p.cmd.Stdout, p.cmd.Stderr = &logs, &logs
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { p.exited <- p.cmd.Wait() }()
+		return p
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- proc.Wait() }()
+	proc := start(args)
 	paths, err := containerd.PathsFor(filepath.Join(dir, "containerd"))
 	if err != nil {
 		t.Fatal(err)
@@ -164,13 +170,7 @@ func TestJoin(t *testing.T) {
 			})
 			rt.Close(ctx)
 		}
-		_ = proc.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(time.Minute):
-			_ = proc.Process.Kill()
-			<-exited
-		}
+		proc.stop()
 		if err := paths.UnmountAll(); err != nil {
 			t.Errorf("unmounting the joined node's mounts: %v", err)
 		}
@@ -181,11 +181,8 @@ func TestJoin(t *testing.T) {
 	})
 	ctx := context.Background()
 	controllertest.EventuallyWithin(t, "joined node "+name+" Ready", 2*time.Minute, func(ctx context.Context) (bool, error) {
-		select {
-		case err := <-exited:
-			exited <- err
+		if err := proc.exitedErr(); err != nil {
 			return false, fmt.Errorf("the joining node exited: %v\n%s", err, logs.String())
-		default:
 		}
 		n, err := s.Client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -291,6 +288,70 @@ func TestJoin(t *testing.T) {
 		if err != nil || string(out) != "hello from on-joined\n" {
 			t.Fatalf("kubectl logs: %v\n%s", err, out)
 		}
+	}
+
+	// Restarted without a token (or --server, or --runtime), the node
+	// runs with the kubeconfig it got: no new CSR, its kubelet API back,
+	// its pod's log readable again.
+	before, err := s.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc.stop()
+	proc = start([]string{"node", "--data-dir", dir, "--node-name", name, "--node-ip", l.NSIP})
+	controllertest.EventuallyWithin(t, "the restarted node uses its own kubeconfig", time.Minute, func(context.Context) (bool, error) {
+		if err := proc.exitedErr(); err != nil {
+			return false, fmt.Errorf("the restarted node exited: %v\n%s", err, logs.String())
+		}
+		return strings.Count(logs.String(), "node: using its existing credentials") == 1, nil
+	})
+	controllertest.EventuallyWithin(t, "the pod's log through the restarted node", time.Minute, func(ctx context.Context) (bool, error) {
+		b, err := s.Client.CoreV1().Pods("default").GetLogs("on-joined", &corev1.PodLogOptions{}).DoRaw(ctx)
+		return err == nil && string(b) == "hello from on-joined\n", nil
+	})
+	after, err := s.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Items) != len(before.Items) {
+		t.Errorf("%d CSRs after the restart, %d before", len(after.Items), len(before.Items))
+	}
+}
+
+// nodeProcess is a `tinykube node` run by the test binary (TestMain).
+type nodeProcess struct {
+	cmd    *exec.Cmd
+	exited chan error
+	done   bool
+}
+
+// exitedErr returns why the process exited, nil while it runs.
+func (p *nodeProcess) exitedErr() error {
+	select {
+	case err := <-p.exited:
+		p.exited <- err
+		if err == nil {
+			err = errors.New("exit status 0")
+		}
+		return err
+	default:
+		return nil
+	}
+}
+
+// stop sends SIGTERM and waits for the process (killing it after a
+// minute); a second stop does nothing.
+func (p *nodeProcess) stop() {
+	if p.done {
+		return
+	}
+	p.done = true
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(time.Minute):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
 	}
 }
 
