@@ -5,6 +5,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/admissionpolicystatus"
+	"github.com/tinykube/tinykube/pkg/controller/bootstrapsigner"
 	"github.com/tinykube/tinykube/pkg/controller/certificates/approver"
 	"github.com/tinykube/tinykube/pkg/controller/certificates/signer"
 	"github.com/tinykube/tinykube/pkg/controller/cronjob"
@@ -33,9 +34,10 @@ import (
 // controllers maps each controller's name (as in --controllers) to its
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
-	"cronjob":      cronjob.New,
-	"csrapproving": approver.New,
-	"csrsigning":   signer.New,
+	"bootstrapsigner": bootstrapsigner.New,
+	"cronjob":         cronjob.New,
+	"csrapproving":    approver.New,
+	"csrsigning":      signer.New,
 	"validatingadmissionpolicy-status-controller": admissionpolicystatus.New,
 	"daemonset":              daemonset.New,
 	"deployment":             deployment.New,

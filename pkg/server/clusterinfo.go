@@ -19,8 +19,9 @@ import (
 // credentials (kubeadm's token discovery): key ClusterInfoKey holds a
 // kubeconfig with the cluster's server URL and CA and no user. The node
 // trusts its CA only once it matches the --ca-cert-hash it was given
-// (pkg/cmd/node/join.go); anonymous GET of it is let through by
-// authn.WithAuthentication.
+// (pkg/node/bootstrap); anonymous GET of it is let through by
+// authn.WithAuthentication. The bootstrapsigner controller adds a
+// jws-kubeconfig-<token id> signature per bootstrap token.
 const (
 	ClusterInfo    = "cluster-info"
 	ClusterInfoKey = "kubeconfig"

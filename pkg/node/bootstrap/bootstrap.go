@@ -72,7 +72,7 @@ func Ensure(ctx context.Context, c Config) (*rest.Config, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.Timeout, fmt.Errorf("joining took longer than %s", c.Timeout))
 	defer cancel()
-	caPEM, err := Discover(ctx, c.Server, c.CAHashes, c.Logger)
+	caPEM, err := Discover(ctx, c.Server, c.Token, c.CAHashes, c.Logger)
 	if err != nil {
 		return nil, err
 	}

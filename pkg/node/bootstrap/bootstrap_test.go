@@ -32,7 +32,7 @@ func startCluster(t *testing.T, ttl time.Duration) (*testserver.Server, string) 
 	t.Cleanup(func() { cancel(); <-done })
 	cfg := controllermanager.DefaultConfig()
 	cfg.RESTConfig, cfg.LeaderElect = s.RESTConfig, false
-	cfg.Controllers = []string{"csrapproving", "csrsigning"}
+	cfg.Controllers = []string{"csrapproving", "csrsigning", "bootstrapsigner"}
 	cfg.ClusterSigningCA = s.PKI.CA()
 	go func() { defer close(done); _ = controllermanager.Run(ctx, cfg) }()
 	return s, createToken(t, s, bootstraptoken.Options{TTL: ttl}, time.Now())
@@ -140,6 +140,8 @@ func TestJoinRefused(t *testing.T) {
 		{name: "no hash", server: s.URL, token: token, want: "--ca-cert-hash is required"},
 		{name: "wrong token secret", server: s.URL, token: token[:7] + "0000000000000000", hash: hash, is: bootstrap.ErrTokenRefused},
 		{name: "expired token", server: s.URL, token: expired, hash: hash, is: bootstrap.ErrTokenRefused},
+		{name: "malformed token", server: s.URL, token: "secret", hash: hash, want: "--token"},
+		{name: "unknown token", server: s.URL, token: "zzzzzz.0123456789abcdef", hash: hash, is: bootstrap.ErrTokenRefused},
 		{name: "unreachable server", server: closed, token: token, hash: hash, timeout: 2 * time.Second, want: "gave up"},
 	}
 	for _, tc := range cases {

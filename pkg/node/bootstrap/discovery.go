@@ -18,6 +18,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tinykube/tinykube/pkg/auth/bootstraptoken"
 )
 
 // ClusterInfoPath is the kube-public/cluster-info ConfigMap; its
@@ -52,13 +54,27 @@ func parseHash(h string) (string, error) {
 }
 
 // Discover reads cluster-info from serverURL and returns the cluster CA
-// (PEM) once a certificate in it matches one of hashes. It retries a
-// server it cannot reach until ctx ends; a CA that does not match fails
-// at once with ErrCAHashMismatch. Retries are logged to logger (nil:
+// (PEM) once
+//
+//   - a certificate in it matches one of hashes (else ErrCAHashMismatch at
+//     once),
+//   - the server proves to hold that CA's certificate for serverURL (a
+//     second read trusting only that CA), and
+//   - it carries the bootstrapsigner's signature for token, which shows
+//     the server knows the token (a wrong signature is ErrTokenRefused at
+//     once; a missing one is waited for, unless the server, asked over
+//     the verified connection, refuses the token: ErrTokenRefused).
+//
+// Nothing secret is sent before the CA is verified. It retries a server
+// it cannot reach until ctx ends; retries are logged to logger (nil:
 // slog.Default()) every few attempts.
-func Discover(ctx context.Context, serverURL string, hashes []string, logger *slog.Logger) ([]byte, error) {
+func Discover(ctx context.Context, serverURL, token string, hashes []string, logger *slog.Logger) ([]byte, error) {
 	if len(hashes) == 0 {
 		return nil, errors.New("--ca-cert-hash is required to trust the server (upstream's --discovery-token-unsafe-skip-ca-verification is not offered)")
+	}
+	id, secret, err := bootstraptoken.Parse(token)
+	if err != nil {
+		return nil, fmt.Errorf("--token: %w", err)
 	}
 	var want []string
 	for _, h := range hashes {
@@ -69,8 +85,8 @@ func Discover(ctx context.Context, serverURL string, hashes []string, logger *sl
 		want = append(want, p)
 	}
 	insecure := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12} //nolint:gosec // checked by hash below
-	var info []byte
-	err := retry(ctx, logger, func() error {
+	var info map[string]string
+	err = retry(ctx, logger, func() error {
 		var err error
 		info, err = fetchClusterInfo(ctx, serverURL, insecure)
 		return err
@@ -78,30 +94,63 @@ func Discover(ctx context.Context, serverURL string, hashes []string, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	caPEM, err := caFromClusterInfo(info)
+	caPEM, err := caFromClusterInfo(info[ClusterInfoKey])
 	if err != nil {
 		return nil, err
 	}
 	if !matches(caPEM, want) {
 		return nil, fmt.Errorf("%w: cluster-info at %s has a CA with hash %s", ErrCAHashMismatch, serverURL, hashesOf(caPEM))
 	}
-	// Read it again trusting only that CA: the server must hold a
+	// From here on, trust only that CA: the server must hold a
 	// certificate the CA issued for the address we reach it at.
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
-	var again []byte
+	verified := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	err = retry(ctx, logger, func() error {
-		var err error
-		again, err = fetchClusterInfo(ctx, serverURL, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
-		return err
+		again, err := fetchClusterInfo(ctx, serverURL, verified)
+		if err != nil {
+			return err
+		}
+		if ca, err := caFromClusterInfo(again[ClusterInfoKey]); err != nil || string(ca) != string(caPEM) {
+			return errPermanent{errors.New("cluster-info changed between the unverified and the verified read")}
+		}
+		sig, ok := again[bootstraptoken.JWSKeyPrefix+id]
+		if ok && bootstraptoken.SignatureValid(sig, again[ClusterInfoKey], id, secret) {
+			return nil
+		}
+		if ok {
+			return errPermanent{fmt.Errorf("%w: cluster-info's signature for token id %s does not match the token's secret", ErrTokenRefused, id)}
+		}
+		if err := probeToken(ctx, serverURL, token, verified); err != nil {
+			return err
+		}
+		return fmt.Errorf("cluster-info has no signature for token id %s yet (is the bootstrapsigner controller running?)", id)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("cluster-info with the verified CA: %w", err)
-	}
-	if caPEM2, err := caFromClusterInfo(again); err != nil || string(caPEM2) != string(caPEM) {
-		return nil, errors.New("cluster-info changed between the unverified and the verified read")
+		return nil, err
 	}
 	return caPEM, nil
+}
+
+// probeToken asks the server (over the verified connection) whether it
+// accepts token: a 401 is ErrTokenRefused, for good.
+func probeToken(ctx context.Context, serverURL, token string, tlsConfig *tls.Config) error {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig}}
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(serverURL, "/")+"/api", nil)
+	if err != nil {
+		return errPermanent{err}
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized {
+		return errPermanent{ErrTokenRefused}
+	}
+	return nil
 }
 
 // errPermanent marks an error retrying cannot fix.
@@ -133,7 +182,7 @@ func retry(ctx context.Context, logger *slog.Logger, f func() error) error {
 	}
 }
 
-func fetchClusterInfo(ctx context.Context, serverURL string, tlsConfig *tls.Config) ([]byte, error) {
+func fetchClusterInfo(ctx context.Context, serverURL string, tlsConfig *tls.Config) (map[string]string, error) {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConfig}}
 	defer client.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(serverURL, "/")+ClusterInfoPath, nil)
@@ -165,15 +214,14 @@ func fetchClusterInfo(ctx context.Context, serverURL string, tlsConfig *tls.Conf
 	if err := json.Unmarshal(body, &cm); err != nil {
 		return nil, errPermanent{fmt.Errorf("cluster-info: %w", err)}
 	}
-	kc, ok := cm.Data[ClusterInfoKey]
-	if !ok {
+	if _, ok := cm.Data[ClusterInfoKey]; !ok {
 		return nil, errPermanent{fmt.Errorf("cluster-info has no %q key", ClusterInfoKey)}
 	}
-	return []byte(kc), nil
+	return cm.Data, nil
 }
 
-func caFromClusterInfo(kubeconfig []byte) ([]byte, error) {
-	kc, err := clientcmd.Load(kubeconfig)
+func caFromClusterInfo(kubeconfig string) ([]byte, error) {
+	kc, err := clientcmd.Load([]byte(kubeconfig))
 	if err != nil {
 		return nil, fmt.Errorf("cluster-info kubeconfig: %w", err)
 	}

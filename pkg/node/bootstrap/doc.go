@@ -7,7 +7,9 @@
 //     yet), check that the CA in it matches the --ca-cert-hash the admin
 //     gave (SHA-256 of the CA's SubjectPublicKeyInfo, CAHash), then read
 //     it again trusting only that CA, so a server without the CA's key
-//     cannot pass.
+//     cannot pass, and check the bootstrapsigner's JWS signature for the
+//     token in it (pkg/controller/bootstrapsigner), so a server that does
+//     not know the token cannot either.
 //  2. The client certificate (csr.go): make an ECDSA key, send a
 //     CertificateSigningRequest for CN system:node:<name>, O system:nodes,
 //     signer kubernetes.io/kube-apiserver-client-kubelet, authenticated
