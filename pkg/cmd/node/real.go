@@ -192,7 +192,6 @@ func RealConfig(base node.Config, f RealFlags, rt *RealRuntime) (node.Config, er
 		}
 		rn.IP = ip
 	}
-	var err error
 	if rn.EvictionHard, err = eviction.Hard(f.EvictionHard); err != nil {
 		return cfg, err
 	}
