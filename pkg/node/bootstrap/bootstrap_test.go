@@ -2,8 +2,11 @@ package bootstrap_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	certificatesv1 "k8s.io/api/certificates/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/tinykube/tinykube/internal/testserver"
 	"github.com/tinykube/tinykube/pkg/auth/bootstraptoken"
@@ -166,6 +170,49 @@ func TestJoinRefused(t *testing.T) {
 				t.Error("a kubeconfig was written")
 			}
 		})
+	}
+}
+
+// A refused bootstrap token (unknown id, wrong secret, expired) is a 401
+// with upstream's Unauthorized Status, not an anonymous request; the
+// valid token is its user.
+func TestTokenUnauthorized(t *testing.T) {
+	s, token := startCluster(t, time.Hour)
+	expired := createToken(t, s, bootstraptoken.Options{TTL: time.Minute}, time.Now().Add(-time.Hour))
+	get := func(bearer string) (int, []byte) {
+		t.Helper()
+		rc := rest.AnonymousClientConfig(s.RESTConfig)
+		rc.BearerToken = bearer
+		hc, err := rest.HTTPClientFor(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := hc.Get(s.URL + "/api/v1/namespaces/default/pods")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, b
+	}
+	for name, bearer := range map[string]string{"unknown id": "zzzzzz.0123456789abcdef", "wrong secret": token[:7] + "0000000000000000", "expired": expired} {
+		code, body := get(bearer)
+		var st metav1.Status
+		if err := json.Unmarshal(body, &st); err != nil || code != http.StatusUnauthorized || st.Kind != "Status" ||
+			st.Reason != metav1.StatusReasonUnauthorized || st.Code != http.StatusUnauthorized {
+			t.Errorf("%s: %d %s (%v), want 401 with an Unauthorized Status", name, code, body, err)
+		}
+	}
+	if code, body := get(token); code != http.StatusOK {
+		t.Errorf("valid token: %d %s", code, body)
+	}
+	if u := whoami(t, kubernetes.NewForConfigOrDie(&rest.Config{Host: s.URL, BearerToken: token,
+		TLSClientConfig: rest.TLSClientConfig{CAData: s.RESTConfig.CAData}})); u.Username != "system:bootstrap:"+token[:6] ||
+		!contains(u.Groups, "system:bootstrappers") || !contains(u.Groups, bootstraptoken.GroupNodeBootstrappers) {
+		t.Errorf("valid token authenticates as %+v", u)
 	}
 }
 
