@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -179,12 +180,11 @@ func List(ctx context.Context, c kubernetes.Interface, now time.Time, out io.Wri
 		}
 		ttl, expires := "<forever>", "<never>"
 		if !t.Expires.IsZero() {
+			// kubeadm's: 23h for a fresh 24h token, 9m, 59s; <invalid> once expired.
 			expires = t.Expires.Format(time.RFC3339)
+			ttl = duration.ShortHumanDuration(t.Expires.Sub(now))
 			if t.Expired(now) {
 				ttl = "<invalid>"
-			} else {
-				ttl = t.Expires.Sub(now).Round(time.Hour).String()
-				ttl = strings.TrimSuffix(strings.TrimSuffix(ttl, "0s"), "0m")
 			}
 		}
 		usages := slices.Sorted(slices.Values(t.Usages))

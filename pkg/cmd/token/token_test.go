@@ -56,11 +56,26 @@ func TestCreateList(t *testing.T) {
 		fields := strings.Fields(l)
 		rows[fields[0]] = strings.Join(fields[1:], " ")
 	}
-	if got := rows[tok]; !strings.HasPrefix(got, "2h ") || !strings.HasSuffix(got, " authentication,signing for n2 system:bootstrappers:kubeadm:default-node-token") {
+	if got := rows[tok]; !strings.HasPrefix(got, "1h ") || !strings.HasSuffix(got, " authentication,signing for n2 system:bootstrappers:kubeadm:default-node-token") {
 		t.Errorf("list row of %s: %q", tok, got)
 	}
 	if got := rows["abcdef.0123456789abcdef"]; got != "<forever> <never> authentication <none> system:bootstrappers:kubeadm:default-node-token" {
 		t.Errorf("list row of abcdef: %q", got)
+	}
+	// TTLs as kubeadm prints them, minutes and seconds included.
+	out.Reset()
+	if err := token.List(ctx, s.Client, time.Now().Add(2*time.Hour-10*time.Minute), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), tok+"   9m ") {
+		t.Errorf("list 10 minutes before expiry:\n%s", out.String())
+	}
+	out.Reset()
+	if err := token.List(ctx, s.Client, time.Now().Add(3*time.Hour), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), tok+"   <invalid> ") {
+		t.Errorf("list after expiry:\n%s", out.String())
 	}
 	for name, f := range map[string]token.CreateFlags{
 		"usage":  {Usages: []string{"everything"}},
