@@ -25,7 +25,10 @@
 // system:nodes with upstream's serving usages, and every SAN is <name> or
 // an address in Node <name>'s status.addresses. A node can therefore
 // get a CA-signed serving certificate for itself, never for another
-// node's names. A request whose Node does not show those addresses yet is
+// node's name; its addresses are what its Node reports, which the node
+// itself writes (without RBAC and NodeRestriction nothing stops a node
+// from reporting another's address, as nothing stops any authenticated
+// user from approving a request). A request whose Node does not show those addresses yet is
 // looked at again whenever that Node changes, and otherwise stays pending
 // for a human (`kubectl certificate approve`). A joined node serves its kubelet
 // API with a self-signed certificate until its serving certificate is
