@@ -13,10 +13,13 @@
 //     request's CN).
 //
 // Upstream asks a SubjectAccessReview whether the requester may create
-// certificatesigningrequests/nodeclient (or selfnodeclient); its
-// bootstrap RBAC grants these to exactly the groups above. tinykube has no
-// RBAC yet (every authenticated user is allowed everything), so the
-// controller checks those groups itself.
+// certificatesigningrequests/nodeclient (or selfnodeclient); kubeadm
+// binds nodeclient to its tokens' group
+// system:bootstrappers:kubeadm:default-node-token and selfnodeclient to
+// system:nodes, and system:masters may do anything. tinykube has no RBAC
+// yet (every authenticated user is allowed everything), so the
+// controller checks groups itself, a little more widely: any
+// system:bootstrappers user (every bootstrap token) for nodeclient.
 //
 // kubelet-serving requests: upstream auto-approves none (an admin or an
 // external approver must). tinykube approves one when, and only when, it
