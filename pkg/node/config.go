@@ -73,6 +73,14 @@ type Config struct {
 	// container, doubling per restart up to MaxRestartBackoff.
 	RestartBackoff, MaxRestartBackoff time.Duration
 
+	// FailingImages are glob patterns ('*' matches any characters, '/'
+	// included) of the images a simulated node fails to pull
+	// (ErrImagePull, then ImagePullBackOff), matched against the image
+	// as written and fully qualified (docker.io/library/x:latest). The
+	// default fails images of the reserved .invalid domain. Real nodes
+	// ignore it.
+	FailingImages []string
+
 	// Workers for the pod and node queues.
 	PodWorkers, NodeWorkers int
 	// StatusWorkers caps the pod status writes in flight (0: no cap).
@@ -135,7 +143,7 @@ func DefaultConfig() Config {
 		FallbackPodCIDRMask: 24, PodCIDRWait: 5 * time.Second,
 		LeaseDuration: 40 * time.Second, LeaseRenewInterval: 10 * time.Second, StatusReportInterval: 5 * time.Minute,
 		ShutdownDelay: time.Second, RestartBackoff: 10 * time.Second, MaxRestartBackoff: 5 * time.Minute,
-		PodWorkers: 16, NodeWorkers: 4,
+		PodWorkers: 16, NodeWorkers: 4, FailingImages: []string{"*.invalid/*"},
 		Clock: clock.RealClock{},
 	}
 }
