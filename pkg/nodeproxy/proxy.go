@@ -52,6 +52,11 @@ func (p *Proxy) servePodProxy(w http.ResponseWriter, r *http.Request, ns, id, pa
 	if err != nil {
 		return err
 	}
+	if sim, err := p.simulated(r.Context(), pod.Spec.NodeName); err != nil {
+		return err
+	} else if sim {
+		return refuseSimulated("pods/proxy", fmt.Sprintf("pod %q", name), pod.Spec.NodeName)
+	}
 	if port == "" {
 		for _, c := range pod.Spec.Containers {
 			if len(c.Ports) > 0 {
@@ -78,6 +83,11 @@ func (p *Proxy) serveNodeProxy(w http.ResponseWriter, r *http.Request, _, id, pa
 	scheme, name, port, err := splitSchemeNamePort(id)
 	if err != nil {
 		return err
+	}
+	if sim, err := p.simulated(r.Context(), name); err != nil {
+		return err
+	} else if sim {
+		return apierrors.NewBadRequest(fmt.Sprintf("nodes/proxy: node %q is simulated and serves no kubelet API: %s", name, simulatedHint))
 	}
 	addr, err := p.kubeletAddress(r.Context(), name)
 	if err != nil {
