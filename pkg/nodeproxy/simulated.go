@@ -26,7 +26,8 @@ import (
 //     sinceSeconds, sinceTime) and a container that has not started is
 //     the kubelet's 400 "is waiting to start";
 //   - pods/exec, pods/attach, pods/portforward, pods/proxy and nodes/proxy
-//     are a 400 whose message names the subresource and what is missing,
+//     (and services/proxy when every endpoint is such a pod) are a 400
+//     whose message names the subresource and what is missing,
 //     which kubectl prints after "unable to upgrade connection:" (exec,
 //     attach, cp, debug) or "error upgrading connection:" (port-forward).
 
