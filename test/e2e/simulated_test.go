@@ -91,7 +91,7 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: web}
+metadata: {name: web, labels: {app: web}}
 spec:
   containers:
   - {name: c, image: nginx, ports: [{containerPort: 80}]}
@@ -121,7 +121,7 @@ func simulatedSession(t *testing.T, w *workloads) {
 	}
 	// Everything starts at once; the steps then look at each in turn.
 	w.apply(t, "pods", simulatedPods)
-	expectMatch(t, w.run(t, "create", "job", "once", "--image=busybox", "--", "sleep", "3600"), `^job.batch/once created\n$`)
+	expectMatch(t, w.k.run(t, "create", "job", "once", "-n", w.ns, "--image=busybox", "--", "sleep", "3600"), `^job.batch/once created\n$`)
 	for _, name := range []string{"m1", "m2", "m3"} {
 		w.run(t, "create", "job", name, "--from=cronjob/tick")
 	}
@@ -145,10 +145,10 @@ func simulatedSession(t *testing.T, w *workloads) {
 			var owned []string
 			for _, j := range jobs.Items {
 				if ownedBy(&j, "CronJob") {
-					owned = append(owned, j.Name+"="+jobCondition(&j, batchv1.JobComplete))
+					owned = append(owned, fmt.Sprintf("%s succeeded=%d", j.Name, j.Status.Succeeded))
 				}
 			}
-			if strings.Join(owned, ",") != "m3=True" {
+			if strings.Join(owned, ",") != "m3 succeeded=1" {
 				return fmt.Errorf("jobs of cronjob/tick: %q", owned)
 			}
 			return nil
@@ -209,13 +209,21 @@ func simulatedSession(t *testing.T, w *workloads) {
 		// kubectl prints "Error from server (BadRequest): " (WebSocket)
 		// or "unable to upgrade connection: " (SPDY) before the message.
 		w.k.fail(t, `pods/exec: container "c" of pod "web" is on simulated node "tinykube-node-0": `+missing,
-			w.in("exec", "web", "--", "ls")...)
+			"exec", "web", "-n", w.ns, "--", "ls")
 		w.k.fail(t, `pods/attach: container "c" of pod "web" is on simulated node "tinykube-node-0": `+missing, w.in("attach", "web")...)
 		w.k.fail(t, `pods/exec: container "c" of pod "web" is on simulated node`, w.in("cp", "web:/etc/hosts", w.dir+"/hosts")...)
 		w.k.fail(t, `pods/portforward: pod "web" is on simulated node "tinykube-node-0": `+missing,
 			w.in("port-forward", "pod/web", "0:80")...)
 		w.k.fail(t, `nodes/proxy: node "tinykube-node-0" is simulated and serves no kubelet API`,
 			"get", "--raw", "/api/v1/nodes/tinykube-node-0/proxy/healthz")
+		w.run(t, "expose", "pod", "web", "--port=80")
+		eventually(t, 30*time.Second, "services/proxy answers for simulated endpoints", func() error {
+			_, errOut, err := w.k.exec("", []string{"get", "--raw", "/api/v1/namespaces/" + w.ns + "/services/web:80/proxy/"})
+			if want := `services/proxy: the endpoints of service "web" are pods on simulated nodes`; err == nil || !strings.Contains(errOut, want) {
+				return fmt.Errorf("err %v, stderr %q", err, errOut)
+			}
+			return nil
+		})
 		// No metrics API is served: kubectl says so itself.
 		w.k.fail(t, "Metrics API not available", w.in("top", "pods")...)
 		// kubectl debug adds an ephemeral container, which runs (as
