@@ -437,7 +437,7 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 			// runtime ignores this.
 			cfg.Annotations = map[string]string{AnnotationExitAfter: "0s", AnnotationExitCode: "0"}
 		} else if kind == regularContainer {
-			cfg.Annotations = jobCompleteAnnotations(pod)
+			cfg.Annotations = a.jobCompleteAnnotations(pod)
 		} // simulated ephemeral containers run until the pod stops
 	}
 	for _, e := range c.Env {
