@@ -141,6 +141,7 @@ func New(cfg Config) (*Server, error) {
 	h = withAdmissionWarnings(h)
 	h = withAuthorization(h, cfg.Authorizer, connectVerbs(cfg.ConnectSubresources))
 	if cfg.Authenticator != nil {
+		h = authz.WithImpersonation(h, cfg.Authorizer)
 		h = authn.WithAuthentication(h, cfg.Authenticator)
 	}
 	h = withWarmStacks(h)

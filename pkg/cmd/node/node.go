@@ -49,12 +49,26 @@ func (f *Flags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.LeaseRenewInterval, "lease-renew-interval", c.LeaseRenewInterval, "interval between Lease renewals")
 	fs.DurationVar(&c.StatusReportInterval, "node-status-report-frequency", c.StatusReportInterval, "interval between unchanged node status reports")
 	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", c.ShutdownDelay, "simulated container shutdown on graceful delete (capped by the grace period)")
+	fs.StringSliceVar(&c.FailingImages, "simulated-failing-images", c.FailingImages, SimulatedFailingImagesUsage)
+	fs.DurationVar(&c.JobCompleteDelay, "simulated-job-delay", c.JobCompleteDelay, SimulatedJobDelayUsage)
+	fs.DurationVar(&c.JobCompleteJitter, "simulated-job-jitter", c.JobCompleteJitter, SimulatedJobJitterUsage)
 	fs.DurationVar(&c.RestartBackoff, "restart-backoff", c.RestartBackoff, "first back-off before restarting an exited container (doubles up to 5m)")
 	fs.Float32Var(&c.QPS, "kube-api-qps", c.QPS, "API requests per second, shared by all nodes")
 	fs.IntVar(&c.Burst, "kube-api-burst", c.Burst, "API request burst, shared by all nodes")
 	f.Real.add(fs)
 	f.Join.add(fs)
 }
+
+// SimulatedFailingImagesUsage is the help of --simulated-failing-images
+// (tinykube node and tinykube server).
+const SimulatedFailingImagesUsage = "glob patterns ('*' matches any characters) of images simulated nodes fail to pull (ErrImagePull, then ImagePullBackOff), matched against the image as written and fully qualified (docker.io/library/busybox:latest); an image reference that does not parse fails too (InvalidImageName)"
+
+// SimulatedJobDelayUsage and SimulatedJobJitterUsage are the help of
+// --simulated-job-delay and --simulated-job-jitter.
+const (
+	SimulatedJobDelayUsage  = "a simulated container of a pod owned by a Job completes (exit 0) this long after it starts, plus the jitter (kwok's pod-complete stage; the sim.tinykube.io/exit-after annotation overrides it)"
+	SimulatedJobJitterUsage = "up to this much more than --simulated-job-delay, chosen from each pod's UID"
+)
 
 // Run runs the nodes on the simulated runtime until ctx ends.
 func Run(ctx context.Context, rc *rest.Config, cfg node.Config) error {

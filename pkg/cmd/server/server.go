@@ -40,6 +40,10 @@ type flags struct {
 	disableScheduler bool
 	// simulatedNodes run in-process (pkg/node); 0 for none.
 	simulatedNodes int
+	// failingImages are the simulated nodes' images that fail to pull;
+	// jobDelay and jobJitter how long their Job pods run.
+	failingImages       []string
+	jobDelay, jobJitter time.Duration
 	// node runs one real node in-process (containerd), its data under
 	// DataDir/node; nodeName names it ("" = the host name).
 	node     bool
@@ -91,6 +95,10 @@ func NewCommand() *cobra.Command {
 	f.scheduler.Add(cmd.Flags())
 	cmd.Flags().BoolVar(&f.disableScheduler, "disable-scheduler", false, "do not run the scheduler in-process")
 	cmd.Flags().IntVar(&f.simulatedNodes, "simulated-nodes", 0, "run this many simulated nodes in-process (like tinykube node --simulated N)")
+	simDefaults := nodecmd.DefaultFlags().Config
+	cmd.Flags().StringSliceVar(&f.failingImages, "simulated-failing-images", simDefaults.FailingImages, nodecmd.SimulatedFailingImagesUsage)
+	cmd.Flags().DurationVar(&f.jobDelay, "simulated-job-delay", simDefaults.JobCompleteDelay, nodecmd.SimulatedJobDelayUsage)
+	cmd.Flags().DurationVar(&f.jobJitter, "simulated-job-jitter", simDefaults.JobCompleteJitter, nodecmd.SimulatedJobJitterUsage)
 	cmd.Flags().BoolVar(&f.node, "node", false, "also run a real node in-process: pods run as containers in a private containerd (data under DATA-DIR/node; needs root and Debian's containerd, runc and containernetworking-plugins)")
 	cmd.Flags().StringVar(&f.nodeName, "node-name", "", "name of the --node node (default: the host name)")
 	cmd.Flags().StringVar(&f.nodeIP, "node-ip", "", "the --node node's InternalIP, where the API server reaches its kubelet API (default: the default-route address)")
@@ -198,7 +206,8 @@ func (f *flags) run(ctx context.Context) error {
 			return err
 		}
 		nc := nodecmd.DefaultFlags().Config
-		nc.Count, nc.Logger = f.simulatedNodes, logger
+		nc.Count, nc.Logger, nc.FailingImages = f.simulatedNodes, logger, f.failingImages
+		nc.JobCompleteDelay, nc.JobCompleteJitter = f.jobDelay, f.jobJitter
 		go func() {
 			if err := nodecmd.Run(ctx, rc, nc); err != nil {
 				errs <- fmt.Errorf("simulated nodes: %w", err)
