@@ -32,7 +32,6 @@ import (
 type flags struct {
 	cfg         server.Config
 	etcdServers string
-	verbose     bool
 	// controllers is nil for `tinykube apiserver`.
 	controllers *cmcmd.Flags
 	// scheduler is nil for `tinykube apiserver`.
@@ -71,7 +70,6 @@ func (f *flags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.cfg.Profiling, "profiling", f.cfg.Profiling, "serve /debug/pprof to authenticated users")
 	fs.IntVar(&f.idleGCPercent, "idle-gc-percent", idlegc.DefaultConfig().IdlePercent,
 		"GOGC while the process allocates under 4 MiB/s (idle); GOGC (default 100) applies again as soon as it is busy. 0 disables; ignored when the GOGC environment variable is set")
-	fs.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
 }
 
 // NewCommand returns `tinykube server`: the whole cluster control plane in
@@ -113,11 +111,7 @@ func NewAPIServerCommand() *cobra.Command {
 }
 
 func (f *flags) run(ctx context.Context) error {
-	level := slog.LevelInfo
-	if f.verbose {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.Default() // -v, --logging-format: pkg/logs, set up by the root command
 	f.cfg.Logger = logger
 	if f.etcdServers != "" {
 		f.cfg.EtcdServers = strings.Split(f.etcdServers, ",")
@@ -136,6 +130,7 @@ func (f *flags) run(ctx context.Context) error {
 		go func() { _ = idlegc.Run(ctx, gc) }()
 	}
 	start := time.Now()
+	logger.Info("starting tinykube", "dataDir", f.cfg.DataDir)
 	s, err := server.Start(ctx, f.cfg)
 	if err != nil {
 		return err
@@ -238,7 +233,13 @@ func (f *flags) run(ctx context.Context) error {
 		}()
 	}
 	// --- end real node ---
-	fmt.Fprintf(os.Stderr, "export KUBECONFIG=%s\n", s.KubeconfigPath)
+	// The one line to paste into another shell; absolute, so that it
+	// works from any directory.
+	kubeconfig, err := filepath.Abs(s.KubeconfigPath)
+	if err != nil {
+		kubeconfig = s.KubeconfigPath
+	}
+	fmt.Fprintf(os.Stderr, "tinykube is ready; in another shell:\nexport KUBECONFIG=%s\n", kubeconfig)
 	err = nil
 	select {
 	case <-ctx.Done():
