@@ -191,8 +191,13 @@ func (f *flags) run(ctx context.Context) error {
 		}
 		nc := nodecmd.DefaultFlags().Config
 		nc.Count, nc.Logger = f.simulatedNodes, logger
+		// Waited for on shutdown as the leaders are: their last
+		// requests go to this process's API server, which must still
+		// serve them (else "connection refused" on the way out).
+		components.Add(1)
 		go func() {
-			if err := nodecmd.Run(ctx, rc, nc); err != nil {
+			defer components.Done()
+			if err := nodecmd.Run(ctx, rc, nc); err != nil && ctx.Err() == nil {
 				errs <- fmt.Errorf("simulated nodes: %w", err)
 			}
 		}()
@@ -254,7 +259,7 @@ func (f *flags) run(ctx context.Context) error {
 }
 
 // releaseTimeout bounds how long shutting down waits for the in-process
-// controller manager and scheduler.
+// controller manager, scheduler and simulated nodes.
 const releaseTimeout = 5 * time.Second
 
 // waitReleased waits (at most timeout) for the in-process components to
@@ -272,7 +277,7 @@ func waitReleased(components *sync.WaitGroup, timeout time.Duration, logger *slo
 	select {
 	case <-done:
 	case <-time.After(timeout):
-		logger.Warn("shutting down: controller manager or scheduler still running", "waited", timeout)
+		logger.Warn("shutting down: controller manager, scheduler or simulated nodes still running", "waited", timeout)
 	}
 }
 
