@@ -115,7 +115,7 @@ type quickStart struct {
 	client  kubernetes.Interface
 	server  *exec.Cmd
 	exited  chan error
-	stderr  *bytes.Buffer // the server's whole stderr, once it exited
+	stderr  *bytes.Buffer // the server's whole output, once it exited
 	dataDir string
 }
 
@@ -159,7 +159,7 @@ func TestReadmeQuickStart(t *testing.T) {
 	qs.server = exec.Command(filepath.Join(root, args[0]), append(args[1:], "--secure-port", "0", "--unsafe-no-fsync")...)
 	qs.server.Dir = root
 	pr, pw := io.Pipe()
-	qs.server.Stderr = pw
+	qs.server.Stdout, qs.server.Stderr = pw, pw // the export line is on stdout, the log on stderr
 	if err := qs.server.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -239,12 +239,13 @@ func (f *flags) run(ctx context.Context) error {
 	}
 	// --- end real node ---
 	// The one line to paste into another shell; absolute, so that it
-	// works from any directory.
+	// works from any directory. On stdout: the log (stderr) stays all
+	// log lines, JSON ones with --logging-format json.
 	kubeconfig, err := filepath.Abs(s.KubeconfigPath)
 	if err != nil {
 		kubeconfig = s.KubeconfigPath
 	}
-	fmt.Fprintf(os.Stderr, "tinykube is ready; in another shell:\nexport KUBECONFIG=%s\n", kubeconfig)
+	fmt.Fprintf(os.Stdout, "tinykube is ready; in another shell:\nexport KUBECONFIG=%s\n", kubeconfig)
 	err = nil
 	select {
 	case <-ctx.Done():
