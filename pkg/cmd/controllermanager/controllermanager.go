@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/tinykube/tinykube/pkg/cmd/kubeconfig"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
 	"github.com/tinykube/tinykube/pkg/pki"
 )
@@ -83,20 +83,20 @@ func (f *Flags) Apply(cfg *controllermanager.Config) error {
 // NewCommand returns `tinykube controller-manager`.
 func NewCommand() *cobra.Command {
 	f := DefaultFlags()
-	var kubeconfig string
+	var kc kubeconfig.Flags
 	leaderElect := true
 	cmd := &cobra.Command{
 		Use:   "controller-manager",
 		Short: "Run the controllers against a Kubernetes API server",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+			rc, err := kc.RESTConfig()
 			if err != nil {
 				return err
 			}
 			cfg := controllermanager.DefaultConfig()
 			cfg.RESTConfig, cfg.RootCA, cfg.LeaderElect = rc, rc.CAData, leaderElect
-			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			cfg.Logger = slog.Default() // -v, --logging-format: pkg/logs
 			if err := f.Apply(&cfg); err != nil {
 				return err
 			}
@@ -105,7 +105,7 @@ func NewCommand() *cobra.Command {
 			return controllermanager.Run(ctx, cfg)
 		},
 	}
-	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the API server")
+	kc.AddFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&leaderElect, "leader-elect", leaderElect, "run only while holding the kube-system/kube-controller-manager Lease")
 	f.Add(cmd.Flags())
 	return cmd

@@ -43,11 +43,11 @@ func (j *JoinFlags) add(fs *pflag.FlagSet) {
 
 // joining reports whether the node gets its credentials by joining
 // rather than from --kubeconfig: join flags are given, or no kubeconfig
-// is but the data dir has a joined node's. Only a real node joins, so
+// is (no --kubeconfig, no $KUBECONFIG) but the data dir has a joined node's. Only a real node joins, so
 // unless --runtime was given (runtimeSet) joining picks containerd.
 func (f *Flags) joining(runtimeSet bool) bool {
 	join := f.Join.Server != "" || f.Join.Token != "" || len(f.Join.CAHashes) > 0
-	if !join && f.Kubeconfig == "" && (f.Real.Runtime == "containerd" || !runtimeSet) {
+	if !join && f.Kubeconfig.Path == "" && os.Getenv("KUBECONFIG") == "" && (f.Real.Runtime == "containerd" || !runtimeSet) {
 		_, err := os.Stat(filepath.Join(f.Real.DataDir, bootstrap.KubeconfigFile))
 		join = err == nil
 	}

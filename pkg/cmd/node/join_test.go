@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/tinykube/tinykube/pkg/cmd/kubeconfig"
 	"github.com/tinykube/tinykube/pkg/node/bootstrap"
 )
 
@@ -22,9 +23,9 @@ func TestJoining(t *testing.T) {
 		want        bool
 		wantRuntime string
 	}{
-		{"token", Flags{Join: JoinFlags{Token: "abcdef.0123456789abcdef"}, Kubeconfig: "/admin.kubeconfig", Real: RealFlags{Runtime: "simulated"}}, false, true, "containerd"},
+		{"token", Flags{Join: JoinFlags{Token: "abcdef.0123456789abcdef"}, Kubeconfig: kubeconfig.Flags{Path: "/admin.kubeconfig"}, Real: RealFlags{Runtime: "simulated"}}, false, true, "containerd"},
 		{"server", Flags{Join: JoinFlags{Server: "https://h:6443"}, Real: RealFlags{Runtime: "containerd"}}, true, true, "containerd"},
-		{"kubeconfig", Flags{Kubeconfig: "/admin.kubeconfig", Real: RealFlags{Runtime: "containerd", DataDir: joined}}, true, false, "containerd"},
+		{"kubeconfig", Flags{Kubeconfig: kubeconfig.Flags{Path: "/admin.kubeconfig"}, Real: RealFlags{Runtime: "containerd", DataDir: joined}}, true, false, "containerd"},
 		{"restart of a joined node", Flags{Real: RealFlags{Runtime: "containerd", DataDir: joined}}, true, true, "containerd"},
 		{"restart, runtime implied", Flags{Real: RealFlags{Runtime: "simulated", DataDir: joined}}, false, true, "containerd"},
 		{"fresh real node", Flags{Real: RealFlags{Runtime: "containerd", DataDir: t.TempDir()}}, true, false, "containerd"},

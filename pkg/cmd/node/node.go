@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/clock"
 
+	"github.com/tinykube/tinykube/pkg/cmd/kubeconfig"
 	"github.com/tinykube/tinykube/pkg/node"
 	"github.com/tinykube/tinykube/pkg/node/simulated"
 )
@@ -27,17 +27,17 @@ type Flags struct {
 	Config     node.Config
 	Real       RealFlags
 	Join       JoinFlags
-	Kubeconfig string
+	Kubeconfig kubeconfig.Flags
 }
 
 // DefaultFlags mirrors node.DefaultConfig.
 func DefaultFlags() *Flags {
-	return &Flags{Config: node.DefaultConfig(), Real: DefaultRealFlags(), Join: JoinFlags{Timeout: 2 * time.Minute}, Kubeconfig: os.Getenv("KUBECONFIG")}
+	return &Flags{Config: node.DefaultConfig(), Real: DefaultRealFlags(), Join: JoinFlags{Timeout: 2 * time.Minute}}
 }
 
 func (f *Flags) add(fs *pflag.FlagSet) {
 	c := &f.Config
-	fs.StringVar(&f.Kubeconfig, "kubeconfig", f.Kubeconfig, "kubeconfig of the API server")
+	f.Kubeconfig.AddFlags(fs)
 	fs.IntVar(&c.Count, "simulated", c.Count, "number of simulated nodes to run")
 	fs.StringVar(&c.NamePrefix, "name-prefix", c.NamePrefix, "node names are <prefix><index>")
 	fs.IntVar(&c.FirstIndex, "first-index", c.FirstIndex, "index of the first node (to run several agents side by side)")
@@ -91,7 +91,7 @@ func NewCommand() *cobra.Command {
 		Short: "Run nodes against a Kubernetes API server: simulated ones, or one real node (--runtime containerd)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f.Config.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			f.Config.Logger = slog.Default() // -v, --logging-format: pkg/logs
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var rc *rest.Config
@@ -99,7 +99,7 @@ func NewCommand() *cobra.Command {
 			if f.joining(cmd.Flags().Changed("runtime")) {
 				rc, err = f.joinConfig(ctx, f.Config.Logger)
 			} else {
-				rc, err = clientcmd.BuildConfigFromFlags("", f.Kubeconfig)
+				rc, err = f.Kubeconfig.RESTConfig()
 			}
 			if err != nil {
 				return err

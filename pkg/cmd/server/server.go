@@ -32,7 +32,6 @@ import (
 type flags struct {
 	cfg         server.Config
 	etcdServers string
-	verbose     bool
 	// controllers is nil for `tinykube apiserver`.
 	controllers *cmcmd.Flags
 	// scheduler is nil for `tinykube apiserver`.
@@ -75,7 +74,6 @@ func (f *flags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.cfg.Profiling, "profiling", f.cfg.Profiling, "serve /debug/pprof to authenticated users")
 	fs.IntVar(&f.idleGCPercent, "idle-gc-percent", idlegc.DefaultConfig().IdlePercent,
 		"GOGC while the process allocates under 4 MiB/s (idle); GOGC (default 100) applies again as soon as it is busy. 0 disables; ignored when the GOGC environment variable is set")
-	fs.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
 }
 
 // NewCommand returns `tinykube server`: the whole cluster control plane in
@@ -121,11 +119,7 @@ func NewAPIServerCommand() *cobra.Command {
 }
 
 func (f *flags) run(ctx context.Context) error {
-	level := slog.LevelInfo
-	if f.verbose {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.Default() // -v, --logging-format: pkg/logs, set up by the root command
 	f.cfg.Logger = logger
 	if f.etcdServers != "" {
 		f.cfg.EtcdServers = strings.Split(f.etcdServers, ",")
@@ -144,6 +138,7 @@ func (f *flags) run(ctx context.Context) error {
 		go func() { _ = idlegc.Run(ctx, gc) }()
 	}
 	start := time.Now()
+	logger.Info("starting tinykube", "dataDir", f.cfg.DataDir)
 	s, err := server.Start(ctx, f.cfg)
 	if err != nil {
 		return err
@@ -208,8 +203,13 @@ func (f *flags) run(ctx context.Context) error {
 		nc := nodecmd.DefaultFlags().Config
 		nc.Count, nc.Logger, nc.FailingImages = f.simulatedNodes, logger, f.failingImages
 		nc.JobCompleteDelay, nc.JobCompleteJitter = f.jobDelay, f.jobJitter
+		// Waited for on shutdown as the leaders are: their last
+		// requests go to this process's API server, which must still
+		// serve them (else "connection refused" on the way out).
+		components.Add(1)
 		go func() {
-			if err := nodecmd.Run(ctx, rc, nc); err != nil {
+			defer components.Done()
+			if err := nodecmd.Run(ctx, rc, nc); err != nil && ctx.Err() == nil {
 				errs <- fmt.Errorf("simulated nodes: %w", err)
 			}
 		}()
@@ -250,7 +250,14 @@ func (f *flags) run(ctx context.Context) error {
 		}()
 	}
 	// --- end real node ---
-	fmt.Fprintf(os.Stderr, "export KUBECONFIG=%s\n", s.KubeconfigPath)
+	// The one line to paste into another shell; absolute, so that it
+	// works from any directory. On stdout: the log (stderr) stays all
+	// log lines, JSON ones with --logging-format json.
+	kubeconfig, err := filepath.Abs(s.KubeconfigPath)
+	if err != nil {
+		kubeconfig = s.KubeconfigPath
+	}
+	fmt.Fprintf(os.Stdout, "tinykube is ready; in another shell:\nexport KUBECONFIG=%s\n", kubeconfig)
 	err = nil
 	select {
 	case <-ctx.Done():
@@ -265,7 +272,7 @@ func (f *flags) run(ctx context.Context) error {
 }
 
 // releaseTimeout bounds how long shutting down waits for the in-process
-// controller manager and scheduler.
+// controller manager, scheduler and simulated nodes.
 const releaseTimeout = 5 * time.Second
 
 // waitReleased waits (at most timeout) for the in-process components to
@@ -283,7 +290,7 @@ func waitReleased(components *sync.WaitGroup, timeout time.Duration, logger *slo
 	select {
 	case <-done:
 	case <-time.After(timeout):
-		logger.Warn("shutting down: controller manager or scheduler still running", "waited", timeout)
+		logger.Warn("shutting down: controller manager, scheduler or simulated nodes still running", "waited", timeout)
 	}
 }
 
