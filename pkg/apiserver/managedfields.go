@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/client-go/applyconfigurations"
+	"k8s.io/klog/v2"
 
 	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/openapi"
@@ -115,7 +116,22 @@ func (e *endpoint) trackFields(live, obj runtime.Object, manager string) (runtim
 		return obj, err
 	}
 	if e.sub != "" || !sameManagedFields(live, obj) {
-		return fm.UpdateNoErrors(live, obj, manager), nil
+		out, err := fm.Update(live, obj, manager)
+		if err != nil {
+			// As UpdateNoErrors, the live managedFields stay; but not
+			// logged as an error: the cause is a body its schema
+			// rejects (a custom resource with a string where an integer
+			// belongs), which validation then refuses with a 422. That
+			// is the client's mistake, not the server's.
+			klog.V(4).InfoS("managedFields not updated; keeping the live object's", "err", err)
+			if la, lerr := meta.Accessor(live); lerr == nil {
+				if na, nerr := meta.Accessor(obj); nerr == nil {
+					na.SetManagedFields(la.GetManagedFields())
+				}
+			}
+			return obj, nil
+		}
+		return out, nil
 	}
 	// The body carries the live object's managedFields (a client writing
 	// back what it read): the field manager takes them from the body, so

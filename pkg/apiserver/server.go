@@ -35,8 +35,9 @@ type Config struct {
 	MaxRequestsInFlight int
 	// Profiling serves /debug/pprof (to authenticated users).
 	Profiling bool
-	// Ready reports readiness for /readyz (nil: always ready).
-	Ready func() error
+	// LivezChecks are the checks of /livez and /healthz, ReadyzChecks
+	// those of /readyz, after upstream's "ping" and "log" (healthz.go).
+	LivezChecks, ReadyzChecks []HealthCheck
 	// Subresources other than status, scale and approval, keyed
 	// "<gvr>/<sub>" (as schema.GroupVersionResource.String() spells the
 	// gvr): those whose verb is create (pods/binding, pods/eviction) and
@@ -107,12 +108,9 @@ func New(cfg Config) (*Server, error) {
 		mux.Handle(prefix, http.HandlerFunc(s.serveResourceList(gv)))
 		mux.Handle(prefix+"/", s.container)
 	}
-	for _, p := range []string{"/healthz", "/livez"} {
-		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
-		mux.HandleFunc(p+"/", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
-	}
-	mux.HandleFunc("/readyz", s.serveReadyz)
-	mux.HandleFunc("/readyz/", s.serveReadyz)
+	registerHealth(mux, "healthz", cfg.LivezChecks)
+	registerHealth(mux, "livez", cfg.LivezChecks)
+	registerHealth(mux, "readyz", cfg.ReadyzChecks)
 	if cfg.Profiling {
 		// As upstream's --profiling (on by default): pprof for
 		// authenticated, authorized callers only.
@@ -141,6 +139,7 @@ func New(cfg Config) (*Server, error) {
 	h = withAdmissionWarnings(h)
 	h = withAuthorization(h, cfg.Authorizer, connectVerbs(cfg.ConnectSubresources))
 	if cfg.Authenticator != nil {
+		h = authz.WithImpersonation(h, cfg.Authorizer)
 		h = authn.WithAuthentication(h, cfg.Authenticator)
 	}
 	h = withWarmStacks(h)
@@ -190,16 +189,6 @@ func serviceError(se restful.ServiceError, req *restful.Request, resp *restful.R
 
 // Handler returns the server's root handler, filters included.
 func (s *Server) Handler() http.Handler { return s.handler }
-
-func (s *Server) serveReadyz(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Ready != nil {
-		if err := s.cfg.Ready(); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-	}
-	_, _ = w.Write([]byte("ok"))
-}
 
 // wrap adapts an http.HandlerFunc to a go-restful route.
 func wrap(h http.HandlerFunc) restful.RouteFunction {

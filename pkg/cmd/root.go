@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tinykube/tinykube/pkg/cmd/bench"
@@ -9,7 +11,9 @@ import (
 	"github.com/tinykube/tinykube/pkg/cmd/node"
 	"github.com/tinykube/tinykube/pkg/cmd/scheduler"
 	"github.com/tinykube/tinykube/pkg/cmd/server"
+	"github.com/tinykube/tinykube/pkg/cmd/token"
 	"github.com/tinykube/tinykube/pkg/cmd/version"
+	"github.com/tinykube/tinykube/pkg/logs"
 )
 
 // NewRootCommand returns the `tinykube` command with every subcommand.
@@ -19,6 +23,17 @@ func NewRootCommand() *cobra.Command {
 		Short:         "A small, real Kubernetes: API server, controllers, scheduler and node agent in one binary",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version, as `tinykube version`.
+		Version: version.Line(),
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	// One logging system for every command (pkg/logs): -v and
+	// --logging-format, set up before any command runs.
+	logOpts := logs.NewOptions()
+	logOpts.AddFlags(root.PersistentFlags())
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		_, err := logOpts.Setup(os.Stderr)
+		return err
 	}
 	root.AddCommand(
 		server.NewCommand(),
@@ -29,6 +44,7 @@ func NewRootCommand() *cobra.Command {
 		version.NewCommand(),
 		bench.NewCommand(),
 		images.NewCommand(),
+		token.NewCommand(),
 	)
 	return root
 }

@@ -11,6 +11,8 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
+
+	"github.com/tinykube/tinykube/pkg/pki"
 )
 
 // Context is what controllers are built from. Informers is shared: a
@@ -25,6 +27,12 @@ type Context struct {
 	ClusterCIDR      netip.Prefix
 	NodeCIDRMaskSize int
 	RootCA           []byte
+	// ClusterSigningCA signs approved CertificateSigningRequests of the
+	// kubernetes.io signers (nil: the csrsigning controller is off);
+	// ClusterSigningDuration is their certificates' lifetime (0: one
+	// year).
+	ClusterSigningCA       *pki.CA
+	ClusterSigningDuration time.Duration
 	// NodeMonitorGracePeriod is how long a node may go without renewing
 	// its Lease before node lifecycle marks it Unknown (0: the
 	// controller's default).

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 )
 
@@ -59,6 +61,15 @@ func processNext[K comparable](ctx context.Context, name string, queue workqueue
 	case err == nil:
 		queue.Forget(key)
 	case errors.Is(err, ErrWaiting):
+		queue.AddRateLimited(key)
+	case apierrors.IsConflict(err):
+		// An optimistic-concurrency conflict is expected (the object
+		// changed since the informer saw it): retried, logged at debug
+		// (-v 4) only, as upstream's controllers do.
+		klog.FromContext(ctx).V(4).Info("sync conflicted, retrying", "controller", name, "key", key, "err", err)
+		queue.AddRateLimited(key)
+	case ctx.Err() != nil:
+		// Shutting down: the request was cut short, not failed.
 		queue.AddRateLimited(key)
 	default:
 		utilruntime.HandleErrorWithContext(ctx, err, "sync failed", "controller", name, "key", key)

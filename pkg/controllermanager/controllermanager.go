@@ -19,6 +19,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/leaderelect"
+	"github.com/tinykube/tinykube/pkg/pki"
 )
 
 // Config configures a controller manager. DefaultConfig fills the defaults.
@@ -38,6 +39,11 @@ type Config struct {
 	// RootCA is published as the kube-root-ca.crt ConfigMap in every
 	// namespace.
 	RootCA []byte
+	// ClusterSigningCA signs approved CSRs of the kubernetes.io signers
+	// (nil: csrsigning is off); ClusterSigningDuration is how long their
+	// certificates last (0: one year).
+	ClusterSigningCA       *pki.CA
+	ClusterSigningDuration time.Duration
 	// LeaderElect runs controllers only while holding the Lease
 	// kube-system/kube-controller-manager.
 	LeaderElect bool
@@ -134,6 +140,7 @@ func runControllers(ctx context.Context, cfg Config, client kubernetes.Interface
 		Client: client, Metadata: meta, RESTConfig: cfg.RESTConfig,
 		Informers:   informers.NewSharedInformerFactory(client, cfg.ResyncPeriod),
 		ClusterCIDR: cfg.ClusterCIDR, NodeCIDRMaskSize: cfg.NodeCIDRMaskSize, RootCA: cfg.RootCA,
+		ClusterSigningCA: cfg.ClusterSigningCA, ClusterSigningDuration: cfg.ClusterSigningDuration,
 		NodeMonitorGracePeriod: cfg.NodeMonitorGracePeriod, Logger: cfg.Logger,
 		Clock: cfg.Clock,
 	}

@@ -5,6 +5,9 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/controller"
 	"github.com/tinykube/tinykube/pkg/controller/admissionpolicystatus"
+	"github.com/tinykube/tinykube/pkg/controller/bootstrapsigner"
+	"github.com/tinykube/tinykube/pkg/controller/certificates/approver"
+	"github.com/tinykube/tinykube/pkg/controller/certificates/signer"
 	"github.com/tinykube/tinykube/pkg/controller/cronjob"
 	"github.com/tinykube/tinykube/pkg/controller/daemonset"
 	"github.com/tinykube/tinykube/pkg/controller/deployment"
@@ -24,13 +27,17 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/rootcacert"
 	"github.com/tinykube/tinykube/pkg/controller/serviceaccount"
 	"github.com/tinykube/tinykube/pkg/controller/statefulset"
+	"github.com/tinykube/tinykube/pkg/controller/tokencleaner"
 	"github.com/tinykube/tinykube/pkg/controller/ttlafterfinished"
 )
 
 // controllers maps each controller's name (as in --controllers) to its
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
-	"cronjob": cronjob.New,
+	"bootstrapsigner": bootstrapsigner.New,
+	"cronjob":         cronjob.New,
+	"csrapproving":    approver.New,
+	"csrsigning":      signer.New,
 	"validatingadmissionpolicy-status-controller": admissionpolicystatus.New,
 	"daemonset":              daemonset.New,
 	"deployment":             deployment.New,
@@ -51,5 +58,6 @@ var controllers = map[string]func(context.Context, controller.Context) (controll
 	"root-ca-cert-publisher": rootcacert.New,
 	"serviceaccount":         serviceaccount.New,
 	"statefulset":            statefulset.New,
+	"tokencleaner":           tokencleaner.New,
 	"ttl-after-finished":     ttlafterfinished.New,
 }

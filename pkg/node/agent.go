@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/netip"
+	"regexp"
 	"sync"
 	"time"
 
@@ -51,6 +52,14 @@ type Agent struct {
 	nodeQueue workqueue.TypedRateLimitingInterface[string]
 	status    *statusManager
 
+	// runCtx is Run's context (for the simulated nodes' event
+	// broadcaster, made on first use); simEvents is that broadcaster
+	// and failingImages the compiled Config.FailingImages
+	// (simchecks.go).
+	runCtx        context.Context
+	simEvents     simEventsState
+	failingImages *regexp.Regexp
+
 	mu sync.Mutex
 	// records holds the runtime state of the pods this agent runs.
 	records map[cache.ObjectName]*podRecord
@@ -80,8 +89,13 @@ func New(cfg Config) (*Agent, error) {
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "node-agent-nodes", Clock: cfg.Clock}),
 	}
 	var only string
+	// A real node's volumes and env, a simulated node's checks of them
+	// (simchecks.go), read ConfigMaps and Secrets through this cache.
+	a.objects = &envvars.CachingGetter{Getter: envvars.ClientGetter{Client: client}, TTL: volumeResync, Clock: cfg.Clock}
+	if a.failingImages, err = compileImagePatterns(cfg.FailingImages); err != nil {
+		return nil, fmt.Errorf("node: failing images: %w", err)
+	}
 	if cfg.Real != nil {
-		a.objects = &envvars.CachingGetter{Getter: envvars.ClientGetter{Client: client}, TTL: volumeResync, Clock: cfg.Clock}
 		ns, err := newRealNode(cfg)
 		if err != nil {
 			return nil, err
@@ -183,6 +197,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer a.podFactory.Shutdown()
 	defer a.nodeFactory.Shutdown()
 	defer a.startProbers(ctx)()
+	a.runCtx = ctx
+	defer a.stopSimEvents()
 
 	events := make(chan *runtimeapi.ContainerEventResponse, 1024)
 	var wg sync.WaitGroup

@@ -42,6 +42,10 @@ type nodeState struct {
 	// recorder and probes are set on real nodes only (agent_probes.go).
 	recorder record.EventRecorder
 	probes   *prober.Manager
+	// simRecorder records a simulated node's failure events
+	// (simchecks.go), made on first use.
+	simRecorderOnce sync.Once
+	simRecorder     record.EventRecorder
 	// volumes sets up a real node's pod volumes (agent_volumes.go).
 	volumes *volumes.Manager
 

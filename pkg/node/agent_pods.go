@@ -54,6 +54,9 @@ type podRecord struct {
 	// messages are a finished pod's termination messages by container
 	// ID, kept once read: their files go with the pod's volumes.
 	messages map[string]string
+	// readyRecheck, on a simulated node, is how long until a container
+	// becomes ready by the ready-after annotation (0: none pending).
+	readyRecheck time.Duration
 }
 
 type containerRecord struct {
@@ -161,6 +164,9 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 	status, err := a.podStatus(ctx, pod, rec, false)
 	if err != nil {
 		return 0, err
+	}
+	if d := rec.readyRecheck; d > 0 && (after == 0 || d < after) {
+		after = d // a simulated container becomes ready then
 	}
 	if ns.machine != nil && (status.Phase == corev1.PodSucceeded || status.Phase == corev1.PodFailed) && anyRunning(&status) {
 		// As the kubelet, a real pod is reported finished only once
@@ -417,13 +423,23 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 			a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, events.ContainerFailedMessage(err.Error()))
 			return nil, configRetry, nil
 		}
-	} else if kind == initContainer && !isSidecar(c) {
-		// Simulated init containers complete at once; a real runtime
-		// ignores this.
-		cfg.Annotations = map[string]string{AnnotationExitAfter: "0s", AnnotationExitCode: "0"}
-	} else if kind == regularContainer {
-		cfg.Annotations = jobCompleteAnnotations(pod)
-	} // simulated ephemeral containers run until the pod stops
+	} else {
+		// A simulated node still refuses what a kubelet would: an image
+		// it cannot get, env from objects that do not exist
+		// (simchecks.go).
+		if waiting, retry := a.simulatedCreate(ctx, rec, pod, c); waiting != nil {
+			cr.waiting = waiting
+			return nil, retry, nil
+		}
+		cr.waiting = nil
+		if kind == initContainer && !isSidecar(c) {
+			// Simulated init containers complete at once; a real
+			// runtime ignores this.
+			cfg.Annotations = map[string]string{AnnotationExitAfter: "0s", AnnotationExitCode: "0"}
+		} else if kind == regularContainer {
+			cfg.Annotations = a.jobCompleteAnnotations(pod)
+		} // simulated ephemeral containers run until the pod stops
+	}
 	for _, e := range c.Env {
 		if e.ValueFrom == nil && rec.node.machine == nil { // a real node's env: realContainerEnv
 			cfg.Envs = append(cfg.Envs, &runtimeapi.KeyValue{Key: e.Name, Value: []byte(e.Value)})

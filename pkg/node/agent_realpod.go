@@ -348,15 +348,21 @@ func (a *Agent) pullImage(ctx context.Context, rec *podRecord, pod *corev1.Pod, 
 func (a *Agent) imageManager(ns *nodeState) *images.Manager {
 	ns.imageManagerOnce.Do(func() {
 		svc, ok := ns.runtime.(images.Service)
+		recorder := ns.recorder
 		if !ok {
-			return
+			if !a.simulated(ns) {
+				return
+			}
+			// A simulated node pulls only the images it cannot get
+			// (simchecks.go), and fails.
+			svc, recorder = failingImageService{}, a.simRecorder(ns)
 		}
 		ns.imageManager = images.NewManager(images.Config{
 			Service: svc,
 			Secret: func(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
 				return a.client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
 			},
-			Recorder: ns.recorder, Clock: a.cfg.Clock, Logger: a.log,
+			Recorder: recorder, Clock: a.cfg.Clock, Logger: a.log,
 		})
 	})
 	return ns.imageManager

@@ -10,7 +10,6 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/tinykube/tinykube/pkg/node/envvars"
-	"github.com/tinykube/tinykube/pkg/node/events"
 	"github.com/tinykube/tinykube/pkg/node/volumes"
 )
 
@@ -57,6 +56,9 @@ func newVolumeManager(cfg Config, ns *nodeState, a *Agent) (*volumes.Manager, er
 func (a *Agent) ensureVolumes(ctx context.Context, pod *corev1.Pod, rec *podRecord) (bool, time.Duration) {
 	vm := rec.node.volumes
 	if vm == nil {
+		if a.simulated(rec.node) {
+			return a.simulatedVolumes(ctx, pod, rec)
+		}
 		return true, 0
 	}
 	vs := &rec.volumes
@@ -76,20 +78,7 @@ func (a *Agent) ensureVolumes(ctx context.Context, pod *corev1.Pod, rec *podReco
 		vs.ready, vs.lastSync, vs.retry, vs.lastFailed = true, now, 0, ""
 		return true, volumeResync
 	}
-	failed := volumes.MountErrors(err)
-	msg := err.Error()
-	if vs.lastFailed != msg {
-		// One event per distinct failure, not one per retry.
-		for _, me := range failed {
-			a.podEvent(rec.node, pod, corev1.EventTypeWarning, events.FailedMount, me.Error())
-		}
-		if len(failed) == 0 {
-			a.podEvent(rec.node, pod, corev1.EventTypeWarning, events.FailedMount, events.FailedMountMessage(err))
-		}
-		vs.lastFailed = msg
-	}
-	vs.retry = min(max(2*vs.retry, mountRetry), mountRetryMax)
-	return false, vs.retry
+	return false, a.mountFailed(rec.node, pod, vs, err, mountRetryMax)
 }
 
 func podRef(pod *corev1.Pod) string { return pod.Namespace + "/" + pod.Name }

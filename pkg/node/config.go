@@ -73,6 +73,20 @@ type Config struct {
 	// container, doubling per restart up to MaxRestartBackoff.
 	RestartBackoff, MaxRestartBackoff time.Duration
 
+	// JobCompleteDelay plus up to JobCompleteJitter (chosen from the
+	// pod's UID) is how long a simulated container of a pod owned by a
+	// Job runs before it completes (simstages.go; 1s and 4s by default,
+	// as kwok's pod-complete stage).
+	JobCompleteDelay, JobCompleteJitter time.Duration
+
+	// FailingImages are glob patterns ('*' matches any characters, '/'
+	// included) of the images a simulated node fails to pull
+	// (ErrImagePull, then ImagePullBackOff), matched against the image
+	// as written and fully qualified (docker.io/library/x:latest). The
+	// default fails images of the reserved .invalid domain. Real nodes
+	// ignore it.
+	FailingImages []string
+
 	// Workers for the pod and node queues.
 	PodWorkers, NodeWorkers int
 	// StatusWorkers caps the pod status writes in flight (0: no cap).
@@ -135,7 +149,8 @@ func DefaultConfig() Config {
 		FallbackPodCIDRMask: 24, PodCIDRWait: 5 * time.Second,
 		LeaseDuration: 40 * time.Second, LeaseRenewInterval: 10 * time.Second, StatusReportInterval: 5 * time.Minute,
 		ShutdownDelay: time.Second, RestartBackoff: 10 * time.Second, MaxRestartBackoff: 5 * time.Minute,
-		PodWorkers: 16, NodeWorkers: 4,
+		PodWorkers: 16, NodeWorkers: 4, FailingImages: []string{"*.invalid/*"},
+		JobCompleteDelay: time.Second, JobCompleteJitter: 4 * time.Second,
 		Clock: clock.RealClock{},
 	}
 }
@@ -157,6 +172,8 @@ func (c Config) Validate() error {
 		return errors.New("node: workers must be positive (StatusWorkers: 0 for one per node)")
 	case c.Clock == nil:
 		return errors.New("node: Clock is required")
+	case c.JobCompleteDelay < 0 || c.JobCompleteJitter < 0:
+		return errors.New("node: JobCompleteDelay and JobCompleteJitter must not be negative")
 	case c.Real != nil && c.Real.Name == "":
 		return errors.New("node: a real node needs a name")
 	case c.Real != nil && c.Real.DataDir == "":

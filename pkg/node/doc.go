@@ -47,7 +47,14 @@
 // every real node) also probe their containers and run lifecycle hooks
 // (pkg/node/prober) and record the kubelet's events (pkg/node/events),
 // agent_probes.go. Simulated nodes do neither: their running containers
-// are ready, and they write no events, as kwok's nodes do not.
+// are ready (unless the readiness annotations say otherwise,
+// simreadiness.go), and they write no events for pods that run, as
+// kwok's nodes do not. They do check what a kubelet would refuse
+// (simchecks.go): a missing ConfigMap, Secret or claim (FailedMount,
+// CreateContainerConfigError), an image that cannot be pulled
+// (InvalidImageName, or --simulated-failing-images: ErrImagePull,
+// ImagePullBackOff), and record events for those only. Everything a
+// user can expect of a simulated node is in docs/simulated-nodes.md.
 //
 // Ephemeral containers (kubectl debug) run once each, before the init
 // containers, in the pod's sandbox (agent_pods.go, ensureEphemeral);

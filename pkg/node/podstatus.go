@@ -153,6 +153,9 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 	// Ready and started come from the probes (a real node's); then the
 	// conditions follow from them.
 	a.applyProbes(rec, pod, &status)
+	if a.simulated(rec.node) {
+		rec.readyRecheck = simReadiness(pod, &status, a.cfg.Clock.Now())
+	}
 	for i := range pod.Spec.Containers {
 		for _, cs := range status.ContainerStatuses {
 			if cs.Name == pod.Spec.Containers[i].Name && !cs.Ready {

@@ -54,12 +54,15 @@ type Runtime interface {
 	GetContainerEvents(ctx context.Context, ch chan *runtimeapi.ContainerEventResponse, connectionEstablishedCallback func(runtimeapi.RuntimeService_GetContainerEventsClient)) error
 }
 
-// Annotations that drive the simulated runtime. The agent copies a pod's
-// annotations into its sandbox config, as the kubelet does, so setting
-// them on a pod applies to all of the pod's (non-init) containers:
+// Annotations that drive simulated nodes (all of them, with examples, in
+// docs/simulated-nodes.md). The agent copies a pod's annotations into
+// its sandbox config, as the kubelet does, so setting them on a pod
+// applies to all of the pod's (non-init) containers:
 //
-//	sim.tinykube.io/exit-after: "5s"   // containers exit this long after starting
-//	sim.tinykube.io/exit-code:  "1"    // with this exit code (default 0)
+//	sim.tinykube.io/exit-after:  "5s"    // containers exit this long after starting
+//	sim.tinykube.io/exit-code:   "1"     // with this exit code (default 0)
+//	sim.tinykube.io/ready:       "false" // running containers never become ready
+//	sim.tinykube.io/ready-after: "10s"   // ready this long after starting (default at once)
 //
 // Without exit-after a simulated container runs until stopped, except in
 // a pod owned by a Job, which completes after 1-5s (kwok's pod-complete
@@ -68,10 +71,14 @@ type Runtime interface {
 // with OnFailure/Always the container restarts after a back-off
 // (restartCount and lastState as the kubelet reports them). Init
 // containers ignore the pod's annotations and complete at once with 0.
-// A real runtime ignores these annotations.
+// Readiness is the agent's (simreadiness.go): the pod is Running with
+// Ready False while its containers are not ready. A real runtime ignores
+// these annotations.
 const (
-	AnnotationExitAfter = "sim.tinykube.io/exit-after"
-	AnnotationExitCode  = "sim.tinykube.io/exit-code"
+	AnnotationExitAfter  = "sim.tinykube.io/exit-after"
+	AnnotationExitCode   = "sim.tinykube.io/exit-code"
+	AnnotationReady      = "sim.tinykube.io/ready"
+	AnnotationReadyAfter = "sim.tinykube.io/ready-after"
 )
 
 // ErrNoContainerEvents is what a Runtime's GetContainerEvents returns

@@ -19,6 +19,11 @@
 // ("SPDY/3.1+portforward.k8s.io"), relayed to a SPDY upgrade of the
 // kubelet (tunnel.go).
 //
+// Pods of simulated nodes (label node.tinykube.io/simulated) are not
+// relayed: pods/log is a synthetic log built from the pod's status, and
+// exec, attach, portforward and the pod and node proxies a 400 naming
+// what is missing (simulated.go; docs/simulated-nodes.md).
+//
 // pkg/server registers the handlers in apiserver.Config's
 // ConnectSubresources (Register).
 package nodeproxy

@@ -135,6 +135,11 @@ func (p *Proxy) serveLog(w http.ResponseWriter, r *http.Request, ns, name, _ str
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
+	if sim, err := p.simulated(r.Context(), pod.Spec.NodeName); err != nil {
+		return err
+	} else if sim {
+		return serveSimulatedLog(w, r, pod, c, query)
+	}
 	addr, err := p.kubeletAddress(r.Context(), pod.Spec.NodeName)
 	if err != nil {
 		return err

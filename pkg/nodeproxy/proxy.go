@@ -52,6 +52,11 @@ func (p *Proxy) servePodProxy(w http.ResponseWriter, r *http.Request, ns, id, pa
 	if err != nil {
 		return err
 	}
+	if sim, err := p.simulated(r.Context(), pod.Spec.NodeName); err != nil {
+		return err
+	} else if sim {
+		return refuseSimulated("pods/proxy", fmt.Sprintf("pod %q", name), pod.Spec.NodeName)
+	}
 	if port == "" {
 		for _, c := range pod.Spec.Containers {
 			if len(c.Ports) > 0 {
@@ -78,6 +83,11 @@ func (p *Proxy) serveNodeProxy(w http.ResponseWriter, r *http.Request, _, id, pa
 	scheme, name, port, err := splitSchemeNamePort(id)
 	if err != nil {
 		return err
+	}
+	if sim, err := p.simulated(r.Context(), name); err != nil {
+		return err
+	} else if sim {
+		return apierrors.NewBadRequest(fmt.Sprintf("nodes/proxy: node %q is simulated and serves no kubelet API: %s", name, simulatedHint))
 	}
 	addr, err := p.kubeletAddress(r.Context(), name)
 	if err != nil {
@@ -123,15 +133,28 @@ func (p *Proxy) serveServiceProxy(w http.ResponseWriter, r *http.Request, ns, id
 		return err
 	}
 	var hosts []string
+	simulatedOnly := false
 	for _, ss := range obj.(*corev1.Endpoints).Subsets {
 		for _, ep := range ss.Ports {
 			if ep.Name != svcPort.Name {
 				continue
 			}
 			for _, a := range ss.Addresses {
+				if a.NodeName != nil {
+					// A pod of a simulated node serves nothing.
+					if sim, err := p.simulated(r.Context(), *a.NodeName); err != nil {
+						return err
+					} else if sim {
+						simulatedOnly = true
+						continue
+					}
+				}
 				hosts = append(hosts, net.JoinHostPort(a.IP, strconv.Itoa(int(ep.Port))))
 			}
 		}
+	}
+	if len(hosts) == 0 && simulatedOnly {
+		return apierrors.NewBadRequest(fmt.Sprintf("services/proxy: the endpoints of service %q are pods on simulated nodes: %s", name, simulatedHint))
 	}
 	if len(hosts) == 0 {
 		return apierrors.NewServiceUnavailable(fmt.Sprintf("no endpoints available for service %q", name))

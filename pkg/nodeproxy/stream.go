@@ -92,6 +92,11 @@ func (p *Proxy) serveRemoteCommand(w http.ResponseWriter, r *http.Request, ns, n
 	if c, err = container(pod, c); err != nil {
 		return err
 	}
+	if sim, err := p.simulated(r.Context(), pod.Spec.NodeName); err != nil {
+		return err
+	} else if sim {
+		return refuseSimulated("pods/"+verb, fmt.Sprintf("container %q of pod %q", c, name), pod.Spec.NodeName)
+	}
 	addr, err := p.podNode(r.Context(), pod)
 	if err != nil {
 		return err
@@ -121,6 +126,11 @@ func (p *Proxy) servePortForward(w http.ResponseWriter, r *http.Request, ns, nam
 	pod, err := p.pod(r.Context(), ns, name)
 	if err != nil {
 		return err
+	}
+	if sim, err := p.simulated(r.Context(), pod.Spec.NodeName); err != nil {
+		return err
+	} else if sim {
+		return refuseSimulated("pods/portforward", fmt.Sprintf("pod %q", name), pod.Spec.NodeName)
 	}
 	addr, err := p.podNode(r.Context(), pod)
 	if err != nil {

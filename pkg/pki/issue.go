@@ -1,11 +1,14 @@
 package pki
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"time"
 )
 
@@ -107,4 +110,61 @@ func (b *Bundle) IssueClientCert(cn string, orgs []string) (certPEM, keyPEM []by
 // is written to disk.
 func (b *Bundle) IssueServingCert(cn string, ips []net.IP, dns []string) (certPEM, keyPEM []byte, err error) {
 	return b.issue(leafSpec{cn: cn, usage: x509.ExtKeyUsageServerAuth, ips: ips, dns: dns})
+}
+
+// CA signs certificates with a CA's key: the cluster CA for the CSR
+// signing controllers (Bundle.CA), or one loaded from files (LoadCA, the
+// controller manager's --cluster-signing-cert-file/--cluster-signing-key-file).
+type CA struct {
+	// Cert is the CA certificate; CertPEM its PEM encoding.
+	Cert    *x509.Certificate
+	CertPEM []byte
+	key     crypto.Signer
+}
+
+// CA returns the cluster CA as a signer.
+func (b *Bundle) CA() *CA { return &CA{Cert: b.CACert, CertPEM: b.CACertPEM, key: b.caKey} }
+
+// LoadCA reads a CA certificate and its key (PEM files).
+func LoadCA(certFile, keyFile string) (*CA, error) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := parseCert(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", certFile, err)
+	}
+	key, err := parseKey(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", keyFile, err)
+	}
+	if !publicKeysEqual(cert.PublicKey, key.Public()) {
+		return nil, fmt.Errorf("%s does not match %s", keyFile, certFile)
+	}
+	if !cert.IsCA {
+		return nil, fmt.Errorf("%s is not a CA certificate", certFile)
+	}
+	return &CA{Cert: cert, CertPEM: certPEM, key: key}, nil
+}
+
+// Sign signs tmpl (given a fresh serial number when it has none) for
+// pub and returns the certificate, PEM encoded.
+func (ca *CA) Sign(tmpl *x509.Certificate, pub crypto.PublicKey) ([]byte, error) {
+	if tmpl.SerialNumber == nil {
+		serial, err := serialNumber()
+		if err != nil {
+			return nil, err
+		}
+		tmpl.SerialNumber = serial
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.key)
+	if err != nil {
+		return nil, err
+	}
+	return encodeCert(der), nil
 }

@@ -121,6 +121,8 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	ready    atomic.Bool
+	// closing is set when Close begins: /readyz fails "shutdown".
+	closing atomic.Bool
 	// crds serves custom resources and keeps CRD status; stopCRDs ends it.
 	crds     *crdcontroller.Controller
 	stopCRDs context.CancelFunc
@@ -140,6 +142,10 @@ type Server struct {
 // Start brings the server up: certificates, etcd, stores, HTTPS, then the
 // bootstrap objects, after which /readyz answers ok. It returns once
 // ready; Close stops everything.
+//
+// A start that fails leaves the data dir as it found it: what it created
+// there (the directory itself, pki/, etcd/, …) is removed again, so that
+// fixing the cause (a busy port, say) and starting again is a first start.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -147,8 +153,62 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	undo, err := noteDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := start(ctx, cfg)
+	if err != nil {
+		if uerr := undo(); uerr != nil {
+			cfg.Logger.Warn("start failed; cleaning up the data dir", "dir", cfg.DataDir, "err", uerr)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// noteDataDir records what dir holds now; undo removes what was added
+// since (dir itself if it did not exist).
+func noteDataDir(dir string) (undo func() error, err error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return func() error { return os.RemoveAll(dir) }, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	had := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		had[e.Name()] = true
+	}
+	return func() error {
+		now, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		var errs []error
+		for _, e := range now {
+			if !had[e.Name()] {
+				errs = append(errs, os.RemoveAll(filepath.Join(dir, e.Name())))
+			}
+		}
+		return errors.Join(errs...)
+	}, nil
+}
+
+func start(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg}
+	// Listen first so the port is claimed (and clients can poll /readyz)
+	// as early as possible, and a busy port fails before anything is
+	// written.
+	var err error
+	s.listener, err = net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.SecurePort)))
+	if err != nil {
+		return nil, err
+	}
+	s.URL = "https://" + s.listener.Addr().String()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		s.listener.Close()
 		return nil, err
 	}
 	// The OpenAPI documents depend on nothing else: build them while
@@ -163,22 +223,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		openapiDone <- openapiResult{h, err}
 	}()
 	cidr := netip.MustParsePrefix(cfg.ServiceCIDR)
-	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), pki.Options{ServiceIP: cidr.Masked().Addr().Next().AsSlice()})
+	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), pki.Options{ServiceIP: cidr.Masked().Addr().Next().AsSlice(),
+		ExtraSANs: s.extraServingSANs()})
 	if err != nil {
+		s.listener.Close()
 		return nil, fmt.Errorf("certificates: %w", err)
 	}
-
-	// Listen before etcd is up so the port is claimed (and clients can
-	// poll /readyz) as early as possible.
-	s.listener, err = net.Listen("tcp", net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.SecurePort)))
-	if err != nil {
-		return nil, err
-	}
-	s.URL = "https://" + s.listener.Addr().String()
+	cfg.Logger.Info("certificates ready", "dir", filepath.Join(cfg.DataDir, "pki"))
 
 	if len(cfg.EtcdServers) > 0 {
+		cfg.Logger.Info("connecting to etcd", "servers", cfg.EtcdServers)
 		s.client, err = etcd.NewClient(cfg.EtcdServers)
 	} else {
+		cfg.Logger.Info("starting embedded etcd", "dir", filepath.Join(cfg.DataDir, "etcd"))
 		s.etcd, err = etcd.StartEmbedded(ctx, etcd.Config{DataDir: filepath.Join(cfg.DataDir, "etcd"), UnsafeNoFsync: cfg.UnsafeNoFsync})
 		if err == nil {
 			s.client = s.etcd.Client()
@@ -221,13 +278,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		OpenAPI: openapiHandler, Profiling: cfg.Profiling,
 		Stores: reg.Stores, Authenticator: authenticator, Authorizer: authorizer,
 		MaxRequestsInFlight: cfg.MaxRequestsInFlight,
-		Ready: func() error {
-			if !s.ready.Load() {
-				return errors.New("bootstrap not finished")
-			}
-			return nil
-		},
-		SpecialCreates: creates,
+		LivezChecks:         []apiserver.HealthCheck{s.etcdCheck("etcd")},
+		ReadyzChecks:        s.readyzChecks(),
+		SpecialCreates:      creates,
 	}
 	AddSubresources(&apiConfig, reg)
 	AddServiceAccountToken(&apiConfig, saTokens.tokenRequest(reg))
@@ -258,11 +311,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}()
 
+	cfg.Logger.Info("serving the API; creating the bootstrap objects", "url", s.URL)
 	if err := bootstrap(ctx, reg, int32(s.listener.Addr().(*net.TCPAddr).Port), filepath.Join(cfg.DataDir, "storage")); err != nil {
 		s.Close()
 		return nil, err
 	}
 	if err := publish(ctx, reg, cidr, bundle.CACertPEM); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.publishClusterInfo(ctx, reg, bundle.CACertPEM); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -279,8 +337,46 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// etcdCheck is upstream's etcd health check: a read of
+// /registry/health that must answer within 2s.
+func (s *Server) etcdCheck(name string) apiserver.HealthCheck {
+	return apiserver.HealthCheck{Name: name, Check: func(r *http.Request) error {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := s.client.Get(ctx, "/registry/health"); err != nil {
+			return fmt.Errorf("etcd: %w", err)
+		}
+		return nil
+	}}
+}
+
+// readyzChecks are /readyz's checks, named as upstream's: etcd,
+// etcd-readiness, bootstrap-controller (the bootstrap objects exist and
+// the established CRDs are served: Start has finished) and shutdown
+// (fails once Close has begun).
+func (s *Server) readyzChecks() []apiserver.HealthCheck {
+	return []apiserver.HealthCheck{
+		s.etcdCheck("etcd"),
+		s.etcdCheck("etcd-readiness"),
+		{Name: "poststarthook/bootstrap-controller", Check: func(*http.Request) error {
+			if !s.ready.Load() {
+				return errors.New("bootstrap not finished")
+			}
+			return nil
+		}},
+		{Name: "shutdown", Check: func(*http.Request) error {
+			if s.closing.Load() {
+				return errors.New("server is shutting down")
+			}
+			return nil
+		}},
+	}
+}
+
 // authenticator is the server's authenticator union, in upstream's
-// order: client certificates, the token file, service-account tokens.
+// order: client certificates, the token file, service-account tokens,
+// bootstrap tokens (kube-system/bootstrap-token-* Secrets, read from the
+// watch cache).
 func (s *Server) authenticator(bundle *pki.Bundle, sa *serviceAccountTokens) (authn.Authenticator, error) {
 	as := []authn.Authenticator{authn.NewX509(bundle.CAPool)}
 	if s.cfg.TokenAuthFile != "" {
@@ -292,6 +388,8 @@ func (s *Server) authenticator(bundle *pki.Bundle, sa *serviceAccountTokens) (au
 		as = append(as, authn.NewBearerToken(authn.NewAudienceAgnostic(sa.apiAudiences, tokens)))
 	}
 	as = append(as, sa.authenticator(s.Registry))
+	secrets := storeObjects{secrets: s.Registry.Store("", "secrets")}
+	as = append(as, authn.NewBootstrapTokenAuthenticator(sa.apiAudiences, authn.NewBootstrapTokens(secrets, nil, s.cfg.Logger)))
 	return authn.NewUnion(as...), nil
 }
 
@@ -330,6 +428,7 @@ func (s *Server) startCRDs(ctx context.Context, api *apiserver.Server, openapiHa
 
 // Close stops serving and shuts etcd down.
 func (s *Server) Close() error {
+	s.closing.Store(true)
 	if s.stopEndpoints != nil {
 		s.stopEndpoints()
 	}

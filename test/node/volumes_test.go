@@ -162,7 +162,7 @@ while true; do cat /cfg/greeting > /out/seen.tmp && mv /out/seen.tmp /out/seen; 
 	waitPod(t, n, "envwait", "waiting in CreateContainerConfigError", func(p *corev1.Pod) bool {
 		cs := p.Status.ContainerStatuses
 		return len(cs) == 1 && cs[0].State.Waiting != nil && cs[0].State.Waiting.Reason == "CreateContainerConfigError" &&
-			cs[0].State.Waiting.Message == `secrets "creds" not found`
+			cs[0].State.Waiting.Message == `secret "creds" not found`
 	})
 	if _, err := c.Secrets("default").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds"},
 		Data: map[string][]byte{"password": []byte("s3cret")}}, metav1.CreateOptions{}); err != nil {

@@ -11,6 +11,10 @@
 //   - ServiceAccountTokens (serviceaccount.go): the JWTs the server issues
 //     through serviceaccounts/token (pkg/auth/satoken), checked against
 //     the service account and bound object they name.
+//   - BootstrapTokens (bootstrap.go): bootstrap tokens
+//     (pkg/auth/bootstraptoken) checked against their
+//     kube-system/bootstrap-token-<id> Secrets; the user is
+//     system:bootstrap:<id> in system:bootstrappers.
 //   - Union (authenticator.go): tries several in order.
 //
 // Audiences (audiences.go): a request may ask for credentials meant for
@@ -23,7 +27,10 @@
 // 401 with upstream's Unauthorized Status when there are no valid
 // credentials. Health and version endpoints are served to anonymous
 // callers, as system:anonymous, the way kube-apiserver's default
-// system:public-info-viewer binding allows.
+// system:public-info-viewer binding allows; so is a GET of the
+// kube-public/cluster-info ConfigMap (ClusterInfoPath), which a joining
+// node reads before it has credentials, as upstream's bootstrap RBAC
+// allows.
 //
 // The TLS listener must request client certificates without verifying them
 // (tls.RequestClientCert; pki.Bundle.ServerTLSConfig does this): X509

@@ -14,6 +14,23 @@ import (
 // (/readyz/etcd, /livez/ping) are included.
 func publicPaths() []string { return []string{"/healthz", "/livez", "/readyz", "/version"} }
 
+// ClusterInfoPath is the kube-public/cluster-info ConfigMap, which a
+// joining node reads before it has credentials (kubeadm's token
+// discovery). Upstream's bootstrap RBAC lets system:anonymous get exactly
+// this object; the filter lets an anonymous GET of it through (not a
+// watch, not a write, not the list it is in).
+const ClusterInfoPath = "/api/v1/namespaces/kube-public/configmaps/cluster-info"
+
+// isPublicRead reports whether r is an anonymous read allowed as upstream's
+// bootstrap RBAC allows one: GET of ClusterInfoPath.
+func isPublicRead(r *http.Request) bool {
+	if r.Method != http.MethodGet || r.URL.Path != ClusterInfoPath {
+		return false
+	}
+	w := r.URL.Query().Get("watch")
+	return w == "" || w == "false" || w == "0"
+}
+
 // WithAuthentication returns a handler that authenticates every request
 // with a before calling h.
 //
@@ -21,7 +38,8 @@ func publicPaths() []string { return []string{"/healthz", "/livez", "/readyz", "
 //     stored in the request context (UserFrom) and the Authorization header
 //     is removed.
 //   - No credentials on /healthz, /livez, /readyz, /version or
-//     anonymousPaths (each matching itself and its subpaths): h runs as system:anonymous in group
+//     anonymousPaths (each matching itself and its subpaths), and GET of
+//     ClusterInfoPath: h runs as system:anonymous in group
 //     system:unauthenticated.
 //   - Otherwise, including invalid credentials on a public path: 401 with
 //     upstream's Unauthorized Status and h is not called.
@@ -39,7 +57,7 @@ func WithAuthentication(h http.Handler, a Authenticator, anonymousPaths ...strin
 				u.Groups = append(u.Groups, GroupAuthenticated)
 			}
 			r.Header.Del("Authorization")
-		case matchesAny(r.URL.Path, public):
+		case matchesAny(r.URL.Path, public) || isPublicRead(r):
 			u = anonymousUser()
 		default:
 			writeUnauthorized(w)

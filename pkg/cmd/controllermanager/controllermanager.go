@@ -11,9 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/tinykube/tinykube/pkg/cmd/kubeconfig"
 	"github.com/tinykube/tinykube/pkg/controllermanager"
+	"github.com/tinykube/tinykube/pkg/pki"
 )
 
 // Flags are the controller settings shared by `tinykube server` and
@@ -28,6 +29,10 @@ type Flags struct {
 	// QPS and Burst of the controllers' API client.
 	QPS   float32
 	Burst int
+	// The CA that signs approved CSRs (csrsigning): PEM files; `tinykube
+	// server` uses the cluster CA when they are not set.
+	SigningCertFile, SigningKeyFile string
+	SigningDuration                 time.Duration
 }
 
 // DefaultFlags mirrors controllermanager.DefaultConfig.
@@ -47,6 +52,9 @@ func (f *Flags) Add(fs *pflag.FlagSet) {
 		"how long a node may go without renewing its Lease before it is marked Unknown (0: 40s)")
 	fs.Float32Var(&f.QPS, "kube-api-qps", f.QPS, "queries per second the controllers' API client may send")
 	fs.IntVar(&f.Burst, "kube-api-burst", f.Burst, "burst of the controllers' API client")
+	fs.StringVar(&f.SigningCertFile, "cluster-signing-cert-file", f.SigningCertFile, "CA certificate that signs approved CertificateSigningRequests of the kubernetes.io signers (tinykube server: the cluster CA by default)")
+	fs.StringVar(&f.SigningKeyFile, "cluster-signing-key-file", f.SigningKeyFile, "key of --cluster-signing-cert-file")
+	fs.DurationVar(&f.SigningDuration, "cluster-signing-duration", f.SigningDuration, "lifetime of signed certificates (a CSR's expirationSeconds may ask for less; 0: one year)")
 }
 
 // Apply copies the flags into cfg.
@@ -58,26 +66,37 @@ func (f *Flags) Apply(cfg *controllermanager.Config) error {
 	cfg.Controllers, cfg.ClusterCIDR, cfg.NodeCIDRMaskSize, cfg.Workers = f.Controllers, cidr, f.NodeMask, f.Workers
 	cfg.NodeMonitorGracePeriod = f.NodeMonitorGracePeriod
 	cfg.QPS, cfg.Burst = f.QPS, f.Burst
+	cfg.ClusterSigningDuration = f.SigningDuration
+	if (f.SigningCertFile == "") != (f.SigningKeyFile == "") {
+		return fmt.Errorf("--cluster-signing-cert-file and --cluster-signing-key-file go together")
+	}
+	if f.SigningCertFile != "" {
+		ca, err := pki.LoadCA(f.SigningCertFile, f.SigningKeyFile)
+		if err != nil {
+			return fmt.Errorf("--cluster-signing-cert-file: %w", err)
+		}
+		cfg.ClusterSigningCA = ca
+	}
 	return nil
 }
 
 // NewCommand returns `tinykube controller-manager`.
 func NewCommand() *cobra.Command {
 	f := DefaultFlags()
-	var kubeconfig string
+	var kc kubeconfig.Flags
 	leaderElect := true
 	cmd := &cobra.Command{
 		Use:   "controller-manager",
 		Short: "Run the controllers against a Kubernetes API server",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+			rc, err := kc.RESTConfig()
 			if err != nil {
 				return err
 			}
 			cfg := controllermanager.DefaultConfig()
 			cfg.RESTConfig, cfg.RootCA, cfg.LeaderElect = rc, rc.CAData, leaderElect
-			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			cfg.Logger = slog.Default() // -v, --logging-format: pkg/logs
 			if err := f.Apply(&cfg); err != nil {
 				return err
 			}
@@ -86,7 +105,7 @@ func NewCommand() *cobra.Command {
 			return controllermanager.Run(ctx, cfg)
 		},
 	}
-	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the API server")
+	kc.AddFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&leaderElect, "leader-elect", leaderElect, "run only while holding the kube-system/kube-controller-manager Lease")
 	f.Add(cmd.Flags())
 	return cmd

@@ -4,5 +4,7 @@
 // started under --data-dir (pkg/node/containerd), or an existing CRI
 // endpoint, driven through pkg/node/cri. `tinykube server --node` runs the
 // same real node in-process (RunReal); tests start one with
-// internal/nodetest (StartRuntime, RealConfig).
+// internal/nodetest (StartRuntime, RealConfig). A real node on another
+// host joins with --server, --token and --ca-cert-hash (join.go, by TLS
+// bootstrapping in pkg/node/bootstrap) instead of a --kubeconfig.
 package node

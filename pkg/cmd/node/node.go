@@ -7,14 +7,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/clock"
 
+	"github.com/tinykube/tinykube/pkg/cmd/kubeconfig"
 	"github.com/tinykube/tinykube/pkg/node"
 	"github.com/tinykube/tinykube/pkg/node/simulated"
 )
@@ -25,17 +26,18 @@ import (
 type Flags struct {
 	Config     node.Config
 	Real       RealFlags
-	Kubeconfig string
+	Join       JoinFlags
+	Kubeconfig kubeconfig.Flags
 }
 
 // DefaultFlags mirrors node.DefaultConfig.
 func DefaultFlags() *Flags {
-	return &Flags{Config: node.DefaultConfig(), Real: DefaultRealFlags(), Kubeconfig: os.Getenv("KUBECONFIG")}
+	return &Flags{Config: node.DefaultConfig(), Real: DefaultRealFlags(), Join: JoinFlags{Timeout: 2 * time.Minute}}
 }
 
 func (f *Flags) add(fs *pflag.FlagSet) {
 	c := &f.Config
-	fs.StringVar(&f.Kubeconfig, "kubeconfig", f.Kubeconfig, "kubeconfig of the API server")
+	f.Kubeconfig.AddFlags(fs)
 	fs.IntVar(&c.Count, "simulated", c.Count, "number of simulated nodes to run")
 	fs.StringVar(&c.NamePrefix, "name-prefix", c.NamePrefix, "node names are <prefix><index>")
 	fs.IntVar(&c.FirstIndex, "first-index", c.FirstIndex, "index of the first node (to run several agents side by side)")
@@ -47,11 +49,26 @@ func (f *Flags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.LeaseRenewInterval, "lease-renew-interval", c.LeaseRenewInterval, "interval between Lease renewals")
 	fs.DurationVar(&c.StatusReportInterval, "node-status-report-frequency", c.StatusReportInterval, "interval between unchanged node status reports")
 	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", c.ShutdownDelay, "simulated container shutdown on graceful delete (capped by the grace period)")
+	fs.StringSliceVar(&c.FailingImages, "simulated-failing-images", c.FailingImages, SimulatedFailingImagesUsage)
+	fs.DurationVar(&c.JobCompleteDelay, "simulated-job-delay", c.JobCompleteDelay, SimulatedJobDelayUsage)
+	fs.DurationVar(&c.JobCompleteJitter, "simulated-job-jitter", c.JobCompleteJitter, SimulatedJobJitterUsage)
 	fs.DurationVar(&c.RestartBackoff, "restart-backoff", c.RestartBackoff, "first back-off before restarting an exited container (doubles up to 5m)")
 	fs.Float32Var(&c.QPS, "kube-api-qps", c.QPS, "API requests per second, shared by all nodes")
 	fs.IntVar(&c.Burst, "kube-api-burst", c.Burst, "API request burst, shared by all nodes")
 	f.Real.add(fs)
+	f.Join.add(fs)
 }
+
+// SimulatedFailingImagesUsage is the help of --simulated-failing-images
+// (tinykube node and tinykube server).
+const SimulatedFailingImagesUsage = "glob patterns ('*' matches any characters) of images simulated nodes fail to pull (ErrImagePull, then ImagePullBackOff), matched against the image as written and fully qualified (docker.io/library/busybox:latest); an image reference that does not parse fails too (InvalidImageName)"
+
+// SimulatedJobDelayUsage and SimulatedJobJitterUsage are the help of
+// --simulated-job-delay and --simulated-job-jitter.
+const (
+	SimulatedJobDelayUsage  = "a simulated container of a pod owned by a Job completes (exit 0) this long after it starts, plus the jitter (kwok's pod-complete stage; the sim.tinykube.io/exit-after annotation overrides it)"
+	SimulatedJobJitterUsage = "up to this much more than --simulated-job-delay, chosen from each pod's UID"
+)
 
 // Run runs the nodes on the simulated runtime until ctx ends.
 func Run(ctx context.Context, rc *rest.Config, cfg node.Config) error {
@@ -74,13 +91,19 @@ func NewCommand() *cobra.Command {
 		Short: "Run nodes against a Kubernetes API server: simulated ones, or one real node (--runtime containerd)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rc, err := clientcmd.BuildConfigFromFlags("", f.Kubeconfig)
+			f.Config.Logger = slog.Default() // -v, --logging-format: pkg/logs
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			var rc *rest.Config
+			var err error
+			if f.joining(cmd.Flags().Changed("runtime")) {
+				rc, err = f.joinConfig(ctx, f.Config.Logger)
+			} else {
+				rc, err = f.Kubeconfig.RESTConfig()
+			}
 			if err != nil {
 				return err
 			}
-			f.Config.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			switch f.Real.Runtime {
 			case "simulated":
 				return Run(ctx, rc, f.Config)

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -57,6 +56,10 @@ type RealFlags struct {
 	TLSCertFile, TLSKeyFile string
 	ClientCAFile            string
 	IssueServingCert        func(name string, ips []net.IP) (tls.Certificate, error)
+	// RequestServingCert (a joined node without --tls-cert-file): start
+	// self-signed, then ask the cluster for a serving certificate through
+	// a kubelet-serving CSR (join.go).
+	RequestServingCert bool
 }
 
 // DefaultRealFlags are the defaults of `tinykube node`.
@@ -172,13 +175,9 @@ func (r *RealRuntime) Close(removePods bool) error {
 // config of one real node on rt.
 func RealConfig(base node.Config, f RealFlags, rt *RealRuntime) (node.Config, error) {
 	cfg := base
-	name := f.NodeName
-	if name == "" {
-		h, err := os.Hostname()
-		if err != nil {
-			return cfg, fmt.Errorf("node name: %w (set --node-name)", err)
-		}
-		name = strings.ToLower(h)
+	name, err := nodeName(f)
+	if err != nil {
+		return cfg, err
 	}
 	rn := &node.RealNode{Name: name, DataDir: f.DataDir, ClusterDNS: f.ClusterDNS, ClusterDomain: f.ClusterDomain,
 		PollInterval: time.Second, SystemReserved: corev1.ResourceList{},
@@ -193,7 +192,6 @@ func RealConfig(base node.Config, f RealFlags, rt *RealRuntime) (node.Config, er
 		}
 		rn.IP = ip
 	}
-	var err error
 	if rn.EvictionHard, err = eviction.Hard(f.EvictionHard); err != nil {
 		return cfg, err
 	}
@@ -241,6 +239,9 @@ func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
 	defer cancel()
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- api.Serve(ctx, agent) }()
+	if f.RequestServingCert {
+		go requestServingCert(ctx, cfg.RESTConfig, cfg.Real.Name, f.DataDir, api, 2*time.Minute, logger)
+	}
 	err = agent.Run(ctx)
 	cancel()
 	if apiErr := <-apiDone; err == nil && apiErr != nil {

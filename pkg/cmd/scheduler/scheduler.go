@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/tinykube/tinykube/pkg/cmd/kubeconfig"
 	"github.com/tinykube/tinykube/pkg/scheduler"
 )
 
@@ -42,27 +42,27 @@ func (f *Flags) Apply(cfg *scheduler.Config) {
 // NewCommand returns `tinykube scheduler`.
 func NewCommand() *cobra.Command {
 	f := DefaultFlags()
-	var kubeconfig string
+	var kc kubeconfig.Flags
 	leaderElect := true
 	cmd := &cobra.Command{
 		Use:   "scheduler",
 		Short: "Run the scheduler against a Kubernetes API server",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+			rc, err := kc.RESTConfig()
 			if err != nil {
 				return err
 			}
 			cfg := scheduler.DefaultConfig()
 			cfg.RESTConfig, cfg.LeaderElect = rc, leaderElect
-			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			cfg.Logger = slog.Default() // -v, --logging-format: pkg/logs
 			f.Apply(&cfg)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return scheduler.Run(ctx, cfg)
 		},
 	}
-	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the API server")
+	kc.AddFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&leaderElect, "leader-elect", leaderElect, "run only while holding the kube-system/kube-scheduler Lease")
 	f.Add(cmd.Flags())
 	return cmd

@@ -32,7 +32,6 @@ import (
 type flags struct {
 	cfg         server.Config
 	etcdServers string
-	verbose     bool
 	// controllers is nil for `tinykube apiserver`.
 	controllers *cmcmd.Flags
 	// scheduler is nil for `tinykube apiserver`.
@@ -40,6 +39,10 @@ type flags struct {
 	disableScheduler bool
 	// simulatedNodes run in-process (pkg/node); 0 for none.
 	simulatedNodes int
+	// failingImages are the simulated nodes' images that fail to pull;
+	// jobDelay and jobJitter how long their Job pods run.
+	failingImages       []string
+	jobDelay, jobJitter time.Duration
 	// node runs one real node in-process (containerd), its data under
 	// DataDir/node; nodeName names it ("" = the host name).
 	node     bool
@@ -71,7 +74,6 @@ func (f *flags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.cfg.Profiling, "profiling", f.cfg.Profiling, "serve /debug/pprof to authenticated users")
 	fs.IntVar(&f.idleGCPercent, "idle-gc-percent", idlegc.DefaultConfig().IdlePercent,
 		"GOGC while the process allocates under 4 MiB/s (idle); GOGC (default 100) applies again as soon as it is busy. 0 disables; ignored when the GOGC environment variable is set")
-	fs.BoolVarP(&f.verbose, "verbose", "v", false, "debug logging")
 }
 
 // NewCommand returns `tinykube server`: the whole cluster control plane in
@@ -91,6 +93,10 @@ func NewCommand() *cobra.Command {
 	f.scheduler.Add(cmd.Flags())
 	cmd.Flags().BoolVar(&f.disableScheduler, "disable-scheduler", false, "do not run the scheduler in-process")
 	cmd.Flags().IntVar(&f.simulatedNodes, "simulated-nodes", 0, "run this many simulated nodes in-process (like tinykube node --simulated N)")
+	simDefaults := nodecmd.DefaultFlags().Config
+	cmd.Flags().StringSliceVar(&f.failingImages, "simulated-failing-images", simDefaults.FailingImages, nodecmd.SimulatedFailingImagesUsage)
+	cmd.Flags().DurationVar(&f.jobDelay, "simulated-job-delay", simDefaults.JobCompleteDelay, nodecmd.SimulatedJobDelayUsage)
+	cmd.Flags().DurationVar(&f.jobJitter, "simulated-job-jitter", simDefaults.JobCompleteJitter, nodecmd.SimulatedJobJitterUsage)
 	cmd.Flags().BoolVar(&f.node, "node", false, "also run a real node in-process: pods run as containers in a private containerd (data under DATA-DIR/node; needs root and Debian's containerd, runc and containernetworking-plugins)")
 	cmd.Flags().StringVar(&f.nodeName, "node-name", "", "name of the --node node (default: the host name)")
 	cmd.Flags().StringVar(&f.nodeIP, "node-ip", "", "the --node node's InternalIP, where the API server reaches its kubelet API (default: the default-route address)")
@@ -113,11 +119,7 @@ func NewAPIServerCommand() *cobra.Command {
 }
 
 func (f *flags) run(ctx context.Context) error {
-	level := slog.LevelInfo
-	if f.verbose {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.Default() // -v, --logging-format: pkg/logs, set up by the root command
 	f.cfg.Logger = logger
 	if f.etcdServers != "" {
 		f.cfg.EtcdServers = strings.Split(f.etcdServers, ",")
@@ -136,6 +138,7 @@ func (f *flags) run(ctx context.Context) error {
 		go func() { _ = idlegc.Run(ctx, gc) }()
 	}
 	start := time.Now()
+	logger.Info("starting tinykube", "dataDir", f.cfg.DataDir)
 	s, err := server.Start(ctx, f.cfg)
 	if err != nil {
 		return err
@@ -154,6 +157,9 @@ func (f *flags) run(ctx context.Context) error {
 		cm.RESTConfig, cm.RootCA, cm.Logger = rc, rc.CAData, logger
 		if err := f.controllers.Apply(&cm); err != nil {
 			return err
+		}
+		if cm.ClusterSigningCA == nil {
+			cm.ClusterSigningCA = s.PKI.CA()
 		}
 		done := inProcess(s, "controller-manager")
 		components.Add(1)
@@ -195,9 +201,15 @@ func (f *flags) run(ctx context.Context) error {
 			return err
 		}
 		nc := nodecmd.DefaultFlags().Config
-		nc.Count, nc.Logger = f.simulatedNodes, logger
+		nc.Count, nc.Logger, nc.FailingImages = f.simulatedNodes, logger, f.failingImages
+		nc.JobCompleteDelay, nc.JobCompleteJitter = f.jobDelay, f.jobJitter
+		// Waited for on shutdown as the leaders are: their last
+		// requests go to this process's API server, which must still
+		// serve them (else "connection refused" on the way out).
+		components.Add(1)
 		go func() {
-			if err := nodecmd.Run(ctx, rc, nc); err != nil {
+			defer components.Done()
+			if err := nodecmd.Run(ctx, rc, nc); err != nil && ctx.Err() == nil {
 				errs <- fmt.Errorf("simulated nodes: %w", err)
 			}
 		}()
@@ -238,7 +250,14 @@ func (f *flags) run(ctx context.Context) error {
 		}()
 	}
 	// --- end real node ---
-	fmt.Fprintf(os.Stderr, "export KUBECONFIG=%s\n", s.KubeconfigPath)
+	// The one line to paste into another shell; absolute, so that it
+	// works from any directory. On stdout: the log (stderr) stays all
+	// log lines, JSON ones with --logging-format json.
+	kubeconfig, err := filepath.Abs(s.KubeconfigPath)
+	if err != nil {
+		kubeconfig = s.KubeconfigPath
+	}
+	fmt.Fprintf(os.Stdout, "tinykube is ready; in another shell:\nexport KUBECONFIG=%s\n", kubeconfig)
 	err = nil
 	select {
 	case <-ctx.Done():
@@ -253,7 +272,7 @@ func (f *flags) run(ctx context.Context) error {
 }
 
 // releaseTimeout bounds how long shutting down waits for the in-process
-// controller manager and scheduler.
+// controller manager, scheduler and simulated nodes.
 const releaseTimeout = 5 * time.Second
 
 // waitReleased waits (at most timeout) for the in-process components to
@@ -271,7 +290,7 @@ func waitReleased(components *sync.WaitGroup, timeout time.Duration, logger *slo
 	select {
 	case <-done:
 	case <-time.After(timeout):
-		logger.Warn("shutting down: controller manager or scheduler still running", "waited", timeout)
+		logger.Warn("shutting down: controller manager, scheduler or simulated nodes still running", "waited", timeout)
 	}
 }
 

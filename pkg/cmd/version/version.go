@@ -9,6 +9,13 @@ import (
 	"github.com/tinykube/tinykube/pkg/version"
 )
 
+// Line is the one line `tinykube version` and `tinykube --version`
+// print: "tinykube v… (Kubernetes API 1.37, go1.…)".
+func Line() string {
+	info := version.Get()
+	return fmt.Sprintf("tinykube %s (Kubernetes API %s.%s, %s)", info.GitVersion, info.Major, info.Minor, info.GoVersion)
+}
+
 // NewCommand returns `tinykube version`.
 func NewCommand() *cobra.Command {
 	var asJSON bool
@@ -26,7 +33,7 @@ func NewCommand() *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), string(b))
 				return nil
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "tinykube %s (Kubernetes API %s.%s, %s)\n", info.GitVersion, info.Major, info.Minor, info.GoVersion)
+			fmt.Fprintln(cmd.OutOrStdout(), Line())
 			return nil
 		},
 	}

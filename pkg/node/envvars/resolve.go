@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -73,7 +74,7 @@ func Resolve(ctx context.Context, in Input) (*Result, error) {
 		}
 		cm, err := in.Getter.ConfigMap(ctx, pod.Namespace, name)
 		if err != nil {
-			return nil, err
+			return nil, kubeletNotFound(err, "configmap", name)
 		}
 		cms[name] = cm
 		return cm, nil
@@ -87,7 +88,7 @@ func Resolve(ctx context.Context, in Input) (*Result, error) {
 		}
 		s, err := in.Getter.Secret(ctx, pod.Namespace, name)
 		if err != nil {
-			return nil, err
+			return nil, kubeletNotFound(err, "secret", name)
 		}
 		secrets[name] = s
 		return s, nil
@@ -209,6 +210,17 @@ func Resolve(ctx context.Context, in Input) (*Result, error) {
 		res.Env[i] = &runtimeapi.KeyValue{Key: v.Name, Value: []byte(v.Value)}
 	}
 	return res, nil
+}
+
+// kubeletNotFound rewords a NotFound error as the kubelet's ConfigMap
+// and Secret managers word it (`configmap "x" not found`, the resource
+// in the singular), which is what users see in
+// CreateContainerConfigError; it stays a NotFound error.
+func kubeletNotFound(err error, resource, name string) error {
+	if !apierrors.IsNotFound(err) {
+		return err
+	}
+	return apierrors.NewNotFound(schema.GroupResource{Resource: resource}, name)
 }
 
 // Lookup returns the variables of env by name, for expanding a

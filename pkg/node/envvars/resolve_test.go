@@ -171,13 +171,13 @@ func TestResolve(t *testing.T) {
 		want string
 	}{
 		{env: corev1.EnvVar{Name: "X", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: "absent"}, Key: "k"}}}, want: `configmaps "absent" not found`},
+			LocalObjectReference: corev1.LocalObjectReference{Name: "absent"}, Key: "k"}}}, want: `configmap "absent" not found`},
 		{env: corev1.EnvVar{Name: "X", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}, Key: "NOPE"}}}, want: "couldn't find key NOPE in ConfigMap app/cfg"},
 		{env: corev1.EnvVar{Name: "X", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: "creds"}, Key: "NOPE"}}}, want: "couldn't find key NOPE in Secret app/creds"},
 		{from: []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "gone"}}}},
-			want: `secrets "gone" not found`},
+			want: `secret "gone" not found`},
 		{env: corev1.EnvVar{Name: "X", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.bogus"}}},
 			want: "unsupported fieldPath"},
 	} {

@@ -6,6 +6,9 @@
 // Events as source component "kubelet" on host <node name>, as the
 // upstream kubelet still does.
 //
-// Only real nodes record events. Simulated nodes stay silent, as kwok's
-// do, so a scale run does not write five events per pod.
+// Real nodes record every event. Simulated nodes record only the
+// failures a user must see (FailedMount, CreateContainerConfigError,
+// image pull errors: pkg/node/simchecks.go) and stay silent about pods
+// that run, as kwok's nodes do, so a scale run does not write five
+// events per pod.
 package events

@@ -185,10 +185,23 @@ func PodRef(pod *corev1.Pod) *corev1.ObjectReference {
 // the broadcaster. The broadcaster aggregates and rate-limits repeats as
 // client-go does for every upstream component.
 func NewRecorder(ctx context.Context, client kubernetes.Interface, nodeName string) (record.EventRecorder, func()) {
+	b, stop := NewBroadcaster(ctx, client)
+	return NodeRecorder(b, nodeName), stop
+}
+
+// NewBroadcaster starts an event broadcaster writing core/v1 Events
+// through client, for several nodes' recorders (NodeRecorder), and
+// returns it with the function that flushes and ends it.
+func NewBroadcaster(ctx context.Context, client kubernetes.Interface) (record.EventBroadcaster, func()) {
 	b := record.NewBroadcaster(record.WithContext(ctx))
 	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
-	r := b.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "kubelet", Host: nodeName})
-	return r, b.Shutdown
+	return b, b.Shutdown
+}
+
+// NodeRecorder is a recorder on b for node nodeName: source component
+// "kubelet", host nodeName.
+func NodeRecorder(b record.EventBroadcaster, nodeName string) record.EventRecorder {
+	return b.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "kubelet", Host: nodeName})
 }
 
 // PodKey is the namespace/name of a pod.

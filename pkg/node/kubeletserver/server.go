@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -70,7 +71,14 @@ type Server struct {
 	cfg     Config
 	handler http.Handler
 	http    *http.Server
+	// cert is the serving certificate handshakes use (SetCert).
+	cert atomic.Pointer[tls.Certificate]
 }
+
+// SetCert replaces the serving certificate; new connections use it (a
+// joined node swaps its self-signed one for the one the cluster CA
+// issues).
+func (s *Server) SetCert(c tls.Certificate) { s.cert.Store(&c) }
 
 // New builds a server; Serve or Handler serve it.
 func New(cfg Config) (*Server, error) {
@@ -87,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg}
+	s.cert.Store(&cfg.Cert)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	mux.HandleFunc("GET /pods", s.servePods)
@@ -115,10 +124,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // TLSConfig requires a client certificate signed by ClientCAs.
 func (s *Server) TLSConfig() *tls.Config {
 	return &tls.Config{
-		Certificates: []tls.Certificate{s.cfg.Cert},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    s.cfg.ClientCAs,
-		MinVersion:   tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return s.cert.Load(), nil },
+		ClientAuth:     tls.RequireAndVerifyClientCert,
+		ClientCAs:      s.cfg.ClientCAs,
+		MinVersion:     tls.VersionTLS12,
 		// Upgrades (SPDY, WebSocket) need HTTP/1.1.
 		NextProtos: []string{"http/1.1"},
 	}

@@ -2,41 +2,18 @@ package benchcmd
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tinykube/tinykube/pkg/cmd/kubeconfig"
 )
 
 // Kubeconfig is the --kubeconfig and --context flags.
-type Kubeconfig struct {
-	Path    string
-	Context string
-}
-
-// AddFlags registers the flags on fs.
-func (k *Kubeconfig) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&k.Path, "kubeconfig", "", "kubeconfig of the API server to load (default: $KUBECONFIG or ~/.kube/config)")
-	fs.StringVar(&k.Context, "context", "", "kubeconfig context to use (default: current context)")
-}
-
-// RESTConfig loads the chosen kubeconfig and context.
-func (k *Kubeconfig) RESTConfig() (*rest.Config, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = k.Path
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: k.Context})
-	rc, err := loader.ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig: %w", err)
-	}
-	return rc, nil
-}
+type Kubeconfig = kubeconfig.Flags
 
 // Report is what a benchmark returns.
 type Report interface {
