@@ -311,6 +311,9 @@ func cmdGC(args *skel.CmdArgs) error {
 			return err
 		}
 	}
+	if conf.IPMasq && len(st.allocations()) == 0 {
+		return removeMasquerade(conf)
+	}
 	return nil
 }
 

@@ -257,8 +257,11 @@ func TestAddCheckDel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hostVeth.Attrs().MasterIndex != br.Attrs().Index || hostVeth.Attrs().Protinfo != nil && !hostVeth.Attrs().Protinfo.Hairpin {
-		t.Fatalf("host veth %s not on bridge with hairpin: %+v", hostVeth.Attrs().Name, hostVeth.Attrs())
+	if hostVeth.Attrs().MasterIndex != br.Attrs().Index {
+		t.Fatalf("host veth %s not on bridge %s", hostVeth.Attrs().Name, bridge)
+	}
+	if pi, err := netlink.LinkGetProtinfo(hostVeth); err != nil || !pi.Hairpin {
+		t.Fatalf("host veth %s hairpin: %+v, %v", hostVeth.Attrs().Name, pi, err)
 	}
 	if b, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); strings.TrimSpace(string(b)) != "1" {
 		t.Errorf("ip_forward = %q", b)
