@@ -110,4 +110,3 @@ func addList(t *testing.T, cfg *libcni.CNIConfig, list *libcni.NetworkConfigList
 	}
 	return res
 }
-
