@@ -66,15 +66,29 @@ func ensureMasquerade(c *NetConf) error {
 }
 
 // removeMasquerade deletes the bridge's rules and chain; rules already gone
-// are not an error.
-func removeMasquerade(c *NetConf) error {
-	jump := c.jumpRule()
-	for i := 0; i < 100 && iptables(append([]string{"-t", "nat", "-C", "POSTROUTING"}, jump...)...) == nil; i++ {
-		if err := iptables(append([]string{"-t", "nat", "-D", "POSTROUTING"}, jump...)...); err != nil {
+// are not an error. It finds the POSTROUTING jumps by their comment, so it
+// needs only the bridge name (a node cleaning up may not know the podCIDR
+// any more).
+func removeMasquerade(bridge string) error {
+	chain := masqChain(bridge)
+	out, err := exec.Command("iptables", "-w", "5", "-t", "nat", "-S", "POSTROUTING").Output()
+	if err != nil {
+		return fmt.Errorf("iptables -t nat -S POSTROUTING: %w", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[0] != "-A" || !strings.HasSuffix(line, "-j "+chain) {
+			continue
+		}
+		// -A POSTROUTING -s <podCIDR> -m comment --comment "tinykube-cni <bridge>" -j <chain>
+		if f[2] != "-s" {
+			continue
+		}
+		rule := []string{"-s", f[3], "-m", "comment", "--comment", masqComment(bridge), "-j", chain}
+		if err := iptables(append([]string{"-t", "nat", "-D", "POSTROUTING"}, rule...)...); err != nil {
 			return err
 		}
 	}
-	chain := masqChain(c.Bridge)
 	if iptables("-t", "nat", "-S", chain) != nil {
 		return nil
 	}

@@ -184,7 +184,7 @@ func cmdDel(args *skel.CmdArgs) error {
 		return types.NewError(types.ErrIOFailure, err.Error(), "")
 	}
 	if conf.IPMasq && len(st.allocations()) == 0 {
-		return removeMasquerade(conf)
+		return removeMasquerade(conf.Bridge)
 	}
 	return nil
 }
@@ -312,7 +312,7 @@ func cmdGC(args *skel.CmdArgs) error {
 		}
 	}
 	if conf.IPMasq && len(st.allocations()) == 0 {
-		return removeMasquerade(conf)
+		return removeMasquerade(conf.Bridge)
 	}
 	return nil
 }
@@ -321,15 +321,11 @@ func cmdGC(args *skel.CmdArgs) error {
 // masquerade rules, the bridge and the IPAM directory. For node shutdown
 // with cleanup and for tests; pods still attached lose their network.
 func Cleanup(conf *NetConf) error {
-	var errs []error
-	if err := removeMasquerade(conf); err != nil {
-		errs = append(errs, err)
-	}
-	if err := deleteLink(conf.Bridge); err != nil {
-		errs = append(errs, err)
-	}
-	if err := removeStoreDir(conf.DataDir, conf.Name); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return errors.Join(RemoveBridge(conf.Bridge), removeStoreDir(conf.DataDir, conf.Name))
+}
+
+// RemoveBridge removes a bridge the plugin made and its masquerade rules;
+// what is already gone is not an error.
+func RemoveBridge(bridge string) error {
+	return errors.Join(removeMasquerade(bridge), deleteLink(bridge))
 }

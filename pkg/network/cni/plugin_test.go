@@ -535,3 +535,30 @@ func TestBadInputGivesCNIErrors(t *testing.T) {
 		t.Fatalf("missing env: %+v, want code %d", e, types.ErrInvalidEnvironmentVariables)
 	}
 }
+
+// TestRemoveBridgeClearsLeftovers: a node cleaning up after pods that were
+// never deleted removes the bridge and its rules from the name alone, and
+// a late DEL still succeeds.
+func TestRemoveBridgeClearsLeftovers(t *testing.T) {
+	needRoot(t)
+	n := newNetwork(t, 24)
+	netns := newNS(t)
+	bridge := n.conf["bridge"].(string)
+	add(t, n, "ctr-left", netns)
+	if masqRules(t, bridge) == "" {
+		t.Fatal("no masquerade rules after ADD")
+	}
+	if err := cni.RemoveBridge(bridge); err != nil {
+		t.Fatal(err)
+	}
+	if rules := masqRules(t, bridge); rules != "" {
+		t.Fatalf("rules left:\n%s", rules)
+	}
+	if linkExists(bridge) {
+		t.Fatalf("bridge %s left", bridge)
+	}
+	if err := cni.RemoveBridge(bridge); err != nil {
+		t.Fatalf("second RemoveBridge: %v", err)
+	}
+	mustDel(t, n, "ctr-left", netns.Path())
+}
