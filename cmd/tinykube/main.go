@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/tinykube/tinykube/pkg/cmd"
 	"github.com/tinykube/tinykube/pkg/network/cni"
@@ -12,10 +11,7 @@ import (
 func main() {
 	// Called as the CNI plugin (a link named tinykube-cni in a CNI bin dir):
 	// speak the CNI protocol instead of the command line.
-	if filepath.Base(os.Args[0]) == cni.PluginType {
-		cni.Main()
-		return
-	}
+	cni.ServeIfCalled()
 	if err := cmd.NewRootCommand().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)

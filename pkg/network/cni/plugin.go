@@ -327,5 +327,16 @@ func Cleanup(conf *NetConf) error {
 // RemoveBridge removes a bridge the plugin made and its masquerade rules;
 // what is already gone is not an error.
 func RemoveBridge(bridge string) error {
-	return errors.Join(removeMasquerade(bridge), deleteLink(bridge))
+	return errors.Join(RemoveMasquerade(bridge), deleteLink(bridge))
+}
+
+// RemoveMasquerade removes the plugin's masquerade rules for a bridge, if
+// any (none without iptables: the plugin could not have made them). For a
+// node that cleans up, or switches to another plugin, with the bridge's
+// pods gone.
+func RemoveMasquerade(bridge string) error {
+	if _, err := exec.LookPath("iptables"); err != nil {
+		return nil
+	}
+	return removeMasquerade(bridge)
 }
