@@ -2,9 +2,13 @@
 // 1.0/1.1: ADD, DEL, CHECK, STATUS, GC, VERSION).
 //
 // The tinykube binary runs it when invoked under the name "tinykube-cni"
-// (cmd/tinykube/main.go looks at argv[0] before Cobra), so a node only
-// links the binary into its CNI bin dir and writes a network config with
-// "type": "tinykube-cni" (see NetConf for the fields).
+// (cmd/tinykube/main.go calls ServeIfCalled, which looks at argv[0],
+// before Cobra), so a node only links the binary into its CNI bin dir and
+// writes a network config with "type": "tinykube-cni" (see NetConf for
+// the fields): a real node does so by default
+// (pkg/node/containerd/cni_tinykube.go). Test binaries that run a real
+// node in-process call ServeIfCalled in TestMain, as the node links its
+// own executable.
 //
 // On ADD it creates or reuses a Linux bridge carrying the gateway (first
 // address of podCIDR), makes a veth pair per pod (host side on the bridge,
@@ -16,7 +20,8 @@
 // Files: config.go parses and validates the network config; ipam.go is the
 // host-local-style allocator (one file per IP under dataDir, flock, kept
 // across restarts); link.go the bridge and veth helpers; masq.go the
-// iptables rules; plugin.go the CNI commands and Main.
+// iptables rules; plugin.go the CNI commands and Main; serve.go
+// ServeIfCalled.
 //
 // It is written on the CNI libraries (containernetworking/cni skel and
 // types, containernetworking/plugins ns and ip helpers, vishvananda/netlink)
