@@ -40,9 +40,10 @@ func BridgeName(dir string) string {
 	return "tk" + hex.EncodeToString(sum[:4])
 }
 
-// WriteCNIConfig writes the node's conflist for the reference plugins for its podCIDRs
-// (comma-separated, as CRI's RuntimeConfig carries them). containerd
-// picks the file up by itself (it watches the directory).
+// WriteCNIConfig writes the node's conflist for the reference plugins
+// for its podCIDRs (comma-separated, as CRI's RuntimeConfig carries
+// them). containerd picks the file up by itself (it watches the
+// directory).
 func (p Paths) WriteCNIConfig(podCIDRs string) error {
 	var ranges [][]map[string]string
 	var prefixes []netip.Prefix
