@@ -123,6 +123,16 @@ func StartNode(t testing.TB) *Node {
 // (e.g. a shorter RestartBackoff) before the node starts.
 func StartNodeWith(t testing.TB, tweak func(*node.Config)) *Node {
 	t.Helper()
+	return StartNodeWithFlags(t, nil, tweak)
+}
+
+// StartNodeWithFlags is StartNodeWith with the node's command-line flags
+// adjusted by flags (e.g. --cni reference) before its runtime starts.
+// The node's pods get their network from tinykube-cni unless flags
+// change it; the test binary is the plugin (its TestMain calls
+// cni.ServeIfCalled).
+func StartNodeWithFlags(t testing.TB, flags func(*nodecmd.RealFlags), tweak func(*node.Config)) *Node {
+	t.Helper()
 	Skip(t)
 	s := testserver.Start(t, "")
 	dir := t.TempDir()
@@ -136,6 +146,9 @@ func StartNodeWith(t testing.TB, tweak func(*node.Config)) *Node {
 	f := nodecmd.DefaultRealFlags()
 	f.Runtime, f.DataDir, f.NodeName = "containerd", dir, fmt.Sprintf("node-%06d", rand.IntN(1e6))
 	f.NodeIP = "127.0.0.1"
+	if flags != nil {
+		flags(&f)
+	}
 	rt, err := nodecmd.StartRuntime(ctx, f, logger)
 	if err != nil {
 		cancel()

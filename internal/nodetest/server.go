@@ -1,9 +1,11 @@
 package nodetest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/tinykube/tinykube/internal/controllertest"
 	servercmd "github.com/tinykube/tinykube/pkg/cmd/server"
+	"github.com/tinykube/tinykube/pkg/network/cni"
 	"github.com/tinykube/tinykube/pkg/node"
 	"github.com/tinykube/tinykube/pkg/node/containerd"
 	"github.com/tinykube/tinykube/pkg/node/cri"
@@ -87,7 +90,9 @@ func StartServerNode(t testing.TB, name string, args ...string) *ServerNode {
 			s.Runtime.Close(context.Background())
 		}
 		stop()
+		removeLeftSandboxes(t, paths)
 		_ = paths.DeleteBridge()
+		_ = paths.UnmountAll()
 		node.RemoveCgroups("/tinykube/" + name)
 	})
 	controllertest.EventuallyWithin(t, "node "+name+" Ready", 90*time.Second, func(ctx context.Context) (bool, error) {
@@ -117,6 +122,41 @@ func StartServerNode(t testing.TB, name string, args ...string) *ServerNode {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// removeLeftSandboxes removes the pod sandboxes a stopped server's node
+// left: the node recreates the sandboxes of its pods while the cleanup
+// removes them, and one it was starting then (inside the CNI plugin, say)
+// outlives the server, with its shim, network namespace and /dev/shm
+// mount. They are removed through the node's containerd started again,
+// with no node agent beside it, on the CNI config the node wrote.
+func removeLeftSandboxes(t testing.TB, paths containerd.Paths) {
+	left, _ := os.ReadDir(filepath.Join(paths.State, "io.containerd.grpc.v1.cri", "sandboxes"))
+	if len(left) == 0 {
+		return
+	}
+	t.Logf("%d pod sandboxes left by the stopped node: removing them", len(left))
+	cfg := containerd.DefaultConfig(paths.Dir)
+	if b, err := os.ReadFile(filepath.Join(paths.CNIConfDir, "10-tinykube.conflist")); err == nil && bytes.Contains(b, []byte(`"`+cni.PluginType+`"`)) {
+		cfg.CNI = containerd.CNITinykube // the test binary is the plugin (TestMain)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := containerd.Start(ctx, cfg)
+	if err != nil {
+		t.Errorf("restarting the node's containerd to remove %d sandboxes left: %v", len(left), err)
+		return
+	}
+	defer c.Stop()
+	client, err := cri.Dial(ctx, c.Endpoint(), 10*time.Second)
+	if err != nil {
+		t.Errorf("removing sandboxes left: %v", err)
+		return
+	}
+	defer client.Close(ctx)
+	if err := client.RemoveAllPodSandboxes(ctx); err != nil {
+		t.Errorf("removing sandboxes left: %v", err)
+	}
 }
 
 // ImportImage builds img as an OCI archive and imports it into the

@@ -548,16 +548,16 @@ func TestRealPodPrivilegedContainer(t *testing.T) {
 }
 
 // TestRealPodSandboxRetriedAfterNetworkFailure: a pod whose first
-// sandboxes fail in the network plugin (the node's bridge holds an
-// address of another subnet, as after the node's podCIDR changed) runs
-// once the cause is gone. With the bridge plugin's per-pod ipMasq on
-// (as the node's conflist had it), the failed start's network teardown
-// fails too, and containerd 1.6 keeps that sandbox with the pod's
-// sandbox name reserved: the node removes it before trying again, as
-// the kubelet's next attempt does, instead of failing on the reserved
-// name forever.
+// sandboxes fail in the network plugin (with --cni reference, the
+// bridge plugin: the node's bridge holds an address of another subnet,
+// as after the node's podCIDR changed) runs once the cause is gone.
+// With the bridge plugin's per-pod ipMasq on (as the node's conflist had
+// it), the failed start's network teardown fails too, and containerd 1.6
+// keeps that sandbox with the pod's sandbox name reserved: the node
+// removes it before trying again, as the kubelet's next attempt does,
+// instead of failing on the reserved name forever.
 func TestRealPodSandboxRetriedAfterNetworkFailure(t *testing.T) {
-	n := nodetest.StartNode(t)
+	n := nodetest.StartNodeWithFlags(t, func(f *nodecmd.RealFlags) { f.CNI = containerd.CNIReference }, nil)
 	img := n.Busybox(t)
 	ctx := context.Background()
 	paths := n.Runtime.Containerd.Paths()
@@ -607,6 +607,51 @@ func TestRealPodSandboxRetriedAfterNetworkFailure(t *testing.T) {
 	}
 	waitPod(t, n, "retried", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
 	sandboxes, err := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "retried"}})
+	if err != nil || len(sandboxes) != 1 || sandboxes[0].State != runtimeapi.PodSandboxState_SANDBOX_READY {
+		t.Fatalf("sandboxes %v %v: want the one ready sandbox", sandboxes, err)
+	}
+}
+
+// TestRealPodSandboxRetriedAfterTinykubeCNIFailure: with tinykube-cni
+// (the default), a pod whose first sandboxes fail in the plugin (the
+// bridge's name is taken by a link that is not a bridge) gets a
+// FailedCreatePodSandBox event with the plugin's error, and runs, with
+// one ready sandbox and an IP of the node's podCIDR, once the cause is
+// gone.
+func TestRealPodSandboxRetriedAfterTinykubeCNIFailure(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx := context.Background()
+	br := containerd.BridgeName(n.Runtime.Containerd.Paths().Dir)
+	// One end of a veth pair (no dummy module everywhere).
+	if out, err := exec.Command("ip", "link", "add", br, "type", "veth", "peer", "name", "tkr"+strings.TrimPrefix(br, "tk")).CombinedOutput(); err != nil {
+		t.Fatalf("ip link add: %s: %v", out, err)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", br).Run() })
+	p := busyboxPod(n, "retried-tk", img, "exec sleep 3600")
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.EventuallyWithin(t, "a FailedCreatePodSandBox event from tinykube-cni", time.Minute, func(ctx context.Context) (bool, error) {
+		evs, err := n.Client.CoreV1().Events("default").List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=retried-tk"})
+		if err != nil {
+			return false, err
+		}
+		for _, e := range evs.Items {
+			if e.Reason == "FailedCreatePodSandBox" && strings.Contains(e.Message, "is a veth, not a bridge") {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if out, err := exec.Command("ip", "link", "del", br).CombinedOutput(); err != nil {
+		t.Fatalf("ip link del: %s: %v", out, err)
+	}
+	got := waitPod(t, n, "retried-tk", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	if ip, err := netip.ParseAddr(got.Status.PodIP); err != nil || !n.PodCIDR.Contains(ip) {
+		t.Fatalf("pod IP %q: want one of %s", got.Status.PodIP, n.PodCIDR)
+	}
+	sandboxes, err := n.Runtime.CRI.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{LabelSelector: map[string]string{"io.kubernetes.pod.name": "retried-tk"}})
 	if err != nil || len(sandboxes) != 1 || sandboxes[0].State != runtimeapi.PodSandboxState_SANDBOX_READY {
 		t.Fatalf("sandboxes %v %v: want the one ready sandbox", sandboxes, err)
 	}

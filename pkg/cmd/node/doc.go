@@ -1,8 +1,10 @@
 // Package node is the `tinykube node` command: simulated nodes (the node
 // agent of pkg/node on the simulated runtime) against any API server, or
 // with --runtime containerd one real node (real.go): a private containerd
-// started under --data-dir (pkg/node/containerd), or an existing CRI
-// endpoint, driven through pkg/node/cri. `tinykube server --node` runs the
+// started under --data-dir (pkg/node/containerd; pod network from
+// tinykube-cni, this binary, or with --cni reference Debian's bridge and
+// host-local plugins), or an existing CRI endpoint, driven through
+// pkg/node/cri. `tinykube server --node` runs the
 // same real node in-process (RunReal); tests start one with
 // internal/nodetest (StartRuntime, RealConfig). A real node on another
 // host joins with --server, --token and --ca-cert-hash (join.go, by TLS

@@ -41,6 +41,13 @@ type RealFlags struct {
 	SystemReserved map[string]string
 	ClusterDNS     []string
 	ClusterDomain  string
+	// CNI is the pod network plugin: "tinykube" (tinykube-cni, this
+	// binary; the default) or "reference" (Debian's bridge and
+	// host-local). Not used with Endpoint.
+	CNI string
+	// ClusterCIDR is the cluster's pod network, which tinykube-cni does
+	// not masquerade ("": the node's podCIDR).
+	ClusterCIDR string
 	// EvictionHard: the pressure conditions' thresholds, in the
 	// kubelet's syntax (pkg/node/eviction; unnamed signals keep their
 	// defaults).
@@ -64,7 +71,7 @@ type RealFlags struct {
 
 // DefaultRealFlags are the defaults of `tinykube node`.
 func DefaultRealFlags() RealFlags {
-	return RealFlags{Runtime: "simulated", DataDir: "/var/lib/tinykube/node", ClusterDomain: "cluster.local",
+	return RealFlags{Runtime: "simulated", DataDir: "/var/lib/tinykube/node", ClusterDomain: "cluster.local", CNI: containerd.CNITinykube,
 		KubeletAddress: "0.0.0.0", KubeletPort: 10250}
 }
 
@@ -73,6 +80,8 @@ func (f *RealFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.NodeName, "node-name", f.NodeName, "name of the real node (default: the host name)")
 	fs.StringVar(&f.DataDir, "data-dir", f.DataDir, "real node: directory for its containerd (root, state, socket, config), CNI config and pod logs")
 	fs.StringVar(&f.Endpoint, "container-runtime-endpoint", f.Endpoint, "real node: use this CRI endpoint (unix://…) instead of starting a private containerd; it must have the pause image "+images.PauseImage+" and its own CNI config")
+	fs.StringVar(&f.CNI, "cni", f.CNI, `real node: the pod network plugin of its private containerd: "tinykube" (tinykube-cni, built into this binary: bridge, IPAM and masquerading; Debian's portmap and loopback beside it) or "reference" (Debian's bridge and host-local plugins)`)
+	fs.StringVar(&f.ClusterCIDR, "cluster-cidr", f.ClusterCIDR, "real node with --cni tinykube: the cluster's pod network, whose traffic is not masqueraded (default: the node's podCIDR)")
 	fs.StringVar(&f.NodeIP, "node-ip", f.NodeIP, "real node: its InternalIP (default: the address of the default-route interface)")
 	fs.StringToStringVar(&f.SystemReserved, "system-reserved", f.SystemReserved, "real node: resources kept from pods, e.g. cpu=500m,memory=1Gi (allocatable = capacity - these)")
 	fs.StringSliceVar(&f.ClusterDNS, "cluster-dns", f.ClusterDNS, "real node: DNS server IPs for pods with dnsPolicy ClusterFirst (none: pods use the host's resolv.conf)")
@@ -117,7 +126,7 @@ func StartRuntime(ctx context.Context, f RealFlags, logger *slog.Logger) (*RealR
 		return nil, err
 	}
 	cc := containerd.DefaultConfig(filepath.Join(f.DataDir, "containerd"))
-	cc.Logger = logger
+	cc.Logger, cc.CNI, cc.ClusterCIDR = logger, f.CNI, f.ClusterCIDR
 	ctrd, err := containerd.Start(ctx, cc)
 	if err != nil {
 		return nil, err
@@ -127,9 +136,8 @@ func StartRuntime(ctx context.Context, f RealFlags, logger *slog.Logger) (*RealR
 		ctrd.Stop()
 		return nil, err
 	}
-	paths := ctrd.Paths()
 	c.OnRuntimeConfig = func(cfg *runtimeapi.RuntimeConfig) error {
-		return paths.WriteCNIConfig(cfg.GetNetworkConfig().GetPodCidr())
+		return ctrd.WriteCNIConfig(cfg.GetNetworkConfig().GetPodCidr())
 	}
 	return &RealRuntime{Containerd: ctrd, CRI: c}, nil
 }

@@ -12,13 +12,22 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/tinykube/tinykube/pkg/network/cni"
 )
 
-// CNI: until tinykube has its own network plugin, pods get their network
-// from Debian's reference plugins. Each node has its own bridge (named
-// from its data dir, so two nodes on one machine never share one) with
-// the node's podCIDR; host-local hands out the IPs and keeps its
-// allocations under the node's data dir.
+// CNI: pods get their network from tinykube-cni (Config.CNI
+// CNITinykube, the node's default; cni_tinykube.go) or from Debian's
+// reference plugins (CNIReference, this file). Either way each node has
+// its own bridge (named from its data dir, so two nodes on one machine
+// never share one) with the node's podCIDR, and the IP allocations are
+// kept under the node's data dir.
+//
+// Masquerading: with the reference plugins it is the node's one chain
+// (masq.go); tinykube-cni keeps its own per-bridge chain (one chain per
+// node too, written at the first pod and removed with the last). Writing
+// either config removes the other's rules, so a node switched from one
+// to the other never masquerades twice.
 
 // cniConfName is the conflist containerd loads (max_conf_num = 1).
 const cniConfName = "10-tinykube.conflist"
@@ -31,9 +40,10 @@ func BridgeName(dir string) string {
 	return "tk" + hex.EncodeToString(sum[:4])
 }
 
-// WriteCNIConfig writes the node's conflist for its podCIDRs
-// (comma-separated, as CRI's RuntimeConfig carries them). containerd
-// picks the file up by itself (it watches the directory).
+// WriteCNIConfig writes the node's conflist for the reference plugins
+// for its podCIDRs (comma-separated, as CRI's RuntimeConfig carries
+// them). containerd picks the file up by itself (it watches the
+// directory).
 func (p Paths) WriteCNIConfig(podCIDRs string) error {
 	var ranges [][]map[string]string
 	var prefixes []netip.Prefix
@@ -52,8 +62,12 @@ func (p Paths) WriteCNIConfig(podCIDRs string) error {
 	if len(ranges) == 0 {
 		return fmt.Errorf("CNI config: no pod CIDR")
 	}
-	// Masquerading is the node's (masq.go), not the plugin's per pod.
+	// Masquerading is the node's (masq.go), not the plugin's per pod;
+	// tinykube-cni's rules, if it ran here before, go.
 	if err := p.ensureMasquerade(prefixes); err != nil {
+		return fmt.Errorf("CNI config: %w", err)
+	}
+	if err := cni.RemoveMasquerade(BridgeName(p.Dir)); err != nil {
 		return fmt.Errorf("CNI config: %w", err)
 	}
 	if err := p.resetStaleBridge(prefixes); err != nil {
@@ -72,6 +86,12 @@ func (p Paths) WriteCNIConfig(podCIDRs string) error {
 			map[string]any{"type": "loopback"},
 		},
 	}
+	return p.writeConflist(conf)
+}
+
+// writeConflist writes the node's conflist unless it is unchanged.
+// containerd picks the file up by itself (it watches the directory).
+func (p Paths) writeConflist(conf map[string]any) error {
 	b, err := json.MarshalIndent(conf, "", "  ")
 	if err != nil {
 		return err
@@ -92,8 +112,10 @@ func (p Paths) WriteCNIConfig(podCIDRs string) error {
 // holds an address outside prefixes: the gateway of an earlier podCIDR
 // (the Node was registered again and got another one). The bridge
 // plugin refuses a bridge whose address differs from its gateway, so no
-// sandbox could start until it is gone; it makes a fresh one. A bridge
-// that still has pods on it is left to them.
+// sandbox could start until it is gone; it makes a fresh one
+// (tinykube-cni would add the new gateway beside the old one, routing
+// the old podCIDR to a bridge that no longer serves it). A bridge that
+// still has pods on it is left to them.
 func (p Paths) resetStaleBridge(prefixes []netip.Prefix) error {
 	name := BridgeName(p.Dir)
 	ports, err := os.ReadDir(filepath.Join("/sys/class/net", name, "brif"))
@@ -137,9 +159,13 @@ func (p Paths) DeleteBridge() error {
 	return p.deleteBridgeLink()
 }
 
-// deleteBridgeLink deletes the node's bridge interface, if any.
+// deleteBridgeLink deletes the node's bridge interface, if any, and
+// tinykube-cni's masquerade rules for it.
 func (p Paths) deleteBridgeLink() error {
 	name := BridgeName(p.Dir)
+	if err := cni.RemoveMasquerade(name); err != nil {
+		return err
+	}
 	if _, err := os.Stat("/sys/class/net/" + name); err != nil {
 		return nil
 	}

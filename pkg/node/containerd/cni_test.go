@@ -172,3 +172,93 @@ func TestCNIConfigResetsStaleBridge(t *testing.T) {
 		t.Fatal("bridge with an earlier podCIDR's gateway was not deleted")
 	}
 }
+
+// TestCNIConfigSwitchesMasquerade: masquerading is either the node's
+// chain (reference plugins) or tinykube-cni's, never both: writing the
+// tinykube-cni conflist removes the node's chain, and writing the
+// reference one removes tinykube-cni's rules (here made as the plugin
+// makes them at its first ADD). The tinykube-cni conflist is checked
+// with the plugin's parser: IPv4 only, podCIDR inside clusterCIDR.
+func TestCNIConfigSwitchesMasquerade(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("iptables needs root")
+	}
+	if _, err := exec.LookPath("iptables"); err != nil {
+		t.Skip("iptables not installed")
+	}
+	paths, err := containerd.PathsFor(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(paths.CNIConfDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := paths.DeleteBridge(); err != nil {
+			t.Error(err)
+		}
+	})
+	br := containerd.BridgeName(paths.Dir)
+	nodeChain := "TINYKUBE-MASQ-" + strings.TrimPrefix(br, "tk")
+	pluginChain := "TKCNI-" + br
+	chains := func() (node, plugin bool) {
+		for _, l := range natRules(t, paths) {
+			node = node || strings.HasSuffix(l, "-j "+nodeChain)
+			plugin = plugin || strings.HasSuffix(l, "-j "+pluginChain)
+		}
+		return
+	}
+	const podCIDR = "10.250.15.0/24"
+
+	if err := paths.WriteCNIConfig(podCIDR); err != nil {
+		t.Fatal(err)
+	}
+	if node, plugin := chains(); !node || plugin {
+		t.Fatalf("reference conflist: node chain %v, tinykube-cni's %v; want only the node's", node, plugin)
+	}
+	if err := paths.WriteTinykubeCNIConfig("fd00:1::/64,"+podCIDR, "10.250.0.0/16"); err != nil {
+		t.Fatal(err)
+	}
+	if got := natRules(t, paths); len(got) != 0 {
+		t.Fatalf("tinykube-cni conflist left the node's rules:\n%s", strings.Join(got, "\n"))
+	}
+	b, err := os.ReadFile(filepath.Join(paths.CNIConfDir, "10-tinykube.conflist"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conf struct {
+		Plugins []map[string]any `json:"plugins"`
+	}
+	if err := json.Unmarshal(b, &conf); err != nil {
+		t.Fatal(err)
+	}
+	if p := conf.Plugins[0]; p["type"] != "tinykube-cni" || p["bridge"] != br || p["podCIDR"] != podCIDR ||
+		p["clusterCIDR"] != "10.250.0.0/16" || p["ipMasq"] != true || p["dataDir"] != paths.CNIDataDir {
+		t.Fatalf("tinykube-cni config %v", p)
+	}
+	if len(conf.Plugins) != 2 || conf.Plugins[1]["type"] != "portmap" {
+		t.Fatalf("plugins %v: want tinykube-cni, portmap", conf.Plugins)
+	}
+
+	// The plugin's rules, as its first ADD writes them.
+	ipt := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("iptables", append([]string{"-w", "-t", "nat"}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("iptables %v: %s: %v", args, out, err)
+		}
+	}
+	ipt("-N", pluginChain)
+	ipt("-A", pluginChain, "-d", "10.250.0.0/16", "-m", "comment", "--comment", "tinykube-cni "+br, "-j", "RETURN")
+	ipt("-A", "POSTROUTING", "-s", podCIDR, "-m", "comment", "--comment", "tinykube-cni "+br, "-j", pluginChain)
+	if err := paths.WriteCNIConfig(podCIDR); err != nil {
+		t.Fatal(err)
+	}
+	if node, plugin := chains(); !node || plugin {
+		t.Fatalf("reference conflist after tinykube-cni: node chain %v, tinykube-cni's %v; want only the node's", node, plugin)
+	}
+	for _, bad := range [][2]string{{"fd00:1::/64", ""}, {podCIDR, "10.251.0.0/16"}, {"10.250.15.0/30", ""}} {
+		if err := paths.WriteTinykubeCNIConfig(bad[0], bad[1]); err == nil {
+			t.Errorf("WriteTinykubeCNIConfig(%q, %q): no error", bad[0], bad[1])
+		}
+	}
+}

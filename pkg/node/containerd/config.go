@@ -20,9 +20,10 @@ type Paths struct {
 	// Socket is the gRPC (CRI) socket: Dir/containerd.sock, or a short
 	// path under /tmp when that would be too long for a unix socket.
 	Socket string
-	// CNIConfDir holds the node's CNI conflist; CNIDataDir host-local's
-	// IP allocations.
-	CNIConfDir, CNIDataDir string
+	// CNIConfDir holds the node's CNI conflist; CNIDataDir the IP
+	// allocations (host-local's or tinykube-cni's); CNIBinDir the node's
+	// own plugin links when it runs tinykube-cni.
+	CNIConfDir, CNIDataDir, CNIBinDir string
 }
 
 // maxSocketPath leaves room under the 108-byte sun_path limit for the
@@ -37,7 +38,8 @@ func PathsFor(dir string) (Paths, error) {
 	}
 	p := Paths{Dir: dir, Config: filepath.Join(dir, "config.toml"),
 		Root: filepath.Join(dir, "root"), State: filepath.Join(dir, "state"), Log: filepath.Join(dir, "containerd.log"),
-		Socket: filepath.Join(dir, "containerd.sock"), CNIConfDir: filepath.Join(dir, "cni", "net.d"), CNIDataDir: filepath.Join(dir, "cni", "ipam")}
+		Socket: filepath.Join(dir, "containerd.sock"), CNIConfDir: filepath.Join(dir, "cni", "net.d"), CNIDataDir: filepath.Join(dir, "cni", "ipam"),
+		CNIBinDir: filepath.Join(dir, "cni", "bin")}
 	if len(p.Socket) > maxSocketPath {
 		// Deterministic per dir, so a restarted node finds it again.
 		sum := sha256.Sum256([]byte(dir))

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tinykube/tinykube/pkg/network/cni"
 	"github.com/tinykube/tinykube/pkg/node/images"
 )
 
@@ -33,6 +34,16 @@ type Config struct {
 	Binary, Ctr string
 	// CNIBinDir holds the CNI plugins (Debian: /usr/lib/cni).
 	CNIBinDir string
+	// CNI is the pod network plugin: CNIReference ("" here; `tinykube
+	// node` defaults to CNITinykube) or CNITinykube (cni_tinykube.go).
+	CNI string
+	// TinykubeBinary is the tinykube executable linked as tinykube-cni
+	// ("": this process's own executable, which must answer as the
+	// plugin: cni.ServeIfCalled ran in main or TestMain).
+	TinykubeBinary string
+	// ClusterCIDR is what tinykube-cni does not masquerade ("": the
+	// node's podCIDR).
+	ClusterCIDR string
 	// PauseImage is the sandbox image, built and imported at start.
 	PauseImage string
 	// StartTimeout bounds the wait for the socket.
@@ -85,8 +96,15 @@ func Start(ctx context.Context, cfg Config) (*Containerd, error) {
 	if cfg.CNIBinDir == "" || cfg.PauseImage == "" || cfg.Dir == "" || cfg.StartTimeout <= 0 {
 		return nil, fmt.Errorf("containerd: Dir, CNIBinDir, PauseImage and StartTimeout are required")
 	}
-	if _, err := os.Stat(filepath.Join(cfg.CNIBinDir, "bridge")); err != nil {
-		return nil, fmt.Errorf("%w (no CNI bridge plugin in %s)", ErrNotInstalled, cfg.CNIBinDir)
+	if err := validCNI(cfg.CNI); err != nil {
+		return nil, err
+	}
+	plugin := "bridge"
+	if cfg.CNI == CNITinykube {
+		plugin = "portmap"
+	}
+	if _, err := os.Stat(filepath.Join(cfg.CNIBinDir, plugin)); err != nil {
+		return nil, fmt.Errorf("%w (no CNI %s plugin in %s)", ErrNotInstalled, plugin, cfg.CNIBinDir)
 	}
 	p, err := PathsFor(cfg.Dir)
 	if err != nil {
@@ -97,7 +115,22 @@ func Start(ctx context.Context, cfg Config) (*Containerd, error) {
 			return nil, err
 		}
 	}
-	if err := writeConfig(p, cfg.PauseImage, cfg.CNIBinDir); err != nil {
+	binDir := cfg.CNIBinDir
+	if cfg.CNI == CNITinykube {
+		if cfg.TinykubeBinary == "" {
+			if !cni.Serves() {
+				return nil, errors.New("containerd: tinykube-cni: this executable does not answer as the CNI plugin (no cni.ServeIfCalled in its main); set TinykubeBinary or use the reference plugins")
+			}
+			if cfg.TinykubeBinary, err = os.Executable(); err != nil {
+				return nil, fmt.Errorf("containerd: tinykube-cni: %w", err)
+			}
+		}
+		if err := linkTinykubeCNI(p, cfg.TinykubeBinary, cfg.CNIBinDir); err != nil {
+			return nil, err
+		}
+		binDir = p.CNIBinDir
+	}
+	if err := writeConfig(p, cfg.PauseImage, binDir); err != nil {
 		return nil, err
 	}
 	c := &Containerd{cfg: cfg, paths: p, log: cfg.Logger, supervised: make(chan struct{})}
@@ -128,6 +161,15 @@ func lookPath(given, name string) (string, error) {
 
 // Endpoint is the CRI endpoint, "unix://<socket>".
 func (c *Containerd) Endpoint() string { return "unix://" + c.paths.Socket }
+
+// WriteCNIConfig writes the node's conflist for its podCIDRs for the
+// configured plugin (Config.CNI).
+func (c *Containerd) WriteCNIConfig(podCIDRs string) error {
+	if c.cfg.CNI == CNITinykube {
+		return c.paths.WriteTinykubeCNIConfig(podCIDRs, c.cfg.ClusterCIDR)
+	}
+	return c.paths.WriteCNIConfig(podCIDRs)
+}
 
 // Paths returns where this containerd keeps its files.
 func (c *Containerd) Paths() Paths { return c.paths }

@@ -8,10 +8,14 @@
 // for its CRI socket, and imports the project's pause image
 // (pkg/node/images) so that no sandbox ever pulls one. A containerd that
 // dies is restarted (with a back-off) and reported in the log; Stop ends
-// it with SIGTERM, then SIGKILL. cni.go writes the node's CNI conflist
-// (Debian's reference plugins: bridge, host-local, portmap, loopback)
-// once the node has a podCIDR, and removes the bridge on cleanup;
-// masq.go keeps the node's one masquerade chain for its podCIDRs (the
-// bridge plugin's per-pod ipMasq rules cost iptables calls in every
-// sandbox start and stop).
+// it with SIGTERM, then SIGKILL. Once the node has a podCIDR the node's
+// CNI conflist is written for Config.CNI: cni_tinykube.go for
+// tinykube-cni (pkg/network/cni, the tinykube binary linked into the
+// node's own CNI bin dir beside the reference portmap and loopback; the
+// plugin masquerades), cni.go for Debian's reference plugins (bridge,
+// host-local, portmap, loopback), with masq.go keeping the node's one
+// masquerade chain for its podCIDRs (the bridge plugin's per-pod ipMasq
+// rules cost iptables calls in every sandbox start and stop). Either
+// conflist removes the other's masquerade rules; cni.go removes the
+// bridge and both on cleanup.
 package containerd
