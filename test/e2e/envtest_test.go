@@ -71,8 +71,14 @@ func TestEnvtest(t *testing.T) {
 	// A long-lived tinykube serving suite after suite: CleanUpAfterUse
 	// deletes the CRD and the next suite creates it again.
 	t.Run("CRD reinstalled", func(t *testing.T) {
-		t.Skip("known bug: after a CRD is deleted and created again, the garbage collector " +
-			"no longer sees its objects' deletions (their dependents are never collected)")
+		// The garbage collector looks an owner it has not observed up
+		// once (found: keep the dependent) and never again; upstream
+		// requeues such a dependent until its owner's informer observes
+		// the owner. Here the informer of the re-created CRD's resource
+		// relists (after the 404s while it was gone) too late to see the
+		// Greeting come and go, so its ConfigMap is never collected.
+		t.Skip("known bug: the garbage collector does not recheck a dependent whose owner it " +
+			"found by lookup but has not observed; dependents of a re-created CRD's objects stay")
 		s := startServer(t, tk)
 		cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
 		if err != nil {
