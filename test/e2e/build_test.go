@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // moduleRoot is the directory holding tinykube's go.mod.
@@ -114,14 +115,7 @@ func buildKubectl(t *testing.T) string {
 	fmt.Fprintf(h, "%s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	sum := hex.EncodeToString(h.Sum(nil))[:12]
 
-	dir := os.Getenv("TINYKUBE_CACHE")
-	if dir == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			base = os.TempDir()
-		}
-		dir = filepath.Join(base, "tinykube")
-	}
+	dir := cacheDir()
 	bin := filepath.Join(dir, fmt.Sprintf("kubectl-%s-%s", version, sum))
 	if fileExists(bin) {
 		return bin
@@ -142,6 +136,81 @@ func buildKubectl(t *testing.T) string {
 	ld.WriteString("-s -w")
 	tmp := fmt.Sprintf("%s.tmp%d", bin, os.Getpid())
 	goBuild(t, root, tmp, "./test/e2e/kubectl", ld.String())
+	if err := os.Rename(tmp, bin); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// cacheDir is where built tools are kept between runs: $TINYKUBE_CACHE,
+// else tinykube/ in the user cache dir.
+func cacheDir() string {
+	if dir := os.Getenv("TINYKUBE_CACHE"); dir != "" {
+		return dir
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "tinykube")
+}
+
+// requiredVersion returns the version of module that the go.mod at path
+// requires, or "".
+func requiredVersion(t *testing.T, path, module string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		fields := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require "))
+		if len(fields) >= 2 && fields[0] == module {
+			return fields[1]
+		}
+	}
+	return ""
+}
+
+// buildGoTool builds pkg, a `tool` of the separate module in
+// test/tools/<name> (its own go.mod, so a tool's dependencies never move
+// tinykube's), with ldflags, into the cache directory under a name keyed
+// on that module's go.mod and go.sum, ldflags and the Go version; later
+// runs and later tests of the same binary reuse it. The build itself is
+// `go build` in that module, which shares GOCACHE with every other build.
+func buildGoTool(t *testing.T, name, pkg, ldflags string) string {
+	t.Helper()
+	modDir := filepath.Join(moduleRoot(t), "test", "tools", name)
+	h := sha256.New()
+	for _, f := range []string{"go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join(modDir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(b)
+	}
+	fmt.Fprintf(h, "%s %s %s/%s %s", pkg, runtime.Version(), runtime.GOOS, runtime.GOARCH, ldflags)
+	sum := hex.EncodeToString(h.Sum(nil))[:12]
+	dir := cacheDir()
+	bin := filepath.Join(dir, fmt.Sprintf("%s-%s", name, sum))
+	if fileExists(bin) {
+		return bin
+	}
+	if testing.Short() {
+		t.Skipf("-short: not building %s (no cached %s)", name, bin)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := fmt.Sprintf("%s.tmp%d", bin, os.Getpid())
+	start := time.Now()
+	cmd := exec.Command(goTool(t), "build", "-o", tmp, "-ldflags", ldflags, pkg)
+	cmd.Dir = modDir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s (in %s): %v\n%s", pkg, modDir, err, b)
+	}
+	t.Logf("built %s in %s", name, time.Since(start).Round(time.Second))
 	if err := os.Rename(tmp, bin); err != nil {
 		t.Fatal(err)
 	}

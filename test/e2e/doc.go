@@ -8,5 +8,9 @@
 // (the scripted session against the API server), workloads_test.go (the
 // control loops: controllers, scheduler and simulated nodes under
 // `tinykube server --simulated-nodes 3`, plus one `tinykube node` process
-// it kills to fail a node).
+// it kills to fail a node). The tools people already use: helm_test.go
+// (Helm v4, built from the separate module test/tools/helm so its
+// dependencies never move tinykube's), kustomize_test.go (`kubectl apply
+// -k` with generators) and envtest_test.go (controller-runtime's envtest
+// pointed at a tinykube server, as docs/envtest.md shows).
 package e2e
