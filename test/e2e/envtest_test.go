@@ -71,14 +71,11 @@ func TestEnvtest(t *testing.T) {
 	// A long-lived tinykube serving suite after suite: CleanUpAfterUse
 	// deletes the CRD and the next suite creates it again.
 	t.Run("CRD reinstalled", func(t *testing.T) {
-		// The garbage collector looks an owner it has not observed up
-		// once (found: keep the dependent) and never again; upstream
-		// requeues such a dependent until its owner's informer observes
-		// the owner. Here the informer of the re-created CRD's resource
-		// relists (after the 404s while it was gone) too late to see the
-		// Greeting come and go, so its ConfigMap is never collected.
-		t.Skip("known bug: the garbage collector does not recheck a dependent whose owner it " +
-			"found by lookup but has not observed; dependents of a re-created CRD's objects stay")
+		// The informer of the re-created CRD's resource relists (after
+		// the 404s while the CRD was gone) too late to see the Greeting
+		// come and go: the garbage collector, which found the Greeting
+		// by lookup, must recheck it (a virtual owner) until it observes
+		// it or finds it gone, so that its ConfigMap is collected.
 		s := startServer(t, tk)
 		cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
 		if err != nil {

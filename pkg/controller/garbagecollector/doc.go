@@ -14,7 +14,8 @@
 // Reading order: graph.go is the in-memory picture (every object's uid,
 // owners and deletion state, and an owner uid → dependents index), fed by
 // an informer over every deletable resource that discovery lists
-// (monitors.go, re-discovered periodically so custom resources join): the
+// (monitors.go, re-discovered periodically, and at once when an owner of
+// a resource not watched yet turns up, so custom resources join): the
 // controllers' shared typed informer where one already runs for the
 // resource, as upstream's collector does, else a metadata informer of its
 // own — one watch per resource, not two.
@@ -22,7 +23,15 @@
 // to do for one uid; owners.go classifies an object's owners, asking the
 // API server (by name, comparing uid) when the graph has not seen one.
 //
-// Upstream's graph builder keeps "virtual" nodes and a separate
-// attemptToOrphan queue; here one queue and live lookups for unseen
-// owners do the same job with less machinery.
+// An owner found that way but not observed becomes a virtual owner, as
+// in upstream's graph: its dependents are kept, and it is looked up
+// again with backoff (process.go's recheckVirtual) until an informer
+// observes it — its deletion then comes as an event — or it is found
+// gone, when its dependents are judged again. Without this, the owner's
+// deletion could go unseen for good: the informer of a new CRD's
+// resource starts after it, or that of a re-created CRD relists after it.
+//
+// Upstream's graph builder also keeps a separate attemptToOrphan queue;
+// here one queue and live lookups for unseen owners do the same job with
+// less machinery.
 package garbagecollector

@@ -45,6 +45,9 @@ type Controller struct {
 	// monitors are the watched resources: true through a shared typed
 	// informer, false through one of the collector's metadata informers.
 	monitors map[schema.GroupVersionResource]bool
+	// rediscover asks for a rediscovery before the period ends
+	// (requestRediscovery).
+	rediscover chan struct{}
 }
 
 var _ controller.Runner = (*Controller)(nil)
@@ -62,15 +65,16 @@ func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 		logger = slog.Default()
 	}
 	return &Controller{
-		metadata:  cc.Metadata,
-		discovery: disc,
-		mapper:    restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
-		informers: metadatainformer.NewSharedInformerFactory(cc.Metadata, 0),
-		typed:     cc.Informers,
-		logger:    logger.With("controller", "garbagecollector"),
-		graph:     newGraph(),
-		queue:     controller.NewQueue[types.UID]("garbagecollector"),
-		monitors:  map[schema.GroupVersionResource]bool{},
+		metadata:   cc.Metadata,
+		discovery:  disc,
+		mapper:     restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
+		informers:  metadatainformer.NewSharedInformerFactory(cc.Metadata, 0),
+		typed:      cc.Informers,
+		logger:     logger.With("controller", "garbagecollector"),
+		graph:      newGraph(),
+		queue:      controller.NewQueue[types.UID]("garbagecollector"),
+		monitors:   map[schema.GroupVersionResource]bool{},
+		rediscover: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -99,10 +103,27 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 		return
 	}
 	controller.StartWorkers(ctx, "garbagecollector", c.queue, workers, c.process)
-	wait.UntilWithContext(ctx, func(ctx context.Context) {
+	// Rediscover every period, and sooner when an owner of a resource
+	// not watched yet turns up (at most once a second). Informers added
+	// then are not waited for: owners they have not observed yet are
+	// virtual, rechecked until observed or gone.
+	ticker := time.NewTicker(RediscoveryPeriod)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-c.rediscover:
+		}
 		if _, err := c.syncMonitors(ctx); err != nil {
 			c.logger.Error("garbage collector: rediscovering resources", "err", err)
 		}
 		c.mapper.Reset()
-	}, RediscoveryPeriod)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }

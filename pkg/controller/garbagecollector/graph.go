@@ -40,17 +40,60 @@ func newNode(gvr schema.GroupVersionResource, m *metav1.PartialObjectMetadata) *
 	}
 }
 
+// virtualOwner is an owner that dependents name and a lookup found, but
+// that no informer has observed yet (upstream's "virtual" node): its
+// resource may be a CRD the collector watches late, or whose informer
+// relists late after the CRD was re-created, so that a deletion may
+// never reach the collector as an event. It is looked up again, with
+// backoff, until an informer observes it or it is found gone.
+type virtualOwner struct {
+	gvr             schema.GroupVersionResource
+	namespace, name string
+	// checks counts the rechecks so far (the backoff); only the worker
+	// holding the owner's uid touches it.
+	checks int
+}
+
 // graph indexes every observed object by uid and every owner uid by its
 // dependents. Owners need not be observed: the index is keyed by the uid
-// the dependents name. Safe for concurrent use.
+// the dependents name; owners found by lookup only are virtual until
+// observed. Safe for concurrent use.
 type graph struct {
 	mu         sync.RWMutex
 	nodes      map[types.UID]*node
 	dependents map[types.UID]map[types.UID]struct{}
+	virtual    map[types.UID]*virtualOwner
 }
 
 func newGraph() *graph {
-	return &graph{nodes: map[types.UID]*node{}, dependents: map[types.UID]map[types.UID]struct{}{}}
+	return &graph{nodes: map[types.UID]*node{}, dependents: map[types.UID]map[types.UID]struct{}{},
+		virtual: map[types.UID]*virtualOwner{}}
+}
+
+// addVirtual records uid as a virtual owner unless it is observed or
+// already virtual; it reports whether it did.
+func (g *graph) addVirtual(uid types.UID, v *virtualOwner) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.nodes[uid] != nil || g.virtual[uid] != nil {
+		return false
+	}
+	g.virtual[uid] = v
+	return true
+}
+
+// getVirtual returns the virtual owner uid (nil if none).
+func (g *graph) getVirtual(uid types.UID) *virtualOwner {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.virtual[uid]
+}
+
+// dropVirtual forgets the virtual owner uid.
+func (g *graph) dropVirtual(uid types.UID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.virtual, uid)
 }
 
 // upsert stores n and returns the node it replaced (nil if new).
@@ -62,6 +105,7 @@ func (g *graph) upsert(n *node) *node {
 		g.unindexLocked(old)
 	}
 	g.nodes[n.uid] = n
+	delete(g.virtual, n.uid) // observed at last
 	for _, r := range n.owners {
 		deps := g.dependents[r.UID]
 		if deps == nil {
@@ -77,6 +121,7 @@ func (g *graph) upsert(n *node) *node {
 func (g *graph) remove(uid types.UID) *node {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	delete(g.virtual, uid)
 	n := g.nodes[uid]
 	if n != nil {
 		g.unindexLocked(n)

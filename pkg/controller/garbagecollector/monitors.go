@@ -119,6 +119,29 @@ func (c *Controller) syncMonitors(ctx context.Context) ([]cache.InformerSynced, 
 	return synced, nil
 }
 
+// monitored reports whether the collector watches gvr's resource (in
+// any version).
+func (c *Controller) monitored(gvr schema.GroupVersionResource) bool {
+	c.monitorsMu.Lock()
+	defer c.monitorsMu.Unlock()
+	for m := range c.monitors {
+		if m.GroupResource() == gvr.GroupResource() {
+			return true
+		}
+	}
+	return false
+}
+
+// requestRediscovery asks Run's loop to rediscover now: an owner of a
+// resource not watched yet was found (a CRD newer than the last
+// discovery). Requests made while one is pending are one.
+func (c *Controller) requestRediscovery() {
+	select {
+	case c.rediscover <- struct{}{}:
+	default:
+	}
+}
+
 // handlerFor feeds one resource's events into the graph and enqueues the
 // uids that may need action.
 func (c *Controller) handlerFor(gvr schema.GroupVersionResource) cache.ResourceEventHandler {
@@ -172,9 +195,7 @@ func (c *Controller) observe(gvr schema.GroupVersionResource, obj any) {
 // and owners waiting on it in foreground may finish.
 func (c *Controller) forget(m *metav1.PartialObjectMetadata) {
 	n := c.graph.remove(m.UID)
-	for _, d := range c.graph.dependentsOf(m.UID) {
-		c.queue.Add(d.uid)
-	}
+	c.enqueueDependents(m.UID)
 	if n != nil {
 		for _, r := range n.owners {
 			c.queue.Add(r.UID)

@@ -31,7 +31,10 @@ const (
 // classify finds the state of each of n's owners. Owners seen by the
 // informers are judged from the graph; others are looked up by name on
 // the server and compared by uid, since an unseen owner may be new, or
-// of a resource the collector does not watch.
+// of a resource the collector does not watch (yet). One found live
+// becomes a virtual owner, rechecked until observed: its deletion may
+// never come as an event (the informer of a new or re-created CRD's
+// resource starting, or relisting, after it).
 func (c *Controller) classify(ctx context.Context, n *node) ([]ownerState, error) {
 	states := make([]ownerState, len(n.owners))
 	for i, ref := range n.owners {
@@ -74,10 +77,13 @@ func (c *Controller) ownerState(ctx context.Context, n *node, ref metav1.OwnerRe
 	if err != nil {
 		return solid, fmt.Errorf("looking up owner %s %s/%s: %w", ref.Kind, ns, ref.Name, err)
 	}
-	switch {
-	case live.UID != ref.UID:
+	if live.UID != ref.UID {
 		return absent, nil // same name, a different object: the owner is gone
-	case live.DeletionTimestamp != nil && hasString(live.Finalizers, metav1.FinalizerDeleteDependents):
+	}
+	// Found but not observed: judged live now, and rechecked until an
+	// informer observes it or it is gone (process.go's recheckVirtual).
+	c.addVirtual(ref.UID, &virtualOwner{gvr: gvr, namespace: ns, name: ref.Name})
+	if live.DeletionTimestamp != nil && hasString(live.Finalizers, metav1.FinalizerDeleteDependents) {
 		return waiting, nil
 	}
 	return solid, nil

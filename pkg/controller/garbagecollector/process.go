@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,7 +29,8 @@ var errWaiting = fmt.Errorf("%w for dependents", controller.ErrWaiting)
 func (c *Controller) process(ctx context.Context, uid types.UID) error {
 	n := c.graph.get(uid)
 	if n == nil {
-		return nil // gone, or never seen (an owner outside the graph)
+		// Gone, never seen, or an owner found by lookup only.
+		return c.recheckVirtual(ctx, uid)
 	}
 	if n.deleting {
 		switch {
@@ -43,6 +45,73 @@ func (c *Controller) process(ctx context.Context, uid types.UID) error {
 		return nil
 	}
 	return c.collect(ctx, n)
+}
+
+// Virtual owners are looked up again after virtualRecheckMin, doubling up
+// to virtualRecheckMax while they stay unobserved.
+const (
+	virtualRecheckMin = 250 * time.Millisecond
+	virtualRecheckMax = 10 * time.Second
+)
+
+// addVirtual makes the unobserved owner uid virtual and schedules its
+// first recheck (if it is not virtual or observed already). An owner of a
+// resource not watched yet (a new CRD) makes the collector rediscover
+// now, not at the next period.
+func (c *Controller) addVirtual(uid types.UID, v *virtualOwner) {
+	if !c.graph.addVirtual(uid, v) {
+		return
+	}
+	if !c.monitored(v.gvr) {
+		c.requestRediscovery()
+	}
+	c.queue.AddAfter(uid, virtualRecheckMin)
+}
+
+// recheckVirtual looks the virtual owner uid up again, as upstream's
+// collector keeps requeueing a virtual node until it is observed. Found
+// gone (or replaced under its name), its dependents are judged again —
+// the deletion event the informers never delivered; found deleting, too
+// (a foreground deletion). Still there and unobserved: checked again
+// later, with backoff.
+func (c *Controller) recheckVirtual(ctx context.Context, uid types.UID) error {
+	v := c.graph.getVirtual(uid)
+	if v == nil {
+		return nil // not virtual, or observed since
+	}
+	if !c.graph.hasDependents(uid) {
+		c.graph.dropVirtual(uid)
+		return nil
+	}
+	live, err := c.metadata.Resource(v.gvr).Namespace(v.namespace).Get(ctx, v.name, metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("rechecking unobserved owner %s %s/%s: %w", v.gvr.Resource, v.namespace, v.name, err)
+	}
+	if err != nil || live.UID != uid {
+		c.logger.Debug("garbage collector: unobserved owner gone",
+			"resource", v.gvr.Resource, "namespace", v.namespace, "name", v.name, "uid", uid)
+		c.graph.dropVirtual(uid)
+		c.enqueueDependents(uid)
+		return nil
+	}
+	if c.graph.getVirtual(uid) == nil {
+		return nil // observed meanwhile: its events take over
+	}
+	if live.DeletionTimestamp != nil {
+		c.enqueueDependents(uid)
+	}
+	if !c.monitored(v.gvr) {
+		c.requestRediscovery()
+	}
+	v.checks++
+	c.queue.AddAfter(uid, min(virtualRecheckMin<<min(v.checks, 16), virtualRecheckMax))
+	return nil
+}
+
+func (c *Controller) enqueueDependents(owner types.UID) {
+	for _, d := range c.graph.dependentsOf(owner) {
+		c.queue.Add(d.uid)
+	}
 }
 
 // collect deletes n if all its owners are gone or deleting in foreground,
