@@ -10,7 +10,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -48,11 +47,7 @@ var _ controller.Runner = (*Controller)(nil)
 // Secret of the cluster).
 func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
 	public := informers.NewSharedInformerFactoryWithOptions(cc.Client, 0, informers.WithNamespace(metav1.NamespacePublic))
-	tokens := informers.NewSharedInformerFactoryWithOptions(cc.Client, 0,
-		informers.WithNamespace(bootstraptoken.Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("type", string(bootstraptoken.SecretType)).String()
-		}))
+	tokens := bootstraptoken.InformerFactory(cc.Client)
 	cms, secrets := public.Core().V1().ConfigMaps(), tokens.Core().V1().Secrets()
 	c := &Controller{client: cc.Client, configMaps: cms.Lister(), secrets: secrets.Lister(),
 		informers: []cache.SharedIndexInformer{cms.Informer(), secrets.Informer()},

@@ -8,8 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -36,11 +34,7 @@ var _ controller.Runner = (*Controller)(nil)
 // Secrets, with an informer of its own (as upstream's), rather than every
 // Secret of the cluster.
 func New(_ context.Context, cc controller.Context) (controller.Runner, error) {
-	factory := informers.NewSharedInformerFactoryWithOptions(cc.Client, 0,
-		informers.WithNamespace(bootstraptoken.Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("type", string(bootstraptoken.SecretType)).String()
-		}))
+	factory := bootstraptoken.InformerFactory(cc.Client)
 	inf := factory.Core().V1().Secrets()
 	c := &Controller{client: cc.Client, secrets: inf.Lister(), informer: inf.Informer(),
 		queue: controller.NewClockedQueue[string]("tokencleaner", cc.Clock), clock: cc.ClockOrReal(), logger: cc.Logger}
