@@ -9,7 +9,9 @@
 // reads these Secrets to map a token to the user system:bootstrap:<id> in
 // group system:bootstrappers; `tinykube token` (pkg/cmd/token) creates and
 // lists them; a joining node (pkg/cmd/node/join.go) uses one to ask for
-// its client certificate through a CertificateSigningRequest.
+// its client certificate through a CertificateSigningRequest. The
+// controllers that watch them (bootstrap signer, token cleaner) get their
+// informers from InformerFactory (informer.go).
 //
 // The Secret's layout is upstream's (k8s.io/cluster-bootstrap's
 // token/api), so tokens made by kubeadm work here and ours in kubeadm's
