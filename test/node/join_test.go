@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -13,8 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -76,24 +73,6 @@ func newNetns(t *testing.T) netnsLink {
 	return l
 }
 
-// lockedBuffer collects a process's output for the test log.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestJoin is issue 10's "a second node joins from its own network
 // namespace with a bootstrap token and runs a pod": `tinykube server
 // --node` listens on the host end of a veth pair; `tinykube token create
@@ -126,27 +105,13 @@ func TestJoin(t *testing.T) {
 	name := fmt.Sprintf("joined-%06d", rand.IntN(1e6))
 	dir := filepath.Join(t.TempDir(), "n")
 	args := append(join[1:], "--data-dir", dir, "--node-name", name, "--node-ip", l.NSIP, "--join-timeout", "90s")
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// nsenter --net, not `ip netns exec`: that one also remounts /sys in
-	// a new mount namespace, hiding the cgroup mounts runc needs.
-	nsenter, err := exec.LookPath("nsenter")
-	if err != nil {
+	if _, err := exec.LookPath("nsenter"); err != nil {
 		t.Skip("no nsenter (util-linux)")
 	}
-	var logs lockedBuffer
-	start := func(args []string) *nodeProcess {
+	var logs nodetest.LockedBuffer
+	start := func(args []string) *nodetest.Process {
 		t.Helper()
-		p := &nodeProcess{cmd: exec.Command(nsenter, "--net=/var/run/netns/"+l.NS, self), exited: make(chan error, 1)}
-		p.cmd.Env = append(os.Environ(), execEnv+"="+strings.Join(args, "\n"))
-		p.cmd.Stdout, p.cmd.Stderr = &logs, &logs
-		if err := p.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { p.exited <- p.cmd.Wait() }()
-		return p
+		return nodetest.StartInNetns(t, l.NS, args, &logs)
 	}
 	proc := start(args)
 	paths, err := containerd.PathsFor(filepath.Join(dir, "containerd"))
@@ -170,7 +135,7 @@ func TestJoin(t *testing.T) {
 			})
 			rt.Close(ctx)
 		}
-		proc.stop()
+		proc.Stop()
 		if err := paths.UnmountAll(); err != nil {
 			t.Errorf("unmounting the joined node's mounts: %v", err)
 		}
@@ -181,7 +146,7 @@ func TestJoin(t *testing.T) {
 	})
 	ctx := context.Background()
 	controllertest.EventuallyWithin(t, "joined node "+name+" Ready", 2*time.Minute, func(ctx context.Context) (bool, error) {
-		if err := proc.exitedErr(); err != nil {
+		if err := proc.Exited(); err != nil {
 			return false, fmt.Errorf("the joining node exited: %v\n%s", err, logs.String())
 		}
 		n, err := s.Client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
@@ -297,10 +262,10 @@ func TestJoin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc.stop()
+	proc.Stop()
 	proc = start([]string{"node", "--data-dir", dir, "--node-name", name, "--node-ip", l.NSIP})
 	controllertest.EventuallyWithin(t, "the restarted node uses its own kubeconfig", time.Minute, func(context.Context) (bool, error) {
-		if err := proc.exitedErr(); err != nil {
+		if err := proc.Exited(); err != nil {
 			return false, fmt.Errorf("the restarted node exited: %v\n%s", err, logs.String())
 		}
 		return strings.Count(logs.String(), "node: using its existing credentials") == 1, nil
@@ -315,43 +280,6 @@ func TestJoin(t *testing.T) {
 	}
 	if len(after.Items) != len(before.Items) {
 		t.Errorf("%d CSRs after the restart, %d before", len(after.Items), len(before.Items))
-	}
-}
-
-// nodeProcess is a `tinykube node` run by the test binary (TestMain).
-type nodeProcess struct {
-	cmd    *exec.Cmd
-	exited chan error
-	done   bool
-}
-
-// exitedErr returns why the process exited, nil while it runs.
-func (p *nodeProcess) exitedErr() error {
-	select {
-	case err := <-p.exited:
-		p.exited <- err
-		if err == nil {
-			err = errors.New("exit status 0")
-		}
-		return err
-	default:
-		return nil
-	}
-}
-
-// stop sends SIGTERM and waits for the process (killing it after a
-// minute); a second stop does nothing.
-func (p *nodeProcess) stop() {
-	if p.done {
-		return
-	}
-	p.done = true
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(time.Minute):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
 	}
 }
 
