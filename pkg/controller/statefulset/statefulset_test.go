@@ -188,6 +188,49 @@ func TestOrderedReady(t *testing.T) {
 	}
 }
 
+// TestOrderedScaleDownHalts is the conformance spec "Scaling should
+// happen in predictable order and halt if any stateful pod is
+// unhealthy": with every pod unready, scaling down to 0 deletes none (the
+// highest is not the lowest unhealthy one); once only db-0 is unready,
+// db-2 and db-1 go, then db-0 as the lowest unhealthy pod.
+func TestOrderedScaleDownHalts(t *testing.T) {
+	s, ctx := start(t)
+	set := newSet("db", 3, appsv1.OrderedReadyPodManagement)
+	set.Spec.VolumeClaimTemplates = nil
+	if _, err := s.Client.AppsV1().StatefulSets("default").Create(ctx, set, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		waitPods(ctx, t, s, podRange(0, i)...)
+		run(ctx, t, s, fmt.Sprintf("db-%d", i))
+	}
+	waitStatus(ctx, t, s, "db", func(st appsv1.StatefulSetStatus) bool { return st.ReadyReplicas == 3 })
+	for i := range 3 {
+		if err := kubelettest.Unready(ctx, s.Client, "default", fmt.Sprintf("db-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitStatus(ctx, t, s, "db", func(st appsv1.StatefulSetStatus) bool { return st.ReadyReplicas == 0 })
+	scale(ctx, t, s, "db", `{"spec":{"replicas":0}}`)
+	// The controller has synced the new generation (status written after
+	// the sync's one step) and deleted nothing.
+	waitStatus(ctx, t, s, "db", func(appsv1.StatefulSetStatus) bool { return true })
+	if got := podNames(ctx, t, s); !slices.Equal(got, podRange(0, 2)) {
+		t.Fatalf("scaled down with every pod unhealthy: pods %v, want all three kept", got)
+	}
+	run(ctx, t, s, "db-1")
+	run(ctx, t, s, "db-2")
+	waitPods(ctx, t, s)
+}
+
+func podRange(from, to int) []string {
+	var names []string
+	for i := from; i <= to; i++ {
+		names = append(names, fmt.Sprintf("db-%d", i))
+	}
+	return names
+}
+
 // TestParallel creates every pod at once.
 func TestParallel(t *testing.T) {
 	s, ctx := start(t)

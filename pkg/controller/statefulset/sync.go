@@ -152,8 +152,16 @@ func (c *Controller) walk(ctx context.Context, set *appsv1.StatefulSet, slots, c
 			return nil // wait for this one before touching the next
 		}
 	}
-	// Scale down, highest ordinal first.
+	// Scale down, highest ordinal first. With OrderedReady an unhealthy
+	// pod is deleted only when it is the lowest unhealthy one: scaling
+	// down halts while any pod with a lower ordinal is unhealthy.
 	sortDescending(set, condemned)
+	var firstUnhealthy *corev1.Pod
+	for _, p := range condemned { // descending: the last one found is the lowest
+		if !isHealthy(p) {
+			firstUnhealthy = p
+		}
+	}
 	for _, p := range condemned {
 		if p.DeletionTimestamp != nil {
 			if ordered {
@@ -161,7 +169,7 @@ func (c *Controller) walk(ctx context.Context, set *appsv1.StatefulSet, slots, c
 			}
 			continue
 		}
-		if ordered && !allHealthy(slots) {
+		if ordered && (!allHealthy(slots) || !isHealthy(p) && p != firstUnhealthy) {
 			return nil
 		}
 		if err := c.deletePod(ctx, p); err != nil {

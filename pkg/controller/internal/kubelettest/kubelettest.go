@@ -31,6 +31,22 @@ func Run(ctx context.Context, c kubernetes.Interface, ns, name string) error {
 	})
 }
 
+// Unready reports the running pod's readiness failing: containers and
+// pod not Ready, as a failing readiness probe makes them.
+func Unready(ctx context.Context, c kubernetes.Interface, ns, name string) error {
+	return setStatus(ctx, c, ns, name, func(p *corev1.Pod, now metav1.Time) {
+		for i := range p.Status.ContainerStatuses {
+			p.Status.ContainerStatuses[i].Ready = false
+		}
+		for i, cond := range p.Status.Conditions {
+			if cond.Type == corev1.ContainersReady || cond.Type == corev1.PodReady {
+				p.Status.Conditions[i].Status, p.Status.Conditions[i].Reason, p.Status.Conditions[i].LastTransitionTime =
+					corev1.ConditionFalse, "ContainersNotReady", now
+			}
+		}
+	})
+}
+
 // Exit reports every container terminated with code: the pod Succeeded
 // for 0, Failed otherwise.
 func Exit(ctx context.Context, c kubernetes.Interface, ns, name string, code int32) error {
