@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
@@ -342,7 +343,7 @@ func (c *computer) peers(peers []networkingv1.NetworkPolicyPeer) []ipRange {
 			ns := strings.SplitN(c.policy, "/", 2)[0]
 			for _, q := range c.podsByNS[ns] {
 				if podSel.Matches(q.labels) {
-					rs = append(rs, ipRange{q.ip, q.ip})
+					rs = append(rs, ipRange{u32(q.ip), u32(q.ip)})
 				}
 			}
 			continue
@@ -354,7 +355,7 @@ func (c *computer) peers(peers []networkingv1.NetworkPolicyPeer) []ipRange {
 			}
 			for _, q := range qs {
 				if podSel.Matches(q.labels) {
-					rs = append(rs, ipRange{q.ip, q.ip})
+					rs = append(rs, ipRange{u32(q.ip), u32(q.ip)})
 				}
 			}
 		}
@@ -362,8 +363,9 @@ func (c *computer) peers(peers []networkingv1.NetworkPolicyPeer) []ipRange {
 	return normalize(rs)
 }
 
-// ipRange is an inclusive range of IPv4 addresses.
-type ipRange struct{ lo, hi netip.Addr }
+// ipRange is an inclusive range of IPv4 addresses (as numbers: sorting
+// netip.Addrs costs write barriers).
+type ipRange struct{ lo, hi uint32 }
 
 func u32(a netip.Addr) uint32 {
 	b := a.As4()
@@ -377,11 +379,8 @@ func addr(u uint32) netip.Addr {
 func prefixRange(p netip.Prefix) ipRange {
 	p = p.Masked()
 	lo := u32(p.Addr())
-	hi := lo | (1<<(32-p.Bits()) - 1)
-	if p.Bits() == 0 {
-		hi = ^uint32(0)
-	}
-	return ipRange{addr(lo), addr(hi)}
+	hi := lo | uint32(uint64(1)<<(32-p.Bits())-1)
+	return ipRange{lo, hi}
 }
 
 // ipBlockRanges is cidr minus every except, as ranges. An IPv6 block is
@@ -410,18 +409,16 @@ func ipBlockRanges(b *networkingv1.IPBlock) ([]ipRange, error) {
 
 func subtract(rs []ipRange, x ipRange) []ipRange {
 	var out []ipRange
-	xl, xh := u32(x.lo), u32(x.hi)
 	for _, r := range rs {
-		l, h := u32(r.lo), u32(r.hi)
-		if xh < l || xl > h {
+		if x.hi < r.lo || x.lo > r.hi {
 			out = append(out, r)
 			continue
 		}
-		if xl > l {
-			out = append(out, ipRange{r.lo, addr(xl - 1)})
+		if x.lo > r.lo {
+			out = append(out, ipRange{r.lo, x.lo - 1})
 		}
-		if xh < h {
-			out = append(out, ipRange{addr(xh + 1), r.hi})
+		if x.hi < r.hi {
+			out = append(out, ipRange{x.hi + 1, r.hi})
 		}
 	}
 	return out
@@ -433,14 +430,12 @@ func normalize(rs []ipRange) []ipRange {
 	if len(rs) == 0 {
 		return nil
 	}
-	sort.Slice(rs, func(i, j int) bool { return rs[i].lo.Less(rs[j].lo) })
+	slices.SortFunc(rs, func(a, b ipRange) int { return cmp.Compare(a.lo, b.lo) })
 	out := []ipRange{rs[0]}
 	for _, r := range rs[1:] {
 		last := &out[len(out)-1]
-		if uint64(u32(r.lo)) <= uint64(u32(last.hi))+1 {
-			if last.hi.Less(r.hi) {
-				last.hi = r.hi
-			}
+		if uint64(r.lo) <= uint64(last.hi)+1 {
+			last.hi = max(last.hi, r.hi)
 			continue
 		}
 		out = append(out, r)
@@ -448,28 +443,27 @@ func normalize(rs []ipRange) []ipRange {
 	return out
 }
 
+// inRanges: rs sorted and disjoint (normalize).
 func inRanges(rs []ipRange, a netip.Addr) bool {
-	for _, r := range rs {
-		if !a.Less(r.lo) && !r.hi.Less(a) {
-			return true
-		}
-	}
-	return false
+	u := u32(a)
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].hi >= u })
+	return i < len(rs) && rs[i].lo <= u
 }
 
 func rangeElements(rs []ipRange) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		if r.lo == r.hi {
-			out[i] = r.lo.String()
+			out[i] = addr(r.lo).String()
 		} else {
-			out[i] = r.lo.String() + "-" + r.hi.String()
+			out[i] = addr(r.lo).String() + "-" + addr(r.hi).String()
 		}
 	}
 	return out
 }
 
 func addrElements(as []netip.Addr) []string {
+	as = slices.Clone(as) // Compact clears the tail; callers keep theirs
 	slices.SortFunc(as, netip.Addr.Compare)
 	as = slices.Compact(as)
 	out := make([]string, len(as))

@@ -267,7 +267,9 @@ func TestCompute(t *testing.T) {
 }
 
 func TestRanges(t *testing.T) {
-	r := func(lo, hi string) ipRange { return ipRange{netip.MustParseAddr(lo), netip.MustParseAddr(hi)} }
+	r := func(lo, hi string) ipRange {
+		return ipRange{u32(netip.MustParseAddr(lo)), u32(netip.MustParseAddr(hi))}
+	}
 	got := rangeElements(normalize([]ipRange{r("10.0.0.5", "10.0.0.5"), r("10.0.0.0", "10.0.0.4"), r("0.0.0.0", "0.0.0.0"), r("255.255.255.0", "255.255.255.255"), r("255.255.255.255", "255.255.255.255"), r("10.0.0.7", "10.0.0.9")}))
 	want := []string{"0.0.0.0", "10.0.0.0-10.0.0.5", "10.0.0.7-10.0.0.9", "255.255.255.0-255.255.255.255"}
 	if !reflect.DeepEqual(got, want) {
@@ -276,6 +278,10 @@ func TestRanges(t *testing.T) {
 	all, err := ipBlockRanges(&networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: []string{"10.0.0.0/8"}})
 	if err != nil || !reflect.DeepEqual(rangeElements(all), []string{"0.0.0.0-9.255.255.255", "11.0.0.0-255.255.255.255"}) {
 		t.Errorf("0.0.0.0/0 except 10/8: %q %v", rangeElements(all), err)
+	}
+	in := []netip.Addr{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")}
+	if got := addrElements(in); !reflect.DeepEqual(got, []string{"10.0.0.1", "10.0.0.2"}) || !in[2].IsValid() {
+		t.Errorf("addrElements with a duplicate: %q, input now %v", got, in)
 	}
 	add, del := diff([]string{"a", "b", "c"}, []string{"c", "d", "a"})
 	if !reflect.DeepEqual(add, []string{"d"}) || !reflect.DeepEqual(del, []string{"b"}) {

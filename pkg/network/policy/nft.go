@@ -96,9 +96,7 @@ func (a *Applier) full(ctx context.Context, tx *knftables.Transaction, rs *Rules
 		s := rs.Sets[name]
 		tx.Add(setObject(name, s))
 		tx.Flush(&knftables.Set{Name: name})
-		for _, e := range s.Elements {
-			tx.Add(&knftables.Element{Set: name, Key: []string{e}})
-		}
+		addElements(tx, name, s.Elements)
 	}
 	a.addChains(tx, rs, func(string) bool { return true })
 	for _, c := range chains {
@@ -119,20 +117,16 @@ func (a *Applier) delta(tx *knftables.Transaction, old, rs *Ruleset) {
 		s, o := rs.Sets[name], old.Sets[name]
 		if o == nil {
 			tx.Add(setObject(name, s))
-			for _, e := range s.Elements {
-				tx.Add(&knftables.Element{Set: name, Key: []string{e}})
-			}
+			addElements(tx, name, s.Elements)
 			continue
 		}
 		// Deletions first: an interval set refuses a range that
 		// overlaps one still there.
 		add, del := diff(o.Elements, s.Elements)
-		for _, e := range del {
+		for _, e := range batches(del) {
 			tx.Delete(&knftables.Element{Set: name, Key: []string{e}})
 		}
-		for _, e := range add {
-			tx.Add(&knftables.Element{Set: name, Key: []string{e}})
-		}
+		addElements(tx, name, add)
 	}
 	a.addChains(tx, rs, func(name string) bool {
 		o := old.Chains[name]
@@ -175,6 +169,29 @@ func (a *Applier) addChains(tx *knftables.Transaction, rs *Ruleset, write func(s
 		for _, r := range c.Rules {
 			tx.Add(&knftables.Rule{Chain: name, Rule: r})
 		}
+	}
+}
+
+// batchSize elements go in one "add element" command: for 100 policies
+// over 1,000 pods that is 3,221 commands instead of 25,527, and nft
+// takes about half the CPU time (BenchmarkProgram, "full" and
+// "one-element-per-command"). knftables writes a Key as is, so a Key of
+// "a, b, c" is the element list { a, b, c }.
+var batchSize = 512
+
+func batches(elements []string) []string {
+	var out []string
+	for len(elements) > 0 {
+		n := min(len(elements), max(batchSize, 1))
+		out = append(out, strings.Join(elements[:n], ", "))
+		elements = elements[n:]
+	}
+	return out
+}
+
+func addElements(tx *knftables.Transaction, set string, elements []string) {
+	for _, e := range batches(elements) {
+		tx.Add(&knftables.Element{Set: set, Key: []string{e}})
 	}
 }
 
