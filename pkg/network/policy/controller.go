@@ -142,12 +142,18 @@ func (e *Enforcer) Run(ctx context.Context) error {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	backoff := time.Second
+	// A full sync now and then repairs what someone else changed in our
+	// objects (a delta alone would never notice).
+	resync := time.NewTicker(ResyncPeriod)
+	defer resync.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-e.kick:
 		case <-retry.C:
+		case <-resync.C:
+			e.applier.Resync()
 		}
 		start := time.Now()
 		in := Input{NodeName: e.cfg.NodeName}
@@ -189,6 +195,9 @@ func (e *Enforcer) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// ResyncPeriod is how often the Enforcer rewrites all its objects.
+const ResyncPeriod = 10 * time.Minute
 
 // Kick asks for a sync.
 func (e *Enforcer) Kick() {

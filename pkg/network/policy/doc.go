@@ -53,7 +53,7 @@
 // syncs send only the difference from the last Ruleset (elements added
 // and removed, chains rewritten, objects added or deleted). controller.go
 // is the Enforcer: informers (pods slimmed to what Compute reads), one
-// sync per burst of events, retries with backoff. Parts of a policy that
-// cannot be used (a malformed ipBlock the API let through) are logged
-// once and match nothing.
+// sync per burst of events, retries with backoff, a full sync every ten
+// minutes. Parts of a policy that cannot be used (a malformed ipBlock
+// the API let through) are logged once and match nothing.
 package policy
