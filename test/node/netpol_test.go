@@ -19,20 +19,25 @@ import (
 	"github.com/tinykube/tinykube/pkg/node/images"
 )
 
-// netpolNodes is the number of nodes TestNetworkPolicy runs on: the
-// server pod on the first, the clients on the last (one node: all on
-// one bridge, the traffic bridged; more once pods route across nodes).
-const netpolNodes = 1
-
-// TestNetworkPolicy: a client pod reaches a test server; a default-deny
-// ingress policy blocks it within seconds; a policy allowing the
-// client's labels on the server's named port lets it through while
-// another client stays blocked; an egress deny on the client blocks its
-// outbound; a restarted node agent keeps every rule and takes them over;
-// a malformed ipBlock is rejected by the API and breaks nothing;
-// deleting the policies restores reachability.
+// TestNetworkPolicy runs on two nodes: the server pod on the first,
+// clients a and b on the second, so that their connections leave
+// through their node's forward hook (egress) and arrive through the
+// server node's (ingress), and client s (labelled as a) beside the
+// server, where the traffic is bridged.
+//
+// A client pod reaches a test server; a default-deny ingress policy
+// blocks it within seconds; a policy allowing the client's labels on the
+// server's named port lets it through while another client stays
+// blocked; an egress deny on the client blocks its outbound; a restarted
+// node agent keeps every rule and takes them over; a malformed ipBlock
+// is rejected by the API and breaks nothing; deleting the policies
+// restores reachability.
 func TestNetworkPolicy(t *testing.T) {
-	c := nodetest.StartCluster(t, nodetest.ClusterOptions{Nodes: netpolNodes})
+	// Pod traffic inside the cluster (StartCluster picks a cluster CIDR
+	// in 10.232.0.0–10.247.255.255) is not masqueraded, so that the
+	// server's node sees the client pod's address.
+	c := nodetest.StartCluster(t, nodetest.ClusterOptions{Nodes: 2, NodeArgs: []string{"--cluster-cidr", "10.224.0.0/11"}})
+	routePodCIDRs(t, c)
 	img, err := images.Busybox(nodetest.BusyboxImage, "/bin/busybox")
 	if err != nil {
 		t.Skip(err)
@@ -46,7 +51,7 @@ func TestNetworkPolicy(t *testing.T) {
 		if !t.Failed() {
 			return
 		}
-		for _, name := range []string{"server", "client-a", "client-b"} {
+		for _, name := range []string{"server", "client-a", "client-b", "client-s"} {
 			raw, err := pods.GetLogs(name, &corev1.PodLogOptions{TailLines: ptr.To[int64](5)}).Do(context.Background()).Raw()
 			t.Logf("%s's log (%v):\n%s", name, err, raw)
 		}
@@ -87,6 +92,7 @@ func TestNetworkPolicy(t *testing.T) {
 	probe := fmt.Sprintf(`n=0; while true; do n=$((n+1)); if printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 1 %s 8080 2>/dev/null | grep -q '200 OK'; then echo "$n ok"; else echo "$n fail"; fi; sleep 0.3; done`, server.Status.PodIP)
 	busybox("client-a", cliNode.Name, map[string]string{"app": "client", "role": "allowed"}, probe)
 	busybox("client-b", cliNode.Name, map[string]string{"app": "client", "role": "other"}, probe)
+	busybox("client-s", srvNode.Name, map[string]string{"app": "client", "role": "allowed"}, probe)
 
 	// last returns the result of the client's newest probes, n of them.
 	last := func(ctx context.Context, client string, n int64) ([]string, error) {
@@ -141,14 +147,14 @@ func TestNetworkPolicy(t *testing.T) {
 		}
 	}
 
-	expect("both clients reach the server", time.Minute, map[string]string{"client-a": "ok", "client-b": "ok"})
+	expect("every client reaches the server", time.Minute, map[string]string{"client-a": "ok", "client-b": "ok", "client-s": "ok"})
 
 	create(&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "deny-server"}, Spec: networkingv1.NetworkPolicySpec{
 		PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "server"}},
 		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}}})
 	inPlace := nftWait(srvNode, "default deny", "ip daddr @policy-")
-	d := expect("default deny ingress blocks both clients", 10*time.Second, map[string]string{"client-a": "fail", "client-b": "fail"})
-	t.Logf("default deny: rules in place %v after the create, both clients blocked after %v", inPlace, d)
+	d := expect("default deny ingress blocks every client", 10*time.Second, map[string]string{"client-a": "fail", "client-b": "fail", "client-s": "fail"})
+	t.Logf("default deny: rules in place %v after the create, every client blocked after %v", inPlace, d)
 
 	create(&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "allow-a"}, Spec: networkingv1.NetworkPolicySpec{
 		PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "server"}},
@@ -157,8 +163,8 @@ func TestNetworkPolicy(t *testing.T) {
 			Ports: []networkingv1.NetworkPolicyPort{{Port: ptr.To(intstr.FromString("http"))}},
 		}}}})
 	inPlace = nftWait(srvNode, "allow client-a", server.Status.PodIP+" . tcp . 8080")
-	d = expect("client-a allowed on the named port, client-b still blocked", 10*time.Second, map[string]string{"client-a": "ok", "client-b": "fail"})
-	t.Logf("allow: rules in place %v after the create, client-a through after %v", inPlace, d)
+	d = expect("clients a and s allowed on the named port, client-b still blocked", 10*time.Second, map[string]string{"client-a": "ok", "client-b": "fail", "client-s": "ok"})
+	t.Logf("allow: rules in place %v after the create, clients a and s through after %v", inPlace, d)
 
 	// Bad input: the API rejects a malformed ipBlock; nothing changes.
 	bad := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "bad"}, Spec: networkingv1.NetworkPolicySpec{
@@ -170,7 +176,7 @@ func TestNetworkPolicy(t *testing.T) {
 	create(&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "deny-a-egress"}, Spec: networkingv1.NetworkPolicySpec{
 		PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"role": "allowed"}},
 		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}}})
-	expect("egress deny blocks client-a's outbound", 10*time.Second, map[string]string{"client-a": "fail", "client-b": "fail"})
+	expect("egress deny blocks the outbound of clients a and s", 10*time.Second, map[string]string{"client-a": "fail", "client-b": "fail", "client-s": "fail"})
 
 	// A restart keeps the rules: they are there while the agent is down
 	// and after it is back (the new process takes them over).
@@ -182,21 +188,41 @@ func TestNetworkPolicy(t *testing.T) {
 	}
 	cliNode.Restart(t)
 	c.WaitReady(t, cliNode)
-	expect("after the node agent's restart: client-a still blocked", 10*time.Second, map[string]string{"client-a": "fail", "client-b": "fail"})
+	expect("after the node agent's restart: client-a still blocked", 10*time.Second, map[string]string{"client-a": "fail", "client-b": "fail", "client-s": "fail"})
 	if err := pol.Delete(ctx, "deny-a-egress", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	expect("the restarted agent removes the egress deny", 10*time.Second, map[string]string{"client-a": "ok", "client-b": "fail"})
+	expect("the restarted agent removes the egress deny", 10*time.Second, map[string]string{"client-a": "ok", "client-b": "fail", "client-s": "ok"})
 
 	for _, name := range []string{"deny-server", "allow-a"} {
 		if err := pol.Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	expect("no policies: both clients reach the server again", 10*time.Second, map[string]string{"client-a": "ok", "client-b": "ok"})
+	expect("no policies: every client reaches the server again", 10*time.Second, map[string]string{"client-a": "ok", "client-b": "ok", "client-s": "ok"})
 	for _, n := range c.Nodes {
 		if out, _ := n.InNS("nft", "list", "table", "inet", "tinykube"); strings.Contains(string(out), "jump policy-") {
 			t.Errorf("%s: per-policy rules left after the policies went:\n%s", n.Name, out)
+		}
+	}
+}
+
+// routePodCIDRs routes each node's podCIDR via its address on every other
+// node (host-gw on the cluster's one L2 segment), as the node agent's
+// own routing does once it is there ("replace": no clash with it).
+func routePodCIDRs(t *testing.T, c *nodetest.Cluster) {
+	t.Helper()
+	for _, to := range c.Nodes {
+		nd, err := c.Client.CoreV1().Nodes().Get(context.Background(), to.Name, metav1.GetOptions{})
+		if err != nil || nd.Spec.PodCIDR == "" {
+			t.Fatalf("node %s: podCIDR %q, %v", to.Name, nd.Spec.PodCIDR, err)
+		}
+		for _, from := range c.Nodes {
+			if from != to {
+				if out, err := from.InNS("ip", "route", "replace", nd.Spec.PodCIDR, "via", to.IP); err != nil {
+					t.Fatalf("route to %s on %s: %v: %s", nd.Spec.PodCIDR, from.Name, err, out)
+				}
+			}
 		}
 	}
 }
