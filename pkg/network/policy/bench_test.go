@@ -54,42 +54,47 @@ func benchInput(nPolicies, nPods int) Input {
 //
 //	go test ./pkg/network/policy -run '^$' -bench Program -count 5
 func BenchmarkProgram(b *testing.B) {
-	inNetns(b, func() {
-		ctx := context.Background()
-		in := benchInput(100, 1000)
-		full := func(b *testing.B) {
-			var ops int
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				_ = exec.Command("nft", "delete", "table", "inet", Table).Run()
-				a, err := NewApplier()
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
-				rs, _ := Compute(in)
-				if ops, err = a.Apply(ctx, rs); err != nil {
-					b.Fatal(err)
-				}
+	netns := newNetns(b)
+	ctx := context.Background()
+	in := benchInput(100, 1000)
+	full := func(b *testing.B) {
+		var ops int
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			_ = exec.Command("nft", "delete", "table", "inet", Table).Run()
+			a, err := NewApplier()
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(ops), "nft-ops")
+			b.StartTimer()
+			rs, _ := Compute(in)
+			if ops, err = a.Apply(ctx, rs); err != nil {
+				b.Fatal(err)
+			}
 		}
-		b.Run("full/100x1000", full)
-		b.Run("full/100x1000/one-element-per-command", func(b *testing.B) {
-			defer func(n int) { batchSize = n }(batchSize)
-			batchSize = 1
-			full(b)
-		})
-		a, err := NewApplier()
-		if err != nil {
+		b.ReportMetric(float64(ops), "nft-ops")
+	}
+	b.Run("full/100x1000", func(b *testing.B) { inNetns(b, netns, func() { full(b) }) })
+	b.Run("full/100x1000/one-element-per-command", func(b *testing.B) {
+		defer func(n int) { batchSize = n }(batchSize)
+		batchSize = 1
+		inNetns(b, netns, func() { full(b) })
+	})
+	var a *Applier
+	inNetns(b, netns, func() {
+		var err error
+		if a, err = NewApplier(); err != nil {
 			b.Fatal(err)
 		}
 		rs, _ := Compute(in)
 		if _, err := a.Apply(ctx, rs); err != nil {
 			b.Fatal(err)
 		}
-		b.Run("policy change", func(b *testing.B) {
+	})
+	b.Run("policy change", func(b *testing.B) {
+		inNetns(b, netns, func() {
 			var ops int
+			var err error
 			for i := 0; i < b.N; i++ {
 				// Policy 7 selects another app and back, alternately.
 				in.Policies[7].Spec.PodSelector = *sel("app", fmt.Sprintf("a%d", 7+10*((i+1)%2)))
@@ -100,9 +105,12 @@ func BenchmarkProgram(b *testing.B) {
 			}
 			b.ReportMetric(float64(ops), "nft-ops")
 		})
-		base := len(in.Pods)
-		b.Run("pod added", func(b *testing.B) {
+	})
+	base := len(in.Pods)
+	b.Run("pod added", func(b *testing.B) {
+		inNetns(b, netns, func() {
 			var ops int
+			var err error
 			for i := 0; i < b.N; i++ {
 				in.Pods = append(in.Pods[:base], testPod("ns3", "new", fmt.Sprintf("10.244.9.%d", i%250+2), node,
 					map[string]string{"app": "a3", "tier": "1"}, corev1.ContainerPort{Name: "http", ContainerPort: 8080}))

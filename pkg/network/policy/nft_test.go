@@ -13,9 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// inNetns runs f in a new network namespace (root and nft needed), so
-// nothing the test programs touches the host; the namespace goes after.
-func inNetns(t testing.TB, f func()) {
+// newNetns makes a network namespace for the test (root and nft
+// needed), removed when the test ends.
+func newNetns(t testing.TB) ns.NetNS {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
@@ -27,10 +27,22 @@ func inNetns(t testing.TB, f func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		n.Close()
 		testutils.UnmountNS(n)
-	}()
+	})
+	return n
+}
+
+// inNetns runs f in n (a fresh one if nil), so that nothing f programs
+// touches the host. f runs on one locked OS thread: it must not start
+// goroutines that call nft (b.Run does: call inNetns inside each
+// sub-benchmark instead).
+func inNetns(t testing.TB, n ns.NetNS, f func()) {
+	t.Helper()
+	if n == nil {
+		n = newNetns(t)
+	}
 	if err := n.Do(func(ns.NetNS) error { f(); return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +62,7 @@ func nft(t testing.TB, args ...string) string {
 // never touches the service proxy's objects; an incremental sync ends in
 // the same table as a full one; Cleanup leaves only the proxy's.
 func TestApply(t *testing.T) {
-	inNetns(t, func() {
+	inNetns(t, nil, func() {
 		ctx := context.Background()
 		script := `add table inet tinykube
 add chain inet tinykube svc-prerouting { type nat hook prerouting priority dstnat; }
