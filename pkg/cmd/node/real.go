@@ -251,7 +251,7 @@ func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
 	defer cancel()
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- api.Serve(ctx, agent) }()
-	defer startNetworkPolicy(ctx, f, cfg, logger)()
+	defer startNetworkPolicy(ctx, f, cfg, logger)() // starts it now, waits for it on the way out
 	if f.RequestServingCert {
 		go requestServingCert(ctx, cfg.RESTConfig, cfg.Real.Name, f.DataDir, api, 2*time.Minute, logger)
 	}
