@@ -9,4 +9,7 @@
 // internal/nodetest (StartRuntime, RealConfig). A real node on another
 // host joins with --server, --token and --ca-cert-hash (join.go, by TLS
 // bootstrapping in pkg/node/bootstrap) instead of a --kubeconfig.
+// netpol.go runs a real node's NetworkPolicy enforcer
+// (pkg/network/policy) beside its agent; --network-policy=false turns it
+// off and removes the rules an earlier run left.
 package node

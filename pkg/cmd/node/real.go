@@ -67,12 +67,15 @@ type RealFlags struct {
 	// self-signed, then ask the cluster for a serving certificate through
 	// a kubelet-serving CSR (join.go).
 	RequestServingCert bool
+	// NetworkPolicy: enforce NetworkPolicies for the node's pods in
+	// nftables (pkg/network/policy; netpol.go).
+	NetworkPolicy bool
 }
 
 // DefaultRealFlags are the defaults of `tinykube node`.
 func DefaultRealFlags() RealFlags {
 	return RealFlags{Runtime: "simulated", DataDir: "/var/lib/tinykube/node", ClusterDomain: "cluster.local", CNI: containerd.CNITinykube,
-		KubeletAddress: "0.0.0.0", KubeletPort: 10250}
+		KubeletAddress: "0.0.0.0", KubeletPort: 10250, NetworkPolicy: true}
 }
 
 func (f *RealFlags) add(fs *pflag.FlagSet) {
@@ -91,6 +94,7 @@ func (f *RealFlags) add(fs *pflag.FlagSet) {
 	fs.IntVar(&f.KubeletPort, "port", f.KubeletPort, "real node: the kubelet API's port (0: any free port)")
 	fs.StringVar(&f.TLSCertFile, "tls-cert-file", f.TLSCertFile, "real node: the kubelet API's serving certificate (default: self-signed)")
 	fs.StringVar(&f.TLSKeyFile, "tls-private-key-file", f.TLSKeyFile, "real node: the key of --tls-cert-file")
+	fs.BoolVar(&f.NetworkPolicy, "network-policy", f.NetworkPolicy, "real node: enforce NetworkPolicies for its pods in nftables (table inet tinykube, objects policy-*; needs the nft binary); false removes the rules an earlier run left")
 	fs.StringVar(&f.ClientCAFile, "client-ca-file", f.ClientCAFile, "real node: CA that signs the API server's client certificate for the kubelet API (default: the kubeconfig's CA)")
 }
 
@@ -247,6 +251,7 @@ func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
 	defer cancel()
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- api.Serve(ctx, agent) }()
+	defer startNetworkPolicy(ctx, f, cfg, logger)() // starts it now, waits for it on the way out
 	if f.RequestServingCert {
 		go requestServingCert(ctx, cfg.RESTConfig, cfg.Real.Name, f.DataDir, api, 2*time.Minute, logger)
 	}
