@@ -326,6 +326,14 @@ func (n *ClusterNode) Restart(t testing.TB) {
 	n.start(t)
 }
 
+// RestartWith is Restart with args added to the node's arguments (a
+// later flag wins), for this and later restarts.
+func (n *ClusterNode) RestartWith(t testing.TB, args ...string) {
+	t.Helper()
+	n.args = append(n.args, args...)
+	n.Restart(t)
+}
+
 // Exited says why the node process exited, nil while it runs.
 func (n *ClusterNode) Exited() error { return n.proc.Exited() }
 

@@ -94,7 +94,7 @@ type Self struct {
 // Wanted computes the routes node self wants in mode from all Nodes:
 // one per podCIDR of every other node. Nodes (or podCIDRs) that cannot be
 // routed are left out and explained in skipped (node name → reason); a
-// node with no podCIDR yet, or (vxlan) no published VTEP yet, is left
+// node with no podCIDR or InternalIP yet, or (vxlan) no published VTEP yet, is left
 // out without a reason, as it is merely not ready; so are simulated
 // nodes (SimulatedLabel).
 func Wanted(self string, nodes []*corev1.Node, mode Mode) (me Self, routes []Route, skipped map[string]string) {
@@ -130,6 +130,9 @@ func Wanted(self string, nodes []*corev1.Node, mode Mode) (me Self, routes []Rou
 		if err != nil {
 			skipped[n.Name] = err.Error()
 			continue
+		}
+		if !ip4.IsValid() && !ip6.IsValid() {
+			continue // not registered yet
 		}
 		var mac net.HardwareAddr
 		if mode == ModeVXLAN {
@@ -199,8 +202,8 @@ func podCIDRs(n *corev1.Node) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// internalIPs returns a Node's first IPv4 and first IPv6 InternalIP. A
-// malformed one is an error, as is having none.
+// internalIPs returns a Node's first IPv4 and first IPv6 InternalIP
+// (none: both invalid). A malformed one is an error.
 func internalIPs(n *corev1.Node) (ip4, ip6 netip.Addr, err error) {
 	for _, a := range n.Status.Addresses {
 		if a.Type != corev1.NodeInternalIP {
@@ -217,9 +220,6 @@ func internalIPs(n *corev1.Node) (ip4, ip6 netip.Addr, err error) {
 		case ip.Is6() && !ip6.IsValid():
 			ip6 = ip
 		}
-	}
-	if !ip4.IsValid() && !ip6.IsValid() {
-		return ip4, ip6, fmt.Errorf("no InternalIP")
 	}
 	return ip4, ip6, nil
 }
