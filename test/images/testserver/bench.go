@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"os"
 	"slices"
 	"time"
 )
@@ -32,6 +34,35 @@ func tcpSink(ctx context.Context, args []string) error {
 		}
 		go func() { defer c.Close(); io.Copy(io.Discard, c) }()
 	}
+}
+
+// httpGet prints the body of one GET of a URL (busybox wget crashes on
+// some machines): the client side of netexec's /clientip.
+func httpGet(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("http-get", flag.ExitOnError)
+	timeout := fs.Duration("timeout", 5*time.Second, "for the whole request")
+	rest := parseFlags(fs, args)
+	if len(rest) != 1 {
+		return fmt.Errorf("want one URL, got %q", rest)
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", rest[0], nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(os.Stdout, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", rest[0], resp.Status)
+	}
+	return nil
 }
 
 // tcpBench measures one TCP connection to addr for a duration:
