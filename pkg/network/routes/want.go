@@ -100,7 +100,15 @@ type Self struct {
 func Wanted(self string, nodes []*corev1.Node, mode Mode) (me Self, routes []Route, skipped map[string]string) {
 	skipped = map[string]string{}
 	nodes = slices.Clone(nodes)
-	slices.SortFunc(nodes, func(a, b *corev1.Node) int { return strings.Compare(a.Name, b.Name) })
+	// Oldest first: when two Nodes claim overlapping podCIDRs the one
+	// that was there first keeps its route (a new Node cannot take over
+	// another's pods).
+	slices.SortFunc(nodes, func(a, b *corev1.Node) int {
+		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 	for _, n := range nodes {
 		if n.Name == self {
 			me.CIDRs, _ = podCIDRs(n)

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +30,10 @@ func withVTEP(n *corev1.Node, data string) *corev1.Node {
 func TestWantedHostGW(t *testing.T) {
 	sim := node("sim", []string{"10.244.9.0/24"}, "172.18.0.2")
 	sim.Labels = map[string]string{SimulatedLabel: "true"}
+	// "a-late" claims b's podCIDR and sorts before it by name; b was
+	// there first and keeps it.
+	late := node("a-late", []string{"10.244.1.0/24"}, "192.168.1.19")
+	late.CreationTimestamp = metav1.NewTime(time.Now())
 	nodes := []*corev1.Node{
 		node("me", []string{"10.244.0.0/24"}, "192.168.1.10"),
 		node("b", []string{"10.244.1.0/24", "fd00:1::/64"}, "192.168.1.11", "fd00::11"),
@@ -41,7 +46,7 @@ func TestWantedHostGW(t *testing.T) {
 		node("dup", []string{"10.244.1.0/25"}, "192.168.1.16"),  // overlaps b's
 		node("mine", []string{"10.244.0.0/24"}, "192.168.1.17"), // overlaps me's
 		node("v6only", []string{"10.244.7.0/24"}, "fd00::18"),
-		sim,
+		sim, late,
 	}
 	me, routes, skipped := Wanted("me", nodes, ModeHostGW)
 	if len(me.CIDRs) != 1 || me.CIDRs[0] != netip.MustParsePrefix("10.244.0.0/24") || me.IP4 != netip.MustParseAddr("192.168.1.10") {
@@ -61,7 +66,7 @@ func TestWantedHostGW(t *testing.T) {
 	}
 	for name, reason := range map[string]string{
 		"bad-cidr": "malformed podCIDR", "default": "default route", "bad-ip": "malformed InternalIP",
-		"dup": "overlaps", "mine": "overlaps", "v6only": "no InternalIP of its family",
+		"dup": "overlaps", "mine": "overlaps", "v6only": "no InternalIP of its family", "a-late": "overlaps",
 	} {
 		if !strings.Contains(skipped[name], reason) {
 			t.Errorf("node %s: skipped %q, want a reason with %q", name, skipped[name], reason)
