@@ -119,7 +119,10 @@ func expectReach(t *testing.T, c *nodetest.Cluster, client, server *corev1.Pod) 
 			}
 		}
 	}()
-	controllertest.EventuallyWithin(t, client.Name+" reaches "+server.Name+" with its own IP", 30*time.Second, func(ctx context.Context) (bool, error) {
+	controllertest.EventuallyWithin(t, client.Name+" reaches "+server.Name+" with its own IP", 45*time.Second, func(ctx context.Context) (bool, error) {
+		// An exec can stall on a loaded machine: each try has 10 s.
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
 		seen, err := clientIP(ctx, c, client.Name, server.Status.PodIP)
 		if err != nil {
 			last = err.Error()
