@@ -298,6 +298,9 @@ func startRoutes(ctx context.Context, cfg node.Config, f RealFlags, logger *slog
 	if err != nil {
 		return fmt.Errorf("--pod-network: %w", err)
 	}
+	if mode != routes.ModeNone && f.CNI == containerd.CNITinykube && f.ClusterCIDR == "" && f.Endpoint == "" {
+		logger.Warn("node: no --cluster-cidr: tinykube-cni masquerades pod traffic to other nodes' pods (pods see the node's address); give the cluster's pod network")
+	}
 	client, err := kubernetes.NewForConfig(cfg.RESTConfig)
 	if err != nil {
 		return err
