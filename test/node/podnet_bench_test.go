@@ -13,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/tinykube/tinykube/internal/controllertest"
 	"github.com/tinykube/tinykube/internal/imagetest"
 	"github.com/tinykube/tinykube/internal/nodetest"
 )
@@ -21,8 +25,11 @@ import (
 // N runs): pod-to-pod TCP throughput (one stream, 5 s) and 1-byte round
 // trips (5 s) across two nodes, host-gw and vxlan, against the same
 // test-server tool between two network namespaces joined by one plain
-// veth pair. Runs alternate between the pods and the veth pair; the
-// medians are logged.
+// veth pair, and between the two nodes' own namespaces (the test's wire:
+// veth, host bridge, veth; or veth, host routing, veth). Each run is a
+// pod of its own (its log read after: a long silent exec here loses its
+// output now and then); runs alternate pods, veth, wire; the medians
+// are logged.
 func TestPodNetworkBench(t *testing.T) {
 	runs, _ := strconv.Atoi(os.Getenv("TINYKUBE_NET_BENCH"))
 	if runs <= 0 {
@@ -37,13 +44,19 @@ func TestPodNetworkBench(t *testing.T) {
 			srv := runPod(t, c, c.Nodes[0], "sink", "sh", "-c", "/testserver tcp-echo --port 7 & exec /testserver tcp-sink --port 5201")
 			cli := runPod(t, c, c.Nodes[1], "bench", "sleep", "3600")
 			expectReachTCP(t, c, cli.Name, srv.Status.PodIP)
-			var pod, base results
+			// The wire between the two nodes' namespaces, without pods: the
+			// same tool run in the nodes' own namespaces.
+			wire := &vethPair{a: c.Nodes[0].NS, b: c.Nodes[1].NS, bin: bin, ip: c.Nodes[0].IP}
+			wire.serve(t)
+			var pod, base, node results
 			for i := 0; i < runs; i++ {
-				pod.add(t, podBench(t, c, cli.Name, srv.Status.PodIP))
+				pod.add(t, podBench(t, c, c.Nodes[1], i, srv.Status.PodIP))
 				base.add(t, veth.bench(t))
+				node.add(t, wire.bench(t))
 			}
-			t.Logf("%s, %d runs, medians: pods across nodes: %s; plain veth: %s; ratio: throughput %.0f %%, round trips/s %.0f %%, p50 latency %.0f %%",
-				mode, runs, pod, base, 100*pod.median(0)/base.median(0), 100*pod.median(1)/base.median(1), 100*base.median(2)/pod.median(2))
+			t.Logf("%s, %d runs, medians: pods across nodes: %s; plain veth: %s; node to node (the test's wire, no pods): %s; pods/veth: throughput %.0f %%, round trips/s %.0f %%; pods/wire: throughput %.0f %%, round trips/s %.0f %%",
+				mode, runs, pod, base, node, 100*pod.median(0)/base.median(0), 100*pod.median(1)/base.median(1),
+				100*pod.median(0)/node.median(0), 100*pod.median(1)/node.median(1))
 		})
 	}
 }
@@ -81,15 +94,37 @@ func (r results) String() string {
 
 const benchScript = "/testserver tcp-bench --addr %[1]s:5201 --mode stream --duration 5s && /testserver tcp-bench --addr %[1]s:7 --mode rr --duration 5s"
 
-func podBench(t *testing.T, c *nodetest.Cluster, pod, ip string) string {
+// podBench runs the benchmark in a new pod on node n (its log read once
+// it has finished: a long silent exec loses its output here now and
+// then).
+func podBench(t *testing.T, c *nodetest.Cluster, n *nodetest.ClusterNode, run int, ip string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	out, err := podExec(ctx, c, pod, "sh", "-c", fmt.Sprintf(benchScript, ip))
-	if err != nil {
-		t.Fatalf("tcp-bench in %s: %v: %s", pod, err, out)
+	name := fmt.Sprintf("bench-%d", run)
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: corev1.PodSpec{NodeName: n.Name, RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{Name: "main", Image: testServerImage, ImagePullPolicy: corev1.PullNever,
+				Command: []string{"sh", "-c", fmt.Sprintf(benchScript, ip)}}}},
 	}
-	return out
+	ctx := context.Background()
+	if _, err := c.Client.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var phase corev1.PodPhase
+	controllertest.EventuallyWithin(t, "pod "+name+" finished", 2*time.Minute, func(ctx context.Context) (bool, error) {
+		p, err := c.Client.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		phase = p.Status.Phase
+		return phase == corev1.PodSucceeded || phase == corev1.PodFailed, nil
+	})
+	b, err := c.Client.CoreV1().Pods("default").GetLogs(name, &corev1.PodLogOptions{}).DoRaw(ctx)
+	if err != nil || phase != corev1.PodSucceeded {
+		t.Fatalf("bench pod %s: %s, log %q %v", name, phase, b, err)
+	}
+	_ = c.Client.CoreV1().Pods("default").Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+	return string(b)
 }
 
 func expectReachTCP(t *testing.T, c *nodetest.Cluster, pod, ip string) {
@@ -112,12 +147,14 @@ func expectReachTCP(t *testing.T, c *nodetest.Cluster, pod, ip string) {
 // server side running tcp-sink and tcp-echo.
 type vethPair struct {
 	a, b, bin string
+	// ip is the server's address in a.
+	ip string
 }
 
 func newVethPair(t *testing.T, bin string) *vethPair {
 	t.Helper()
 	id := rand.IntN(1000)
-	v := &vethPair{a: fmt.Sprintf("tkvb-%d-a", id), b: fmt.Sprintf("tkvb-%d-b", id), bin: bin}
+	v := &vethPair{a: fmt.Sprintf("tkvb-%d-a", id), b: fmt.Sprintf("tkvb-%d-b", id), bin: bin, ip: "10.253.0.1"}
 	run := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
@@ -135,6 +172,14 @@ func newVethPair(t *testing.T, bin string) *vethPair {
 		run("ip", "-n", ns, "link", "set", "eth0", "up")
 		run("ip", "-n", ns, "link", "set", "lo", "up")
 	}
+	v.serve(t)
+	return v
+}
+
+// serve runs tcp-sink and tcp-echo in namespace a until the test ends.
+func (v *vethPair) serve(t *testing.T) {
+	t.Helper()
+	bin := v.bin
 	for _, mode := range [][]string{{"tcp-sink", "--port", "5201"}, {"tcp-echo", "--port", "7"}} {
 		cmd := exec.Command("ip", append([]string{"netns", "exec", v.a, bin}, mode...)...)
 		if err := cmd.Start(); err != nil {
@@ -143,12 +188,11 @@ func newVethPair(t *testing.T, bin string) *vethPair {
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	}
 	time.Sleep(500 * time.Millisecond)
-	return v
 }
 
 func (v *vethPair) bench(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("ip", "netns", "exec", v.b, "sh", "-c", strings.ReplaceAll(fmt.Sprintf(benchScript, "10.253.0.1"), "/testserver", v.bin)).CombinedOutput()
+	out, err := exec.Command("ip", "netns", "exec", v.b, "sh", "-c", strings.ReplaceAll(fmt.Sprintf(benchScript, v.ip), "/testserver", v.bin)).CombinedOutput()
 	if err != nil {
 		t.Fatalf("tcp-bench between veth namespaces: %v: %s", err, out)
 	}
