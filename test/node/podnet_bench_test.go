@@ -94,17 +94,22 @@ func (r results) String() string {
 
 const benchScript = "/testserver tcp-bench --addr %[1]s:5201 --mode stream --duration 5s && /testserver tcp-bench --addr %[1]s:7 --mode rr --duration 5s"
 
-// podBench runs the benchmark in a new pod on node n (its log read once
-// it has finished: a long silent exec loses its output here now and
-// then).
+// podBench runs the benchmark in a new pod on node n.
 func podBench(t *testing.T, c *nodetest.Cluster, n *nodetest.ClusterNode, run int, ip string) string {
 	t.Helper()
-	name := fmt.Sprintf("bench-%d", run)
+	return runToEnd(t, c, n, fmt.Sprintf("bench-%d", run), fmt.Sprintf(benchScript, ip))
+}
+
+// runToEnd runs script in a new pod of the test-server image on node n
+// and returns its log once it has succeeded (not an exec: a long silent
+// exec loses its output here now and then).
+func runToEnd(t *testing.T, c *nodetest.Cluster, n *nodetest.ClusterNode, name, script string) string {
+	t.Helper()
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
 		Spec: corev1.PodSpec{NodeName: n.Name, RestartPolicy: corev1.RestartPolicyNever,
 			Containers: []corev1.Container{{Name: "main", Image: testServerImage, ImagePullPolicy: corev1.PullNever,
-				Command: []string{"sh", "-c", fmt.Sprintf(benchScript, ip)}}}},
+				Command: []string{"sh", "-c", script}}}},
 	}
 	ctx := context.Background()
 	if _, err := c.Client.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
@@ -121,7 +126,7 @@ func podBench(t *testing.T, c *nodetest.Cluster, n *nodetest.ClusterNode, run in
 	})
 	b, err := c.Client.CoreV1().Pods("default").GetLogs(name, &corev1.PodLogOptions{}).DoRaw(ctx)
 	if err != nil || phase != corev1.PodSucceeded {
-		t.Fatalf("bench pod %s: %s, log %q %v", name, phase, b, err)
+		t.Fatalf("pod %s: %s, log %q %v", name, phase, b, err)
 	}
 	_ = c.Client.CoreV1().Pods("default").Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
 	return string(b)

@@ -301,15 +301,13 @@ func TestPodRoutesVXLAN(t *testing.T) {
 		}
 	}
 	cli2 := runPod(t, c, n1, "cli-2", "sleep", "3600")
-	if out, err := podExec(context.Background(), c, cli2.Name, "cat", "/sys/class/net/eth0/mtu"); err != nil || strings.TrimSpace(out) != "1450" {
-		t.Errorf("new pod's MTU under vxlan: %q (%v), want 1450", out, err)
+	if out := runToEnd(t, c, n1, "mtu", "cat /sys/class/net/eth0/mtu"); strings.TrimSpace(out) != "1450" {
+		t.Errorf("new pod's MTU under vxlan: %q, want 1450", out)
 	}
 	expectReach(t, c, cli2, srv)
 	// Full-size segments cross the tunnel both ways (the MTUs agree).
 	srv2 := runPod(t, c, n0, "srv-2", "sh", "-c", "/testserver tcp-echo --port 7 & exec /testserver tcp-sink --port 5201")
-	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if out, err := podExec(ctx, c, cli2.Name, "/testserver", "tcp-bench", "--addr", net.JoinHostPort(srv2.Status.PodIP, "5201"), "--duration", "1s"); err != nil || !strings.Contains(out, "Mbit/s") {
-		t.Errorf("a 1 s TCP stream across vxlan: %q %v", out, err)
+	if out := runToEnd(t, c, n1, "stream", "/testserver tcp-bench --addr "+net.JoinHostPort(srv2.Status.PodIP, "5201")+" --duration 1s"); !strings.Contains(out, "Mbit/s") {
+		t.Errorf("a 1 s TCP stream across vxlan: %q", out)
 	}
 }
