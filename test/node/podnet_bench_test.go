@@ -48,11 +48,31 @@ func TestPodNetworkBench(t *testing.T) {
 			// same tool run in the nodes' own namespaces.
 			wire := &vethPair{a: c.Nodes[0].NS, b: c.Nodes[1].NS, bin: bin, ip: c.Nodes[0].IP}
 			wire.serve(t)
-			var pod, base, node results
+			var pod, base, node, nobrnf results
+			// TINYKUBE_NET_BENCH_BRNF=1: also pods with
+			// net.bridge.bridge-nf-call-iptables=0 in the nodes'
+			// namespaces (bridged packets skip netfilter).
+			brnf := os.Getenv("TINYKUBE_NET_BENCH_BRNF") == "1"
+			setBrnf := func(v string) {
+				for _, n := range c.Nodes {
+					if out, err := n.InNS("sysctl", "-w", "net.bridge.bridge-nf-call-iptables="+v); err != nil {
+						t.Fatalf("%v: %s", err, out)
+					}
+				}
+			}
 			for i := 0; i < runs; i++ {
 				pod.add(t, podBench(t, c, c.Nodes[1], i, srv.Status.PodIP))
 				base.add(t, veth.bench(t))
 				node.add(t, wire.bench(t))
+				if brnf {
+					setBrnf("0")
+					nobrnf.add(t, podBench(t, c, c.Nodes[1], runs+i, srv.Status.PodIP))
+					setBrnf("1")
+				}
+			}
+			if brnf {
+				t.Logf("%s: pods with bridge-nf-call-iptables=0 on the nodes: %s; /veth: throughput %.0f %%, round trips/s %.0f %%",
+					mode, nobrnf, 100*nobrnf.median(0)/base.median(0), 100*nobrnf.median(1)/base.median(1))
 			}
 			t.Logf("%s, %d runs, medians: pods across nodes: %s; plain veth: %s; node to node (the test's wire, no pods): %s; pods/veth: throughput %.0f %%, round trips/s %.0f %%; pods/wire: throughput %.0f %%, round trips/s %.0f %%",
 				mode, runs, pod, base, node, 100*pod.median(0)/base.median(0), 100*pod.median(1)/base.median(1),
