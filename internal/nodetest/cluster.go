@@ -231,7 +231,8 @@ func (c *Cluster) AddNode(t testing.TB) *ClusterNode {
 		t.Fatal(err)
 	}
 	n.Endpoint = "unix://" + paths.Socket
-	n.args = slices.Concat(c.join, []string{"--data-dir", n.Dir, "--node-name", n.Name, "--node-ip", n.IP, "--join-timeout", "90s"}, c.opts.NodeArgs)
+	n.args = slices.Concat(c.join, []string{"--data-dir", n.Dir, "--node-name", n.Name, "--node-ip", n.IP, "--join-timeout", "90s",
+		"--cluster-cidr", c.ClusterCIDR}, c.opts.NodeArgs)
 	n.start(t)
 	t.Cleanup(func() {
 		// Its pods first, deleted so that the node does not start them
@@ -323,6 +324,14 @@ func (n *ClusterNode) Restart(t testing.TB) {
 	t.Helper()
 	n.proc.Stop()
 	n.start(t)
+}
+
+// RestartWith is Restart with args added to the node's arguments (a
+// later flag wins), for this and later restarts.
+func (n *ClusterNode) RestartWith(t testing.TB, args ...string) {
+	t.Helper()
+	n.args = append(n.args, args...)
+	n.Restart(t)
 }
 
 // Exited says why the node process exited, nil while it runs.

@@ -4,7 +4,8 @@
 // started under --data-dir (pkg/node/containerd; pod network from
 // tinykube-cni, this binary, or with --cni reference Debian's bridge and
 // host-local plugins), or an existing CRI endpoint, driven through
-// pkg/node/cri. `tinykube server --node` runs the
+// pkg/node/cri; routes to other nodes' pods come from pkg/network/routes
+// (--pod-network host-gw, vxlan or none; startRoutes). `tinykube server --node` runs the
 // same real node in-process (RunReal); tests start one with
 // internal/nodetest (StartRuntime, RealConfig). A real node on another
 // host joins with --server, --token and --ca-cert-hash (join.go, by TLS

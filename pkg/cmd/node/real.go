@@ -15,8 +15,10 @@ import (
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/client-go/kubernetes"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/tinykube/tinykube/pkg/network/routes"
 	"github.com/tinykube/tinykube/pkg/node"
 	"github.com/tinykube/tinykube/pkg/node/containerd"
 	"github.com/tinykube/tinykube/pkg/node/cri"
@@ -52,6 +54,9 @@ type RealFlags struct {
 	// kubelet's syntax (pkg/node/eviction; unnamed signals keep their
 	// defaults).
 	EvictionHard string
+	// PodNetwork is how pods reach other nodes' pods: "host-gw" (the
+	// default), "vxlan" or "none" (pkg/network/routes).
+	PodNetwork string
 
 	// The kubelet API (kubeletapi.go): where it listens (port 0: any
 	// free port), its serving certificate (files; else
@@ -75,6 +80,7 @@ type RealFlags struct {
 // DefaultRealFlags are the defaults of `tinykube node`.
 func DefaultRealFlags() RealFlags {
 	return RealFlags{Runtime: "simulated", DataDir: "/var/lib/tinykube/node", ClusterDomain: "cluster.local", CNI: containerd.CNITinykube,
+		PodNetwork:     string(routes.ModeHostGW),
 		KubeletAddress: "0.0.0.0", KubeletPort: 10250, NetworkPolicy: true}
 }
 
@@ -85,6 +91,7 @@ func (f *RealFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Endpoint, "container-runtime-endpoint", f.Endpoint, "real node: use this CRI endpoint (unix://…) instead of starting a private containerd; it must have the pause image "+images.PauseImage+" and its own CNI config")
 	fs.StringVar(&f.CNI, "cni", f.CNI, `real node: the pod network plugin of its private containerd: "tinykube" (tinykube-cni, built into this binary: bridge, IPAM and masquerading; Debian's portmap and loopback beside it) or "reference" (Debian's bridge and host-local plugins)`)
 	fs.StringVar(&f.ClusterCIDR, "cluster-cidr", f.ClusterCIDR, "real node with --cni tinykube: the cluster's pod network, whose traffic is not masqueraded (default: the node's podCIDR)")
+	fs.StringVar(&f.PodNetwork, "pod-network", f.PodNetwork, `real node: how pods reach other nodes' pods: "host-gw" (a route to every other node's podCIDR via its InternalIP; nodes on one L2 segment), "vxlan" (flannel's vxlan backend: a VXLAN device, VNI 1, UDP 8472; pods' MTU 50 less) or "none" (routing is someone else's)`)
 	fs.StringVar(&f.NodeIP, "node-ip", f.NodeIP, "real node: its InternalIP (default: the address of the default-route interface)")
 	fs.StringToStringVar(&f.SystemReserved, "system-reserved", f.SystemReserved, "real node: resources kept from pods, e.g. cpu=500m,memory=1Gi (allocatable = capacity - these)")
 	fs.StringSliceVar(&f.ClusterDNS, "cluster-dns", f.ClusterDNS, "real node: DNS server IPs for pods with dnsPolicy ClusterFirst (none: pods use the host's resolv.conf)")
@@ -131,6 +138,11 @@ func StartRuntime(ctx context.Context, f RealFlags, logger *slog.Logger) (*RealR
 	}
 	cc := containerd.DefaultConfig(filepath.Join(f.DataDir, "containerd"))
 	cc.Logger, cc.CNI, cc.ClusterCIDR = logger, f.CNI, f.ClusterCIDR
+	mtu, err := podMTU(f)
+	if err != nil {
+		return nil, err
+	}
+	cc.PodMTU = mtu
 	ctrd, err := containerd.Start(ctx, cc)
 	if err != nil {
 		return nil, err
@@ -251,6 +263,11 @@ func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
 	defer cancel()
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- api.Serve(ctx, agent) }()
+	if err := startRoutes(ctx, cfg, f, logger); err != nil {
+		cancel()
+		<-apiDone
+		return err
+	}
 	defer startNetworkPolicy(ctx, f, cfg, logger)() // starts it now, waits for it on the way out
 	if f.RequestServingCert {
 		go requestServingCert(ctx, cfg.RESTConfig, cfg.Real.Name, f.DataDir, api, 2*time.Minute, logger)
@@ -261,4 +278,46 @@ func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
 		err = fmt.Errorf("kubelet API: %w", apiErr)
 	}
 	return err
+}
+
+// podMTU is the pods' MTU for f.PodNetwork (0: the plugin's default).
+func podMTU(f RealFlags) (int, error) {
+	mode, err := routes.ParseMode(f.PodNetwork)
+	if err != nil {
+		return 0, fmt.Errorf("--pod-network: %w", err)
+	}
+	var ip netip.Addr
+	if f.NodeIP != "" {
+		if ip, err = netip.ParseAddr(f.NodeIP); err != nil {
+			return 0, fmt.Errorf("--node-ip: %w", err)
+		}
+	}
+	return routes.PodMTU(mode, ip)
+}
+
+// startRoutes runs the node's pod routing to other nodes
+// (pkg/network/routes) until ctx ends; a failure is logged, the node
+// keeps running.
+func startRoutes(ctx context.Context, cfg node.Config, f RealFlags, logger *slog.Logger) error {
+	mode, err := routes.ParseMode(f.PodNetwork)
+	if err != nil {
+		return fmt.Errorf("--pod-network: %w", err)
+	}
+	if mode != routes.ModeNone && f.CNI == containerd.CNITinykube && f.ClusterCIDR == "" && f.Endpoint == "" {
+		logger.Warn("node: no --cluster-cidr: tinykube-cni masquerades pod traffic to other nodes' pods (pods see the node's address); give the cluster's pod network")
+	}
+	client, err := kubernetes.NewForConfig(cfg.RESTConfig)
+	if err != nil {
+		return err
+	}
+	ra, err := routes.New(routes.Config{NodeName: cfg.Real.Name, Client: client, Mode: mode, Logger: logger})
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := ra.Run(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("node: pod routing stopped", "err", err)
+		}
+	}()
+	return nil
 }

@@ -57,6 +57,8 @@ type flags struct {
 	nodeCNI string
 	// nodeNetworkPolicy: the --node node enforces NetworkPolicies.
 	nodeNetworkPolicy bool
+	// podNetwork is the --node node's --pod-network.
+	podNetwork string
 	// idleGCPercent is GOGC while idle (pkg/idlegc); 0 disables.
 	idleGCPercent int
 }
@@ -106,6 +108,7 @@ func NewCommand() *cobra.Command {
 	cmd.Flags().StringVar(&f.nodeName, "node-name", "", "name of the --node node (default: the host name)")
 	cmd.Flags().StringVar(&f.nodeIP, "node-ip", "", "the --node node's InternalIP, where the API server reaches its kubelet API (default: the default-route address)")
 	cmd.Flags().StringVar(&f.evictionHard, "eviction-hard", "", "the --node node's pressure thresholds, as the kubelet's --eviction-hard (e.g. memory.available<100Mi,nodefs.available<10%; default the kubelet's)")
+	cmd.Flags().StringVar(&f.podNetwork, "pod-network", nodecmd.DefaultRealFlags().PodNetwork, `how the --node node's pods reach other nodes' pods: "host-gw", "vxlan" or "none" (as tinykube node --pod-network)`)
 	cmd.Flags().StringVar(&f.nodeCNI, "cni", nodecmd.DefaultRealFlags().CNI, `the --node node's pod network plugin: "tinykube" (tinykube-cni, built into this binary; pod traffic leaving --cluster-cidr is masqueraded) or "reference" (Debian's bridge and host-local plugins)`)
 	cmd.Flags().BoolVar(&f.nodeNetworkPolicy, "node-network-policy", true, "the --node node enforces NetworkPolicies in nftables (as tinykube node --network-policy does)")
 	cmd.Flags().IntVar(&f.kubeletPort, "kubelet-port", 10250, "the --node node's kubelet API port (logs, exec, attach, port-forward; 0: any free port)")
@@ -239,6 +242,7 @@ func (f *flags) run(ctx context.Context) error {
 		nf.Real.EvictionHard = f.evictionHard
 		nf.Real.CNI, nf.Real.ClusterCIDR = f.nodeCNI, f.controllers.ClusterCIDR
 		nf.Real.NetworkPolicy = f.nodeNetworkPolicy
+		nf.Real.PodNetwork = f.podNetwork
 		if f.nodeIP != "" {
 			nf.Real.KubeletAddress = f.nodeIP
 		}

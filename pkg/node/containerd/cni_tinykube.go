@@ -78,6 +78,12 @@ func linkTinykubeCNI(p Paths, binary, referenceDir string) error {
 // allocations under CNIDataDir; portmap chained for hostPorts. The node's
 // own masquerade chain (masq.go, for the reference plugins) goes.
 func (p Paths) WriteTinykubeCNIConfig(podCIDRs, clusterCIDR string) error {
+	return p.writeTinykubeCNIConfig(podCIDRs, clusterCIDR, 0)
+}
+
+// writeTinykubeCNIConfig is WriteTinykubeCNIConfig with the pods' MTU
+// (0: the plugin's default), lowered for an overlay (Config.PodMTU).
+func (p Paths) writeTinykubeCNIConfig(podCIDRs, clusterCIDR string, mtu int) error {
 	var prefixes []netip.Prefix
 	for _, s := range strings.Split(podCIDRs, ",") {
 		s = strings.TrimSpace(s)
@@ -102,6 +108,9 @@ func (p Paths) WriteTinykubeCNIConfig(podCIDRs, clusterCIDR string) error {
 		"type": cni.PluginType, "bridge": BridgeName(p.Dir),
 		"podCIDR": podCIDR, "clusterCIDR": clusterCIDR,
 		"hairpinMode": true, "ipMasq": true, "dataDir": p.CNIDataDir,
+	}
+	if mtu != 0 {
+		plugin["mtu"] = mtu
 	}
 	// Validate with the plugin's own parser, so a bad CIDR fails here and
 	// not at the first pod.

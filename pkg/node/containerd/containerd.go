@@ -44,6 +44,9 @@ type Config struct {
 	// ClusterCIDR is what tinykube-cni does not masquerade ("": the
 	// node's podCIDR).
 	ClusterCIDR string
+	// PodMTU is tinykube-cni's MTU ("0": its default, 1500), lowered
+	// below the parent link's by an overlay (pkg/network/routes.PodMTU).
+	PodMTU int
 	// PauseImage is the sandbox image, built and imported at start.
 	PauseImage string
 	// StartTimeout bounds the wait for the socket.
@@ -166,7 +169,7 @@ func (c *Containerd) Endpoint() string { return "unix://" + c.paths.Socket }
 // configured plugin (Config.CNI).
 func (c *Containerd) WriteCNIConfig(podCIDRs string) error {
 	if c.cfg.CNI == CNITinykube {
-		return c.paths.WriteTinykubeCNIConfig(podCIDRs, c.cfg.ClusterCIDR)
+		return c.paths.writeTinykubeCNIConfig(podCIDRs, c.cfg.ClusterCIDR, c.cfg.PodMTU)
 	}
 	return c.paths.WriteCNIConfig(podCIDRs)
 }

@@ -66,6 +66,9 @@ func netexec(ctx context.Context, args []string) error {
 		name, _ := os.Hostname()
 		fmt.Fprint(w, name)
 	})
+	mux.HandleFunc("/clientip", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, r.RemoteAddr)
+	})
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, r.FormValue("msg"))
 	})

@@ -25,11 +25,14 @@ var modes = map[string]func(ctx context.Context, args []string) error{
 	"exit":           exit,
 	"stress-memory":  stressMemory,
 	"pause":          pause,
+	"tcp-sink":       tcpSink,
+	"tcp-bench":      tcpBench,
+	"http-get":       httpGet,
 }
 
 func main() {
 	if len(os.Args) < 2 || modes[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: testserver netexec|serve-hostname|fail-probe|tcp-echo|sleep|exit|stress-memory|pause [args]")
+		fmt.Fprintln(os.Stderr, "usage: testserver netexec|serve-hostname|fail-probe|tcp-echo|tcp-sink|tcp-bench|http-get|sleep|exit|stress-memory|pause [args]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
