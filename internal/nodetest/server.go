@@ -56,7 +56,10 @@ func StartServerNode(t testing.TB, name string, args ...string) *ServerNode {
 	clusterCIDR := fmt.Sprintf("10.%d.0.0/16", 232+rand.IntN(16))
 	cmd := servercmd.NewCommand()
 	cmd.SetArgs(append([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--node", "--node-name", name,
-		"--node-ip", "127.0.0.1", "--kubelet-port", "0", "--cluster-cidr", clusterCIDR}, args...))
+		"--node-ip", "127.0.0.1", "--kubelet-port", "0", "--cluster-cidr", clusterCIDR,
+		// Not the service proxy: these nodes share the host's network
+		// namespace (and its nftables table) with each other.
+		"--proxy=false"}, args...))
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
 	stop := func() {

@@ -55,6 +55,8 @@ type flags struct {
 	// nodeCNI is the --node node's pod network plugin ("tinykube" or
 	// "reference").
 	nodeCNI string
+	// nodeProxy: the --node node runs the service proxy (pkg/proxy).
+	nodeProxy bool
 	// idleGCPercent is GOGC while idle (pkg/idlegc); 0 disables.
 	idleGCPercent int
 }
@@ -105,6 +107,7 @@ func NewCommand() *cobra.Command {
 	cmd.Flags().StringVar(&f.nodeIP, "node-ip", "", "the --node node's InternalIP, where the API server reaches its kubelet API (default: the default-route address)")
 	cmd.Flags().StringVar(&f.evictionHard, "eviction-hard", "", "the --node node's pressure thresholds, as the kubelet's --eviction-hard (e.g. memory.available<100Mi,nodefs.available<10%; default the kubelet's)")
 	cmd.Flags().StringVar(&f.nodeCNI, "cni", nodecmd.DefaultRealFlags().CNI, `the --node node's pod network plugin: "tinykube" (tinykube-cni, built into this binary; pod traffic leaving --cluster-cidr is masqueraded) or "reference" (Debian's bridge and host-local plugins)`)
+	cmd.Flags().BoolVar(&f.nodeProxy, "proxy", true, "the --node node runs the service proxy (as `tinykube proxy`: nftables table inet tinykube, in the host's network namespace)")
 	cmd.Flags().IntVar(&f.kubeletPort, "kubelet-port", 10250, "the --node node's kubelet API port (logs, exec, attach, port-forward; 0: any free port)")
 	return cmd
 }
@@ -235,6 +238,7 @@ func (f *flags) run(ctx context.Context) error {
 		nf.Real.NodeIP, nf.Real.KubeletPort = f.nodeIP, f.kubeletPort
 		nf.Real.EvictionHard = f.evictionHard
 		nf.Real.CNI, nf.Real.ClusterCIDR = f.nodeCNI, f.controllers.ClusterCIDR
+		nf.Real.Proxy = f.nodeProxy
 		if f.nodeIP != "" {
 			nf.Real.KubeletAddress = f.nodeIP
 		}
