@@ -478,7 +478,8 @@ func (p *Proxier) Sync(ctx context.Context) error {
 		flushUDP(udpGone, p.log)
 	}
 	st := SyncStats{Full: full, Services: len(inputs), Operations: ops, Duration: time.Since(start)}
-	p.log.Debug("service proxy: synced", "full", st.Full, "services", st.Services, "operations", st.Operations, "took", st.Duration)
+	// At V2, as kube-proxy's "SyncProxyRules complete".
+	p.log.Log(ctx, slog.Level(-2), "service proxy: synced", "full", st.Full, "services", st.Services, "operations", st.Operations, "took", st.Duration)
 	if p.cfg.OnSync != nil {
 		p.cfg.OnSync(st)
 	}
