@@ -113,8 +113,7 @@ func servicePorts(svc *corev1.Service, slices []*discoveryv1.EndpointSlice, node
 		}
 	}
 	iLocal := svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal
-	eLocal := (svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer) &&
-		svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
+	eLocal := svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal // only set when externally accessible
 
 	var out []*servicePort
 	for _, p := range svc.Spec.Ports {
