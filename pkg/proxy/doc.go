@@ -9,14 +9,16 @@
 //     when there are none, serving and terminating ones; the node's own
 //     for internal/externalTrafficPolicy Local).
 //   - rules.go: a servicePort becomes chains (svc-*: the cluster and
-//     local chains choosing an endpoint with numgen, the external chain
-//     for NodePorts and externalIPs, one chain per endpoint doing the
-//     DNAT), map elements in the base objects (proxy-*: the service-ips
-//     and nodeports dispatch maps, the no-endpoints maps that reject)
-//     and, for sessionAffinity ClientIP, a dynamic set per endpoint.
-//     The base chains hook prerouting, output, input, forward and
-//     postrouting; a mark and the proxy-masquerading chain masquerade
-//     off-node clients and hairpin traffic.
+//     local chains DNATing to an endpoint picked by numgen, as
+//     kube-proxy 1.37 does, with no chain per endpoint; the external
+//     chain for NodePorts and externalIPs; with sessionAffinity ClientIP
+//     a chain and a dynamic timeout set per endpoint), and elements in
+//     the base objects (proxy-*: the service-ips and nodeports dispatch
+//     maps, the no-endpoints maps that reject, the cluster-ips and
+//     hairpin-connections sets). The base chains hook prerouting,
+//     output, input, forward and postrouting; a mark and the
+//     proxy-masquerading chain masquerade off-node clients and hairpin
+//     connections.
 //   - proxier.go: the informers, the rate-limited sync loop and the
 //     transaction. Only changed Services' chains and elements are
 //     rewritten per sync (kube-proxy's partial sync); a periodic full

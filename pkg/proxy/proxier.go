@@ -355,7 +355,9 @@ func (p *Proxier) Sync(ctx context.Context) error {
 		for _, m := range []string{serviceIPsMap, serviceNodePortsMap, noEndpointServices, noEndpointNodePorts} {
 			tx.Flush(&knftables.Map{Name: m})
 		}
-		tx.Flush(&knftables.Set{Name: clusterIPsSet})
+		for _, set := range baseSets {
+			tx.Flush(&knftables.Set{Name: set.name})
+		}
 	} else {
 		for id, e := range p.kernelElems {
 			if w, ok := want[id]; !ok || !slices.Equal(w.Value, e.Value) {
@@ -435,6 +437,7 @@ func (p *Proxier) Sync(ctx context.Context) error {
 		tx.Delete(&knftables.Set{Name: name})
 	}
 	ops := tx.NumOperations()
+	computed := time.Since(start)
 	if ops > 0 {
 		if err := p.nft.Run(ctx, tx); err != nil {
 			// The kernel state is unknown: the retry is a full sync,
@@ -479,7 +482,7 @@ func (p *Proxier) Sync(ctx context.Context) error {
 	}
 	st := SyncStats{Full: full, Services: len(inputs), Operations: ops, Duration: time.Since(start)}
 	// At V2, as kube-proxy's "SyncProxyRules complete".
-	p.log.Log(ctx, slog.Level(-2), "service proxy: synced", "full", st.Full, "services", st.Services, "operations", st.Operations, "took", st.Duration)
+	p.log.Log(ctx, slog.Level(-2), "service proxy: synced", "full", st.Full, "services", st.Services, "operations", st.Operations, "took", st.Duration, "computed", computed)
 	if p.cfg.OnSync != nil {
 		p.cfg.OnSync(st)
 	}
@@ -507,7 +510,9 @@ func (p *Proxier) winningElements() map[string]element {
 		for _, e := range r.Elements {
 			id := e.id()
 			if o, ok := owner[id]; ok {
-				if o != r.name {
+				// Set elements carry no verdict: Services sharing one
+				// (an endpoint behind two Services) do not collide.
+				if o != r.name && e.Map != "" {
 					if c := id + " " + r.name; !p.collisions[c] {
 						p.collisions[c] = true
 						p.log.Error("service proxy: Service port collides with another Service's; skipped", "service", r.name, "holder", o,
@@ -551,7 +556,9 @@ func addBase(tx *knftables.Transaction) {
 	for _, m := range baseMaps {
 		tx.Add(&knftables.Map{Name: m.name, Type: m.typ})
 	}
-	tx.Add(&knftables.Set{Name: clusterIPsSet, Type: "ipv4_addr"})
+	for _, set := range baseSets {
+		tx.Add(&knftables.Set{Name: set.name, Type: set.typ})
+	}
 	for _, c := range regularChains {
 		tx.Add(&knftables.Chain{Name: c.name})
 		tx.Flush(&knftables.Chain{Name: c.name})

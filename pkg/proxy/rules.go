@@ -22,11 +22,15 @@ const (
 	clusterIPsCheck       = "proxy-cluster-ips-check"
 	rejectChain           = "proxy-reject"
 
-	serviceIPsMap        = "proxy-service-ips"
-	serviceNodePortsMap  = "proxy-service-nodeports"
-	noEndpointServices   = "proxy-no-endpoint-services"
-	noEndpointNodePorts  = "proxy-no-endpoint-nodeports"
-	clusterIPsSet        = "proxy-cluster-ips"
+	serviceIPsMap       = "proxy-service-ips"
+	serviceNodePortsMap = "proxy-service-nodeports"
+	noEndpointServices  = "proxy-no-endpoint-services"
+	noEndpointNodePorts = "proxy-no-endpoint-nodeports"
+	clusterIPsSet       = "proxy-cluster-ips"
+	// hairpinSet: endpoint . endpoint . proto . port of every endpoint,
+	// the connections of a pod to itself through a Service, which are
+	// masqueraded (kube-proxy's hairpin-connections).
+	hairpinSet           = "proxy-hairpin-connections"
 	proxyPrefix, svcPrfx = "proxy-", "svc-"
 
 	// masqueradeMark is the bit that asks for masquerading (kube-proxy's).
@@ -66,6 +70,7 @@ var regularChains = []struct {
 }{
 	{markMasqChain, []string{"meta mark set meta mark or " + masqueradeMark}},
 	{masqueradingChain, []string{
+		"ct status dnat ip saddr . ip daddr . meta l4proto . th dport @" + hairpinSet + " meta mark set meta mark or " + masqueradeMark,
 		"meta mark & " + masqueradeMark + " == 0 return",
 		"meta mark set meta mark xor " + masqueradeMark,
 		"masquerade fully-random",
@@ -90,16 +95,32 @@ var baseMaps = []struct{ name, typ string }{
 	{noEndpointNodePorts, "inet_proto . inet_service : verdict"},
 }
 
-// element is one set or map element a service owns.
+// element is one set or map element a service owns; ID names it
+// (set or map and key), computed once.
 type element struct {
 	Set, Map   string
 	Key, Value []string
+	ID         string
 }
 
-func (e element) id() string { return e.Set + e.Map + " " + strings.Join(e.Key, " . ") }
+func (e element) id() string { return e.ID }
+
+// setElem and mapElem make elements.
+func setElem(set string, key ...string) element {
+	return element{Set: set, Key: key, ID: set + " " + strings.Join(key, " . ")}
+}
+
+func mapElem(m string, value string, key ...string) element {
+	return element{Map: m, Key: key, Value: []string{value}, ID: m + " " + strings.Join(key, " . ")}
+}
 
 func (e element) obj() *knftables.Element {
 	return &knftables.Element{Set: e.Set, Map: e.Map, Key: e.Key, Value: e.Value}
+}
+
+var baseSets = []struct{ name, typ string }{
+	{clusterIPsSet, "ipv4_addr"},
+	{hairpinSet, "ipv4_addr . ipv4_addr . inet_proto . inet_service"},
 }
 
 // chain is a per-service chain and its rules.
@@ -178,33 +199,45 @@ func (g *generator) portRules(sp *servicePort, r *serviceRules) {
 
 	cip := sp.ClusterIP.String()
 	port := fmt.Sprint(sp.Port)
-	r.Elements = append(r.Elements, element{Set: clusterIPsSet, Key: []string{cip}})
+	r.Elements = append(r.Elements, setElem(clusterIPsSet, cip))
 
-	// Endpoint chains, one per endpoint used by any chain.
+	// Every endpoint used: its hairpin element, and with session
+	// affinity a chain of its own that records the client.
 	used := map[netip.Addr]bool{}
 	for _, e := range append(append([]endpoint(nil), clusterEPs...), localEPs...) {
 		if used[e.IP] {
 			continue
 		}
 		used[e.IP] = true
-		rules := []string{fmt.Sprintf("ip saddr %s jump %s", e.IP, markMasqChain)} // hairpin
+		ip := e.IP.String()
+		r.Elements = append(r.Elements, setElem(hairpinSet, ip, ip, proto, fmt.Sprint(e.Port)))
+		if proto == "udp" {
+			r.UDPEndpoints[cip+" "+ip] = true
+		}
 		if sp.AffinitySeconds > 0 {
 			set := sp.affinitySet(e)
 			r.AffinitySets[set] = sp.AffinitySeconds
-			rules = append(rules, fmt.Sprintf("update @%s { ip saddr }", set))
-		}
-		rules = append(rules, fmt.Sprintf("meta l4proto %s dnat ip to %s", proto, e))
-		r.Chains = append(r.Chains, chain{sp.endpointChain(e), rules})
-		if proto == "udp" {
-			r.UDPEndpoints[cip+" "+e.IP.String()] = true
+			r.Chains = append(r.Chains, chain{sp.endpointChain(e), []string{
+				fmt.Sprintf("update @%s { ip saddr }", set),
+				fmt.Sprintf("meta l4proto %s dnat ip to %s", proto, e),
+			}})
 		}
 	}
+	// dispatch picks an endpoint at random: DNAT through a numgen map
+	// (as kube-proxy since 1.33: no chain per endpoint), or with session
+	// affinity the endpoint a client used last, else a random endpoint's
+	// chain.
 	dispatch := func(eps []endpoint) []string {
-		var rules []string
-		if sp.AffinitySeconds > 0 {
-			for _, e := range eps {
-				rules = append(rules, fmt.Sprintf("ip saddr @%s goto %s", sp.affinitySet(e), sp.endpointChain(e)))
+		if sp.AffinitySeconds == 0 {
+			var m []string
+			for i, e := range eps {
+				m = append(m, fmt.Sprintf("%d : %s . %d", i, e.IP, e.Port))
 			}
+			return []string{fmt.Sprintf("meta l4proto %s dnat ip to numgen random mod %d map { %s }", proto, len(eps), strings.Join(m, " , "))}
+		}
+		var rules []string
+		for _, e := range eps {
+			rules = append(rules, fmt.Sprintf("ip saddr @%s goto %s", sp.affinitySet(e), sp.endpointChain(e)))
 		}
 		var vm []string
 		for i, e := range eps {
@@ -247,23 +280,23 @@ func (g *generator) portRules(sp *servicePort, r *serviceRules) {
 		noEP = "drop" // endpoints exist, but none this traffic may use (Local policy)
 	}
 	if len(internalEPs) > 0 {
-		r.Elements = append(r.Elements, element{Map: serviceIPsMap, Key: []string{cip, proto, port}, Value: []string{"goto " + internalChain}})
+		r.Elements = append(r.Elements, mapElem(serviceIPsMap, "goto " + internalChain, cip, proto, port))
 	} else {
-		r.Elements = append(r.Elements, element{Map: noEndpointServices, Key: []string{cip, proto, port}, Value: []string{noEP}})
+		r.Elements = append(r.Elements, mapElem(noEndpointServices, noEP, cip, proto, port))
 	}
 	for _, ip := range sp.ExternalIPs {
 		if usesExternal {
-			r.Elements = append(r.Elements, element{Map: serviceIPsMap, Key: []string{ip.String(), proto, port}, Value: []string{"goto " + sp.externalChain()}})
+			r.Elements = append(r.Elements, mapElem(serviceIPsMap, "goto " + sp.externalChain(), ip.String(), proto, port))
 		} else {
-			r.Elements = append(r.Elements, element{Map: noEndpointServices, Key: []string{ip.String(), proto, port}, Value: []string{noEP}})
+			r.Elements = append(r.Elements, mapElem(noEndpointServices, noEP, ip.String(), proto, port))
 		}
 	}
 	if sp.NodePort != 0 {
 		np := fmt.Sprint(sp.NodePort)
 		if usesExternal {
-			r.Elements = append(r.Elements, element{Map: serviceNodePortsMap, Key: []string{proto, np}, Value: []string{"goto " + sp.externalChain()}})
+			r.Elements = append(r.Elements, mapElem(serviceNodePortsMap, "goto " + sp.externalChain(), proto, np))
 		} else {
-			r.Elements = append(r.Elements, element{Map: noEndpointNodePorts, Key: []string{proto, np}, Value: []string{noEP}})
+			r.Elements = append(r.Elements, mapElem(noEndpointNodePorts, noEP, proto, np))
 		}
 	}
 }

@@ -109,7 +109,7 @@ func (f *flags) run(ctx context.Context, log io.Writer, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	sc := servercmd.NewCommand()
-	sc.SetArgs([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--bind-address", serverIP, "-v", "0"})
+	sc.SetArgs([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--bind-address", serverIP, "--service-cluster-ip-range", "10.96.0.0/16"})
 	sc.SetOut(io.Discard)
 	sctx, scancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -133,9 +133,15 @@ func (f *flags) run(ctx context.Context, log io.Writer, out io.Writer) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 	fmt.Fprintf(log, "server ready; creating %d Services × %d endpoints\n", f.services, f.endpoints)
-	if _, err := client.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName},
-		Spec:   corev1.NodeSpec{PodCIDR: "10.200.0.0/24"},
-		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: nodeIP}}}}, metav1.CreateOptions{}); err != nil {
+	// The node the proxies run as, with its address (kube-proxy waits
+	// 30s for one).
+	nd, err := client.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName},
+		Spec: corev1.NodeSpec{PodCIDR: "10.244.0.0/24"}}, metav1.CreateOptions{})
+	if err != nil {
+		return err
+	}
+	nd.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: nodeIP}}
+	if _, err := client.CoreV1().Nodes().UpdateStatus(ctx, nd, metav1.UpdateOptions{}); err != nil {
 		return err
 	}
 	if err := f.populate(ctx, client); err != nil {
@@ -147,34 +153,32 @@ func (f *flags) run(ctx context.Context, log io.Writer, out io.Writer) error {
 		return err
 	}
 	ours := func(ns string) []string {
-		return []string{self, "proxy", "--kubeconfig", kubeconfig, "--hostname-override", nodeName, "--cluster-cidr", "10.200.0.0/16", "-v", "2"}
+		return []string{self, "proxy", "--kubeconfig", kubeconfig, "--hostname-override", nodeName, "--cluster-cidr", "10.244.0.0/16", "-v", "2"}
 	}
 	impls := []struct {
 		name    string
 		args    func(string) []string
 		done    *regexp.Regexp
-		table   string
 		svcPfx  string
 		elapsed *regexp.Regexp
-	}{{"tinykube proxy", ours, regexp.MustCompile(`service proxy: synced`), "tinykube", "svc-", regexp.MustCompile(`took=(\S+)`)}}
+	}{{"tinykube proxy", ours, regexp.MustCompile(`service proxy: synced`), "svc-", regexp.MustCompile(`took=(\S+)`)}}
 	if f.kubeProxy != "" {
 		impls = append(impls, struct {
 			name    string
 			args    func(string) []string
 			done    *regexp.Regexp
-			table   string
-			svcPfx  string
+				svcPfx  string
 			elapsed *regexp.Regexp
 		}{"kube-proxy", func(string) []string {
 			return []string{f.kubeProxy, "--kubeconfig", kubeconfig, "--proxy-mode", "nftables", "--hostname-override", nodeName,
-				"--cluster-cidr", "10.200.0.0/16", "--conntrack-max-per-core", "0", "--v", "2"}
-		}, regexp.MustCompile(`SyncProxyRules complete`), "kube-proxy", "service-", regexp.MustCompile(`elapsed="([^"]+)"`)})
+				"--cluster-cidr", "10.244.0.0/16", "--conntrack-max-per-core", "0", "--v", "2"}
+		}, regexp.MustCompile(`SyncProxyRules complete.*IPv4`), "service-", regexp.MustCompile(`elapsed="([^"]+)"`)})
 	}
 	for _, im := range impls {
 		r := Result{Proxy: im.name}
 		var first, changes []float64
 		for run := range f.runs {
-			fr, fs, ch, chains, err := f.once(ctx, client, log, im.args, im.done, im.elapsed, im.table, im.svcPfx, run)
+			fr, fs, ch, chains, err := f.once(ctx, client, log, im.args, im.done, im.elapsed, im.svcPfx, run)
 			if err != nil {
 				return fmt.Errorf("%s run %d: %w", im.name, run, err)
 			}
@@ -251,7 +255,7 @@ type line struct {
 // once runs one proxy in a fresh network namespace: its first sync, then
 // the timed changes.
 func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Writer, args func(string) []string, done, elapsed *regexp.Regexp,
-	table, svcPfx string, run int) (first, full float64, changes []float64, chains int, err error) {
+	svcPfx string, run int) (first, full float64, changes []float64, chains int, err error) {
 	ns := fmt.Sprintf("tkpbench-%d", rand.IntN(1e6))
 	host, peer := "tkpbh"+ns[9:], "tkpbp"+ns[9:]
 	for _, c := range [][]string{{"ip", "netns", "add", ns}, {"ip", "link", "add", host, "type", "veth", "peer", "name", peer},
@@ -263,6 +267,12 @@ func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Wr
 		}
 	}
 	defer sh("ip", "netns", "del", ns)
+	if d := os.Getenv("TINYKUBE_BENCH_PROXY_DUMP"); d != "" {
+		defer func() {
+			out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "ruleset").Output()
+			_ = os.WriteFile(filepath.Join(d, fmt.Sprintf("%s-%d.nft", svcPfx, run)), out, 0o644)
+		}()
+	}
 	defer sh("ip", "link", "del", host)
 	a := args(ns)
 	cmd := exec.CommandContext(ctx, "nsenter", append([]string{"--net=/var/run/netns/" + ns}, a...)...)
@@ -299,7 +309,7 @@ func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Wr
 			<-wait
 		}
 		pw.Close()
-		if err != nil {
+		if err != nil || os.Getenv("TINYKUBE_BENCH_PROXY_LOG") != "" {
 			logMu.Lock()
 			fmt.Fprintf(log, "log:\n%s\n", logBuf.String())
 			logMu.Unlock()
@@ -327,14 +337,13 @@ func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Wr
 			full = ms(d)
 		}
 	}
-	out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "chains", "inet").Output()
+	out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "chains").Output()
 	for _, s := range strings.Split(string(out), "\n") {
 		s = strings.TrimSpace(s)
 		if strings.HasPrefix(s, "chain "+svcPfx) && !strings.Contains(s, "-ep-") {
 			chains++
 		}
 	}
-	_ = table
 	time.Sleep(f.gap)
 	for c := range f.changes {
 		i := rand.IntN(f.services)
