@@ -280,13 +280,13 @@ func (g *generator) portRules(sp *servicePort, r *serviceRules) {
 		noEP = "drop" // endpoints exist, but none this traffic may use (Local policy)
 	}
 	if len(internalEPs) > 0 {
-		r.Elements = append(r.Elements, mapElem(serviceIPsMap, "goto " + internalChain, cip, proto, port))
+		r.Elements = append(r.Elements, mapElem(serviceIPsMap, "goto "+internalChain, cip, proto, port))
 	} else {
 		r.Elements = append(r.Elements, mapElem(noEndpointServices, noEP, cip, proto, port))
 	}
 	for _, ip := range sp.ExternalIPs {
 		if usesExternal {
-			r.Elements = append(r.Elements, mapElem(serviceIPsMap, "goto " + sp.externalChain(), ip.String(), proto, port))
+			r.Elements = append(r.Elements, mapElem(serviceIPsMap, "goto "+sp.externalChain(), ip.String(), proto, port))
 		} else {
 			r.Elements = append(r.Elements, mapElem(noEndpointServices, noEP, ip.String(), proto, port))
 		}
@@ -294,7 +294,7 @@ func (g *generator) portRules(sp *servicePort, r *serviceRules) {
 	if sp.NodePort != 0 {
 		np := fmt.Sprint(sp.NodePort)
 		if usesExternal {
-			r.Elements = append(r.Elements, mapElem(serviceNodePortsMap, "goto " + sp.externalChain(), proto, np))
+			r.Elements = append(r.Elements, mapElem(serviceNodePortsMap, "goto "+sp.externalChain(), proto, np))
 		} else {
 			r.Elements = append(r.Elements, mapElem(noEndpointNodePorts, noEP, proto, np))
 		}

@@ -50,7 +50,9 @@ each change to the end of the sync that programmed it. With --kube-proxy, the
 same for that kube-proxy binary (--proxy-mode nftables). Needs root, ip and nft.
 The JSON report goes to stdout.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout()) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.run(cmd.Context(), cmd.ErrOrStderr(), cmd.OutOrStdout())
+		},
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&f.services, "services", f.services, "Services to create")
@@ -147,7 +149,6 @@ func (f *flags) run(ctx context.Context, log io.Writer, out io.Writer) error {
 	if err := f.populate(ctx, client); err != nil {
 		return err
 	}
-	var results []Result
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -167,29 +168,41 @@ func (f *flags) run(ctx context.Context, log io.Writer, out io.Writer) error {
 			name    string
 			args    func(string) []string
 			done    *regexp.Regexp
-				svcPfx  string
+			svcPfx  string
 			elapsed *regexp.Regexp
 		}{"kube-proxy", func(string) []string {
 			return []string{f.kubeProxy, "--kubeconfig", kubeconfig, "--proxy-mode", "nftables", "--hostname-override", nodeName,
 				"--cluster-cidr", "10.244.0.0/16", "--conntrack-max-per-core", "0", "--v", "2"}
 		}, regexp.MustCompile(`SyncProxyRules complete.*IPv4`), "service-", regexp.MustCompile(`elapsed="([^"]+)"`)})
 	}
-	for _, im := range impls {
-		r := Result{Proxy: im.name}
-		var first, changes []float64
-		for run := range f.runs {
+	// Runs alternate between the proxies (ABBA…), so that the machine's
+	// load drifting hits both alike.
+	results := make([]Result, len(impls))
+	first := make([][]float64, len(impls))
+	changes := make([][]float64, len(impls))
+	for run := range f.runs {
+		for k := range impls {
+			i := k
+			if run%2 == 1 {
+				i = len(impls) - 1 - k
+			}
+			im := impls[i]
+			r := &results[i]
+			r.Proxy = im.name
 			fr, fs, ch, chains, err := f.once(ctx, client, log, im.args, im.done, im.elapsed, im.svcPfx, run)
 			if err != nil {
 				return fmt.Errorf("%s run %d: %w", im.name, run, err)
 			}
-			first = append(first, fr)
+			first[i] = append(first[i], fr)
 			r.FullSyncRuns = append(r.FullSyncRuns, fs)
-			changes = append(changes, ch...)
+			changes[i] = append(changes[i], ch...)
 			r.Chains = chains
 			fmt.Fprintf(log, "%s run %d: first rules %.0fms (sync %.0fms), change median %.0fms, %d service chains\n", im.name, run, fr, fs, pct(ch, 50), chains)
 		}
-		r.FirstRulesMs, r.FullSyncMs, r.ChangeMs, r.ChangeP90Ms = pct(first, 50), pct(r.FullSyncRuns, 50), pct(changes, 50), pct(changes, 90)
-		results = append(results, r)
+	}
+	for i := range results {
+		r := &results[i]
+		r.FirstRulesMs, r.FullSyncMs, r.ChangeMs, r.ChangeP90Ms = pct(first[i], 50), pct(r.FullSyncRuns, 50), pct(changes[i], 50), pct(changes[i], 90)
 	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
