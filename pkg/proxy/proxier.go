@@ -346,12 +346,18 @@ func (p *Proxier) Sync(ctx context.Context) error {
 
 	tx := p.nft.NewTransaction()
 	var stale []string
+	existing := map[string]bool{} // svc-* chains in the kernel (full syncs)
 	if full {
 		var err error
 		if stale, err = p.staleObjects(ctx); err != nil {
 			return err
 		}
-		addBase(tx)
+		for _, o := range stale {
+			if name, ok := strings.CutPrefix(o, "chain "); ok {
+				existing[name] = true
+			}
+		}
+		p.addBase(tx)
 		for _, m := range []string{serviceIPsMap, serviceNodePortsMap, noEndpointServices, noEndpointNodePorts} {
 			tx.Flush(&knftables.Map{Name: m})
 		}
@@ -388,7 +394,11 @@ func (p *Proxier) Sync(ctx context.Context) error {
 				continue
 			}
 			tx.Add(&knftables.Chain{Name: c.Name})
-			tx.Flush(&knftables.Chain{Name: c.Name})
+			// Flushed when it exists: a full sync knows from the
+			// listing, a partial one from the last sync.
+			if _, ok := p.kernelChains[c.Name]; (full && existing[c.Name]) || (!full && ok) {
+				tx.Flush(&knftables.Chain{Name: c.Name})
+			}
 			for _, rule := range c.Rules {
 				tx.Add(&knftables.Rule{Chain: c.Name, Rule: rule})
 			}
@@ -551,7 +561,7 @@ func (p *Proxier) staleObjects(ctx context.Context) ([]string, error) {
 
 // addBase adds the table and the proxy's base objects, rewriting the
 // fixed chains' rules.
-func addBase(tx *knftables.Transaction) {
+func (p *Proxier) addBase(tx *knftables.Transaction) {
 	tx.Add(&knftables.Table{})
 	for _, m := range baseMaps {
 		tx.Add(&knftables.Map{Name: m.name, Type: m.typ})
@@ -566,6 +576,12 @@ func addBase(tx *knftables.Transaction) {
 	for _, c := range baseChains {
 		tx.Add(&knftables.Chain{Name: c.name, Type: knftables.PtrTo(c.typ), Hook: knftables.PtrTo(c.hook), Priority: knftables.PtrTo(c.priority)})
 		tx.Flush(&knftables.Chain{Name: c.name})
+	}
+	if p.gen.localCIDR.IsValid() {
+		// ClusterIP traffic from outside the pod network is masqueraded
+		// (kube-proxy's one rule for every ClusterIP).
+		tx.Add(&knftables.Rule{Chain: servicesChain,
+			Rule: fmt.Sprintf("ip daddr @%s ip saddr != %s jump %s", clusterIPsSet, p.gen.localCIDR, markMasqChain)})
 	}
 	for _, c := range regularChains {
 		for _, r := range c.rules {

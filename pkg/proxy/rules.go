@@ -246,11 +246,9 @@ func (g *generator) portRules(sp *servicePort, r *serviceRules) {
 		return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(vm, " , ")))
 	}
 	if usesCluster {
-		var rules []string
-		if g.localCIDR.IsValid() {
-			rules = append(rules, fmt.Sprintf("ip daddr %s %s dport %s ip saddr != %s jump %s", cip, proto, port, g.localCIDR, markMasqChain))
-		}
-		r.Chains = append(r.Chains, chain{sp.clusterChain(), append(rules, dispatch(clusterEPs)...)})
+		// (ClusterIP traffic from outside localCIDR is marked for
+		// masquerading by one rule in proxy-services.)
+		r.Chains = append(r.Chains, chain{sp.clusterChain(), dispatch(clusterEPs)})
 	}
 	if usesLocal {
 		r.Chains = append(r.Chains, chain{sp.localChain(), dispatch(localEPs)})
