@@ -110,6 +110,10 @@ func (f *flags) run(ctx context.Context, log io.Writer, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	// The server prints its banner on stdout; the report owns it.
+	stdout := os.Stdout
+	os.Stdout = os.Stderr
+	defer func() { os.Stdout = stdout }()
 	sc := servercmd.NewCommand()
 	sc.SetArgs([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--bind-address", serverIP, "--service-cluster-ip-range", "10.96.0.0/16"})
 	sc.SetOut(io.Discard)
