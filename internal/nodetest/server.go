@@ -57,8 +57,9 @@ func StartServerNode(t testing.TB, name string, args ...string) *ServerNode {
 	cmd := servercmd.NewCommand()
 	cmd.SetArgs(append([]string{"--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync", "--node", "--node-name", name,
 		"--node-ip", "127.0.0.1", "--kubelet-port", "0", "--cluster-cidr", clusterCIDR,
-		// The host's network namespace: no policy rules left in it.
-		"--node-network-policy=false"}, args...))
+		// No policy rules and no service proxy: these nodes share the
+		// host's network namespace (and its nftables table) with each other.
+		"--node-network-policy=false", "--proxy=false"}, args...))
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
 	stop := func() {

@@ -9,6 +9,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/cmd/controllermanager"
 	"github.com/tinykube/tinykube/pkg/cmd/images"
 	"github.com/tinykube/tinykube/pkg/cmd/node"
+	"github.com/tinykube/tinykube/pkg/cmd/proxy"
 	"github.com/tinykube/tinykube/pkg/cmd/scheduler"
 	"github.com/tinykube/tinykube/pkg/cmd/server"
 	"github.com/tinykube/tinykube/pkg/cmd/token"
@@ -40,6 +41,7 @@ func NewRootCommand() *cobra.Command {
 		server.NewAPIServerCommand(),
 		controllermanager.NewCommand(),
 		node.NewCommand(),
+		proxy.NewCommand(),
 		scheduler.NewCommand(),
 		version.NewCommand(),
 		bench.NewCommand(),

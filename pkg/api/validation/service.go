@@ -93,7 +93,10 @@ func validateServiceSpec(svc *corev1.Service, p *field.Path) field.ErrorList {
 	}
 	etp := p.Child("externalTrafficPolicy")
 	if s.ExternalTrafficPolicy != "" {
-		if s.Type != corev1.ServiceTypeNodePort && s.Type != corev1.ServiceTypeLoadBalancer {
+		// Externally accessible, as upstream's apiservice.ExternallyAccessible:
+		// a NodePort or LoadBalancer, or a ClusterIP with externalIPs.
+		if s.Type != corev1.ServiceTypeNodePort && s.Type != corev1.ServiceTypeLoadBalancer &&
+			(s.Type != corev1.ServiceTypeClusterIP || len(s.ExternalIPs) == 0) {
 			errs = append(errs, field.Invalid(etp, s.ExternalTrafficPolicy, "may only be set for externally-accessible services"))
 		} else {
 			errs = append(errs, enum(s.ExternalTrafficPolicy, etp, corev1.ServiceExternalTrafficPolicyCluster, corev1.ServiceExternalTrafficPolicyLocal)...)

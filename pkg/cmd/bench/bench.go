@@ -6,6 +6,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/cmd/bench/api"
 	"github.com/tinykube/tinykube/pkg/cmd/bench/density"
 	"github.com/tinykube/tinykube/pkg/cmd/bench/etcd"
+	"github.com/tinykube/tinykube/pkg/cmd/bench/proxy"
 )
 
 // NewCommand returns `tinykube bench` with its subcommands.
@@ -22,6 +23,7 @@ JSON report on stdout and progress plus a short summary on stderr.`,
 		api.NewCommand(),
 		density.NewCommand(),
 		etcd.NewCommand(),
+		proxy.NewCommand(),
 	)
 	return cmd
 }

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	proxycmd "github.com/tinykube/tinykube/pkg/cmd/proxy"
 	"github.com/tinykube/tinykube/pkg/network/routes"
 	"github.com/tinykube/tinykube/pkg/node"
 	"github.com/tinykube/tinykube/pkg/node/containerd"
@@ -75,13 +76,19 @@ type RealFlags struct {
 	// NetworkPolicy: enforce NetworkPolicies for the node's pods in
 	// nftables (pkg/network/policy; netpol.go).
 	NetworkPolicy bool
+
+	// Proxy runs the service proxy (pkg/proxy, as `tinykube proxy`) in
+	// the node's network namespace; ProxyFlags are its settings (its
+	// cluster CIDR is ClusterCIDR).
+	Proxy      bool
+	ProxyFlags proxycmd.Flags
 }
 
 // DefaultRealFlags are the defaults of `tinykube node`.
 func DefaultRealFlags() RealFlags {
 	return RealFlags{Runtime: "simulated", DataDir: "/var/lib/tinykube/node", ClusterDomain: "cluster.local", CNI: containerd.CNITinykube,
 		PodNetwork:     string(routes.ModeHostGW),
-		KubeletAddress: "0.0.0.0", KubeletPort: 10250, NetworkPolicy: true}
+		KubeletAddress: "0.0.0.0", KubeletPort: 10250, NetworkPolicy: true, Proxy: true, ProxyFlags: proxycmd.DefaultFlags()}
 }
 
 func (f *RealFlags) add(fs *pflag.FlagSet) {
@@ -102,6 +109,8 @@ func (f *RealFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.TLSCertFile, "tls-cert-file", f.TLSCertFile, "real node: the kubelet API's serving certificate (default: self-signed)")
 	fs.StringVar(&f.TLSKeyFile, "tls-private-key-file", f.TLSKeyFile, "real node: the key of --tls-cert-file")
 	fs.BoolVar(&f.NetworkPolicy, "network-policy", f.NetworkPolicy, "real node: enforce NetworkPolicies for its pods in nftables (table inet tinykube, objects policy-*; needs the nft binary); false removes the rules an earlier run left")
+	fs.BoolVar(&f.Proxy, "proxy", f.Proxy, "real node: run the service proxy (as `tinykube proxy`: nftables table inet tinykube) in the node's network namespace")
+	f.ProxyFlags.Add(fs, "proxy-")
 	fs.StringVar(&f.ClientCAFile, "client-ca-file", f.ClientCAFile, "real node: CA that signs the API server's client certificate for the kubelet API (default: the kubeconfig's CA)")
 }
 
@@ -272,6 +281,9 @@ func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
 	if f.RequestServingCert {
 		go requestServingCert(ctx, cfg.RESTConfig, cfg.Real.Name, f.DataDir, api, 2*time.Minute, logger)
 	}
+	if f.Proxy {
+		go runProxy(ctx, cfg, f, logger)
+	}
 	err = agent.Run(ctx)
 	cancel()
 	if apiErr := <-apiDone; err == nil && apiErr != nil {
@@ -320,4 +332,26 @@ func startRoutes(ctx context.Context, cfg node.Config, f RealFlags, logger *slog
 		}
 	}()
 	return nil
+}
+
+// runProxy runs the node's service proxy until ctx ends, restarting it
+// after a failure; its rules stay when the node stops (a restarted
+// node's proxy takes them over).
+func runProxy(ctx context.Context, cfg node.Config, f RealFlags, logger *slog.Logger) {
+	pf := f.ProxyFlags
+	pf.ClusterCIDR = f.ClusterCIDR
+	pc, err := pf.Config(cfg.RESTConfig, cfg.Real.Name, logger)
+	if err != nil {
+		logger.Error("node: service proxy", "err", err)
+		return
+	}
+	for ctx.Err() == nil {
+		if err := proxycmd.Run(ctx, pc); err != nil && ctx.Err() == nil {
+			logger.Error("node: service proxy failed; restarting it", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}
 }

@@ -59,6 +59,8 @@ type flags struct {
 	nodeNetworkPolicy bool
 	// podNetwork is the --node node's --pod-network.
 	podNetwork string
+	// nodeProxy: the --node node runs the service proxy (pkg/proxy).
+	nodeProxy bool
 	// idleGCPercent is GOGC while idle (pkg/idlegc); 0 disables.
 	idleGCPercent int
 }
@@ -111,6 +113,7 @@ func NewCommand() *cobra.Command {
 	cmd.Flags().StringVar(&f.podNetwork, "pod-network", nodecmd.DefaultRealFlags().PodNetwork, `how the --node node's pods reach other nodes' pods: "host-gw", "vxlan" or "none" (as tinykube node --pod-network)`)
 	cmd.Flags().StringVar(&f.nodeCNI, "cni", nodecmd.DefaultRealFlags().CNI, `the --node node's pod network plugin: "tinykube" (tinykube-cni, built into this binary; pod traffic leaving --cluster-cidr is masqueraded) or "reference" (Debian's bridge and host-local plugins)`)
 	cmd.Flags().BoolVar(&f.nodeNetworkPolicy, "node-network-policy", true, "the --node node enforces NetworkPolicies in nftables (as tinykube node --network-policy does)")
+	cmd.Flags().BoolVar(&f.nodeProxy, "proxy", true, "the --node node runs the service proxy (as `tinykube proxy`: nftables table inet tinykube, in the host's network namespace)")
 	cmd.Flags().IntVar(&f.kubeletPort, "kubelet-port", 10250, "the --node node's kubelet API port (logs, exec, attach, port-forward; 0: any free port)")
 	return cmd
 }
@@ -243,6 +246,7 @@ func (f *flags) run(ctx context.Context) error {
 		nf.Real.CNI, nf.Real.ClusterCIDR = f.nodeCNI, f.controllers.ClusterCIDR
 		nf.Real.NetworkPolicy = f.nodeNetworkPolicy
 		nf.Real.PodNetwork = f.podNetwork
+		nf.Real.Proxy = f.nodeProxy
 		if f.nodeIP != "" {
 			nf.Real.KubeletAddress = f.nodeIP
 		}
