@@ -215,6 +215,13 @@ func (c *Cluster) AddNode(t testing.TB) *ClusterNode {
 		n.IP = fmt.Sprintf("10.252.%d.%d", c.id, (i+1)*4+2)
 		mustRun(t, "ip", "addr", "add", gw+"/30", "dev", host)
 		mustRun(t, "ip", "-n", n.NS, "addr", "add", n.IP+"/30", "dev", peer)
+		// The host routes between the nodes' segments: forwarding on for
+		// packets arriving on this link only (the host's ip_forward, which
+		// a fresh machine has off, stays as it is; the setting goes with
+		// the link).
+		if err := os.WriteFile("/proc/sys/net/ipv4/conf/"+host+"/forwarding", []byte("1"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	} else {
 		n.IP = fmt.Sprintf("10.251.%d.%d", c.id, 10+i)
 		mustRun(t, "ip", "link", "set", host, "master", fmt.Sprintf("tkcb%d", c.id))
