@@ -155,6 +155,14 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// newFromStores is a Server answering from the given stores, with no
+// informers (the fuzz test's). cfg is complete.
+func newFromStores(cfg Config, services, slices, namespaces cache.Indexer) *Server {
+	s := &Server{cfg: cfg, fwd: newForwarder(cfg.Upstreams, cfg.MaxForwards, cfg.ForwardTimeout)}
+	s.cluster = cluster{zone: lowerASCII(mdns.Fqdn(cfg.Domain)), services: services, slices: slices, namespaces: namespaces}
+	return s
+}
+
 // Listen binds UDP and TCP on one port of host (port 0: any free port,
 // the same for both).
 func Listen(host string, port int) (net.PacketConn, net.Listener, error) {

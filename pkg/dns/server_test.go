@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +29,15 @@ import (
 // large for 512 bytes (truncated over UDP, as a real server does),
 // slow.example.com answers after a second, every other name NXDOMAIN.
 func upstream(t *testing.T) string {
+	t.Helper()
+	addr, err := upstreamOn(t, "127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+func upstreamOn(t *testing.T, host string, port int) (string, error) {
 	t.Helper()
 	h := mdns.HandlerFunc(func(w mdns.ResponseWriter, r *mdns.Msg) {
 		m := new(mdns.Msg)
@@ -58,15 +69,15 @@ func upstream(t *testing.T) string {
 		}
 		_ = w.WriteMsg(m)
 	})
-	pc, ln, err := dns.Listen("127.0.0.1", 0)
+	pc, ln, err := dns.Listen(host, port)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for _, srv := range []*mdns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
 		go func() { _ = srv.ActivateAndServe() }()
 		t.Cleanup(func() { _ = srv.Shutdown() })
 	}
-	return pc.LocalAddr().String()
+	return pc.LocalAddr().String(), nil
 }
 
 func rr(t testing.TB, s string) mdns.RR {
@@ -191,7 +202,17 @@ const soa = "cluster.local.\t5\tIN\tSOA\tns.dns.cluster.local. hostmaster.cluste
 func TestQueries(t *testing.T) {
 	ts := testserver.Start(t, "")
 	f := setup(t, ts.Client)
-	addr := startDNS(t, ts.Client, dns.Config{Upstreams: []string{upstream(t)}})
+	// The upstream is found in a resolv.conf, as the host's would be:
+	// on port 53 of a loopback address of its own.
+	cfg := dns.Config{ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")}
+	if err := os.WriteFile(cfg.ResolvConf, []byte("search example.org\nnameserver 127.53.0.1\noptions ndots:2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := upstreamOn(t, "127.53.0.1", 53); err != nil {
+		t.Logf("upstream on 127.53.0.1:53: %v; naming it directly instead", err)
+		cfg = dns.Config{Upstreams: []string{upstream(t)}}
+	}
+	addr := startDNS(t, ts.Client, cfg)
 	rev := func(ip string) string { n, _ := mdns.ReverseAddr(ip); return n }
 
 	type want struct {
