@@ -57,6 +57,8 @@ type flags struct {
 	nodeCNI string
 	// idleGCPercent is GOGC while idle (pkg/idlegc); 0 disables.
 	idleGCPercent int
+	// dns is the cluster DNS (pkg/dns); nil for `tinykube apiserver`.
+	dns *dnsFlags
 }
 
 func (f *flags) add(fs *pflag.FlagSet) {
@@ -106,6 +108,8 @@ func NewCommand() *cobra.Command {
 	cmd.Flags().StringVar(&f.evictionHard, "eviction-hard", "", "the --node node's pressure thresholds, as the kubelet's --eviction-hard (e.g. memory.available<100Mi,nodefs.available<10%; default the kubelet's)")
 	cmd.Flags().StringVar(&f.nodeCNI, "cni", nodecmd.DefaultRealFlags().CNI, `the --node node's pod network plugin: "tinykube" (tinykube-cni, built into this binary; pod traffic leaving --cluster-cidr is masqueraded) or "reference" (Debian's bridge and host-local plugins)`)
 	cmd.Flags().IntVar(&f.kubeletPort, "kubelet-port", 10250, "the --node node's kubelet API port (logs, exec, attach, port-forward; 0: any free port)")
+	f.dns = &dnsFlags{}
+	f.dns.add(cmd.Flags())
 	return cmd
 }
 
@@ -143,13 +147,27 @@ func (f *flags) run(ctx context.Context) error {
 	}
 	start := time.Now()
 	logger.Info("starting tinykube", "dataDir", f.cfg.DataDir)
-	s, err := server.Start(ctx, f.cfg)
+	// The DNS listener is bound first: the kube-dns Service and
+	// EndpointSlice the API server writes carry its port.
+	dnsL, err := f.dns.listen(&f.cfg, logger)
 	if err != nil {
 		return err
 	}
+	s, err := server.Start(ctx, f.cfg)
+	if err != nil {
+		dnsL.close()
+		return err
+	}
 	defer s.Close()
+	errs := make(chan error, 5)
+	if dnsL != nil {
+		dnsDone, err := f.dns.run(ctx, dnsL, s, f.cfg, logger, errs)
+		if err != nil {
+			return err
+		}
+		defer func() { <-dnsDone }() // before the API server closes
+	}
 	logger.Info("tinykube ready", "url", s.URL, "kubeconfig", s.KubeconfigPath, "startup", time.Since(start).Round(time.Millisecond))
-	errs := make(chan error, 4)
 	// components are the in-process clients that hold a leader Lease.
 	var components sync.WaitGroup
 	if f.controllers != nil {
@@ -235,6 +253,7 @@ func (f *flags) run(ctx context.Context) error {
 		nf.Real.NodeIP, nf.Real.KubeletPort = f.nodeIP, f.kubeletPort
 		nf.Real.EvictionHard = f.evictionHard
 		nf.Real.CNI, nf.Real.ClusterCIDR = f.nodeCNI, f.controllers.ClusterCIDR
+		nf.Real.ClusterDNS, nf.Real.ClusterDomain = f.dns.clusterDNS(f.cfg), f.dns.domain
 		if f.nodeIP != "" {
 			nf.Real.KubeletAddress = f.nodeIP
 		}
