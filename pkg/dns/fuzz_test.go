@@ -41,7 +41,7 @@ func fuzzServer(tb testing.TB) *Server {
 	name, port, proto, host := "pg", int32(5432), corev1.ProtocolTCP, "db-0"
 	add(slices, &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: "db-1", Namespace: "default",
 		Labels: map[string]string{discoveryv1.LabelServiceName: "db"}}, AddressType: discoveryv1.AddressTypeIPv4,
-		Ports: []discoveryv1.EndpointPort{{Name: &name, Port: &port, Protocol: &proto}},
+		Ports:     []discoveryv1.EndpointPort{{Name: &name, Port: &port, Protocol: &proto}},
 		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.244.0.5"}, Hostname: &host}, {Addresses: []string{"10.244.0.6"}}}})
 	cfg := DefaultConfig()
 	cfg.Upstreams = []string{}
