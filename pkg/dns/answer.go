@@ -47,7 +47,7 @@ func (s *Server) answerCluster(ctx context.Context, r *mdns.Msg, qq q) *mdns.Msg
 	case mdns.TypePTR:
 		// A reverse name is not under the cluster domain: this is a
 		// PTR question for a forward name, which has none.
-		_, err = s.records(qq.base)
+		_, err = s.cluster.records(qq.base)
 	case mdns.TypeSRV:
 		records, extra, err = s.srv(qq)
 	case mdns.TypeSOA:
@@ -210,7 +210,7 @@ func (s *Server) txt(qq q) ([]mdns.RR, error) {
 		h.Ttl = 28800
 		return []mdns.RR{&mdns.TXT{Hdr: h, Txt: []string{dnsSchemaVersion}}}, nil
 	}
-	recs, err := s.records(qq.base)
+	recs, err := s.cluster.records(qq.base)
 	if len(recs) > 0 {
 		return nil, nil
 	}
@@ -225,9 +225,20 @@ func (s *Server) txt(qq q) ([]mdns.RR, error) {
 // target the endpoint's name; with the targets' addresses as extra
 // records. Weights share 100 among the records, as CoreDNS's.
 func (s *Server) srv(qq q) (records, extra []mdns.RR, err error) {
-	recs, err := s.records(qq.base)
+	if qq.base == "ns.dns" {
+		return nil, nil, nil
+	}
+	all, err := s.cluster.records(qq.base)
 	if err != nil {
 		return nil, nil, err
+	}
+	// SRV for ExternalName Services is not implemented by CoreDNS
+	// either: their records are left out (NODATA).
+	var recs []record
+	for _, rec := range all {
+		if _, isIP := rec.addr(); isIP {
+			recs = append(recs, rec)
+		}
 	}
 	weight := uint16(1)
 	if len(recs) > 0 {
@@ -242,16 +253,13 @@ func (s *Server) srv(qq q) (records, extra []mdns.RR, err error) {
 		if rec.port == -1 {
 			continue
 		}
-		a, isIP := rec.addr()
+		a, _ := rec.addr()
 		target := rec.name
-		if !isIP {
-			target = mdns.Fqdn(rec.host)
-		}
 		if k := (key{target: target, port: rec.port}); !dup[k] {
 			dup[k] = true
 			records = append(records, &mdns.SRV{Hdr: s.hdr(qq.name, mdns.TypeSRV), Priority: 0, Weight: weight, Port: uint16(rec.port), Target: target})
 		}
-		if k := (key{target: target, addr: rec.host}); isIP && !dup[k] {
+		if k := (key{target: target, addr: rec.host}); !dup[k] {
 			dup[k] = true
 			extra = append(extra, s.address(target, a))
 		}
@@ -265,7 +273,10 @@ func (s *Server) ns(qq q) (records, extra []mdns.RR) {
 	seen := map[string]bool{}
 	for _, rec := range s.nsRecords() {
 		a, _ := rec.addr()
-		extra = append(extra, s.address(rec.name, a))
+		if !seen[rec.name+" "+rec.host] {
+			seen[rec.name+" "+rec.host] = true
+			extra = append(extra, s.address(rec.name, a))
+		}
 		if !seen[rec.name] {
 			seen[rec.name] = true
 			records = append(records, &mdns.NS{Hdr: s.hdr(qq.name, mdns.TypeNS), Ns: rec.name})
@@ -296,11 +307,54 @@ func (s *Server) nsRecords() []record {
 	return nil
 }
 
-// answerReverse answers a PTR question under in-addr.arpa or ip6.arpa
-// from the cluster's ClusterIPs and endpoints; ok is false when the
-// cluster has no name for the address (the question is then forwarded,
-// as CoreDNS's `fallthrough in-addr.arpa ip6.arpa` does).
-func (s *Server) answerReverse(r *mdns.Msg, name string) (*mdns.Msg, bool) {
+// reverseZones are the reverse zones the server holds, as CoreDNS's
+// kubernetes plugin with `kubernetes cluster.local in-addr.arpa ip6.arpa`.
+var reverseZones = []string{"in-addr.arpa.", "ip6.arpa."}
+
+// answerReverse answers a question under in-addr.arpa or ip6.arpa as
+// CoreDNS does there: PTR from the cluster's ClusterIPs and endpoints,
+// SOA and NS at the zone's apex, NODATA for SOA below it and for every
+// other type at the apex, AXFR refused. ok is false for the rest (PTR
+// of an address the cluster has no name for, other types below the
+// apex): they are forwarded, as `fallthrough in-addr.arpa ip6.arpa`
+// makes CoreDNS do.
+func (s *Server) answerReverse(r *mdns.Msg, name string, qtype uint16) (*mdns.Msg, bool) {
+	lower := lowerASCII(name)
+	var zone string
+	for _, z := range reverseZones {
+		if lower == z || strings.HasSuffix(lower, "."+z) {
+			zone = name[len(name)-len(z):]
+		}
+	}
+	if zone == "" {
+		return nil, false
+	}
+	apex := len(zone) == len(name)
+	switch {
+	case qtype == mdns.TypeAXFR || qtype == mdns.TypeIXFR:
+		return failure(r, mdns.RcodeRefused), true
+	case qtype == mdns.TypeSOA && apex:
+		m := new(mdns.Msg)
+		m.SetReply(r)
+		m.Authoritative = true
+		m.Answer = []mdns.RR{s.soa(zone)}
+		return m, true
+	case qtype == mdns.TypeNS && apex:
+		m := new(mdns.Msg)
+		m.SetReply(r)
+		m.Authoritative = true
+		m.Answer, m.Extra = s.ns(q{name: name, zone: zone})
+		if len(m.Answer) == 0 {
+			return s.negative(r, zone, mdns.RcodeSuccess), true
+		}
+		return m, true
+	case apex && qtype == mdns.TypeTXT:
+		return nil, false // CoreDNS: no dns-version there, a name error that falls through
+	case qtype == mdns.TypeSOA || apex:
+		return s.negative(r, zone, mdns.RcodeSuccess), true
+	case qtype != mdns.TypePTR:
+		return nil, false
+	}
 	ip := reverseAddr(name)
 	if ip == "" {
 		return nil, false

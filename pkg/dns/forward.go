@@ -62,8 +62,12 @@ func (f *forwarder) exchange(ctx context.Context, r *mdns.Msg, tcp bool) (*mdns.
 	}
 	req := r.Copy()
 	req.Id = mdns.Id()
+	// Each upstream in turn, round again while time is left (a lost UDP
+	// packet costs one timeout, not the answer), as CoreDNS's forward
+	// retries until its deadline.
 	var errs []error
-	for _, up := range f.upstreams {
+	for attempt := 0; attempt < 2*len(f.upstreams); attempt++ {
+		up := f.upstreams[attempt%len(f.upstreams)]
 		resp, _, err := c.ExchangeContext(ctx, req, up)
 		if err == nil {
 			resp.Id = r.Id

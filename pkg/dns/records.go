@@ -137,7 +137,7 @@ func (c *cluster) pod(r request) ([]record, error) {
 	if _, err := netip.ParseAddr(ip); err != nil {
 		return nil, errNameError
 	}
-	return []record{{host: ip, port: -1, name: r.service + "." + r.namespace + "." + podLabel + "." + c.zone}}, nil
+	return []record{{host: ip, port: 0, name: r.service + "." + r.namespace + "." + podLabel + "." + c.zone}}, nil
 }
 
 // service answers the names under service.namespace.svc.zone.

@@ -220,7 +220,7 @@ func (s *Server) Run(ctx context.Context, pc net.PacketConn, ln net.Listener) er
 // ServeDNS answers one query.
 func (s *Server) ServeDNS(w mdns.ResponseWriter, r *mdns.Msg) {
 	_, tcp := w.LocalAddr().(*net.TCPAddr)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*s.cfg.ForwardTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*s.cfg.ForwardTimeout+s.cfg.ForwardTimeout/2)
 	defer cancel()
 	m := s.Answer(ctx, r, tcp)
 	_ = w.WriteMsg(m)
@@ -261,10 +261,8 @@ func (s *Server) answer(ctx context.Context, r *mdns.Msg, tcp bool) *mdns.Msg {
 	if base, ok := s.inZone(lower); ok {
 		return s.answerCluster(ctx, r, q{name: name, lower: lower, zone: name[len(name)-len(s.cluster.zone):], base: base, qtype: question.Qtype})
 	}
-	if question.Qtype == mdns.TypePTR {
-		if m, ok := s.answerReverse(r, name); ok {
-			return m
-		}
+	if m, ok := s.answerReverse(r, name, question.Qtype); ok {
+		return m
 	}
 	resp, err := s.fwd.exchange(ctx, r, tcp)
 	switch {

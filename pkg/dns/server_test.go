@@ -223,6 +223,8 @@ func TestQueries(t *testing.T) {
 		ns bool
 		// notAuth: a forwarded or error answer
 		notAuth bool
+		// soa is the authority's SOA when not the cluster domain's
+		soa string
 	}
 	tests := []struct {
 		name  string
@@ -273,6 +275,7 @@ func TestQueries(t *testing.T) {
 		{"ext.default.svc.cluster.local.", mdns.TypeA, want{answer: []string{"ext.default.svc.cluster.local.\t5\tIN\tCNAME\texample.com.", "example.com.\t300\tIN\tA\t192.0.2.1"}}},
 		{"alias.default.svc.cluster.local.", mdns.TypeA, want{answer: []string{"alias.default.svc.cluster.local.\t5\tIN\tCNAME\tweb.default.svc.cluster.local.", "web.default.svc.cluster.local.\t5\tIN\tA\t" + f.webIP}}},
 		{"_http._tcp.ext.default.svc.cluster.local.", mdns.TypeSRV, want{rcode: mdns.RcodeNameError, ns: true}},
+		{"ext.default.svc.cluster.local.", mdns.TypeSRV, want{ns: true}}, // CoreDNS has no SRV for ExternalName either
 		// Pods ("pods insecure"): the address in the name, if the namespace exists.
 		{"10-244-1-99.default.pod.cluster.local.", mdns.TypeA, want{answer: []string{"10-244-1-99.default.pod.cluster.local.\t5\tIN\tA\t10.244.1.99"}}},
 		{"10-244-1-99.default.pod.cluster.local.", mdns.TypeAAAA, want{ns: true}},
@@ -280,12 +283,20 @@ func TestQueries(t *testing.T) {
 		{"10-244-1-99.nons.pod.cluster.local.", mdns.TypeA, want{rcode: mdns.RcodeNameError, ns: true}},
 		{"not-an-ip.default.pod.cluster.local.", mdns.TypeA, want{rcode: mdns.RcodeNameError, ns: true}},
 		{"default.pod.cluster.local.", mdns.TypeA, want{ns: true}},
+		{"10-244-1-99.default.pod.cluster.local.", mdns.TypeSRV, want{
+			answer: []string{"10-244-1-99.default.pod.cluster.local.\t5\tIN\tSRV\t0 100 0 10-244-1-99.default.pod.cluster.local."},
+			extra:  []string{"10-244-1-99.default.pod.cluster.local.\t5\tIN\tA\t10.244.1.99"}}},
 		// PTR: ClusterIPs, endpoints; other addresses go upstream.
 		{rev(f.webIP), mdns.TypePTR, want{answer: []string{rev(f.webIP) + "\t5\tIN\tPTR\tweb.default.svc.cluster.local."}}},
 		{rev("10.244.1.5"), mdns.TypePTR, want{answer: []string{rev("10.244.1.5") + "\t5\tIN\tPTR\tdb-0.db.default.svc.cluster.local."}}},
 		{rev("10.244.1.6"), mdns.TypePTR, want{answer: []string{rev("10.244.1.6") + "\t5\tIN\tPTR\t10-244-1-6.db.default.svc.cluster.local."}}},
 		{rev("10.9.9.9"), mdns.TypePTR, want{answer: []string{rev("10.9.9.9") + "\t300\tIN\tPTR\tupstream.example.com."}, notAuth: true}},
 		{rev("10.244.1.7"), mdns.TypePTR, want{rcode: mdns.RcodeNameError, notAuth: true}},
+		// The reverse zones are held as CoreDNS holds them: SOA there.
+		{rev("10.244.1.7"), mdns.TypeSOA, want{ns: true, soa: "in-addr.arpa.\t5\tIN\tSOA\tns.dns.in-addr.arpa. hostmaster.in-addr.arpa."}},
+		{"in-addr.arpa.", mdns.TypeSOA, want{answer: []string{"in-addr.arpa.\t5\tIN\tSOA\tns.dns.in-addr.arpa. hostmaster.in-addr.arpa."}}},
+		{"in-addr.arpa.", mdns.TypeA, want{ns: true, soa: "in-addr.arpa.\t5\tIN\tSOA\tns.dns.in-addr.arpa. hostmaster.in-addr.arpa."}},
+		{"ns.dns.cluster.local.", mdns.TypePTR, want{rcode: mdns.RcodeNameError, ns: true}},
 		// NXDOMAIN vs NODATA.
 		{"nope.default.svc.cluster.local.", mdns.TypeA, want{rcode: mdns.RcodeNameError, ns: true}},
 		{"nope.default.svc.cluster.local.", mdns.TypeSOA, want{ns: true}}, // CoreDNS: SOA below the apex is NODATA
@@ -319,7 +330,11 @@ func TestQueries(t *testing.T) {
 						t.Errorf("tcp=%v extra\n%s\nwant\n%s", tcp, strings.Join(got, "\n"), strings.Join(tt.want.extra, "\n"))
 					}
 				}
-				if gotNS := len(r.Ns) == 1 && strings.HasPrefix(r.Ns[0].String(), soa); gotNS != tt.want.ns {
+				wantSOA := soa
+				if tt.want.soa != "" {
+					wantSOA = tt.want.soa
+				}
+				if gotNS := len(r.Ns) == 1 && strings.HasPrefix(r.Ns[0].String(), wantSOA); gotNS != tt.want.ns {
 					t.Errorf("tcp=%v authority %v, want the SOA: %v", tcp, r.Ns, tt.want.ns)
 				}
 				if r.Authoritative == tt.want.notAuth || (!tt.want.notAuth && r.RecursionAvailable) || !r.RecursionDesired || !r.Response {
