@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/netip"
+	"slices"
 	"strings"
 
 	mdns "github.com/miekg/dns"
@@ -149,19 +150,13 @@ func (s *Server) addresses(ctx context.Context, qq q, depth int) ([]mdns.RR, err
 		return nil, err
 	}
 	var out []mdns.RR
-	var seen map[string]bool
+	var seen []netip.Addr // few: a linear scan beats a map
 	for _, rec := range recs {
 		if a, ok := rec.addr(); ok {
-			if !family(a, qq.qtype) {
+			if !family(a, qq.qtype) || slices.Contains(seen, a) {
 				continue
 			}
-			if seen == nil {
-				seen = map[string]bool{}
-			}
-			if seen[rec.host] {
-				continue
-			}
-			seen[rec.host] = true
+			seen = append(seen, a)
 			out = append(out, s.address(qq.name, a))
 			continue
 		}

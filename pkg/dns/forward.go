@@ -60,6 +60,8 @@ func (f *forwarder) exchange(ctx context.Context, r *mdns.Msg, tcp bool) (*mdns.
 	if tcp {
 		c = f.tcp
 	}
+	ctx, cancel := context.WithTimeout(ctx, 2*c.Timeout+c.Timeout/2)
+	defer cancel()
 	req := r.Copy()
 	req.Id = mdns.Id()
 	// Each upstream in turn, round again while time is left (a lost UDP

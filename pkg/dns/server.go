@@ -220,9 +220,8 @@ func (s *Server) Run(ctx context.Context, pc net.PacketConn, ln net.Listener) er
 // ServeDNS answers one query.
 func (s *Server) ServeDNS(w mdns.ResponseWriter, r *mdns.Msg) {
 	_, tcp := w.LocalAddr().(*net.TCPAddr)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*s.cfg.ForwardTimeout+s.cfg.ForwardTimeout/2)
-	defer cancel()
-	m := s.Answer(ctx, r, tcp)
+	// No deadline here: only forwarding waits, and it sets its own.
+	m := s.Answer(context.Background(), r, tcp)
 	_ = w.WriteMsg(m)
 }
 
@@ -246,6 +245,8 @@ func (s *Server) Answer(ctx context.Context, r *mdns.Msg, tcp bool) *mdns.Msg {
 		if opt := r.IsEdns0(); opt != nil {
 			size = max(int(opt.UDPSize()), mdns.MinMsgSize)
 		}
+		// Uncompressed when it fits (cheaper to pack), else compressed
+		// and cut to size with TC set.
 		m.Truncate(size)
 	}
 	return m
