@@ -1,14 +1,12 @@
 package node
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -135,101 +133,6 @@ func namespaceOptions(pod *corev1.Pod) *runtimeapi.NamespaceOption {
 		ns.Ipc = runtimeapi.NamespaceMode_NODE
 	}
 	return ns
-}
-
-// dnsConfig is the pod's resolv.conf as the kubelet derives it from its
-// dnsPolicy: the cluster's DNS (ClusterFirst, when the node has one),
-// the host's (Default, or ClusterFirst without cluster DNS), or only the
-// pod's dnsConfig (None); the pod's dnsConfig is merged in last.
-func (a *Agent) dnsConfig(pod *corev1.Pod) (*runtimeapi.DNSConfig, error) {
-	r := a.cfg.Real
-	policy := pod.Spec.DNSPolicy
-	if policy == "" {
-		policy = corev1.DNSClusterFirst
-	}
-	if pod.Spec.HostNetwork && policy == corev1.DNSClusterFirst {
-		policy = corev1.DNSDefault
-	}
-	if policy == corev1.DNSClusterFirstWithHostNet {
-		policy = corev1.DNSClusterFirst
-	}
-	dns := &runtimeapi.DNSConfig{}
-	switch {
-	case policy == corev1.DNSNone:
-	case policy == corev1.DNSClusterFirst && len(r.ClusterDNS) > 0:
-		domain := r.ClusterDomain
-		if domain == "" {
-			domain = "cluster.local"
-		}
-		host, err := readResolvConf(r.ResolvConf)
-		if err != nil {
-			return nil, err
-		}
-		dns.Servers = r.ClusterDNS
-		dns.Searches = append([]string{pod.Namespace + ".svc." + domain, "svc." + domain, domain}, host.Searches...)
-		dns.Options = []string{"ndots:5"}
-	default:
-		host, err := readResolvConf(r.ResolvConf)
-		if err != nil {
-			return nil, err
-		}
-		dns = host
-	}
-	if pc := pod.Spec.DNSConfig; pc != nil {
-		dns.Servers = append(dns.Servers, pc.Nameservers...)
-		dns.Searches = append(dns.Searches, pc.Searches...)
-		for _, o := range pc.Options {
-			opt := o.Name
-			if o.Value != nil {
-				opt += ":" + *o.Value
-			}
-			dns.Options = append(dns.Options, opt)
-		}
-	}
-	return dns, nil
-}
-
-// resolvedUpstream is systemd-resolved's list of the real upstream servers.
-const resolvedUpstream = "/run/systemd/resolve/resolv.conf"
-
-// readResolvConf reads the host's nameservers, search domains and
-// options; a missing file is an empty config.
-func readResolvConf(path string) (*runtimeapi.DNSConfig, error) {
-	if path == "" {
-		path = "/etc/resolv.conf"
-		// systemd-resolved's stub (127.0.0.53) is unreachable from a
-		// pod's network namespace; its upstream servers are not.
-		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), "nameserver 127.0.0.53") {
-			if _, err := os.Stat(resolvedUpstream); err == nil {
-				path = resolvedUpstream
-			}
-		}
-	}
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return &runtimeapi.DNSConfig{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("host resolv.conf: %w", err)
-	}
-	defer f.Close()
-	dns := &runtimeapi.DNSConfig{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 {
-			continue
-		}
-		switch fields[0] {
-		case "nameserver":
-			dns.Servers = append(dns.Servers, fields[1])
-		case "search":
-			dns.Searches = fields[1:]
-		case "options":
-			dns.Options = append(dns.Options, fields[1:]...)
-		}
-	}
-	return dns, sc.Err()
 }
 
 // podIDs is the pod-level user, group and supplemental groups (fsGroup

@@ -55,7 +55,7 @@ func (s *Server) clusterInfoURL() string {
 	if a, err := netip.ParseAddr(s.cfg.BindAddress); err == nil && a.IsLoopback() {
 		return s.URL
 	}
-	a := s.advertiseAddress()
+	a := s.cfg.Advertised()
 	if !a.IsValid() {
 		return s.URL
 	}
@@ -75,7 +75,7 @@ func (s *Server) extraServingSANs() []string {
 	if err == nil && !bind.IsUnspecified() {
 		sans = append(sans, bind.Unmap().String())
 	}
-	if a := s.advertiseAddress(); a.IsValid() && (err != nil || a != bind.Unmap()) {
+	if a := s.cfg.Advertised(); a.IsValid() && (err != nil || a != bind.Unmap()) {
 		sans = append(sans, a.String())
 	}
 	return sans

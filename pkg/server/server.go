@@ -77,7 +77,13 @@ type Config struct {
 	UnsafeNoFsync bool
 	// Profiling serves /debug/pprof to authenticated users, as upstream.
 	Profiling bool
-	Logger    *slog.Logger
+	// ClusterDNSPort, if set, is the port of the cluster DNS (pkg/dns)
+	// served on the advertised address: the server then keeps the
+	// kube-system/kube-dns Service (ClusterDNSIP) and its EndpointSlice
+	// pointing there (dns.go). The DNS itself is run by the caller
+	// (`tinykube server`, pkg/cmd/server).
+	ClusterDNSPort int
+	Logger         *slog.Logger
 }
 
 // DefaultConfig returns the defaults of `tinykube server`.
@@ -107,6 +113,9 @@ func (c Config) Validate() error {
 	}
 	if c.SecurePort < 0 || c.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d out of range", c.SecurePort)
+	}
+	if c.ClusterDNSPort < 0 || c.ClusterDNSPort > 65535 {
+		return fmt.Errorf("cluster DNS port %d out of range", c.ClusterDNSPort)
 	}
 	return nil
 }
@@ -331,6 +340,15 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.CompactionInterval > 0 {
 		go etcd.RunCompaction(ctx, s.client, cfg.CompactionInterval)
+	}
+	if cfg.ClusterDNSPort > 0 {
+		// A warning, not a failure: the address may be another
+		// Service's, or kube-dns someone else's.
+		if ip, err := ClusterDNSIP(cfg.ServiceCIDR); err != nil {
+			cfg.Logger.Warn("no kube-dns Service", "err", err)
+		} else if err := ensureDNSService(ctx, reg.Store("", "services"), ip, int32(cfg.ClusterDNSPort)); err != nil {
+			cfg.Logger.Warn("no kube-dns Service", "ip", ip, "err", err)
+		}
 	}
 	s.startEndpointReconciler(int32(s.listener.Addr().(*net.TCPAddr).Port))
 	s.ready.Store(true)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tinykube/tinykube/pkg/cmd/bench/api"
 	"github.com/tinykube/tinykube/pkg/cmd/bench/density"
+	"github.com/tinykube/tinykube/pkg/cmd/bench/dns"
 	"github.com/tinykube/tinykube/pkg/cmd/bench/etcd"
 	"github.com/tinykube/tinykube/pkg/cmd/bench/proxy"
 )
@@ -22,6 +23,7 @@ JSON report on stdout and progress plus a short summary on stderr.`,
 	cmd.AddCommand(
 		api.NewCommand(),
 		density.NewCommand(),
+		dns.NewCommand(),
 		etcd.NewCommand(),
 		proxy.NewCommand(),
 	)

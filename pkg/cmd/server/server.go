@@ -63,6 +63,8 @@ type flags struct {
 	nodeProxy bool
 	// idleGCPercent is GOGC while idle (pkg/idlegc); 0 disables.
 	idleGCPercent int
+	// dns is the cluster DNS (pkg/dns); nil for `tinykube apiserver`.
+	dns *dnsFlags
 }
 
 func (f *flags) add(fs *pflag.FlagSet) {
@@ -115,6 +117,8 @@ func NewCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&f.nodeNetworkPolicy, "node-network-policy", true, "the --node node enforces NetworkPolicies in nftables (as tinykube node --network-policy does)")
 	cmd.Flags().BoolVar(&f.nodeProxy, "proxy", true, "the --node node runs the service proxy (as `tinykube proxy`: nftables table inet tinykube, in the host's network namespace)")
 	cmd.Flags().IntVar(&f.kubeletPort, "kubelet-port", 10250, "the --node node's kubelet API port (logs, exec, attach, port-forward; 0: any free port)")
+	f.dns = &dnsFlags{}
+	f.dns.add(cmd.Flags())
 	return cmd
 }
 
@@ -152,13 +156,27 @@ func (f *flags) run(ctx context.Context) error {
 	}
 	start := time.Now()
 	logger.Info("starting tinykube", "dataDir", f.cfg.DataDir)
-	s, err := server.Start(ctx, f.cfg)
+	// The DNS listener is bound first: the kube-dns Service and
+	// EndpointSlice the API server writes carry its port.
+	dnsL, err := f.dns.listen(&f.cfg, logger)
 	if err != nil {
 		return err
 	}
+	s, err := server.Start(ctx, f.cfg)
+	if err != nil {
+		dnsL.close()
+		return err
+	}
 	defer s.Close()
+	errs := make(chan error, 5)
+	if dnsL != nil {
+		dnsDone, err := f.dns.run(ctx, dnsL, s, f.cfg, logger, errs)
+		if err != nil {
+			return err
+		}
+		defer func() { <-dnsDone }() // before the API server closes
+	}
 	logger.Info("tinykube ready", "url", s.URL, "kubeconfig", s.KubeconfigPath, "startup", time.Since(start).Round(time.Millisecond))
-	errs := make(chan error, 4)
 	// components are the in-process clients that hold a leader Lease.
 	var components sync.WaitGroup
 	if f.controllers != nil {
@@ -247,6 +265,7 @@ func (f *flags) run(ctx context.Context) error {
 		nf.Real.NetworkPolicy = f.nodeNetworkPolicy
 		nf.Real.PodNetwork = f.podNetwork
 		nf.Real.Proxy = f.nodeProxy
+		nf.Real.ClusterDNS, nf.Real.ClusterDomain = f.dns.clusterDNS(f.cfg), f.dns.domain
 		if f.nodeIP != "" {
 			nf.Real.KubeletAddress = f.nodeIP
 		}

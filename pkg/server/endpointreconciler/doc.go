@@ -12,6 +12,11 @@
 // and rewrites the list; one that dies drops out when its lease expires
 // and another server next reconciles.
 //
+// With a DNSPort (the cluster DNS of `tinykube server`, pkg/dns, on
+// every API server's advertised address) it also writes the
+// EndpointSlice "kube-dns" in kube-system, the same addresses on that
+// port over UDP and TCP, for the selectorless kube-dns Service.
+//
 // The server starts it (server.Start) and stops it on Close; it writes
 // through the registry's stores, as the bootstrap objects do.
 package endpointreconciler

@@ -23,6 +23,10 @@ import (
 // servers.
 const ServiceName = "kubernetes"
 
+// DNSServiceName is the Service (in kube-system) whose EndpointSlice
+// lists the API servers' cluster DNS listeners, when DNSPort is set.
+const DNSServiceName = "kube-dns"
+
 // Config configures a Reconciler.
 type Config struct {
 	// Etcd holds the lease keys; LeaseCodec encodes their values.
@@ -33,6 +37,10 @@ type Config struct {
 	// IP is this server's advertised address, Port its secure port.
 	IP   netip.Addr
 	Port int32
+	// DNSPort, if set, is the port of the cluster DNS (pkg/dns) every
+	// API server runs on its advertised address: the EndpointSlice
+	// kube-system/kube-dns lists them there (UDP and TCP) alongside.
+	DNSPort int32
 	// Interval between renewals (default 10s); TTL of a lease key
 	// (default 15s), as upstream's.
 	Interval, TTL time.Duration
@@ -161,13 +169,31 @@ func (r *Reconciler) write(ctx context.Context, mustHaveSelf bool) error {
 	if err != nil {
 		return fmt.Errorf("kubernetes endpoints: %w", err)
 	}
-	return r.writeSlice(ctx, ips, ports[0])
+	name, proto, num := ports[0].Name, ports[0].Protocol, ports[0].Port
+	if err := r.writeSlice(ctx, metav1.NamespaceDefault, ServiceName, ips, []discoveryv1.EndpointPort{{Name: &name, Port: &num, Protocol: &proto}}); err != nil {
+		return fmt.Errorf("kubernetes endpointslice: %w", err)
+	}
+	if r.cfg.DNSPort > 0 {
+		if err := r.writeSlice(ctx, metav1.NamespaceSystem, DNSServiceName, ips, dnsPorts(r.cfg.DNSPort)); err != nil {
+			return fmt.Errorf("kube-dns endpointslice: %w", err)
+		}
+	}
+	return nil
 }
 
-// writeSlice writes the EndpointSlice "kubernetes" as upstream's
-// endpoints adapter derives it from the Endpoints: only the service-name
-// label (no managed-by: no controller owns it), every address ready.
-func (r *Reconciler) writeSlice(ctx context.Context, ips []string, port corev1.EndpointPort) error {
+// dnsPorts are the kube-dns EndpointSlice's ports, named as the
+// Service's.
+func dnsPorts(port int32) []discoveryv1.EndpointPort {
+	udp, tcp := corev1.ProtocolUDP, corev1.ProtocolTCP
+	dns, dnsTCP := "dns", "dns-tcp"
+	return []discoveryv1.EndpointPort{{Name: &dns, Port: &port, Protocol: &udp}, {Name: &dnsTCP, Port: &port, Protocol: &tcp}}
+}
+
+// writeSlice writes the EndpointSlice ns/name (of the Service of that
+// name) as upstream's endpoints adapter derives the "kubernetes" one
+// from the Endpoints: only the service-name label (no managed-by: no
+// controller owns it), every address ready.
+func (r *Reconciler) writeSlice(ctx context.Context, ns, name string, ips []string, slicePorts []discoveryv1.EndpointPort) error {
 	addrType := discoveryv1.AddressTypeIPv4
 	if a, err := netip.ParseAddr(ips[0]); err == nil && a.Is6() && !a.Is4In6() {
 		addrType = discoveryv1.AddressTypeIPv6
@@ -181,15 +207,13 @@ func (r *Reconciler) writeSlice(ctx context.Context, ips []string, port corev1.E
 		}
 		eps = append(eps, discoveryv1.Endpoint{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}})
 	}
-	name, proto, num := port.Name, port.Protocol, port.Port
-	slicePorts := []discoveryv1.EndpointPort{{Name: &name, Port: &num, Protocol: &proto}}
-	labels := map[string]string{discoveryv1.LabelServiceName: ServiceName}
+	labels := map[string]string{discoveryv1.LabelServiceName: name}
 	store := r.cfg.EndpointSlices
 	for attempt := 0; attempt < 2; attempt++ {
-		_, _, err := store.Update(ctx, metav1.NamespaceDefault, ServiceName, func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
+		_, _, err := store.Update(ctx, ns, name, func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
 			s, _ := cur.(*discoveryv1.EndpointSlice)
 			if s == nil {
-				s = &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: ServiceName, Namespace: metav1.NamespaceDefault}, AddressType: addrType}
+				s = &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, AddressType: addrType}
 			}
 			if s.AddressType != addrType {
 				return nil, errAddressType
@@ -206,17 +230,14 @@ func (r *Reconciler) writeSlice(ctx context.Context, ips []string, port corev1.E
 			return s, nil
 		}, generic.UpdateOptions{ForceAllowCreate: true})
 		if !errors.Is(err, errAddressType) {
-			if err != nil {
-				return fmt.Errorf("kubernetes endpointslice: %w", err)
-			}
-			return nil
+			return err
 		}
 		// The address type is immutable: replace the slice.
-		if _, _, err := store.Delete(ctx, metav1.NamespaceDefault, ServiceName, &metav1.DeleteOptions{}, false); err != nil && !apierrors.IsNotFound(err) {
+		if _, _, err := store.Delete(ctx, ns, name, &metav1.DeleteOptions{}, false); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
 	}
 	return errAddressType
 }
 
-var errAddressType = errors.New("kubernetes endpointslice has another address type")
+var errAddressType = errors.New("endpointslice has another address type")
