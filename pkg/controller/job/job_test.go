@@ -343,8 +343,8 @@ func TestSuccessPolicy(t *testing.T) {
 				t.Errorf("%s: condition %s = %+v, want reason SuccessPolicy", tc.name, ct, c)
 			}
 		}
-		if tc.name == "some" && j.Status.CompletedIndexes != "0-1" {
-			t.Errorf("some: completedIndexes %q, want 0-1", j.Status.CompletedIndexes)
+		if tc.name == "some" && j.Status.CompletedIndexes != "0,1" {
+			t.Errorf("some: completedIndexes %q, want 0,1", j.Status.CompletedIndexes)
 		}
 	}
 }
