@@ -2,14 +2,17 @@ package job_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -219,5 +222,44 @@ func TestPodFailurePolicyPerIndex(t *testing.T) {
 	}
 	if replacements != 2 {
 		t.Errorf("ignore: %d succeeded replacements, want 2", replacements)
+	}
+}
+
+// TestPerIndexInvalid: the API rejects per-index fields that do not fit
+// with a 422 Invalid Status naming each field, as upstream.
+func TestPerIndexInvalid(t *testing.T) {
+	s := testserver.Start(t, "")
+	ctx := context.Background()
+	nonIndexed := newJob("plain", 2, 1)
+	nonIndexed.Spec.BackoffLimitPerIndex = ptr.To[int32](1)
+	tooMany := newPerIndexJob("toomany", 2, 1, 1)
+	tooMany.Spec.MaxFailedIndexes = ptr.To[int32](3)
+	noPerIndex := newPerIndexJob("noperindex", 2, 1, 1)
+	noPerIndex.Spec.BackoffLimitPerIndex = nil
+	noPerIndex.Spec.PodFailurePolicy = &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{{
+		Action:      batchv1.PodFailurePolicyActionFailIndex,
+		OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{Operator: batchv1.PodFailurePolicyOnExitCodesOpIn, Values: []int32{1}},
+	}}}
+	for _, tc := range []struct {
+		job          *batchv1.Job
+		field, cause string
+	}{
+		{nonIndexed, "spec.backoffLimitPerIndex", "requires indexed completion mode"},
+		{tooMany, "spec.maxFailedIndexes", "must be less than or equal to completions"},
+		{noPerIndex, "spec.podFailurePolicy.rules[0].action", "requires the backoffLimitPerIndex to be set"},
+	} {
+		_, err := s.Client.BatchV1().Jobs("default").Create(ctx, tc.job, metav1.CreateOptions{})
+		var st apierrors.APIStatus
+		if !errors.As(err, &st) || st.Status().Code != 422 || st.Status().Reason != metav1.StatusReasonInvalid {
+			t.Errorf("%s: want 422 Invalid, got %v", tc.job.Name, err)
+			continue
+		}
+		found := false
+		for _, c := range st.Status().Details.Causes {
+			found = found || (c.Field == tc.field && strings.Contains(c.Message, tc.cause))
+		}
+		if !found {
+			t.Errorf("%s: want a cause at %s (%q), got %+v", tc.job.Name, tc.field, tc.cause, st.Status().Details.Causes)
+		}
 	}
 }
