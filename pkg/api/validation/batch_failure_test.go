@@ -40,7 +40,10 @@ func TestJobFailureSpec(t *testing.T) {
 	}{
 		{"per index", perIndex, "", "", ""},
 		{"max failed indexes", func(j *batchv1.Job) { perIndex(j); j.Spec.MaxFailedIndexes = ptr(int32(3)) }, "", "", ""},
-		{"fail index", func(j *batchv1.Job) { perIndex(j); withPolicy(j, exitRule(batchv1.PodFailurePolicyActionFailIndex, in, 1, 2)) }, "", "", ""},
+		{"fail index", func(j *batchv1.Job) {
+			perIndex(j)
+			withPolicy(j, exitRule(batchv1.PodFailurePolicyActionFailIndex, in, 1, 2))
+		}, "", "", ""},
 		{"per index negative", func(j *batchv1.Job) { perIndex(j); j.Spec.BackoffLimitPerIndex = ptr(int32(-1)) },
 			"spec.backoffLimitPerIndex", field.ErrorTypeInvalid, "must be greater than or equal to 0"},
 		{"per index not indexed", func(j *batchv1.Job) { j.Spec.BackoffLimitPerIndex = ptr(int32(1)) },
@@ -68,7 +71,9 @@ func TestJobFailureSpec(t *testing.T) {
 			"spec.podFailurePolicy.rules[0].onExitCodes.values[0]", field.ErrorTypeInvalid, "must not be 0 for the In operator"},
 		{"exit codes unordered", func(j *batchv1.Job) { withPolicy(j, exitRule(batchv1.PodFailurePolicyActionIgnore, in, 2, 1)) },
 			"spec.podFailurePolicy.rules[0].onExitCodes.values", field.ErrorTypeInvalid, "must be ordered"},
-		{"no requirement", func(j *batchv1.Job) { withPolicy(j, batchv1.PodFailurePolicyRule{Action: batchv1.PodFailurePolicyActionIgnore}) },
+		{"no requirement", func(j *batchv1.Job) {
+			withPolicy(j, batchv1.PodFailurePolicyRule{Action: batchv1.PodFailurePolicyActionIgnore})
+		},
 			"spec.podFailurePolicy.rules[0]", field.ErrorTypeInvalid, "specifying one of OnExitCodes and OnPodConditions is required"},
 		{"unknown container", func(j *batchv1.Job) {
 			r := exitRule(batchv1.PodFailurePolicyActionIgnore, in, 1)
