@@ -263,3 +263,34 @@ func TestPerIndexInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestPodFailurePolicyFailJob: a pod matching a FailJob rule fails the
+// Job at once (FailureTarget, then Failed, reason PodFailurePolicy, the
+// message naming the pod and rule), whatever backoffLimit allows.
+func TestPodFailurePolicyFailJob(t *testing.T) {
+	s := testserver.Start(t, "")
+	ctx := startWithBackoff(t, s)
+	runKubelet(ctx, t, s, "default", func(*corev1.Pod) int32 { return 3 })
+	j := newJob("failjob", 2, 1)
+	j.Spec.BackoffLimit = ptr.To[int32](10)
+	j.Spec.PodFailurePolicy = &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{
+		{Action: batchv1.PodFailurePolicyActionIgnore, OnPodConditions: []batchv1.PodFailurePolicyOnPodConditionsPattern{
+			{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue}}},
+		{Action: batchv1.PodFailurePolicyActionFailJob, OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{
+			Operator: batchv1.PodFailurePolicyOnExitCodesOpIn, Values: []int32{3}}},
+	}}
+	if _, err := s.Client.BatchV1().Jobs("default").Create(ctx, j, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	j = waitForCondition(ctx, t, s, "failjob", batchv1.JobFailed)
+	for _, ct := range []batchv1.JobConditionType{batchv1.JobFailureTarget, batchv1.JobFailed} {
+		c := condition(j, ct)
+		if c == nil || c.Reason != batchv1.JobReasonPodFailurePolicy ||
+			!strings.Contains(c.Message, "failed with exit code 3 matching FailJob rule at index 1") {
+			t.Errorf("condition %s = %+v, want reason PodFailurePolicy", ct, c)
+		}
+	}
+	if j.Status.Failed != 1 || j.Status.FailedIndexes != nil {
+		t.Errorf("failed %d failedIndexes %v, want 1 and none", j.Status.Failed, j.Status.FailedIndexes)
+	}
+}
