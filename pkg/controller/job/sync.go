@@ -27,10 +27,14 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	cached, err := c.jobs.Jobs(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
 		c.expect.Forget(key.String())
+		c.forgetWritten(key)
 		return c.releaseDeleted(ctx, key)
 	}
 	if err != nil {
 		return err
+	}
+	if c.behindOwnWrite(cached) {
+		return nil // see consistency.go
 	}
 	pods, err := c.podsOf(ctx, cached)
 	if err != nil {
@@ -38,6 +42,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	}
 	if isFinished(cached) || cached.DeletionTimestamp != nil {
 		c.forgetBackoff(cached)
+		c.forgetWritten(key)
 		return c.removeFinalizers(ctx, pods)
 	}
 	job, err := c.track(ctx, cached.DeepCopy(), pods)
@@ -131,7 +136,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	st.Terminating = &nTerminating
 
 	if !apiequality.Semantic.DeepEqual(old, &job.Status) {
-		if _, err := c.client.BatchV1().Jobs(job.Namespace).UpdateStatus(ctx, job, metav1.UpdateOptions{}); err != nil {
+		if _, err := c.updateStatus(ctx, job); err != nil {
 			return fmt.Errorf("updating status of job %s/%s: %w", job.Namespace, job.Name, err)
 		}
 	}

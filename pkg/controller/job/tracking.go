@@ -126,7 +126,7 @@ func (c *Controller) track(ctx context.Context, job *batchv1.Job, pods []*corev1
 		}
 	}
 	if newSucceeded+newFailed > 0 {
-		updated, err := c.client.BatchV1().Jobs(job.Namespace).UpdateStatus(ctx, job, metav1.UpdateOptions{})
+		updated, err := c.updateStatus(ctx, job)
 		if err != nil {
 			return nil, fmt.Errorf("recording finished pods of job %s/%s: %w", job.Namespace, job.Name, err)
 		}
