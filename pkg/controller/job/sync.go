@@ -36,6 +36,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if c.behindOwnWrite(cached) {
 		return nil // see consistency.go
 	}
+	// Before listing pods: a creation seen after the list would satisfy
+	// the expectation while missing from the list, and be made twice.
+	satisfied := c.expect.Satisfied(key.String())
 	pods, err := c.podsOf(ctx, cached)
 	if err != nil {
 		return err
@@ -125,7 +128,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		if manageErr == nil && ending && len(terminating) == 0 && len(u.Succeeded)+len(u.Failed) == 0 {
 			c.finish(st, now)
 		}
-	case !c.expect.Satisfied(key.String()):
+	case !satisfied:
 		// Our last creations/deletions are not in the cache yet.
 	default:
 		delta, manageErr = c.managePods(ctx, job, key, active, succeeded, lastFailedPerIndex(job, pods))
