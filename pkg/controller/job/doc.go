@@ -11,7 +11,8 @@
 // successpolicy.go (early success of Indexed Jobs), podfailurepolicy.go
 // (which rule of spec.podFailurePolicy a failed pod matches),
 // backoffperindex.go (spec.backoffLimitPerIndex: per-index failure
-// counts on pod annotations, status.failedIndexes, per-index backoff).
+// counts on pod annotations, status.failedIndexes, per-index backoff),
+// consistency.go (no sync on a Job cached older than our own write).
 //
 // Failure conditions, as upstream: the Job first gets FailureTarget with
 // its reason (BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy,
