@@ -28,8 +28,7 @@ func validateJobSpec(s *batchv1.JobSpec, p *field.Path, checkSelector bool) fiel
 	errs = append(errs, positivePtr(s.ActiveDeadlineSeconds, p.Child("activeDeadlineSeconds"))...)
 	errs = append(errs, nonNegativePtr(s.BackoffLimit, p.Child("backoffLimit"))...)
 	errs = append(errs, nonNegativePtr(s.TTLSecondsAfterFinished, p.Child("ttlSecondsAfterFinished"))...)
-	errs = append(errs, nonNegativePtr(s.BackoffLimitPerIndex, p.Child("backoffLimitPerIndex"))...)
-	errs = append(errs, nonNegativePtr(s.MaxFailedIndexes, p.Child("maxFailedIndexes"))...)
+	errs = append(errs, validateJobFailureSpec(s, p)...)
 	tp := p.Child("template")
 	if checkSelector && s.Selector != nil {
 		sp := p.Child("selector")
@@ -45,11 +44,12 @@ func validateJobSpec(s *batchv1.JobSpec, p *field.Path, checkSelector bool) fiel
 			errs = append(errs, field.Required(p.Child("completions"), "when completion mode is Indexed"))
 		}
 	}
-	if s.BackoffLimitPerIndex != nil && (s.CompletionMode == nil || *s.CompletionMode != batchv1.IndexedCompletion) {
-		errs = append(errs, field.Forbidden(p.Child("backoffLimitPerIndex"), "requires indexed completion mode"))
-	}
-	if s.PodReplacementPolicy != nil {
-		errs = append(errs, enum(*s.PodReplacementPolicy, p.Child("podReplacementPolicy"), batchv1.TerminatingOrFailed, batchv1.Failed)...)
+	if rp := s.PodReplacementPolicy; rp != nil {
+		if s.PodFailurePolicy != nil { // only Failed: a terminating pod's failure is not yet known
+			errs = append(errs, enum(*rp, p.Child("podReplacementPolicy"), batchv1.Failed)...)
+		} else {
+			errs = append(errs, enum(*rp, p.Child("podReplacementPolicy"), batchv1.TerminatingOrFailed, batchv1.Failed)...)
+		}
 	}
 	return append(errs, validatePodTemplateSpecFor(&s.Template, tp, jobRestartPolicies)...)
 }
@@ -60,6 +60,8 @@ func validateJobUpdate(j, old *batchv1.Job) field.ErrorList {
 	errs = append(errs, validateJobSpec(&j.Spec, sp, true)...)
 	errs = append(errs, immutable(j.Spec.Selector, old.Spec.Selector, sp.Child("selector"))...)
 	errs = append(errs, immutable(j.Spec.CompletionMode, old.Spec.CompletionMode, sp.Child("completionMode"))...)
+	errs = append(errs, immutable(j.Spec.PodFailurePolicy, old.Spec.PodFailurePolicy, sp.Child("podFailurePolicy"))...)
+	errs = append(errs, immutable(j.Spec.BackoffLimitPerIndex, old.Spec.BackoffLimitPerIndex, sp.Child("backoffLimitPerIndex"))...)
 	if !indexedElastic(&j.Spec, &old.Spec) {
 		errs = append(errs, immutable(j.Spec.Completions, old.Spec.Completions, sp.Child("completions"))...)
 	}

@@ -64,6 +64,9 @@ type Controller struct {
 	mu sync.Mutex
 	// backoff is the consecutive-failure record per Job uid.
 	backoff map[types.UID]backoffRecord
+	// written is the resourceVersion of the last status written per Job
+	// (consistency.go).
+	written map[cache.ObjectName]uint64
 }
 
 type backoffRecord struct {
@@ -97,6 +100,7 @@ func NewWithConfig(_ context.Context, cc controller.Context, cfg Config) (*Contr
 		orphans: controller.NewClockedQueue[cache.ObjectName]("job-orphan-pods", cfg.Clock),
 		expect:  expectations.New[string](cfg.Clock.Now),
 		backoff: map[types.UID]backoffRecord{},
+		written: map[cache.ObjectName]uint64{},
 	}
 	_, err := jobInformer.Informer().AddEventHandler(controller.NameHandler(c.queue))
 	if err != nil {

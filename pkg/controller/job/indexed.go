@@ -61,7 +61,8 @@ func parseIndexesBelow(s string, n int) []int {
 	return out
 }
 
-// formatIndexes writes sorted, distinct indexes as ranges.
+// formatIndexes writes sorted, distinct indexes as upstream does: runs of
+// three or more as ranges ("1,3-5,7"), a pair as two numbers ("0,1").
 func formatIndexes(idx []int) string {
 	var b strings.Builder
 	for i := 0; i < len(idx); {
@@ -72,9 +73,12 @@ func formatIndexes(idx []int) string {
 		if b.Len() > 0 {
 			b.WriteByte(',')
 		}
-		if i == j {
+		switch j - i {
+		case 0:
 			fmt.Fprintf(&b, "%d", idx[i])
-		} else {
+		case 1:
+			fmt.Fprintf(&b, "%d,%d", idx[i], idx[j])
+		default:
 			fmt.Fprintf(&b, "%d-%d", idx[i], idx[j])
 		}
 		i = j + 1

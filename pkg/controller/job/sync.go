@@ -27,17 +27,25 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	cached, err := c.jobs.Jobs(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
 		c.expect.Forget(key.String())
+		c.forgetWritten(key)
 		return c.releaseDeleted(ctx, key)
 	}
 	if err != nil {
 		return err
 	}
+	if c.behindOwnWrite(cached) {
+		return nil // see consistency.go
+	}
+	// Before listing pods: a creation seen after the list would satisfy
+	// the expectation while missing from the list, and be made twice.
+	satisfied := c.expect.Satisfied(key.String())
 	pods, err := c.podsOf(ctx, cached)
 	if err != nil {
 		return err
 	}
 	if isFinished(cached) || cached.DeletionTimestamp != nil {
 		c.forgetBackoff(cached)
+		c.forgetWritten(key)
 		return c.removeFinalizers(ctx, pods)
 	}
 	job, err := c.track(ctx, cached.DeepCopy(), pods)
@@ -92,11 +100,14 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	// Decide whether the Job has met its success or failure criteria.
 	if findTrue(st, batchv1.JobSuccessCriteriaMet) == nil && findTrue(st, batchv1.JobFailureTarget) == nil {
 		policyMsg, policyMet := matchSuccessPolicy(job)
+		indexReason, indexMsg := perIndexFailure(job)
 		switch {
 		case job.Spec.BackoffLimit != nil && failed > *job.Spec.BackoffLimit:
 			setCondition(st, batchv1.JobFailureTarget, batchv1.JobReasonBackoffLimitExceeded, "Job has reached the specified backoff limit", now)
 		case pastDeadline(job, now):
 			setCondition(st, batchv1.JobFailureTarget, batchv1.JobReasonDeadlineExceeded, "Job was active longer than specified deadline", now)
+		case indexReason != "":
+			setCondition(st, batchv1.JobFailureTarget, indexReason, indexMsg, now)
 		case policyMet:
 			setCondition(st, batchv1.JobSuccessCriteriaMet, batchv1.JobReasonSuccessPolicy, policyMsg, now)
 		case succeededEnough(job, succeeded, len(active)):
@@ -117,10 +128,10 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		if manageErr == nil && ending && len(terminating) == 0 && len(u.Succeeded)+len(u.Failed) == 0 {
 			c.finish(st, now)
 		}
-	case !c.expect.Satisfied(key.String()):
+	case !satisfied:
 		// Our last creations/deletions are not in the cache yet.
 	default:
-		delta, manageErr = c.managePods(ctx, job, key, active, succeeded)
+		delta, manageErr = c.managePods(ctx, job, key, active, succeeded, lastFailedPerIndex(job, pods))
 	}
 	st.Active = int32(len(active) + delta)
 	st.Ready = &ready
@@ -128,7 +139,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	st.Terminating = &nTerminating
 
 	if !apiequality.Semantic.DeepEqual(old, &job.Status) {
-		if _, err := c.client.BatchV1().Jobs(job.Namespace).UpdateStatus(ctx, job, metav1.UpdateOptions{}); err != nil {
+		if _, err := c.updateStatus(ctx, job); err != nil {
 			return fmt.Errorf("updating status of job %s/%s: %w", job.Namespace, job.Name, err)
 		}
 	}
@@ -167,9 +178,10 @@ func pastDeadline(job *batchv1.Job, now time.Time) bool {
 	return ads != nil && job.Status.StartTime != nil && !now.Before(job.Status.StartTime.Add(time.Duration(*ads)*time.Second))
 }
 
-// managePods creates or deletes pods to run as many as the Job wants now.
-// It returns the change in running pods (created minus deleted).
-func (c *Controller) managePods(ctx context.Context, job *batchv1.Job, key cache.ObjectName, active []*corev1.Pod, succeeded int32) (int, error) {
+// managePods creates or deletes pods to run as many as the Job wants now;
+// lastFailed is lastFailedPerIndex's answer. It returns the change in
+// running pods (created minus deleted).
+func (c *Controller) managePods(ctx context.Context, job *batchv1.Job, key cache.ObjectName, active []*corev1.Pod, succeeded int32, lastFailed map[int]*corev1.Pod) (int, error) {
 	parallelism := int32(1)
 	if job.Spec.Parallelism != nil {
 		parallelism = *job.Spec.Parallelism
@@ -202,7 +214,17 @@ func (c *Controller) managePods(ctx context.Context, job *batchv1.Job, key cache
 	if want == 0 {
 		return 0, nil
 	}
-	if d := c.backoffDelay(job, c.cfg.Clock.Now()); d > 0 {
+	if hasBackoffLimitPerIndex(job) {
+		// Each index backs off on its own; start those whose delay is over.
+		var wait time.Duration
+		indexes, wait = c.indexesDue(indexes, lastFailed, c.cfg.Clock.Now())
+		if wait > 0 {
+			c.queue.AddAfter(key, wait)
+		}
+		if want = len(indexes); want == 0 {
+			return 0, nil
+		}
+	} else if d := c.backoffDelay(job, c.cfg.Clock.Now()); d > 0 {
 		c.queue.AddAfter(key, d)
 		return 0, nil
 	}
@@ -214,7 +236,11 @@ func (c *Controller) managePods(ctx context.Context, job *batchv1.Job, key cache
 		if indexes != nil {
 			idx = indexes[i]
 		}
-		_, err := c.client.CoreV1().Pods(job.Namespace).Create(ctx, newPod(job, idx), metav1.CreateOptions{})
+		p := newPod(job, idx)
+		if hasBackoffLimitPerIndex(job) {
+			setIndexFailureCounts(p, job, lastFailed[idx])
+		}
+		_, err := c.client.CoreV1().Pods(job.Namespace).Create(ctx, p, metav1.CreateOptions{})
 		if err != nil {
 			c.expect.CreationObserved(key.String()) // will never be observed
 			if firstErr == nil {
@@ -233,6 +259,12 @@ func planIndexed(job *batchv1.Job, active []*corev1.Pod, parallelism int32) ([]*
 	done := map[int]bool{}
 	for _, i := range parseIndexes(job.Status.CompletedIndexes) {
 		done[i] = true
+	}
+	failed := map[int]bool{} // not started again; a pod still running finishes
+	if job.Status.FailedIndexes != nil {
+		for _, i := range parseIndexes(*job.Status.FailedIndexes) {
+			failed[i] = true
+		}
 	}
 	running := map[int]bool{}
 	var excess, keep []*corev1.Pod
@@ -256,7 +288,7 @@ func planIndexed(job *batchv1.Job, active []*corev1.Pod, parallelism int32) ([]*
 	}
 	var start []int
 	for i := 0; i < int(*job.Spec.Completions) && len(keep)+len(start) < int(parallelism); i++ {
-		if !done[i] && !running[i] {
+		if !done[i] && !failed[i] && !running[i] {
 			start = append(start, i)
 		}
 	}

@@ -84,29 +84,49 @@ func (c *Controller) track(ctx context.Context, job *batchv1.Job, pods []*corev1
 	for _, uid := range u.Failed {
 		recorded[uid] = true
 	}
-	// 1. Record newly finished pods that still carry the finalizer.
+	perIndex := hasBackoffLimitPerIndex(job)
+	if perIndex && st.FailedIndexes == nil {
+		st.FailedIndexes = new("") // written with the next status update
+	}
+	// 1. Record newly finished pods that still carry the finalizer. A
+	// failure the pod failure policy ignores is not recorded (nor
+	// counted); its finalizer just comes off.
 	var newSucceeded, newFailed int
+	ignored := map[types.UID]bool{}
 	for _, p := range pods {
 		done, ok := finished(p)
 		if !done || !hasFinalizer(p) || recorded[p.UID] {
 			continue
 		}
-		recorded[p.UID] = true
+		i, validIndex := podIndex(p, job)
 		if ok {
+			recorded[p.UID] = true
 			newSucceeded++
 			u.Succeeded = append(u.Succeeded, p.UID)
-			if isIndexed(job) {
-				if i, valid := podIndex(p, job); valid {
-					st.CompletedIndexes = addIndex(st.CompletedIndexes, i)
-				}
+			if isIndexed(job) && validIndex {
+				st.CompletedIndexes = addIndex(st.CompletedIndexes, i)
 			}
-		} else {
-			newFailed++
-			u.Failed = append(u.Failed, p.UID)
+			continue
+		}
+		v := matchPodFailurePolicy(job, p)
+		if !v.counts() {
+			ignored[p.UID] = true
+			continue
+		}
+		recorded[p.UID] = true
+		newFailed++
+		u.Failed = append(u.Failed, p.UID)
+		if v.failJob != "" && findTrue(st, batchv1.JobFailureTarget) == nil && findTrue(st, batchv1.JobSuccessCriteriaMet) == nil {
+			// Written before the finalizer comes off, as upstream, so
+			// that the reason survives a crash.
+			setCondition(st, batchv1.JobFailureTarget, batchv1.JobReasonPodFailurePolicy, v.failJob, c.cfg.Clock.Now())
+		}
+		if perIndex && validIndex && failsIndex(job, p, v) {
+			st.FailedIndexes = new(addIndex(*st.FailedIndexes, i))
 		}
 	}
 	if newSucceeded+newFailed > 0 {
-		updated, err := c.client.BatchV1().Jobs(job.Namespace).UpdateStatus(ctx, job, metav1.UpdateOptions{})
+		updated, err := c.updateStatus(ctx, job)
 		if err != nil {
 			return nil, fmt.Errorf("recording finished pods of job %s/%s: %w", job.Namespace, job.Name, err)
 		}
@@ -114,12 +134,22 @@ func (c *Controller) track(ctx context.Context, job *batchv1.Job, pods []*corev1
 		job = updated
 		st, u = &job.Status, job.Status.UncountedTerminatedPods
 	}
-	// 2. Remove the finalizer from recorded pods.
+	// 2. Remove the finalizer from recorded pods, except, while the Job
+	// runs, from each index's last failed pod awaiting its replacement
+	// (see backoffperindex.go).
+	var awaiting map[int]*corev1.Pod
+	if findTrue(st, batchv1.JobFailureTarget) == nil && findTrue(st, batchv1.JobSuccessCriteriaMet) == nil {
+		awaiting = lastFailedPerIndex(job, pods)
+	}
+	keep := map[types.UID]bool{}
+	for _, p := range awaiting {
+		keep[p.UID] = true
+	}
 	byUID := map[types.UID]*corev1.Pod{}
 	var release []*corev1.Pod
 	for _, p := range pods {
 		byUID[p.UID] = p
-		if recorded[p.UID] && hasFinalizer(p) {
+		if (recorded[p.UID] || ignored[p.UID]) && hasFinalizer(p) && !keep[p.UID] {
 			release = append(release, p)
 		}
 	}
