@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,10 +16,12 @@ import (
 	"testing"
 	"time"
 
+	mdns "github.com/miekg/dns"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -477,6 +480,51 @@ var statusChecks = map[string]func(t *testing.T, qs *quickStart, status string) 
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "readme-webhook"}}
 		if _, err := qs.client.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("create under an unreachable failing webhook: %v (webhooks are called now?)", err)
+		}
+		return nil
+	},
+	"dns": func(t *testing.T, qs *quickStart, status string) error {
+		if err := wantStatus(status, "works"); err != nil {
+			return err
+		}
+		// The cluster DNS answers where kube-system/kube-dns's
+		// EndpointSlice says, with the kubernetes Service's ClusterIP for
+		// its name, and NXDOMAIN for a Service that does not exist.
+		ctx := context.Background()
+		slices, err := qs.client.DiscoveryV1().EndpointSlices("kube-system").List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=kube-dns"})
+		if err != nil {
+			return err
+		}
+		var addr string
+		for _, sl := range slices.Items {
+			for _, p := range sl.Ports {
+				if p.Protocol != nil && *p.Protocol == corev1.ProtocolUDP && p.Port != nil && len(sl.Endpoints) > 0 && len(sl.Endpoints[0].Addresses) > 0 {
+					addr = net.JoinHostPort(sl.Endpoints[0].Addresses[0], fmt.Sprint(*p.Port))
+				}
+			}
+		}
+		if addr == "" {
+			return fmt.Errorf("kube-system/kube-dns has no UDP endpoint: %+v", slices.Items)
+		}
+		svc, err := qs.client.CoreV1().Services("default").Get(ctx, "kubernetes", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		query := func(name string) (*mdns.Msg, error) {
+			m := new(mdns.Msg)
+			m.SetQuestion(name, mdns.TypeA)
+			in, _, err := new(mdns.Client).Exchange(m, addr)
+			return in, err
+		}
+		in, err := query("kubernetes.default.svc.cluster.local.")
+		if err != nil {
+			return fmt.Errorf("DNS at %s: %v", addr, err)
+		}
+		if len(in.Answer) != 1 || in.Answer[0].(*mdns.A).A.String() != svc.Spec.ClusterIP {
+			return fmt.Errorf("kubernetes.default.svc.cluster.local: %v, want A %s", in.Answer, svc.Spec.ClusterIP)
+		}
+		if in, err = query("no-such-service.default.svc.cluster.local."); err != nil || in.Rcode != mdns.RcodeNameError {
+			return fmt.Errorf("no-such-service: %v %v, want NXDOMAIN", in, err)
 		}
 		return nil
 	},
