@@ -48,8 +48,7 @@ func TestServiceByNameAcrossNodes(t *testing.T) {
 	svcs := c.Client.CoreV1().Services(ns)
 	deploys := c.Client.AppsV1().Deployments(ns)
 
-	// web: two test servers on node 0; the Deployment goes before the
-	// nodes do, so that no replacement pods are made while they stop.
+	// web: two test servers on node 0.
 	web := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "web"},
 		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
@@ -66,9 +65,6 @@ func TestServiceByNameAcrossNodes(t *testing.T) {
 	if _, err := deploys.Create(ctx, web, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = deploys.Delete(context.Background(), "web", metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)})
-	})
 	// The Service port differs from the pods' (a named target port), so
 	// that a client reaching the pods' port directly would not pass.
 	svc, err := svcs.Create(ctx, &corev1.Service{
