@@ -35,8 +35,22 @@ import (
 // server pods blocks the client while the name still resolves (the
 // failure is the connection, not the lookup); deleting it lets the
 // client through again.
+//
+// All of it twice: the nodes on one segment with the server's host
+// (host-gw pod routes), and each node on a segment of its own that the
+// host routes between (VXLAN pod routes; the DNS traffic to the host
+// crosses its routing).
 func TestServiceByNameAcrossNodes(t *testing.T) {
-	c := nodetest.StartCluster(t, nodetest.ClusterOptions{Nodes: 2})
+	t.Run("host-gw", func(t *testing.T) {
+		serviceByName(t, nodetest.ClusterOptions{Nodes: 2})
+	})
+	t.Run("vxlan routed", func(t *testing.T) {
+		serviceByName(t, nodetest.ClusterOptions{Nodes: 2, Routed: true, NodeArgs: []string{"--pod-network", "vxlan"}})
+	})
+}
+
+func serviceByName(t *testing.T, opts nodetest.ClusterOptions) {
+	c := nodetest.StartCluster(t, opts)
 	c.ImportImage(t, testServerImg(t))
 	ctx := context.Background()
 	srvNode, cliNode := c.Nodes[0], c.Nodes[1]
