@@ -359,4 +359,47 @@ func serviceByName(t *testing.T, opts nodetest.ClusterOptions) {
 			return err == nil && strings.HasPrefix(a, "web-"), fmt.Sprintf("%q %v", a, err)
 		})
 	})
+
+	t.Run("egress with dns", func(t *testing.T) {
+		// The client isolated for egress, allowed only to web's pods and
+		// to the cluster DNS: the kube-dns endpoint's address and port
+		// (the API server's listener, not a pod; see pkg/network/policy).
+		eps, err := c.Client.DiscoveryV1().EndpointSlices(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=kube-dns"})
+		if err != nil || len(eps.Items) == 0 || len(eps.Items[0].Endpoints) == 0 || len(eps.Items[0].Ports) == 0 {
+			t.Fatalf("kube-dns's EndpointSlice: %v %v", eps, err)
+		}
+		dnsAddr, dnsPort := eps.Items[0].Endpoints[0].Addresses[0], *eps.Items[0].Ports[0].Port
+		var dnsPorts []networkingv1.NetworkPolicyPort
+		for _, p := range []corev1.Protocol{corev1.ProtocolUDP, corev1.ProtocolTCP} {
+			dnsPorts = append(dnsPorts, networkingv1.NetworkPolicyPort{Protocol: ptr.To(p), Port: ptr.To(intstr.FromInt32(dnsPort))})
+		}
+		pol := c.Client.NetworkingV1().NetworkPolicies(ns)
+		if _, err := pol.Create(ctx, &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "client-egress"}, Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "client"}},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+			Egress: []networkingv1.NetworkPolicyEgressRule{
+				{To: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: dnsAddr + "/32"}}}, Ports: dnsPorts},
+				{To: []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}},
+			}}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// In force once the kubernetes Service (the API server, not
+		// allowed) is out of the client's reach.
+		api, err := c.Client.CoreV1().Services("default").Get(ctx, "kubernetes", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the client's egress isolated", 30*time.Second, func() (bool, string) {
+			a, err := get("https://kubernetes.default:443/")
+			return err != nil && strings.Contains(err.Error(), "dial tcp "+api.Spec.ClusterIP+":443: i/o timeout"), fmt.Sprintf("%q %v", a, err)
+		})
+		for _, pod := range []string{"client", "client-tcp"} {
+			if a, err := getFrom(pod, "http://web:8000/hostname"); err != nil || !strings.HasPrefix(a, "web-") {
+				t.Errorf("GET http://web:8000/hostname from %s, egress allowed to web and DNS: %q %v", pod, a, err)
+			}
+		}
+		if err := pol.Delete(ctx, "client-egress", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
