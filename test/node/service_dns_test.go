@@ -30,11 +30,15 @@ import (
 // the Service's ClusterIP, is again the proxy's, which picks a server
 // pod on the other node, reached over the pod routes. It works by the
 // full name, by the short one (the search path) and by name.namespace,
-// and every server pod answers. A headless Service's name resolves to
-// the ready pods' own addresses. A NetworkPolicy denying ingress to the
-// server pods blocks the client while the name still resolves (the
-// failure is the connection, not the lookup); deleting it lets the
-// client through again.
+// and every server pod answers; a second client asks over TCP (its
+// dnsConfig's use-vc option, merged into resolv.conf). A headless
+// Service's name resolves to the ready pods' own addresses. A
+// NetworkPolicy denying ingress to the server pods blocks the client
+// while the name still resolves (the failure is the connection, not the
+// lookup); deleting it lets the client through again. Isolated for
+// egress, the clients still resolve and reach the server when allowed
+// to its pods and, by ipBlock, to the kube-dns endpoint (the server's
+// DNS listener is no pod).
 //
 // All of it twice: the nodes on one segment with the server's host
 // (host-gw pod routes), and each node on a segment of its own that the
