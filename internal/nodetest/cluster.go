@@ -19,6 +19,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -245,16 +246,27 @@ func (c *Cluster) AddNode(t testing.TB) *ClusterNode {
 		// Its pods first, deleted so that the node does not start them
 		// again, and their sandboxes removed (a node leaves them running
 		// when it stops, as a kubelet does); then the node and its
-		// containerd, then what they left mounted.
+		// containerd, then what they left mounted. The node is cordoned
+		// before: a Deployment's replacement pods would be placed and
+		// started here again as fast as they are removed (and left
+		// running when the node stops); one placed before the cordon
+		// is deleted on the next round.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if pods, err := c.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + n.Name}); err == nil {
+		_, _ = c.Client.CoreV1().Nodes().Patch(ctx, n.Name, types.MergePatchType, []byte(`{"spec":{"unschedulable":true}}`), metav1.PatchOptions{})
+		deletePods := func(ctx context.Context) {
+			pods, err := c.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + n.Name})
+			if err != nil {
+				return
+			}
 			for _, p := range pods.Items {
 				_ = c.Client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
 			}
 		}
+		deletePods(ctx)
 		if rt, err := cri.Dial(ctx, n.Endpoint, 10*time.Second); err == nil {
 			controllertest.EventuallyWithin(t, n.Name+"'s pod sandboxes removed", time.Minute, func(ctx context.Context) (bool, error) {
+				deletePods(ctx)
 				_ = rt.RemoveAllPodSandboxes(ctx)
 				left, err := rt.ListPodSandbox(ctx, nil)
 				return err == nil && len(left) == 0, nil

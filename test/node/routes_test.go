@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -64,13 +63,19 @@ func runPod(t *testing.T, c *nodetest.Cluster, n *nodetest.ClusterNode, name str
 	return pod
 }
 
-// podExec runs cmd in pod's container through the API server.
+// podExec runs cmd in pod's container (namespace default) through the
+// API server.
 func podExec(ctx context.Context, c *nodetest.Cluster, pod string, cmd ...string) (string, error) {
+	return podExecIn(ctx, c, "default", pod, cmd...)
+}
+
+// podExecIn is podExec for a pod in namespace ns.
+func podExecIn(ctx context.Context, c *nodetest.Cluster, ns, pod string, cmd ...string) (string, error) {
 	rc, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
 	if err != nil {
 		return "", err
 	}
-	u, err := url.Parse(rc.Host + "/api/v1/namespaces/default/pods/" + pod + "/exec")
+	u, err := url.Parse(rc.Host + "/api/v1/namespaces/" + ns + "/pods/" + pod + "/exec")
 	if err != nil {
 		return "", err
 	}
@@ -79,7 +84,9 @@ func podExec(ctx context.Context, c *nodetest.Cluster, pod string, cmd ...string
 	if err != nil {
 		return "", err
 	}
-	var out bytes.Buffer
+	// Stdout and stderr are copied concurrently: one locked buffer (a
+	// bytes.Buffer written from both loses output).
+	var out nodetest.LockedBuffer
 	err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: &out, Stderr: &out})
 	return out.String(), err
 }

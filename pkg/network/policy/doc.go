@@ -42,6 +42,12 @@
 // established check. Policies selecting no pod on the node get no
 // objects. Forward runs after the service proxy's DNAT in prerouting, so
 // traffic to a ClusterIP is filtered on the backend pod's address.
+// So is a query to kube-dns: the cluster DNS of `tinykube server` is
+// not a pod but the server's listener (its address, port 10053 unless
+// --cluster-dns-port), and an isolated pod's egress reaches it only by
+// an ipBlock rule for that address and port; upstream's usual "allow
+// UDP/TCP 53" or "allow to k8s-app=kube-dns pods" egress rules, which
+// match CoreDNS pods, do not match it.
 // Traffic between two pods of one node crosses the bridge, which reaches
 // the forward hook only with net.bridge.bridge-nf-call-iptables = 1: the
 // Enforcer turns it on in the node's network namespace.

@@ -41,6 +41,7 @@ func tcpSink(ctx context.Context, args []string) error {
 func httpGet(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("http-get", flag.ExitOnError)
 	timeout := fs.Duration("timeout", 5*time.Second, "for the whole request")
+	connectTimeout := fs.Duration("connect-timeout", 0, "for the name's lookup and the connection (0: no limit but --timeout); a connection that cannot be made then fails as \"dial tcp ADDRESS: i/o timeout\", naming the address the name resolved to")
 	rest := parseFlags(fs, args)
 	if len(rest) != 1 {
 		return fmt.Errorf("want one URL, got %q", rest)
@@ -51,7 +52,11 @@ func httpGet(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if *connectTimeout > 0 {
+		client = &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{Timeout: *connectTimeout}).DialContext, DisableKeepAlives: true}}
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,9 @@
 //	                      one connection's throughput to a tcp-sink, or
 //	                      1-byte round trips with a tcp-echo (rate, p50,
 //	                      p99); bench.go
-//	http-get [--timeout 5s] URL
-//	                      prints the body of one GET (fails on non-200)
+//	http-get [--timeout 5s] [--connect-timeout D] URL
+//	                      prints the body of one GET (fails on non-200;
+//	                      a connect timeout names the address dialled)
 //	sleep D               sleeps D (a Go duration or seconds), exits 0
 //	exit CODE             exits with CODE at once
 //	stress-memory BYTES   allocates and touches BYTES (64Mi, 1G, 1000)
