@@ -15,25 +15,7 @@ import (
 // tcpSink accepts TCP connections and discards what they send: the far
 // end of tcp-bench --mode stream.
 func tcpSink(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("tcp-sink", flag.ExitOnError)
-	port := fs.Int("port", 5201, "TCP port")
-	parseFlags(fs, args)
-	l, err := net.Listen("tcp", fmt.Sprintf(":%d", *port))
-	if err != nil {
-		return err
-	}
-	go func() { <-ctx.Done(); l.Close() }()
-	fmt.Printf("sinking on %s\n", l.Addr())
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		go func() { defer c.Close(); io.Copy(io.Discard, c) }()
-	}
+	return serveTCP(ctx, "tcp-sink", 5201, "sinking", args, func(c net.Conn) { io.Copy(io.Discard, c) })
 }
 
 // httpGet prints the body of one GET of a URL (busybox wget crashes on

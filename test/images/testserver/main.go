@@ -152,15 +152,21 @@ func stressMemory(ctx context.Context, args []string) error {
 }
 
 func tcpEcho(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("tcp-echo", flag.ExitOnError)
-	port := fs.Int("port", 7, "TCP port")
+	return serveTCP(ctx, "tcp-echo", 7, "echoing", args, func(c net.Conn) { io.Copy(c, c) })
+}
+
+// serveTCP listens on --port (default port) and runs handle on each
+// connection (closed after it) until ctx ends.
+func serveTCP(ctx context.Context, name string, port int, verb string, args []string, handle func(net.Conn)) error {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	p := fs.Int("port", port, "TCP port")
 	parseFlags(fs, args)
-	l, err := net.Listen("tcp", fmt.Sprintf(":%d", *port))
+	l, err := net.Listen("tcp", fmt.Sprintf(":%d", *p))
 	if err != nil {
 		return err
 	}
 	go func() { <-ctx.Done(); l.Close() }()
-	fmt.Printf("echoing on %s\n", l.Addr())
+	fmt.Printf("%s on %s\n", verb, l.Addr())
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -169,6 +175,6 @@ func tcpEcho(ctx context.Context, args []string) error {
 			}
 			return err
 		}
-		go func() { defer c.Close(); io.Copy(c, c) }()
+		go func() { defer c.Close(); handle(c) }()
 	}
 }
