@@ -1,8 +1,8 @@
 package node
 
 import (
-	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -17,6 +17,9 @@ const (
 	maxDNSNameservers     = 3
 	maxDNSSearchPaths     = 32
 	maxDNSSearchListChars = 2048
+	maxDNSSearchPathChars = 253
+	// maxResolvConfSize is the most of the host's resolv.conf read.
+	maxResolvConfSize = 10 << 20
 )
 
 // dnsConfig is the pod's resolv.conf as the kubelet derives it from its
@@ -41,18 +44,24 @@ func (a *Agent) dnsConfig(pod *corev1.Pod) (*runtimeapi.DNSConfig, error) {
 //   - None: nothing but the pod's dnsConfig.
 //
 // The pod's dnsConfig is then appended (duplicates dropped, its options
-// overriding those of the same name), and the result cut to the limits
-// glibc and validation have (3 nameservers; 32 search paths, 2048
-// characters).
+// overriding those of the same name; an empty value is the bare name),
+// and the result cut to the limits glibc and validation have (3
+// nameservers; 32 search paths, each at most 253 characters, 2048 in
+// all, the last ones dropped first).
 func podDNSConfig(pod *corev1.Pod, clusterDNS []string, domain string, host *runtimeapi.DNSConfig) *runtimeapi.DNSConfig {
 	policy := pod.Spec.DNSPolicy
-	if policy == "" {
+	switch policy {
+	case corev1.DNSClusterFirst, "": // "" is what defaulting makes ClusterFirst
 		policy = corev1.DNSClusterFirst
-	}
-	if pod.Spec.HostNetwork && policy == corev1.DNSClusterFirst {
-		policy = corev1.DNSDefault
-	}
-	if policy == corev1.DNSClusterFirstWithHostNet {
+		if pod.Spec.HostNetwork {
+			policy = corev1.DNSDefault
+		}
+	case corev1.DNSClusterFirstWithHostNet:
+		policy = corev1.DNSClusterFirst
+	case corev1.DNSDefault, corev1.DNSNone:
+	default:
+		// A policy validation should have refused: the kubelet falls
+		// back to ClusterFirst (even on the host network).
 		policy = corev1.DNSClusterFirst
 	}
 	if domain == "" {
@@ -76,7 +85,7 @@ func podDNSConfig(pod *corev1.Pod, clusterDNS []string, domain string, host *run
 		opts := make([]string, 0, len(pc.Options))
 		for _, o := range pc.Options {
 			opt := o.Name
-			if o.Value != nil {
+			if o.Value != nil && *o.Value != "" {
 				opt += ":" + *o.Value
 			}
 			opts = append(opts, opt)
@@ -89,6 +98,8 @@ func podDNSConfig(pod *corev1.Pod, clusterDNS []string, domain string, host *run
 	if len(dns.Searches) > maxDNSSearchPaths {
 		dns.Searches = dns.Searches[:maxDNSSearchPaths]
 	}
+	// A search path longer than a DNS subdomain (253) is dropped.
+	dns.Searches = slices.DeleteFunc(dns.Searches, func(s string) bool { return len(s) > maxDNSSearchPathChars })
 	for len(dns.Searches) > 0 && len(strings.Join(dns.Searches, " ")) > maxDNSSearchListChars {
 		dns.Searches = dns.Searches[:len(dns.Searches)-1]
 	}
@@ -150,10 +161,17 @@ func readResolvConf(path string) (*runtimeapi.DNSConfig, error) {
 		return nil, fmt.Errorf("host resolv.conf: %w", err)
 	}
 	defer f.Close()
+	// Whole, not by bufio.Scanner: a search line past 64 KiB is still
+	// read (and cut to the limits later), as the kubelet reads it.
+	b, err := io.ReadAll(io.LimitReader(f, maxResolvConfSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("host resolv.conf: %w", err)
+	}
+	if len(b) > maxResolvConfSize {
+		return nil, fmt.Errorf("host resolv.conf %s: larger than %d bytes", path, maxResolvConfSize)
+	}
 	dns := &runtimeapi.DNSConfig{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
+	for line := range strings.Lines(string(b)) {
 		if i := strings.IndexAny(line, "#;"); i >= 0 {
 			line = line[:i]
 		}
@@ -163,6 +181,8 @@ func readResolvConf(path string) (*runtimeapi.DNSConfig, error) {
 		}
 		switch fields[0] {
 		case "nameserver":
+			// A bare "nameserver" line is skipped (the kubelet fails
+			// the pod on it).
 			if len(fields) > 1 {
 				dns.Servers = append(dns.Servers, fields[1])
 			}
@@ -177,5 +197,5 @@ func readResolvConf(path string) (*runtimeapi.DNSConfig, error) {
 			dns.Options = mergeOptions(dns.Options, fields[1:])
 		}
 	}
-	return dns, sc.Err()
+	return dns, nil
 }
