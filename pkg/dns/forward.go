@@ -16,8 +16,23 @@ import (
 
 // resolvedUpstream is systemd-resolved's list of the real upstream
 // servers; its stub at 127.0.0.53, in /etc/resolv.conf, is reachable
-// from the host only (as pkg/node reads it for pods).
+// from the host's network namespace only.
 const resolvedUpstream = "/run/systemd/resolve/resolv.conf"
+
+// HostResolvConf is the host's resolv.conf that names servers reachable
+// from any network namespace: /etc/resolv.conf, or systemd-resolved's
+// upstream list when that file points at its stub. The cluster DNS
+// forwards to those servers; pkg/node gives them to pods with dnsPolicy
+// Default.
+func HostResolvConf() string {
+	path := "/etc/resolv.conf"
+	if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), "nameserver 127.0.0.53") {
+		if _, err := os.Stat(resolvedUpstream); err == nil {
+			path = resolvedUpstream
+		}
+	}
+	return path
+}
 
 // errLimit: too many forwards are in flight; the query is refused, as
 // CoreDNS's forward does past max_concurrent.
@@ -84,16 +99,10 @@ func (f *forwarder) exchange(ctx context.Context, r *mdns.Msg, tcp bool) (*mdns.
 }
 
 // ReadResolvConf returns the nameservers (host:port) of a resolv.conf.
-// path "" is /etc/resolv.conf, or systemd-resolved's upstream list when
-// that file points at its stub. A missing file names none.
+// path "" is HostResolvConf(). A missing file names none.
 func ReadResolvConf(path string) ([]string, error) {
 	if path == "" {
-		path = "/etc/resolv.conf"
-		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), "nameserver 127.0.0.53") {
-			if _, err := os.Stat(resolvedUpstream); err == nil {
-				path = resolvedUpstream
-			}
-		}
+		path = HostResolvConf()
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {

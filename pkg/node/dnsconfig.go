@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/tinykube/tinykube/pkg/dns"
 )
 
 // The kubelet's limits on a pod's resolv.conf (pkg/kubelet/network/dns):
@@ -135,23 +137,15 @@ func mergeOptions(base, opts []string) []string {
 	return out
 }
 
-// resolvedUpstream is systemd-resolved's list of the real upstream servers.
-const resolvedUpstream = "/run/systemd/resolve/resolv.conf"
-
 // readResolvConf reads the host's nameservers, search domains and
 // options as the kubelet does (the last search line counts, "." and
 // trailing dots dropped; an option given twice keeps the last); a
 // missing file is an empty config.
 func readResolvConf(path string) (*runtimeapi.DNSConfig, error) {
 	if path == "" {
-		path = "/etc/resolv.conf"
 		// systemd-resolved's stub (127.0.0.53) is unreachable from a
 		// pod's network namespace; its upstream servers are not.
-		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), "nameserver 127.0.0.53") {
-			if _, err := os.Stat(resolvedUpstream); err == nil {
-				path = resolvedUpstream
-			}
-		}
+		path = dns.HostResolvConf()
 	}
 	f, err := os.Open(path)
 	if os.IsNotExist(err) {
