@@ -373,10 +373,12 @@ func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Wr
 			full = ms(d)
 		}
 	}
+	// A Service port's chain is PREFIX-HASH-ns/name/proto/port (the
+	// slash leaves out kube-proxy's service-endpoints-check base chain).
 	out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "chains").Output()
 	for _, s := range strings.Split(string(out), "\n") {
 		s = strings.TrimSpace(s)
-		if strings.HasPrefix(s, "chain "+svcPfx) && !strings.Contains(s, "-ep-") {
+		if strings.HasPrefix(s, "chain "+svcPfx) && strings.Contains(s, "/") && !strings.Contains(s, "-ep-") {
 			chains++
 		}
 	}
