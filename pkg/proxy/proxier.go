@@ -156,23 +156,30 @@ func (p *Proxier) Run(ctx context.Context) error {
 			},
 		}
 	}
-	if _, err := si.AddEventHandler(handler(func(obj any, deleted bool) {
+	sreg, err := si.AddEventHandler(handler(func(obj any, deleted bool) {
 		if svc, ok := obj.(*corev1.Service); ok {
 			p.SetService(svc, deleted)
 		}
-	})); err != nil {
+	}))
+	if err != nil {
 		return err
 	}
-	if _, err := ei.AddEventHandler(handler(func(obj any, deleted bool) {
+	ereg, err := ei.AddEventHandler(handler(func(obj any, deleted bool) {
 		if sl, ok := obj.(*discoveryv1.EndpointSlice); ok {
 			p.SetEndpointSlice(sl, deleted)
 		}
-	})); err != nil {
+	}))
+	if err != nil {
 		return err
 	}
 	f.Start(ctx.Done())
 	defer f.Shutdown()
-	if !cache.WaitForCacheSync(ctx.Done(), si.HasSynced, ei.HasSynced) {
+	// The handlers' HasSynced, not the informers': an informer has synced
+	// when its store holds the initial list, its handlers only once they
+	// have been called for all of it. Syncing in between programs
+	// Services without the endpoints still queued to the handler (their
+	// traffic rejected until the next sync).
+	if !cache.WaitForCacheSync(ctx.Done(), sreg.HasSynced, ereg.HasSynced) {
 		return ctx.Err()
 	}
 	p.log.Info("service proxy: informers synced; programming nftables", "table", "inet "+Table, "localCIDR", p.gen.localCIDR)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +25,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/knftables"
+
+	"github.com/tinykube/tinykube/internal/testserver"
+	"github.com/tinykube/tinykube/pkg/server"
 )
 
 // lab is three network namespaces made for a test: node (where the
@@ -487,4 +491,113 @@ func TestProxyTraffic(t *testing.T) {
 			t.Errorf("table left after cleanup:\n%s", out)
 		}
 	})
+}
+
+// TestRunFirstSyncHasEveryEndpoint starts the proxy (Run: informers on a
+// real API server, rules in the lab's node namespace) after many
+// Services and EndpointSlices exist. Its first sync must program every
+// Service with its endpoints: waiting for the informers' stores alone
+// let it sync before the event handlers had been handed every slice,
+// and the Services whose slices were still queued were programmed as
+// having no endpoints (their traffic rejected until the next sync).
+func TestRunFirstSyncHasEveryEndpoint(t *testing.T) {
+	l := newLab(t)
+	cfg := server.DefaultConfig()
+	cfg.DataDir, cfg.SecurePort, cfg.UnsafeNoFsync = t.TempDir(), 0, true
+	cfg.ServiceCIDR = "10.96.0.0/20"
+	srv := testserver.StartWithConfig(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const n = 500
+	ips := make([]string, n)
+	sem := make(chan struct{}, 16)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			name := fmt.Sprintf("many-%03d", i)
+			svc, err := srv.Client.CoreV1().Services("default").Create(ctx, service(name, "", 80, 0), metav1.CreateOptions{})
+			if err == nil {
+				ips[i] = svc.Spec.ClusterIP
+				_, err = srv.Client.DiscoveryV1().EndpointSlices("default").Create(ctx, slice(name, ready("10.99.2.2"), ready("10.99.2.3")), metav1.CreateOptions{})
+			}
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	// One sync only: the next would be an hour later.
+	l.p.cfg.Client, l.p.cfg.MinSyncPeriod = srv.Client, time.Hour
+	synced := make(chan struct{})
+	var once sync.Once
+	l.p.cfg.OnSync = func(SyncStats) { once.Do(func() { close(synced) }) }
+	node, err := ns.GetNS("/var/run/netns/" + l.node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	// The handlers wait on the proxier's lock while the informers list
+	// (their stores fill regardless), so they lag their informers as they
+	// do on a loaded machine. Run must not say it has synced (and start
+	// programming) while they are stuck; it is given five seconds to do
+	// it wrong, then the handlers go on.
+	l.p.mu.Lock()
+	done := make(chan error, 1)
+	go func() {
+		// In the node namespace: Run sets its sysctls there.
+		done <- node.Do(func(ns.NetNS) error { return l.p.Run(ctx) })
+	}()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(l.log(), "informers synced") {
+			t.Errorf("Run went on to sync while its event handlers were blocked: its first sync lacks what they had not been handed")
+			time.Sleep(200 * time.Millisecond) // its first sync waits on the lock too
+			break
+		}
+	}
+	l.p.mu.Unlock()
+	select {
+	case <-synced:
+	case err := <-done:
+		t.Fatalf("Run returned before its first sync: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("no sync within a minute")
+	}
+	mapIPs := func(name string) map[string]bool {
+		out, err := exec.Command("ip", "netns", "exec", l.node, "nft", "list", "map", "inet", Table, name).CombinedOutput()
+		if err != nil {
+			t.Fatalf("nft list map %s: %v\n%s", name, err, out)
+		}
+		got := map[string]bool{}
+		for _, m := range regexp.MustCompile(`(\d+\.\d+\.\d+\.\d+) \. tcp \. 80\b`).FindAllStringSubmatch(string(out), -1) {
+			got[m[1]] = true
+		}
+		return got
+	}
+	dispatch, none := mapIPs(serviceIPsMap), mapIPs(noEndpointServices)
+	var missing, rejected []string
+	for i, ip := range ips {
+		if !dispatch[ip] {
+			missing = append(missing, fmt.Sprintf("many-%03d (%s)", i, ip))
+		}
+		if none[ip] {
+			rejected = append(rejected, fmt.Sprintf("many-%03d (%s)", i, ip))
+		}
+	}
+	if len(missing) > 0 || len(rejected) > 0 {
+		t.Errorf("first sync: %d of %d Services not dispatched to endpoints %v; %d in the no-endpoints map %v", len(missing), n, missing, len(rejected), rejected)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
 }

@@ -64,18 +64,24 @@ The JSON report goes to stdout.`,
 	return cmd
 }
 
-// Result is one proxy's medians.
+// Result is one proxy's medians and ranges.
 type Result struct {
 	Proxy string `json:"proxy"`
 	// FirstRules: process start to the first sync's end; FullSync: that
 	// sync's own time as the proxy logs it; Change: EndpointSlice update
 	// to the end of the sync programming it. Medians over all runs.
-	FirstRulesMs float64   `json:"firstRulesMedianMs"`
-	FullSyncMs   float64   `json:"fullSyncMedianMs"`
-	ChangeMs     float64   `json:"changeMedianMs"`
-	ChangeP90Ms  float64   `json:"changeP90Ms"`
-	FullSyncRuns []float64 `json:"fullSyncRunsMs"`
-	Chains       int       `json:"serviceChains"`
+	FirstRulesMs   float64   `json:"firstRulesMedianMs"`
+	FullSyncMs     float64   `json:"fullSyncMedianMs"`
+	ChangeMs       float64   `json:"changeMedianMs"`
+	ChangeP90Ms    float64   `json:"changeP90Ms"`
+	ChangeRangeMs  []float64 `json:"changeRangeMs"`
+	FirstRulesRuns []float64 `json:"firstRulesRunsMs"`
+	FullSyncRuns   []float64 `json:"fullSyncRunsMs"`
+	// PeakRSS: the proxy process's own VmHWM at the end of each run (the
+	// nft commands it runs are not counted), MiB.
+	PeakRSSMiB  float64   `json:"peakRSSMedianMiB"`
+	PeakRSSRuns []float64 `json:"peakRSSRunsMiB"`
+	Chains      int       `json:"serviceChains"`
 }
 
 const (
@@ -160,29 +166,28 @@ func (f *flags) run(ctx context.Context, log io.Writer, out io.Writer) error {
 	ours := func(ns string) []string {
 		return []string{self, "proxy", "--kubeconfig", kubeconfig, "--hostname-override", nodeName, "--cluster-cidr", "10.244.0.0/16", "-v", "2"}
 	}
-	impls := []struct {
-		name    string
-		args    func(string) []string
-		done    *regexp.Regexp
-		svcPfx  string
-		elapsed *regexp.Regexp
-	}{{"tinykube proxy", ours, regexp.MustCompile(`service proxy: synced`), "svc-", regexp.MustCompile(`took=(\S+)`)}}
+	// done matches the line a proxy logs at the end of each sync, failed
+	// a failed sync (kube-proxy logs "Sync failed" and then its
+	// "SyncProxyRules complete" as for a good one).
+	type impl struct {
+		name         string
+		args         func(string) []string
+		done, failed *regexp.Regexp
+		svcPfx       string
+		elapsed      *regexp.Regexp
+	}
+	impls := []impl{{"tinykube proxy", ours, regexp.MustCompile(`service proxy: synced`), regexp.MustCompile(`service proxy: sync failed`),
+		"svc-", regexp.MustCompile(`took=(\S+)`)}}
 	if f.kubeProxy != "" {
-		impls = append(impls, struct {
-			name    string
-			args    func(string) []string
-			done    *regexp.Regexp
-			svcPfx  string
-			elapsed *regexp.Regexp
-		}{"kube-proxy", func(string) []string {
+		impls = append(impls, impl{"kube-proxy", func(string) []string {
 			return []string{f.kubeProxy, "--kubeconfig", kubeconfig, "--proxy-mode", "nftables", "--hostname-override", nodeName,
 				"--cluster-cidr", "10.244.0.0/16", "--conntrack-max-per-core", "0", "--v", "2"}
-		}, regexp.MustCompile(`SyncProxyRules complete.*IPv4`), "service-", regexp.MustCompile(`elapsed="([^"]+)"`)})
+		}, regexp.MustCompile(`SyncProxyRules complete.*IPv4`), regexp.MustCompile(`"Sync failed".*IPv4`),
+			"service-", regexp.MustCompile(`elapsed="([^"]+)"`)})
 	}
 	// Runs alternate between the proxies (ABBA…), so that the machine's
 	// load drifting hits both alike.
 	results := make([]Result, len(impls))
-	first := make([][]float64, len(impls))
 	changes := make([][]float64, len(impls))
 	for run := range f.runs {
 		for k := range impls {
@@ -193,20 +198,23 @@ func (f *flags) run(ctx context.Context, log io.Writer, out io.Writer) error {
 			im := impls[i]
 			r := &results[i]
 			r.Proxy = im.name
-			fr, fs, ch, chains, err := f.once(ctx, client, log, im.args, im.done, im.elapsed, im.svcPfx, run)
+			fr, fs, ch, chains, rss, err := f.once(ctx, client, log, im.args, im.done, im.failed, im.elapsed, im.svcPfx, run)
 			if err != nil {
 				return fmt.Errorf("%s run %d: %w", im.name, run, err)
 			}
-			first[i] = append(first[i], fr)
+			r.FirstRulesRuns = append(r.FirstRulesRuns, fr)
 			r.FullSyncRuns = append(r.FullSyncRuns, fs)
+			r.PeakRSSRuns = append(r.PeakRSSRuns, rss)
 			changes[i] = append(changes[i], ch...)
 			r.Chains = chains
-			fmt.Fprintf(log, "%s run %d: first rules %.0fms (sync %.0fms), change median %.0fms, %d service chains\n", im.name, run, fr, fs, pct(ch, 50), chains)
+			fmt.Fprintf(log, "%s run %d: first rules %.0fms (sync %.0fms), change median %.0fms, %d service chains, peak RSS %.0f MiB\n", im.name, run, fr, fs, pct(ch, 50), chains, rss)
 		}
 	}
 	for i := range results {
 		r := &results[i]
-		r.FirstRulesMs, r.FullSyncMs, r.ChangeMs, r.ChangeP90Ms = pct(first[i], 50), pct(r.FullSyncRuns, 50), pct(changes[i], 50), pct(changes[i], 90)
+		r.FirstRulesMs, r.FullSyncMs, r.ChangeMs, r.ChangeP90Ms = pct(r.FirstRulesRuns, 50), pct(r.FullSyncRuns, 50), pct(changes[i], 50), pct(changes[i], 90)
+		r.ChangeRangeMs = []float64{pct(changes[i], 0), pct(changes[i], 100)}
+		r.PeakRSSMiB = pct(r.PeakRSSRuns, 50)
 	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
@@ -265,14 +273,15 @@ func slice(name string, i, n, gen int) *discoveryv1.EndpointSlice {
 }
 
 type line struct {
-	at   time.Time
-	text string
+	at     time.Time
+	text   string
+	failed bool // a failed-sync line came since the previous sync's end
 }
 
 // once runs one proxy in a fresh network namespace: its first sync, then
 // the timed changes.
-func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Writer, args func(string) []string, done, elapsed *regexp.Regexp,
-	svcPfx string, run int) (first, full float64, changes []float64, chains int, err error) {
+func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Writer, args func(string) []string, done, failed, elapsed *regexp.Regexp,
+	svcPfx string, run int) (first, full float64, changes []float64, chains int, rssMiB float64, err error) {
 	ns := fmt.Sprintf("tkpbench-%d", rand.IntN(1e6))
 	host, peer := "tkpbh"+ns[9:], "tkpbp"+ns[9:]
 	for _, c := range [][]string{{"ip", "netns", "add", ns}, {"ip", "link", "add", host, "type", "veth", "peer", "name", peer},
@@ -301,12 +310,17 @@ func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Wr
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		bad := false
 		for sc.Scan() {
-			l := line{time.Now(), sc.Text()}
+			l := line{time.Now(), sc.Text(), false}
 			logMu.Lock()
 			logBuf.WriteString(l.text + "\n")
 			logMu.Unlock()
+			if failed.MatchString(l.text) {
+				bad = true
+			}
 			if done.MatchString(l.text) {
+				l.failed, bad = bad, false
 				lines <- l
 			}
 		}
@@ -316,6 +330,8 @@ func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Wr
 		return
 	}
 	defer func() {
+		// The proxy is nsenter's pid (nsenter execs it).
+		rssMiB = peakRSS(cmd.Process.Pid)
 		_ = cmd.Process.Signal(os.Interrupt)
 		wait := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(wait) }()
@@ -336,6 +352,9 @@ func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Wr
 		for {
 			select {
 			case l := <-lines:
+				if l.failed {
+					return line{}, fmt.Errorf("sync failed: %s", l.text)
+				}
 				if l.at.After(after) {
 					return l, nil
 				}
@@ -354,12 +373,20 @@ func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Wr
 			full = ms(d)
 		}
 	}
+	// A Service port's chain is PREFIX-HASH-ns/name/proto/port (the
+	// slash leaves out kube-proxy's service-endpoints-check base chain).
 	out, _ := exec.Command("ip", "netns", "exec", ns, "nft", "list", "chains").Output()
 	for _, s := range strings.Split(string(out), "\n") {
 		s = strings.TrimSpace(s)
-		if strings.HasPrefix(s, "chain "+svcPfx) && !strings.Contains(s, "-ep-") {
+		if strings.HasPrefix(s, "chain "+svcPfx) && strings.Contains(s, "/") && !strings.Contains(s, "-ep-") {
 			chains++
 		}
+	}
+	// Every benchmark Service has endpoints, so a chain: fewer means the
+	// first sync did not have them all, and its time is not the full one.
+	if chains < f.services {
+		err = fmt.Errorf("first sync programmed %d Service chains for %d Services", chains, f.services)
+		return
 	}
 	time.Sleep(f.gap)
 	for c := range f.changes {
@@ -381,6 +408,23 @@ func (f *flags) once(ctx context.Context, client kubernetes.Interface, log io.Wr
 		time.Sleep(f.gap)
 	}
 	return
+}
+
+// peakRSS is a process's VmHWM in MiB (0 if unreadable).
+func peakRSS(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb float64
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%f kB", &kb); err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return 0
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
