@@ -33,6 +33,9 @@ var standIns = []struct {
 	{"registry.k8s.io/e2e-test-images/busybox:1.36.1-1", "busybox", v1.Config{Cmd: []string{"sh"}}, ""},
 	{"registry.k8s.io/e2e-test-images/agnhost:2.66.1", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}}, ""},
 	{"registry.k8s.io/e2e-test-images/agnhost:2.55", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}}, ""},
+	// glibc-dns-testing is Debian with dnsutils upstream: the DNS specs'
+	// second querier runs dig and getent in it (nettools here).
+	{"registry.k8s.io/e2e-test-images/glibc-dns-testing:2.1.1", "agnhost", v1.Config{Cmd: []string{"sh"}}, ""},
 	// pause: agnhost's pause mode (tinykube's node uses its own pause image).
 	{"registry.k8s.io/pause:3.10.2", "agnhost", v1.Config{Entrypoint: []string{"/agnhost", "pause"}}, ""},
 	// nginx: an HTTP server on port 80 (agnhost netexec), not nginx.
@@ -52,15 +55,16 @@ var curlScript []byte
 func main() {
 	agnhost := flag.String("agnhost", "", "agnhost binary (static) to put in the agnhost-based images")
 	out := flag.String("out", "e2e-images.tar", "OCI layout tar to write")
+	nettools := flag.String("nettools", "", "hack/e2eimages/nettools binary (static): dig, getent and nc in the agnhost-based images; without it they have busybox's nc only")
 	k8sSrc := flag.String("k8s-src", "", "k8s.io/kubernetes source (module) dir, for the kitten and nautilus images' html files; without it those images are left out")
 	flag.Parse()
-	if err := run(*agnhost, *k8sSrc, *out); err != nil {
+	if err := run(*agnhost, *nettools, *k8sSrc, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "e2eimages:", err)
 		os.Exit(1)
 	}
 }
 
-func run(agnhostPath, k8sSrc, out string) error {
+func run(agnhostPath, nettoolsPath, k8sSrc, out string) error {
 	busybox, err := imagetest.BusyboxFiles()
 	if err != nil {
 		return err
@@ -77,6 +81,11 @@ func run(agnhostPath, k8sSrc, out string) error {
 			// upstream's image has curl (Alpine's); ours a stand-in for
 			// plain GETs over busybox wget (curl.sh).
 			imagetest.File{Path: "usr/bin/curl", Mode: 0o755, Data: curlScript})
+		if nettoolsPath != "" {
+			if agnhost, err = withNettools(agnhost, nettoolsPath); err != nil {
+				return err
+			}
+		}
 		if k8sSrc != "" {
 			// As upstream's Dockerfile adds them: the StatefulSet specs'
 			// readiness probes fetch /localhost.crt from test-webserver.
@@ -116,6 +125,27 @@ func run(agnhostPath, k8sSrc, out string) error {
 		fmt.Println(s.ref)
 	}
 	return imagetest.WriteOCIArchiveRefs(out, refs)
+}
+
+// withNettools adds nettools as dig and getent (upstream's agnhost has
+// Alpine's bind-tools) and as nc in place of Debian busybox's, which
+// lacks the -v, -u and -z of Alpine busybox's that the specs use.
+func withNettools(files []imagetest.File, path string) ([]imagetest.File, error) {
+	bin, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := []imagetest.File{}
+	for _, f := range files {
+		if f.Path != "usr/bin/nc" && f.Path != "bin/nc" {
+			out = append(out, f)
+		}
+	}
+	out = append(out, imagetest.File{Path: "usr/bin/nettools", Mode: 0o755, Data: bin})
+	for _, name := range []string{"usr/bin/dig", "usr/bin/getent", "usr/bin/nc", "bin/nc"} {
+		out = append(out, imagetest.File{Path: name, Link: "/usr/bin/nettools"})
+	}
+	return out, nil
 }
 
 // withHTML adds a layer with the files of dir in the root.
