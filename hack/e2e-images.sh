@@ -6,9 +6,8 @@
 #   - agnhost (2.66.1, 2.55): built here from its upstream source,
 #     k8s.io/kubernetes@v1.37.2 test/images/agnhost (module cache or
 #     proxy), on Debian's busybox-static (for sh, cat, nc… as upstream's
-#     image has them; curl is a stand-in for plain GETs over busybox
-#     wget, hack/e2eimages/curl.sh; dig, getent and an nc with -v -u -z
-#     from hack/e2eimages/nettools), with the image's /localhost.crt and
+#     image has them; curl, dig, getent and an nc with -v -u -z from
+#     hack/e2eimages/nettools), with the image's /localhost.crt and
 #     /localhost.key from the same source;
 #   - glibc-dns-testing: the agnhost stand-in's files (sh, dig, getent);
 #   - busybox (1.37.0-2, 1.36.1-1): Debian's busybox-static;

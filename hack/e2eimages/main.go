@@ -1,7 +1,6 @@
 package main
 
 import (
-	_ "embed"
 	"flag"
 	"fmt"
 	"os"
@@ -47,15 +46,10 @@ var standIns = []struct {
 	{"registry.k8s.io/e2e-test-images/nautilus:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}, "nautilus"},
 }
 
-// curlScript is the agnhost stand-in's curl.
-//
-//go:embed curl.sh
-var curlScript []byte
-
 func main() {
 	agnhost := flag.String("agnhost", "", "agnhost binary (static) to put in the agnhost-based images")
 	out := flag.String("out", "e2e-images.tar", "OCI layout tar to write")
-	nettools := flag.String("nettools", "", "hack/e2eimages/nettools binary (static): dig, getent and nc in the agnhost-based images; without it they have busybox's nc only")
+	nettools := flag.String("nettools", "", "hack/e2eimages/nettools binary (static): curl, dig, getent and nc in the agnhost-based images (needed with --agnhost)")
 	k8sSrc := flag.String("k8s-src", "", "k8s.io/kubernetes source (module) dir, for the kitten and nautilus images' html files; without it those images are left out")
 	flag.Parse()
 	if err := run(*agnhost, *nettools, *k8sSrc, *out); err != nil {
@@ -77,14 +71,12 @@ func run(agnhostPath, nettoolsPath, k8sSrc, out string) error {
 			return err
 		}
 		agnhost = append(append([]imagetest.File{}, busybox...), imagetest.File{Path: "agnhost", Mode: 0o755, Data: bin},
-			imagetest.File{Path: "agnhost-2", Link: "agnhost"},
-			// upstream's image has curl (Alpine's); ours a stand-in for
-			// plain GETs over busybox wget (curl.sh).
-			imagetest.File{Path: "usr/bin/curl", Mode: 0o755, Data: curlScript})
-		if nettoolsPath != "" {
-			if agnhost, err = withNettools(agnhost, nettoolsPath); err != nil {
-				return err
-			}
+			imagetest.File{Path: "agnhost-2", Link: "agnhost"})
+		if nettoolsPath == "" {
+			return fmt.Errorf("--agnhost needs --nettools")
+		}
+		if agnhost, err = withNettools(agnhost, nettoolsPath); err != nil {
+			return err
 		}
 		if k8sSrc != "" {
 			// As upstream's Dockerfile adds them: the StatefulSet specs'
@@ -127,9 +119,11 @@ func run(agnhostPath, nettoolsPath, k8sSrc, out string) error {
 	return imagetest.WriteOCIArchiveRefs(out, refs)
 }
 
-// withNettools adds nettools as dig and getent (upstream's agnhost has
-// Alpine's bind-tools) and as nc in place of Debian busybox's, which
-// lacks the -v, -u and -z of Alpine busybox's that the specs use.
+// withNettools adds nettools as curl (upstream's agnhost has Alpine's;
+// Debian busybox's wget has no connect timeout and no source address),
+// dig and getent (Alpine's bind-tools upstream) and as nc in place of
+// Debian busybox's, which lacks the -v, -u and -z of Alpine busybox's
+// that the specs use.
 func withNettools(files []imagetest.File, path string) ([]imagetest.File, error) {
 	bin, err := os.ReadFile(path)
 	if err != nil {
@@ -142,7 +136,7 @@ func withNettools(files []imagetest.File, path string) ([]imagetest.File, error)
 		}
 	}
 	out = append(out, imagetest.File{Path: "usr/bin/nettools", Mode: 0o755, Data: bin})
-	for _, name := range []string{"usr/bin/dig", "usr/bin/getent", "usr/bin/nc", "bin/nc"} {
+	for _, name := range []string{"usr/bin/curl", "usr/bin/dig", "usr/bin/getent", "usr/bin/nc", "bin/nc"} {
 		out = append(out, imagetest.File{Path: name, Link: "/usr/bin/nettools"})
 	}
 	return out, nil

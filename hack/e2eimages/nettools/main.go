@@ -31,8 +31,10 @@ func main() {
 		rc = getent(e, args)
 	case "nc":
 		rc = nc(e, args)
+	case "curl":
+		rc = curl(e, args)
 	default:
-		fmt.Fprintf(os.Stderr, "nettools: called as %q; call it as dig, getent or nc\n", name)
+		fmt.Fprintf(os.Stderr, "nettools: called as %q; call it as curl, dig, getent or nc\n", name)
 		rc = 1
 	}
 	os.Exit(rc)
