@@ -7,7 +7,8 @@
 #     k8s.io/kubernetes@v1.37.2 test/images/agnhost (module cache or
 #     proxy), on Debian's busybox-static (for sh, cat, nc… as upstream's
 #     image has them; curl, dig, getent and an nc with -v -u -z from
-#     hack/e2eimages/nettools), with the image's /localhost.crt and
+#     hack/e2eimages/nettools; /bin/sh is the host's dash, as Debian's
+#     busybox sh runs its own nc before PATH's), with the image's /localhost.crt and
 #     /localhost.key from the same source;
 #   - glibc-dns-testing: the agnhost stand-in's files (sh, dig, getent);
 #   - busybox (1.37.0-2, 1.36.1-1): Debian's busybox-static;

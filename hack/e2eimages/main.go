@@ -1,11 +1,13 @@
 package main
 
 import (
+	"debug/elf"
 	"flag"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -78,6 +80,9 @@ func run(agnhostPath, nettoolsPath, k8sSrc, out string) error {
 		if agnhost, err = withNettools(agnhost, nettoolsPath); err != nil {
 			return err
 		}
+		if agnhost, err = withDash(agnhost); err != nil {
+			return err
+		}
 		if k8sSrc != "" {
 			// As upstream's Dockerfile adds them: the StatefulSet specs'
 			// readiness probes fetch /localhost.crt from test-webserver.
@@ -138,6 +143,78 @@ func withNettools(files []imagetest.File, path string) ([]imagetest.File, error)
 	out = append(out, imagetest.File{Path: "usr/bin/nettools", Mode: 0o755, Data: bin})
 	for _, name := range []string{"usr/bin/curl", "usr/bin/dig", "usr/bin/getent", "usr/bin/nc", "bin/nc"} {
 		out = append(out, imagetest.File{Path: name, Link: "/usr/bin/nettools"})
+	}
+	return out, nil
+}
+
+// withDash makes the host's dash (Debian's, with the C library it links)
+// /bin/sh: Debian builds busybox-static with FEATURE_SH_STANDALONE, so
+// its sh runs its own applet for any name it has (nc) before looking in
+// PATH, where nettools is. Alpine's busybox sh, upstream's, looks in
+// PATH. dash is as POSIX as ash; busybox stays as /bin/ash.
+func withDash(files []imagetest.File) ([]imagetest.File, error) {
+	const dash = "/usr/bin/dash"
+	libs, err := elfDeps(dash)
+	if err != nil {
+		return nil, fmt.Errorf("the host's dash: %w", err)
+	}
+	bin, err := os.ReadFile(dash)
+	if err != nil {
+		return nil, err
+	}
+	out := []imagetest.File{}
+	for _, f := range files {
+		if f.Path != "bin/sh" {
+			out = append(out, f)
+		}
+	}
+	out = append(out, imagetest.File{Path: "usr/bin/dash", Mode: 0o755, Data: bin},
+		imagetest.File{Path: "bin/sh", Link: "/usr/bin/dash"})
+	for _, l := range libs {
+		data, err := os.ReadFile(l)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, imagetest.File{Path: strings.TrimPrefix(l, "/"), Mode: 0o755, Data: data})
+	}
+	return out, nil
+}
+
+// elfDeps are the paths of the ELF interpreter and the shared libraries
+// bin needs (their DT_NEEDED, found in the usual multiarch directories;
+// one level: the C library needs only the interpreter).
+func elfDeps(bin string) ([]string, error) {
+	f, err := elf.Open(bin)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b := make([]byte, p.Filesz)
+			if _, err := p.ReadAt(b, 0); err != nil {
+				return nil, err
+			}
+			out = append(out, strings.TrimRight(string(b), "\x00"))
+		}
+	}
+	needed, err := f.ImportedLibraries()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range needed {
+		found := ""
+		for _, dir := range []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64", "/lib", "/usr/lib"} {
+			if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+				found = filepath.Join(dir, n)
+				break
+			}
+		}
+		if found == "" {
+			return nil, fmt.Errorf("%s needs %s, not found", bin, n)
+		}
+		out = append(out, found)
 	}
 	return out, nil
 }
