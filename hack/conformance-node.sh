@@ -23,8 +23,9 @@
 # clean up: delete the pods left, remove every pod sandbox
 # (hack/nodecleanup: the node leaves its pods running when it stops, as a
 # kubelet does), stop the server (it stops its containerd), remove the
-# node's cgroups, bridge and mounts, check no shim of the data dir is left
-# and delete the data dir (KEEP=1 keeps it).
+# node's cgroups, bridge and mounts and the nftables tables it added (its
+# table inet tinykube, iptables-nft's emptied ip nat), check no shim of
+# the data dir is left and delete the data dir (KEEP=1 keeps it).
 #
 # Env: E2E_TEST, GINKGO, KUBECTL (default ~/.cache/tinykube-baseline/bin/…,
 # where shared tooling builds upstream's binaries; kubectl falls back to
@@ -41,7 +42,7 @@ KUBECTL=${KUBECTL:-$BIN/kubectl}
 CLUSTER_CIDR=${CLUSTER_CIDR:-10.251.0.0/16} NODE_NAME=${NODE_NAME:-tkconf}
 FOCUS='\[Conformance\]' SKIP='\[Serial\]|\[Disruptive\]' P=1 OUT='' D=/tmp/tkconf.$$
 
-usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while [[ $# -gt 0 ]]; do
   case $1 in
     -o) OUT=$2; shift 2 ;;
@@ -96,10 +97,24 @@ cleanup() {
     log "cleanup: killing leftover shims of $D: $left"
     for pid in $left; do kill -KILL "$pid" 2>/dev/null; done
   fi
+  # nftables: the node's table inet tinykube (service proxy and
+  # NetworkPolicy; a node leaves its rules when it stops, as kube-proxy
+  # does) and the tables iptables-nft made for the CNI plugin's
+  # masquerading, left empty, that the host did not have before.
+  local t
+  while read -r t; do
+    [[ -z $t ]] && continue
+    if [[ $t == "table inet tinykube" ]] || ! nft list $t | grep -qvE '^\s*(table |chain |type |\}|$)'; then
+      nft delete $t && log "cleanup: deleted nftables $t"
+    else
+      log "cleanup: nftables $t has rules; left"
+    fi
+  done < <(comm -13 <(echo "$NFT_BEFORE") <(nft list tables | sort))
   if grep -q " $D/" /proc/self/mountinfo; then log "cleanup: mounts left under $D:"; grep " $D/" /proc/self/mountinfo >&2; fi
   [[ ${KEEP:-0} == 1 ]] || rm -rf "$D"
   log "cleanup: done"
 }
+NFT_BEFORE=$(nft list tables | sort)
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

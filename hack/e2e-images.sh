@@ -6,9 +6,11 @@
 #   - agnhost (2.66.1, 2.55): built here from its upstream source,
 #     k8s.io/kubernetes@v1.37.2 test/images/agnhost (module cache or
 #     proxy), on Debian's busybox-static (for sh, cat, nc… as upstream's
-#     image has them; curl is a stand-in for plain GETs over busybox
-#     wget, hack/e2eimages/curl.sh), with the image's /localhost.crt and
+#     image has them; curl, dig, getent and an nc with -v -u -z from
+#     hack/e2eimages/nettools; /bin/sh is the host's dash, as Debian's
+#     busybox sh runs its own nc before PATH's), with the image's /localhost.crt and
 #     /localhost.key from the same source;
+#   - glibc-dns-testing: the agnhost stand-in's files (sh, dig, getent);
 #   - busybox (1.37.0-2, 1.36.1-1): Debian's busybox-static;
 #   - pause:3.10.2, nginx, kitten, nautilus: agnhost-based stand-ins
 #     (pause mode; netexec on port 80; test-webserver, with upstream's
@@ -46,6 +48,8 @@ if [[ ! -x $agnhost ]]; then
 fi
 
 k8s_src=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+nettools=$OUT/nettools
+CGO_ENABLED=0 go build -trimpath -o "$nettools" ./hack/e2eimages/nettools
 tar=$OUT/e2e-images.tar
-go run ./hack/e2eimages --agnhost "$agnhost" --k8s-src "$k8s_src" --out "$tar" >&2
+go run ./hack/e2eimages --agnhost "$agnhost" --nettools "$nettools" --k8s-src "$k8s_src" --out "$tar" >&2
 go run ./cmd/tinykube images import "$@" "$tar"

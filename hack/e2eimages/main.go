@@ -1,12 +1,13 @@
 package main
 
 import (
-	_ "embed"
+	"debug/elf"
 	"flag"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -33,6 +34,9 @@ var standIns = []struct {
 	{"registry.k8s.io/e2e-test-images/busybox:1.36.1-1", "busybox", v1.Config{Cmd: []string{"sh"}}, ""},
 	{"registry.k8s.io/e2e-test-images/agnhost:2.66.1", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}}, ""},
 	{"registry.k8s.io/e2e-test-images/agnhost:2.55", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"pause"}}, ""},
+	// glibc-dns-testing is Debian with dnsutils upstream: the DNS specs'
+	// second querier runs dig and getent in it (nettools here).
+	{"registry.k8s.io/e2e-test-images/glibc-dns-testing:2.1.1", "agnhost", v1.Config{Cmd: []string{"sh"}}, ""},
 	// pause: agnhost's pause mode (tinykube's node uses its own pause image).
 	{"registry.k8s.io/pause:3.10.2", "agnhost", v1.Config{Entrypoint: []string{"/agnhost", "pause"}}, ""},
 	// nginx: an HTTP server on port 80 (agnhost netexec), not nginx.
@@ -44,23 +48,19 @@ var standIns = []struct {
 	{"registry.k8s.io/e2e-test-images/nautilus:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}, "nautilus"},
 }
 
-// curlScript is the agnhost stand-in's curl.
-//
-//go:embed curl.sh
-var curlScript []byte
-
 func main() {
 	agnhost := flag.String("agnhost", "", "agnhost binary (static) to put in the agnhost-based images")
 	out := flag.String("out", "e2e-images.tar", "OCI layout tar to write")
+	nettools := flag.String("nettools", "", "hack/e2eimages/nettools binary (static): curl, dig, getent and nc in the agnhost-based images (needed with --agnhost)")
 	k8sSrc := flag.String("k8s-src", "", "k8s.io/kubernetes source (module) dir, for the kitten and nautilus images' html files; without it those images are left out")
 	flag.Parse()
-	if err := run(*agnhost, *k8sSrc, *out); err != nil {
+	if err := run(*agnhost, *nettools, *k8sSrc, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "e2eimages:", err)
 		os.Exit(1)
 	}
 }
 
-func run(agnhostPath, k8sSrc, out string) error {
+func run(agnhostPath, nettoolsPath, k8sSrc, out string) error {
 	busybox, err := imagetest.BusyboxFiles()
 	if err != nil {
 		return err
@@ -73,10 +73,16 @@ func run(agnhostPath, k8sSrc, out string) error {
 			return err
 		}
 		agnhost = append(append([]imagetest.File{}, busybox...), imagetest.File{Path: "agnhost", Mode: 0o755, Data: bin},
-			imagetest.File{Path: "agnhost-2", Link: "agnhost"},
-			// upstream's image has curl (Alpine's); ours a stand-in for
-			// plain GETs over busybox wget (curl.sh).
-			imagetest.File{Path: "usr/bin/curl", Mode: 0o755, Data: curlScript})
+			imagetest.File{Path: "agnhost-2", Link: "agnhost"})
+		if nettoolsPath == "" {
+			return fmt.Errorf("--agnhost needs --nettools")
+		}
+		if agnhost, err = withNettools(agnhost, nettoolsPath); err != nil {
+			return err
+		}
+		if agnhost, err = withDash(agnhost); err != nil {
+			return err
+		}
 		if k8sSrc != "" {
 			// As upstream's Dockerfile adds them: the StatefulSet specs'
 			// readiness probes fetch /localhost.crt from test-webserver.
@@ -116,6 +122,101 @@ func run(agnhostPath, k8sSrc, out string) error {
 		fmt.Println(s.ref)
 	}
 	return imagetest.WriteOCIArchiveRefs(out, refs)
+}
+
+// withNettools adds nettools as curl (upstream's agnhost has Alpine's;
+// Debian busybox's wget has no connect timeout and no source address),
+// dig and getent (Alpine's bind-tools upstream) and as nc in place of
+// Debian busybox's, which lacks the -v, -u and -z of Alpine busybox's
+// that the specs use.
+func withNettools(files []imagetest.File, path string) ([]imagetest.File, error) {
+	bin, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := []imagetest.File{}
+	for _, f := range files {
+		if f.Path != "usr/bin/nc" && f.Path != "bin/nc" {
+			out = append(out, f)
+		}
+	}
+	out = append(out, imagetest.File{Path: "usr/bin/nettools", Mode: 0o755, Data: bin})
+	for _, name := range []string{"usr/bin/curl", "usr/bin/dig", "usr/bin/getent", "usr/bin/nc", "bin/nc"} {
+		out = append(out, imagetest.File{Path: name, Link: "/usr/bin/nettools"})
+	}
+	return out, nil
+}
+
+// withDash makes the host's dash (Debian's, with the C library it links)
+// /bin/sh: Debian builds busybox-static with FEATURE_SH_STANDALONE, so
+// its sh runs its own applet for any name it has (nc) before looking in
+// PATH, where nettools is. Alpine's busybox sh, upstream's, looks in
+// PATH. dash is as POSIX as ash; busybox stays as /bin/ash.
+func withDash(files []imagetest.File) ([]imagetest.File, error) {
+	const dash = "/usr/bin/dash"
+	libs, err := elfDeps(dash)
+	if err != nil {
+		return nil, fmt.Errorf("the host's dash: %w", err)
+	}
+	bin, err := os.ReadFile(dash)
+	if err != nil {
+		return nil, err
+	}
+	out := []imagetest.File{}
+	for _, f := range files {
+		if f.Path != "bin/sh" {
+			out = append(out, f)
+		}
+	}
+	out = append(out, imagetest.File{Path: "usr/bin/dash", Mode: 0o755, Data: bin},
+		imagetest.File{Path: "bin/sh", Link: "/usr/bin/dash"})
+	for _, l := range libs {
+		data, err := os.ReadFile(l)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, imagetest.File{Path: strings.TrimPrefix(l, "/"), Mode: 0o755, Data: data})
+	}
+	return out, nil
+}
+
+// elfDeps are the paths of the ELF interpreter and the shared libraries
+// bin needs (their DT_NEEDED, found in the usual multiarch directories;
+// one level: the C library needs only the interpreter).
+func elfDeps(bin string) ([]string, error) {
+	f, err := elf.Open(bin)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b := make([]byte, p.Filesz)
+			if _, err := p.ReadAt(b, 0); err != nil {
+				return nil, err
+			}
+			out = append(out, strings.TrimRight(string(b), "\x00"))
+		}
+	}
+	needed, err := f.ImportedLibraries()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range needed {
+		found := ""
+		for _, dir := range []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64", "/lib", "/usr/lib"} {
+			if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+				found = filepath.Join(dir, n)
+				break
+			}
+		}
+		if found == "" {
+			return nil, fmt.Errorf("%s needs %s, not found", bin, n)
+		}
+		out = append(out, found)
+	}
+	return out, nil
 }
 
 // withHTML adds a layer with the files of dir in the root.

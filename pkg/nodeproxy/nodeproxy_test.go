@@ -280,6 +280,34 @@ func TestProxies(t *testing.T) {
 		t.Errorf("pods/proxy POST: %q %v", body, err)
 	}
 
+	// GET and HEAD of the subresource itself: a 301 to it with a slash
+	// (query kept), as upstream; other methods are relayed.
+	hc, err := rest.HTTPClientFor(c.Server.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	base := strings.TrimRight(c.Server.RESTConfig.Host, "/") + "/api/v1/namespaces/default/pods/web:" + port + "/proxy"
+	for _, tc := range []struct{ method, url, location string }{
+		{http.MethodGet, base + "?method=GET", "/api/v1/namespaces/default/pods/web:" + port + "/proxy/?method=GET"},
+		{http.MethodHead, base, "/api/v1/namespaces/default/pods/web:" + port + "/proxy/"},
+		{http.MethodPost, base, ""},
+		{http.MethodGet, base + "/", ""},
+	} {
+		req, _ := http.NewRequest(tc.method, tc.url, nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if tc.location != "" && (resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != tc.location) {
+			t.Errorf("%s %s: %d, Location %q; want 301 to %q", tc.method, tc.url, resp.StatusCode, resp.Header.Get("Location"), tc.location)
+		}
+		if tc.location == "" && resp.StatusCode != http.StatusOK {
+			t.Errorf("%s %s: %d, want 200 (relayed)", tc.method, tc.url, resp.StatusCode)
+		}
+	}
+
 	if _, err := core.Services("default").Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web"},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"},
 			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(int32(c.Port))}}}}, metav1.CreateOptions{}); err != nil {

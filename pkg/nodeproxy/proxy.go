@@ -41,6 +41,23 @@ func proxyTarget(scheme, host, path string, r *http.Request) *url.URL {
 	return &url.URL{Scheme: scheme, Host: host, Path: "/" + strings.TrimPrefix(path, "/"), RawQuery: r.URL.RawQuery}
 }
 
+// redirectToSlash answers a GET or HEAD of the proxy subresource itself
+// (no sub-path, no trailing slash) with a 301 to the same path and query
+// with a slash, as upstream's proxy handler does (so that relative links
+// in the page resolve below the proxy); true when it did.
+func redirectToSlash(w http.ResponseWriter, r *http.Request, path string) bool {
+	if path != "" || strings.HasSuffix(r.URL.Path, "/") || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		return false
+	}
+	loc := r.URL.Path + "/"
+	if r.URL.RawQuery != "" {
+		loc += "?" + r.URL.RawQuery
+	}
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusMovedPermanently)
+	return true
+}
+
 // servePodProxy relays the request to the pod's IP, at the named port or
 // the first container port.
 func (p *Proxy) servePodProxy(w http.ResponseWriter, r *http.Request, ns, id, path string) error {
@@ -73,6 +90,9 @@ func (p *Proxy) servePodProxy(w http.ResponseWriter, r *http.Request, ns, id, pa
 	if port != "" {
 		host = net.JoinHostPort(host, port)
 	}
+	if redirectToSlash(w, r, path) {
+		return nil
+	}
 	p.reverseProxy(w, r, proxyTarget(scheme, host, path, r), p.direct, podsResource, name)
 	return nil
 }
@@ -94,6 +114,9 @@ func (p *Proxy) serveNodeProxy(w http.ResponseWriter, r *http.Request, _, id, pa
 		return err
 	}
 	host, kubeletPort, _ := net.SplitHostPort(addr)
+	if redirectToSlash(w, r, path) {
+		return nil
+	}
 	if port == "" || port == kubeletPort {
 		p.reverseProxy(w, r, proxyTarget("https", addr, path, r), p.kubelet, nodesResource, name)
 		return nil
@@ -160,6 +183,9 @@ func (p *Proxy) serveServiceProxy(w http.ResponseWriter, r *http.Request, ns, id
 		return apierrors.NewServiceUnavailable(fmt.Sprintf("no endpoints available for service %q", name))
 	}
 	host := hosts[rand.IntN(len(hosts))]
+	if redirectToSlash(w, r, path) {
+		return nil
+	}
 	p.reverseProxy(w, r, proxyTarget(scheme, host, path, r), p.direct, servicesResource, name)
 	return nil
 }
