@@ -24,7 +24,7 @@ import (
 // priority as Priority resolved it).
 //
 // Store-level allocators run after the whole chain (generic.Store
-// BeforeCreate), as upstream's REST storage allocates after admission: a
+// Allocator), as upstream's REST storage allocates after admission: a
 // Service that quota refuses allocates no ClusterIP or NodePort.
 //
 // MutatingAdmissionPolicy runs after the built-in mutating plugins and

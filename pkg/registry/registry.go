@@ -103,7 +103,6 @@ func Build(cfg Config) (*Registry, error) {
 	services := reg.Store("", "services")
 	reg.Allocator = &service.Allocator{CIDR: cfg.ServiceCIDR, PortBase: cfg.NodePortBase, PortCount: cfg.NodePortCount,
 		Services: services, IPAddresses: reg.Store("networking.k8s.io", "ipaddresses")}
-	services.BeforeCreate = reg.Allocator.Allocate
-	services.AfterDelete = reg.Allocator.Release
+	services.Allocator = reg.Allocator
 	return reg, nil
 }

@@ -18,7 +18,8 @@ func (s *Store) Create(ctx context.Context, ns string, obj runtime.Object, dryRu
 	if m.GetResourceVersion() != "" {
 		return nil, apierrors.NewBadRequest("resourceVersion should not be set on objects to be created")
 	}
-	if _, err := s.writePath(ctx, write{strategy: s.Strategy, ns: ns, obj: obj, dryRun: dryRun}); err != nil {
+	w := &write{strategy: s.Strategy, ns: ns, obj: obj, dryRun: dryRun}
+	if _, err := s.writePath(ctx, w); err != nil {
 		return nil, err
 	}
 	if dryRun {
@@ -32,9 +33,7 @@ func (s *Store) Create(ctx context.Context, ns string, obj runtime.Object, dryRu
 	}
 	out := s.New()
 	if err := s.Storage.Create(ctx, s.key(ns, m.GetName()), obj, out); err != nil {
-		if s.AfterDelete != nil {
-			s.AfterDelete(obj) // release what BeforeCreate allocated
-		}
+		w.undoAllocation()
 		return nil, s.toAPIError(err, m.GetName())
 	}
 	s.noteWrite(out)

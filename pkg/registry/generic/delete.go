@@ -220,8 +220,8 @@ func removeFinalizer(m metav1.Object, f string) bool {
 }
 
 func (s *Store) afterDelete(obj runtime.Object) {
-	if s.AfterDelete != nil {
-		s.AfterDelete(obj)
+	if s.Allocator != nil {
+		s.Allocator.Release(obj, nil)
 	}
 }
 

@@ -29,15 +29,13 @@ type Store struct {
 	// Admission is the admission chain every create and update through
 	// the main endpoint or a subresource runs (step 4 of writepath.go).
 	Admission Chain
-	// BeforeCreate runs after admission, just before the write
-	// (allocators such as Service ClusterIPs, which must not allocate for
-	// a write admission refuses). It may mutate obj.
-	BeforeCreate func(ctx context.Context, obj runtime.Object, dryRun bool) error
+	// Allocator, when set, hands out what objects hold outside etcd
+	// (Service ClusterIPs and NodePorts): after admission on every create
+	// and update, released when a write fails or the object lets go.
+	Allocator Allocator
 	// BeforeDelete refuses a delete of name before anything is read or
 	// written (namespaces that may not be deleted).
 	BeforeDelete func(name string) error
-	// AfterDelete runs once an object is gone (to release allocations).
-	AfterDelete func(obj runtime.Object)
 	// NewFunc and NewListFunc, when set, build the empty objects New and
 	// NewList return instead of api.Scheme: custom resources are
 	// unstructured objects of a kind the scheme does not know.
@@ -48,6 +46,20 @@ type Store struct {
 
 	// written is the revision of this store's latest write (admissionreads.go).
 	written atomic.Int64
+}
+
+// Allocator reserves and frees what a resource's objects hold outside
+// etcd. The store calls it in step 4 of the write path (writepath.go),
+// after admission, so a write admission refuses allocates nothing.
+type Allocator interface {
+	// Allocate reserves what obj needs that old (nil on create) does not
+	// already hold, and may fill in obj (a picked ClusterIP). undo gives
+	// back what this call reserved; the store calls it when the write
+	// fails or is retried. A dry run reserves nothing.
+	Allocate(ctx context.Context, obj, old runtime.Object, dryRun bool) (undo func(), err error)
+	// Release frees what old holds that obj does not: after an update
+	// is stored, and after a delete (obj nil).
+	Release(old, obj runtime.Object)
 }
 
 // New returns an empty object of the resource's kind.

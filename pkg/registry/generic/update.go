@@ -47,13 +47,22 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 		} else if err != nil {
 			return nil, false, s.toAPIError(err, name)
 		}
-		obj, err := s.prepareUpdate(ctx, strategy, ns, name, fn, current, true)
+		obj, _, err := s.prepareUpdate(ctx, strategy, ns, name, fn, current, true)
 		return obj, false, err
 	}
 	out := s.New()
+	// last is the latest attempt: GuaranteedUpdate calls again only when
+	// the previous attempt was not stored, so its allocation goes back.
+	var last *write
 	err := s.Storage.GuaranteedUpdate(ctx, key, out, false, nil, func(cur runtime.Object) (runtime.Object, error) {
-		return s.prepareUpdate(ctx, strategy, ns, name, fn, cur, false)
+		last.undoAllocation()
+		obj, w, err := s.prepareUpdate(ctx, strategy, ns, name, fn, cur, false)
+		last = w
+		return obj, err
 	}, nil)
+	if err != nil {
+		last.undoAllocation()
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return s.createOnUpdate(ctx, strategy, ns, name, fn, opts, err)
 	}
@@ -61,6 +70,9 @@ func (s *Store) Update(ctx context.Context, ns, name string, fn UpdateFunc, opts
 		return nil, false, s.toAPIError(err, name)
 	}
 	s.noteWrite(out)
+	if s.Allocator != nil && last != nil {
+		s.Allocator.Release(last.old, out)
+	}
 	// An object being deleted whose last finalizer was just removed goes.
 	m := objectMeta(out)
 	fin, finalizing := s.Strategy.(Finalizing)
@@ -100,33 +112,36 @@ func (s *Store) createOnUpdate(ctx context.Context, strategy Strategy, ns, name 
 }
 
 // prepareUpdate computes one update attempt from cur, the stored object,
-// checks the preconditions the body carries and runs the write path.
+// checks the preconditions the body carries and runs the write path. The
+// write it returns (nil if the path was not reached) holds the attempt's
+// old object and its allocation.
 func (s *Store) prepareUpdate(ctx context.Context, strategy Strategy, ns, name string, fn UpdateFunc, cur runtime.Object,
-	dryRun bool) (runtime.Object, error) {
+	dryRun bool) (runtime.Object, *write, error) {
 	old := cur.DeepCopyObject()
 	obj, err := fn(ctx, cur)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkName(obj, ns, name, s.Resource.Namespaced); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	om, nm := objectMeta(old), objectMeta(obj)
 	if rv := nm.GetResourceVersion(); rv != "" && rv != om.GetResourceVersion() {
-		return nil, apierrors.NewConflict(s.Resource.GVR().GroupResource(), name, errors.New(OptimisticLockMsg))
+		return nil, nil, apierrors.NewConflict(s.Resource.GVR().GroupResource(), name, errors.New(OptimisticLockMsg))
 	}
 	if uid := nm.GetUID(); uid != "" && uid != om.GetUID() {
-		return nil, apierrors.NewConflict(s.Resource.GVR().GroupResource(), name,
+		return nil, nil, apierrors.NewConflict(s.Resource.GVR().GroupResource(), name,
 			fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", uid, om.GetUID()))
 	}
-	unchanged, err := s.writePath(ctx, write{strategy: strategy, ns: ns, obj: obj, old: old, dryRun: dryRun})
+	w := &write{strategy: strategy, ns: ns, obj: obj, old: old, dryRun: dryRun}
+	unchanged, err := s.writePath(ctx, w)
 	if err != nil {
-		return nil, err
+		return nil, w, err
 	}
 	if unchanged {
-		return old, nil
+		return old, w, nil
 	}
-	return obj, nil
+	return obj, w, nil
 }
 
 // checkName rejects a body whose name or namespace differs from the path.

@@ -24,9 +24,12 @@ import (
 //                  update that changes nothing stops here, unwritten
 //  4. admit        Store.Admission, the admission chain (admission.go;
 //                  the server's order is pkg/registry/admission.go), then
-//                  on create Store.BeforeCreate (allocators: a refused
-//                  write allocates nothing)
-//  5. store        compare-and-swap write to etcd (skipped on dryRun)
+//                  Store.Allocator.Allocate (a refused write allocates
+//                  nothing)
+//  5. store        compare-and-swap write to etcd (skipped on dryRun);
+//                  a failed or retried write undoes step 4's allocation,
+//                  a stored update releases what the old object held and
+//                  the new one does not
 //
 // Defaulting happens before all of this, when the request body is decoded
 // (api.Scheme.Default), exactly as upstream defaults at decode time.
@@ -39,12 +42,14 @@ type write struct {
 	obj      runtime.Object
 	old      runtime.Object
 	dryRun   bool
+	// undo, set by step 4, gives back what Store.Allocator reserved.
+	undo func()
 }
 
 // writePath runs steps 1–4 on w.obj; the caller stores the result (step
 // 5). unchanged reports an update that changes nothing: it was validated
 // but not admitted, and must not be written.
-func (s *Store) writePath(ctx context.Context, w write) (unchanged bool, err error) {
+func (s *Store) writePath(ctx context.Context, w *write) (unchanged bool, err error) {
 	create := w.old == nil
 	// 1. prepare
 	if create {
@@ -80,12 +85,21 @@ func (s *Store) writePath(ctx context.Context, w write) (unchanged bool, err err
 	if err := s.Admission.Admit(ctx, a); err != nil {
 		return false, err
 	}
-	if create && s.BeforeCreate != nil {
-		if err := s.BeforeCreate(ctx, w.obj, w.dryRun); err != nil {
+	if s.Allocator != nil {
+		if w.undo, err = s.Allocator.Allocate(ctx, w.obj, w.old, w.dryRun); err != nil {
 			return false, err
 		}
 	}
 	return false, nil
+}
+
+// undoAllocation gives back what step 4 reserved for a write that was
+// not stored. Safe on a nil write and more than once.
+func (w *write) undoAllocation() {
+	if w != nil && w.undo != nil {
+		w.undo()
+		w.undo = nil
+	}
 }
 
 // fillUpdateMeta is step 2 of an update: server-owned metadata cannot

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -87,20 +88,29 @@ func (a *Allocator) load(ctx context.Context) error {
 	return a.err
 }
 
-// Allocate fills in a new service's ClusterIP and NodePorts (the store's
-// BeforeCreate hook). Values the client chose are reserved if free. The
-// ClusterIP is allocated last, once nothing else can fail.
-func (a *Allocator) Allocate(ctx context.Context, obj runtime.Object, dryRun bool) error {
+var _ generic.Allocator = (*Allocator)(nil)
+
+// Allocate fills in a service's ClusterIP and NodePorts on create, and on
+// an update those its new type needs that the old service did not hold
+// (ExternalName to ClusterIP, ClusterIP to NodePort, a new port). Values
+// the client chose are reserved if free; what old already holds is kept.
+// The ClusterIP is allocated last, once nothing else can fail. undo
+// releases what this call reserved.
+func (a *Allocator) Allocate(ctx context.Context, obj, old runtime.Object, dryRun bool) (undo func(), err error) {
 	if err := a.load(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	s := obj.(*corev1.Service)
+	var prev *corev1.Service
+	if old != nil {
+		prev = old.(*corev1.Service)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var errs field.ErrorList
 	var wantIP netip.Addr
 	pickIP := false
-	if needsClusterIP(s) && s.Spec.ClusterIP != corev1.ClusterIPNone {
+	if needsClusterIP(s) && s.Spec.ClusterIP != corev1.ClusterIPNone && !holdsClusterIP(prev, s.Spec.ClusterIP) {
 		if s.Spec.ClusterIP == "" {
 			pickIP = true
 		} else if ip, err := netip.ParseAddr(s.Spec.ClusterIP); err != nil || !a.CIDR.Contains(ip) {
@@ -110,52 +120,100 @@ func (a *Allocator) Allocate(ctx context.Context, obj runtime.Object, dryRun boo
 			wantIP = ip
 		}
 	}
-	var takenPorts []int32
+	var takenPorts []int32 // ports this call reserves
 	if needsNodePorts(s) {
-		for i := range s.Spec.Ports {
-			p := &s.Spec.Ports[i]
-			if p.NodePort == 0 {
-				port, ok := a.freePort(takenPorts)
-				if !ok {
-					return apierrors.NewInternalError(fmt.Errorf("failed to allocate a nodePort: range is full"))
-				}
-				p.NodePort = port
-			} else if p.NodePort < a.PortBase || p.NodePort >= a.PortBase+a.PortCount {
+		// The ports the client chose first, then the free ones around them.
+		held := nodePorts(prev)
+		var chosen []int32
+		for i, p := range s.Spec.Ports {
+			switch {
+			case p.NodePort == 0:
+			case contains(held, p.NodePort) || contains(chosen, p.NodePort):
+				// Already this service's: one NodePort may serve a port
+				// number over TCP and UDP.
+			case p.NodePort < a.PortBase || p.NodePort >= a.PortBase+a.PortCount:
 				errs = append(errs, field.Invalid(field.NewPath("spec", "ports").Index(i).Child("nodePort"), p.NodePort,
 					fmt.Sprintf("provided port is not in the valid range. The range of valid ports is %d-%d", a.PortBase, a.PortBase+a.PortCount-1)))
-			} else if a.ports[p.NodePort] {
+			case a.ports[p.NodePort]:
 				errs = append(errs, field.Invalid(field.NewPath("spec", "ports").Index(i).Child("nodePort"), p.NodePort, "provided port is already allocated"))
+			default:
+				takenPorts = append(takenPorts, p.NodePort)
 			}
-			takenPorts = append(takenPorts, p.NodePort)
+			if p.NodePort != 0 {
+				chosen = append(chosen, p.NodePort)
+			}
+		}
+		for i := range s.Spec.Ports {
+			if p := &s.Spec.Ports[i]; p.NodePort == 0 {
+				port, ok := a.freePort(append(chosen, takenPorts...))
+				if !ok {
+					return nil, apierrors.NewInternalError(fmt.Errorf("failed to allocate a nodePort: range is full"))
+				}
+				p.NodePort = port
+				takenPorts = append(takenPorts, port)
+			}
 		}
 	}
 	if len(errs) > 0 {
-		return invalid(s, errs)
+		return nil, invalid(s, errs)
 	}
+	var ip netip.Addr
 	switch {
 	case pickIP:
-		ip, err := a.allocateNext(ctx, s, dryRun)
-		if err != nil {
-			return err
+		if ip, err = a.allocateNext(ctx, s, dryRun); err != nil {
+			return nil, err
 		}
 		setClusterIP(s, ip)
 	case wantIP.IsValid():
 		err := a.allocateIP(ctx, wantIP, s, dryRun)
 		if errors.Is(err, errAllocated) {
-			return invalid(s, field.ErrorList{field.Invalid(field.NewPath("spec", "clusterIPs").Index(0), s.Spec.ClusterIP,
+			return nil, invalid(s, field.ErrorList{field.Invalid(field.NewPath("spec", "clusterIPs").Index(0), s.Spec.ClusterIP,
 				fmt.Sprintf("failed to allocate IP %s: provided IP is already allocated", s.Spec.ClusterIP))})
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		setClusterIP(s, wantIP)
+		ip = wantIP
+		setClusterIP(s, ip)
 	}
-	if !dryRun {
-		for _, p := range takenPorts {
-			a.ports[p] = true
+	if dryRun {
+		return nil, nil
+	}
+	for _, p := range takenPorts {
+		a.ports[p] = true
+	}
+	return func() { a.release(s, ipsOf(ip), takenPorts) }, nil
+}
+
+// holdsClusterIP reports whether old, the service before an update,
+// already has ip ("" matches any ClusterIP it has: the update leaves
+// the allocated value alone).
+func holdsClusterIP(old *corev1.Service, ip string) bool {
+	if old == nil || !needsClusterIP(old) || old.Spec.ClusterIP == "" || old.Spec.ClusterIP == corev1.ClusterIPNone {
+		return false
+	}
+	return ip == "" || ip == old.Spec.ClusterIP
+}
+
+// nodePorts returns the NodePorts s holds (none for nil).
+func nodePorts(s *corev1.Service) []int32 {
+	var ports []int32
+	if s == nil {
+		return nil
+	}
+	for _, p := range s.Spec.Ports {
+		if p.NodePort != 0 {
+			ports = append(ports, p.NodePort)
 		}
 	}
-	return nil
+	return ports
+}
+
+func ipsOf(ip netip.Addr) []string {
+	if !ip.IsValid() {
+		return nil
+	}
+	return []string{ip.String()}
 }
 
 func invalid(s *corev1.Service, errs field.ErrorList) error {
@@ -174,33 +232,60 @@ func setClusterIP(s *corev1.Service, ip netip.Addr) {
 	s.Spec.IPFamilyPolicy = &single
 }
 
-// Release frees what a deleted service held (the store's AfterDelete,
-// also called when a create fails after Allocate): the IPAddresses of its
-// ClusterIPs that name it as parent, and its NodePorts.
-func (a *Allocator) Release(obj runtime.Object) {
-	s := obj.(*corev1.Service)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, ip := range s.Spec.ClusterIPs {
-		addr, err := netip.ParseAddr(ip)
-		if err != nil {
-			continue
+// Release frees what old held that obj does not: after an update is
+// stored (a service turned ExternalName lets go of its ClusterIP, one
+// turned ClusterIP of its NodePorts), and everything after a delete (obj
+// nil).
+func (a *Allocator) Release(old, obj runtime.Object) {
+	o := old.(*corev1.Service)
+	var keepIPs []string
+	var keepPorts []int32
+	if obj != nil {
+		s := obj.(*corev1.Service)
+		keepIPs, keepPorts = s.Spec.ClusterIPs, nodePorts(s)
+	}
+	var ips []string
+	for _, ip := range o.Spec.ClusterIPs {
+		if !slices.Contains(keepIPs, ip) {
+			ips = append(ips, ip)
 		}
-		cur, err := a.IPAddresses.Get(ctx, "", addr.String(), &metav1.GetOptions{})
-		if err != nil {
-			continue
+	}
+	var ports []int32
+	for _, p := range nodePorts(o) {
+		if !contains(keepPorts, p) {
+			ports = append(ports, p)
 		}
-		ipa := cur.(*networkingv1.IPAddress)
-		if ref := ipa.Spec.ParentRef; ref == nil || ref.Group != "" || ref.Resource != "services" || ref.Namespace != s.Namespace || ref.Name != s.Name {
-			continue
+	}
+	a.release(o, ips, ports)
+}
+
+// release deletes the IPAddresses of ips that name s as parent and frees
+// ports.
+func (a *Allocator) release(s *corev1.Service, ips []string, ports []int32) {
+	if len(ips) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, ip := range ips {
+			addr, err := netip.ParseAddr(ip)
+			if err != nil {
+				continue
+			}
+			cur, err := a.IPAddresses.Get(ctx, "", addr.String(), &metav1.GetOptions{})
+			if err != nil {
+				continue
+			}
+			ipa := cur.(*networkingv1.IPAddress)
+			if ref := ipa.Spec.ParentRef; ref == nil || ref.Group != "" || ref.Resource != "services" || ref.Namespace != s.Namespace || ref.Name != s.Name {
+				continue
+			}
+			uid := ipa.UID
+			_, _, _ = a.IPAddresses.Delete(ctx, "", ipa.Name, &metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}, false)
 		}
-		uid := ipa.UID
-		_, _, _ = a.IPAddresses.Delete(ctx, "", ipa.Name, &metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}, false)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, p := range s.Spec.Ports {
-		delete(a.ports, p.NodePort)
+	for _, p := range ports {
+		delete(a.ports, p)
 	}
 }
 
