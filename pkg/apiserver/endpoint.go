@@ -91,12 +91,13 @@ func (e *endpoint) toVersion(obj runtime.Object) runtime.Object {
 	return e.types.ToVersion(obj)
 }
 
-// decodeQuery fills a metav1 options struct from the query string.
+// decodeQuery fills a metav1 options struct from the query string and
+// validates it (options.go).
 func decodeQuery(q url.Values, into runtime.Object) error {
 	if err := api.ParameterCodec.DecodeParameters(q, schema.GroupVersion{Version: "v1"}, into); err != nil {
 		return apierrors.NewBadRequest(err.Error())
 	}
-	return nil
+	return validateOptions(into)
 }
 
 // dryRun validates the dryRun parameter: only "All" exists.

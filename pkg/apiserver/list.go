@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	restful "github.com/emicklei/go-restful/v3"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -22,10 +21,6 @@ func (e *endpoint) list(req *restful.Request, resp *restful.Response) {
 	}
 	if opts.Watch {
 		e.watch(req, resp, ns, opts)
-		return
-	}
-	if opts.SendInitialEvents != nil {
-		fail(resp, req, apierrors.NewBadRequest("sendInitialEvents is only supported on watch requests"))
 		return
 	}
 	out, err := e.negotiate(req.Request, true)

@@ -94,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("/apis", exactly("/apis", s.serveAPIGroupList))
 	mux.HandleFunc("/apis/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/apis/" {
-			s.serveAPIGroupList(w, r)
+			getOnly(s.serveAPIGroupList)(w, r)
 			return
 		}
 		s.serveCustom(w, r) // custom resources, or 404
@@ -105,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 			mux.HandleFunc("/apis/"+gv.Group+"/", exactly("/apis/"+gv.Group, s.serveAPIGroup(gv)))
 		}
 		prefix := gvRoot(api.Resource{GroupVersion: gv})
-		mux.Handle(prefix, http.HandlerFunc(s.serveResourceList(gv)))
+		mux.Handle(prefix, getOnly(s.serveResourceList(gv)))
 		mux.Handle(prefix+"/", s.container)
 	}
 	registerHealth(mux, "healthz", cfg.LivezChecks)
@@ -120,11 +120,11 @@ func New(cfg Config) (*Server, error) {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/version", getOnly(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		b, _ := json.MarshalIndent(version.Get(), "", "  ")
 		_, _ = w.Write(b)
-	})
+	}))
 	if cfg.OpenAPI != nil {
 		mux.Handle("/openapi/", cfg.OpenAPI)
 	}
@@ -180,7 +180,7 @@ func serviceError(se restful.ServiceError, req *restful.Request, resp *restful.R
 	case http.StatusNotFound:
 		err = errUnknownPath()
 	case http.StatusMethodNotAllowed:
-		err = apierrors.NewMethodNotSupported(schema.GroupResource{}, req.Request.Method)
+		err = methodNotAllowed(req.Request)
 	default:
 		err = apierrors.NewGenericServerResponse(se.Code, req.Request.Method, schema.GroupResource{}, "", se.Message, 0, false)
 	}
@@ -280,11 +280,29 @@ func errUnknownPath() error {
 // under a discovery prefix to it; deeper paths (an unknown group, version
 // or resource) are 404, not the discovery document.
 func exactly(path string, h http.HandlerFunc) http.HandlerFunc {
+	get := getOnly(h)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != path && r.URL.Path != path+"/" {
 			writeError(w, r, errUnknownPath())
 			return
 		}
+		get(w, r)
+	}
+}
+
+// getOnly answers any method but GET with 405, as upstream's go-restful
+// routes for discovery and /version do.
+func getOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			writeError(w, r, methodNotAllowed(r))
+			return
+		}
 		h(w, r)
 	}
+}
+
+// methodNotAllowed is upstream's 405 for a method a path does not serve.
+func methodNotAllowed(r *http.Request) error {
+	return apierrors.NewGenericServerResponse(http.StatusMethodNotAllowed, r.Method, schema.GroupResource{}, "", "", 0, false)
 }
