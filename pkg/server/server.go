@@ -71,6 +71,10 @@ type Config struct {
 	NodePortRange string
 	// MaxRequestsInFlight bounds concurrent requests (429 beyond).
 	MaxRequestsInFlight int
+	// MaxConnections and MaxConnectionsPerClient cap the open API
+	// connections, in total and from one IP (connlimit.go); 0 means the
+	// defaults ConnectionLimits derives from the descriptor limit.
+	MaxConnections, MaxConnectionsPerClient int
 	// CompactionInterval between etcd compactions (0 disables).
 	CompactionInterval time.Duration
 	// UnsafeNoFsync skips fsync in the embedded etcd (tests, benchmarks).
@@ -113,6 +117,9 @@ func (c Config) Validate() error {
 	}
 	if c.SecurePort < 0 || c.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d out of range", c.SecurePort)
+	}
+	if c.MaxConnections < 0 || c.MaxConnectionsPerClient < 0 {
+		return errors.New("--max-connections and --max-connections-per-client may not be negative")
 	}
 	if c.ClusterDNSPort < 0 || c.ClusterDNSPort > 65535 {
 		return fmt.Errorf("cluster DNS port %d out of range", c.ClusterDNSPort)
@@ -308,14 +315,22 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	tlsConfig := bundle.ServerTLSConfig()
-	s.http = &http.Server{Handler: api.Handler(), TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
+	s.http = &http.Server{Handler: api.Handler(), TLSConfig: tlsConfig, ReadHeaderTimeout: 32 * time.Second,
+		IdleTimeout: idleTimeout, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
 	if err := configureHTTP2(s.http); err != nil {
 		s.Close()
 		return nil, err
 	}
 	go func() {
-		if err := s.http.Serve(tls.NewListener(s.listener, tlsConfig)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		total, perClient := ConnectionLimits()
+		if cfg.MaxConnections > 0 {
+			total = cfg.MaxConnections
+		}
+		if cfg.MaxConnectionsPerClient > 0 {
+			perClient = cfg.MaxConnectionsPerClient
+		}
+		limited := newLimitListener(s.listener, total, perClient, cfg.Logger)
+		if err := s.http.Serve(tls.NewListener(limited, tlsConfig)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logger.Error("serving HTTPS", "err", err)
 		}
 	}()

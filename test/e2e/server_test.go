@@ -32,6 +32,13 @@ var readyLine = regexp.MustCompile(`msg="tinykube ready".* url=(\S+)`)
 // then SIGKILL) when t ends; its log is printed if t failed.
 func startServer(t *testing.T, bin string, args ...string) *server {
 	t.Helper()
+	return startServerUnder(t, nil, bin, args...)
+}
+
+// startServerUnder is startServer run through a wrapper command (e.g.
+// prlimit with its arguments).
+func startServerUnder(t *testing.T, wrapper []string, bin string, args ...string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	s := &server{Kubeconfig: filepath.Join(dir, "admin.kubeconfig"), logPath: filepath.Join(dir, "server.log")}
 	logFile, err := os.Create(s.logPath)
@@ -39,7 +46,8 @@ func startServer(t *testing.T, bin string, args ...string) *server {
 		t.Fatal(err)
 	}
 	pr, pw := io.Pipe()
-	cmd := exec.Command(bin, append([]string{"server", "--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync"}, args...)...)
+	argv := append(append(append([]string{}, wrapper...), bin, "server", "--data-dir", dir, "--secure-port", "0", "--unsafe-no-fsync"), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

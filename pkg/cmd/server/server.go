@@ -80,6 +80,8 @@ func (f *flags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.ServiceCIDR, "service-cluster-ip-range", f.cfg.ServiceCIDR, "CIDR Service ClusterIPs are allocated from")
 	fs.StringVar(&f.cfg.NodePortRange, "service-node-port-range", f.cfg.NodePortRange, "port range NodePorts are allocated from")
 	fs.IntVar(&f.cfg.MaxRequestsInFlight, "max-requests-inflight", f.cfg.MaxRequestsInFlight, "concurrent requests before answering 429")
+	fs.IntVar(&f.cfg.MaxConnections, "max-connections", 0, "open API connections before new ones are refused (0: three quarters of the file descriptor limit)")
+	fs.IntVar(&f.cfg.MaxConnectionsPerClient, "max-connections-per-client", 0, "open API connections from one IP before its new ones are refused (0: a quarter of --max-connections)")
 	fs.DurationVar(&f.cfg.CompactionInterval, "etcd-compaction-interval", f.cfg.CompactionInterval, "interval between etcd compactions (0 disables)")
 	fs.BoolVar(&f.cfg.UnsafeNoFsync, "unsafe-no-fsync", false, "embedded etcd skips fsync: fast, loses data on a machine crash (tests only)")
 	fs.BoolVar(&f.cfg.Profiling, "profiling", f.cfg.Profiling, "serve /debug/pprof to authenticated users")
