@@ -119,6 +119,10 @@ type RealNode struct {
 	// ClusterFirst); with no ClusterDNS pods use the host's resolv.conf.
 	ClusterDNS    []string
 	ClusterDomain string
+	// FollowClusterDNS, if set and ClusterDNS is empty, gives the
+	// cluster DNS at each pod sandbox's creation (a node following the
+	// kube-system/kube-dns Service); it must be safe for concurrent use.
+	FollowClusterDNS func() []string
 	// ResolvConf is the host's resolver config (default /etc/resolv.conf).
 	ResolvConf string
 	// CgroupRoot is the cgroup under which pod cgroups are made

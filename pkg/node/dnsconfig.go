@@ -33,7 +33,11 @@ func (a *Agent) dnsConfig(pod *corev1.Pod) (*runtimeapi.DNSConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	return podDNSConfig(pod, r.ClusterDNS, r.ClusterDomain, host), nil
+	clusterDNS := r.ClusterDNS
+	if len(clusterDNS) == 0 && r.FollowClusterDNS != nil {
+		clusterDNS = r.FollowClusterDNS()
+	}
+	return podDNSConfig(pod, clusterDNS, r.ClusterDomain, host), nil
 }
 
 // podDNSConfig is the kubelet's GetPodDNS:

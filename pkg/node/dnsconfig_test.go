@@ -237,3 +237,36 @@ func TestPodDNSConfigSearchLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestDNSConfigFollowsClusterDNS: a node following the cluster DNS
+// (RealNode.FollowClusterDNS) asks for it at each sandbox; a fixed
+// ClusterDNS wins over it.
+func TestDNSConfigFollowsClusterDNS(t *testing.T) {
+	resolv := filepath.Join(t.TempDir(), "resolv.conf")
+	if err := os.WriteFile(resolv, []byte("nameserver 192.0.2.53\nsearch host.example\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var now []string
+	a := &Agent{cfg: Config{Real: &RealNode{ResolvConf: resolv, ClusterDomain: "cluster.local",
+		FollowClusterDNS: func() []string { return now }}}}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns"}}
+	servers := func() []string {
+		t.Helper()
+		c, err := a.dnsConfig(pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Servers
+	}
+	if got := servers(); !slices.Equal(got, []string{"192.0.2.53"}) {
+		t.Errorf("no cluster DNS yet: %v, want the host's", got)
+	}
+	now = []string{"10.96.0.10"}
+	if got := servers(); !slices.Equal(got, now) {
+		t.Errorf("cluster DNS found: %v, want %v", got, now)
+	}
+	a.cfg.Real.ClusterDNS = []string{"10.0.0.53"}
+	if got := servers(); !slices.Equal(got, []string{"10.0.0.53"}) {
+		t.Errorf("--cluster-dns given: %v, want it", got)
+	}
+}

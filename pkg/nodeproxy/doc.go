@@ -19,6 +19,11 @@
 // ("SPDY/3.1+portforward.k8s.io"), relayed to a SPDY upgrade of the
 // kubelet (tunnel.go).
 //
+// The three proxies answer as upstream's: a GET of …/proxy is a 301 to
+// …/proxy/, the backend sees the client's Host and X-Forwarded-Uri, and
+// the links of a text/html page (and a Location header) that point back
+// at the backend are rewritten to stay under the proxy path (links.go).
+//
 // Pods of simulated nodes (label node.tinykube.io/simulated) are not
 // relayed: pods/log is a synthetic log built from the pod's status, and
 // exec, attach, portforward and the pod and node proxies a 400 naming

@@ -186,6 +186,18 @@ func container(pod *corev1.Pod, name string) (string, error) {
 // reverseProxy relays r to target (path and query as given) through
 // transport, upgrades included; the client's credentials stay here.
 func (p *Proxy) reverseProxy(w http.ResponseWriter, r *http.Request, target *url.URL, transport http.RoundTripper, gr schema.GroupResource, name string) {
+	p.relay(w, r, target, transport, gr, name, nil)
+}
+
+// proxy relays r to target as the proxy subresources do: as
+// reverseProxy, and as upstream's proxy, with the client's Host, and
+// with the links of the response kept under the proxy path (links.go).
+func (p *Proxy) proxy(w http.ResponseWriter, r *http.Request, target *url.URL, transport http.RoundTripper, gr schema.GroupResource, name string) {
+	p.relay(w, r, target, transport, gr, name, newLinks(r, target))
+}
+
+func (p *Proxy) relay(w http.ResponseWriter, r *http.Request, target *url.URL, transport http.RoundTripper, gr schema.GroupResource, name string, l *links) {
+	upgrade := isUpgrade(r)
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			u := *target
@@ -196,6 +208,16 @@ func (p *Proxy) reverseProxy(w http.ResponseWriter, r *http.Request, target *url
 				}
 			}
 			pr.SetXForwarded()
+			if l != nil {
+				// Upstream's proxy sends the client's Host and, of the
+				// X-Forwarded headers, For and (but on upgrades) Uri.
+				pr.Out.Host = pr.In.Host
+				pr.Out.Header.Del("X-Forwarded-Host")
+				pr.Out.Header.Del("X-Forwarded-Proto")
+				if !upgrade {
+					pr.Out.Header.Set("X-Forwarded-Uri", l.forwardedURI(&u))
+				}
+			}
 		},
 		Transport:     transport,
 		FlushInterval: -1,
@@ -204,8 +226,21 @@ func (p *Proxy) reverseProxy(w http.ResponseWriter, r *http.Request, target *url
 				return
 			}
 			p.cfg.Logger.Warn("proxying", "url", target.Redacted(), "err", err)
+			var st apierrors.APIStatus
+			if errors.As(err, &st) {
+				writeStatus(w, st)
+				return
+			}
 			writeStatus(w, apierrors.NewServiceUnavailable(fmt.Sprintf("error trying to reach %s %q: %v", gr.String(), name, err)))
 		},
+	}
+	if l != nil && !upgrade {
+		rp.ModifyResponse = func(resp *http.Response) error {
+			if err := l.modifyResponse(resp); err != nil {
+				return apierrors.NewInternalError(err)
+			}
+			return nil
+		}
 	}
 	rp.ServeHTTP(w, r)
 }

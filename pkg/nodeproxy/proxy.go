@@ -93,7 +93,7 @@ func (p *Proxy) servePodProxy(w http.ResponseWriter, r *http.Request, ns, id, pa
 	if redirectToSlash(w, r, path) {
 		return nil
 	}
-	p.reverseProxy(w, r, proxyTarget(scheme, host, path, r), p.direct, podsResource, name)
+	p.proxy(w, r, proxyTarget(scheme, host, path, r), p.direct, podsResource, name)
 	return nil
 }
 
@@ -118,10 +118,10 @@ func (p *Proxy) serveNodeProxy(w http.ResponseWriter, r *http.Request, _, id, pa
 		return nil
 	}
 	if port == "" || port == kubeletPort {
-		p.reverseProxy(w, r, proxyTarget("https", addr, path, r), p.kubelet, nodesResource, name)
+		p.proxy(w, r, proxyTarget("https", addr, path, r), p.kubelet, nodesResource, name)
 		return nil
 	}
-	p.reverseProxy(w, r, proxyTarget(scheme, net.JoinHostPort(host, port), path, r), p.direct, nodesResource, name)
+	p.proxy(w, r, proxyTarget(scheme, net.JoinHostPort(host, port), path, r), p.direct, nodesResource, name)
 	return nil
 }
 
@@ -186,6 +186,6 @@ func (p *Proxy) serveServiceProxy(w http.ResponseWriter, r *http.Request, ns, id
 	if redirectToSlash(w, r, path) {
 		return nil
 	}
-	p.reverseProxy(w, r, proxyTarget(scheme, host, path, r), p.direct, servicesResource, name)
+	p.proxy(w, r, proxyTarget(scheme, host, path, r), p.direct, servicesResource, name)
 	return nil
 }

@@ -15,9 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	proxycmd "github.com/tinykube/tinykube/pkg/cmd/proxy"
@@ -103,7 +101,7 @@ func (f *RealFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.PodNetwork, "pod-network", f.PodNetwork, `real node: how pods reach other nodes' pods: "host-gw" (a route to every other node's podCIDR via its InternalIP; nodes on one L2 segment), "vxlan" (flannel's vxlan backend: a VXLAN device, VNI 1, UDP 8472; pods' MTU 50 less) or "none" (routing is someone else's)`)
 	fs.StringVar(&f.NodeIP, "node-ip", f.NodeIP, "real node: its InternalIP (default: the address of the default-route interface)")
 	fs.StringToStringVar(&f.SystemReserved, "system-reserved", f.SystemReserved, "real node: resources kept from pods, e.g. cpu=500m,memory=1Gi (allocatable = capacity - these)")
-	fs.StringSliceVar(&f.ClusterDNS, "cluster-dns", f.ClusterDNS, "real node: DNS server IPs for pods with dnsPolicy ClusterFirst (default: the ClusterIP of kube-system/kube-dns if the cluster has that Service; none: pods use the host's resolv.conf)")
+	fs.StringSliceVar(&f.ClusterDNS, "cluster-dns", f.ClusterDNS, "real node: DNS server IPs for pods with dnsPolicy ClusterFirst (default: the ClusterIP of kube-system/kube-dns, followed as it appears, changes or goes; while there is none, pods use the host's resolv.conf)")
 	fs.StringVar(&f.EvictionHard, "eviction-hard", f.EvictionHard, "real node: thresholds of its MemoryPressure/DiskPressure/PIDPressure conditions, e.g. memory.available<100Mi,nodefs.available<10% (signals not named keep the kubelet's defaults: "+eviction.DefaultHard+"; no pod is evicted)")
 	fs.StringVar(&f.ClusterDomain, "cluster-domain", f.ClusterDomain, "real node: the cluster's DNS domain")
 	fs.StringVar(&f.KubeletAddress, "address", f.KubeletAddress, "real node: the IP the kubelet API (logs, exec, attach, port-forward) listens on")
@@ -257,12 +255,18 @@ func RunReal(ctx context.Context, cfg node.Config, f RealFlags) error {
 		return err
 	}
 	defer rt.Close(false)
+	var dns *clusterDNS
 	if len(f.ClusterDNS) == 0 {
-		f.ClusterDNS = defaultClusterDNS(ctx, cfg.RESTConfig, logger)
+		if dns, err = followClusterDNS(ctx, cfg.RESTConfig, 10*time.Second, logger); err != nil {
+			return err
+		}
 	}
 	cfg, err = RealConfig(cfg, f, rt)
 	if err != nil {
 		return err
+	}
+	if dns != nil {
+		cfg.Real.FollowClusterDNS = dns.Servers
 	}
 	api, err := ListenKubeletAPI(f, &cfg, rt)
 	if err != nil {
@@ -359,27 +363,4 @@ func runProxy(ctx context.Context, cfg node.Config, f RealFlags, logger *slog.Lo
 			}
 		}
 	}
-}
-
-// defaultClusterDNS is the pods' nameserver when --cluster-dns is not
-// given: the ClusterIP of kube-system/kube-dns (the cluster DNS of
-// `tinykube server`, or an addon's), as kubeadm configures the kubelet;
-// none when the cluster has no such Service.
-func defaultClusterDNS(ctx context.Context, rc *rest.Config, logger *slog.Logger) []string {
-	if rc == nil {
-		return nil
-	}
-	client, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	svc, err := client.CoreV1().Services(metav1.NamespaceSystem).Get(ctx, "kube-dns", metav1.GetOptions{})
-	if err != nil || svc.Spec.ClusterIP == "" || svc.Spec.ClusterIP == corev1.ClusterIPNone {
-		logger.Info("no cluster DNS for pods: no kube-system/kube-dns ClusterIP; pods use the host's resolv.conf", "err", err)
-		return nil
-	}
-	logger.Info("cluster DNS for pods", "clusterDNS", svc.Spec.ClusterIP)
-	return []string{svc.Spec.ClusterIP}
 }

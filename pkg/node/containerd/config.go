@@ -62,6 +62,12 @@ func PathsFor(dir string) (Paths, error) {
 //     named by a hash of our socket path, so they never collide either);
 //   - stream_server_port "0": exec/attach/port-forward URLs on any free
 //     loopback port (the node's kubelet API proxies to them);
+//   - netns_mounts_under_state_dir: the pods' network namespaces are
+//     mounted under our state dir, not in the machine's /var/run/netns
+//     with every other containerd's. containerd 1.6 leaves the netns of
+//     a sandbox whose creation failed (runc refusing its sysctls, say)
+//     mounted, with no sandbox left to remove it; under the state dir it
+//     is still ours, and Paths.UnmountAll takes it away with the node;
 //   - the "opt" plugin would install into /opt/containerd, shared by
 //     every containerd on the machine: it is disabled.
 var configTemplate = template.Must(template.New("config.toml").Parse(`# Written by tinykube for this node's private containerd; rewritten at every start.
@@ -80,6 +86,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
   stream_server_port = "0"
   enable_selinux = false
   disable_apparmor = true
+  netns_mounts_under_state_dir = true
 
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
