@@ -12,6 +12,8 @@
 #     /localhost.key from the same source;
 #   - glibc-dns-testing: the agnhost stand-in's files (sh, dig, getent);
 #   - busybox (1.37.0-2, 1.36.1-1): Debian's busybox-static;
+#   - nonewprivs: upstream's nnp (test/images/nonewprivs) built from the
+#     same source, set-user-ID root, on busybox-static;
 #   - pause:3.10.2, nginx, kitten, nautilus: agnhost-based stand-ins
 #     (pause mode; netexec on port 80; test-webserver, with upstream's
 #     html/data.json and picture from the same k8s.io/kubernetes source)
@@ -48,8 +50,12 @@ if [[ ! -x $agnhost ]]; then
 fi
 
 k8s_src=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+# nnp imports only the standard library: built from its file, outside
+# any module.
+nnp=$OUT/nnp-$K8S_VERSION
+[[ -x $nnp ]] || (cd /tmp && GOFLAGS=-buildvcs=false CGO_ENABLED=0 go build -trimpath -o "$nnp" "$k8s_src/test/images/nonewprivs/nnp.go")
 nettools=$OUT/nettools
 CGO_ENABLED=0 go build -trimpath -o "$nettools" ./hack/e2eimages/nettools
 tar=$OUT/e2e-images.tar
-go run ./hack/e2eimages --agnhost "$agnhost" --nettools "$nettools" --k8s-src "$k8s_src" --out "$tar" >&2
+go run ./hack/e2eimages --agnhost "$agnhost" --nettools "$nettools" --k8s-src "$k8s_src" --nnp "$nnp" --out "$tar" >&2
 go run ./cmd/tinykube images import "$@" "$tar"

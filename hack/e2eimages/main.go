@@ -22,7 +22,7 @@ import (
 // nginx proper, CSI sidecars, perl, volume servers…).
 var standIns = []struct {
 	ref  string
-	kind string // busybox, agnhost
+	kind string // busybox, agnhost, nonewprivs
 	cfg  v1.Config
 	// html names the directory of k8s.io/kubernetes's test/images whose
 	// html/ files (data.json and a picture, which the update-demo specs
@@ -46,6 +46,11 @@ var standIns = []struct {
 	// a different picture).
 	{"registry.k8s.io/e2e-test-images/kitten:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}, "kitten"},
 	{"registry.k8s.io/e2e-test-images/nautilus:1.8", "agnhost", v1.Config{Entrypoint: []string{"/agnhost"}, Cmd: []string{"test-webserver"}}, "nautilus"},
+	// nonewprivs: upstream's nnp (test/images/nonewprivs, which prints
+	// its effective uid), built from the same source, set-user-ID root
+	// in /usr/local/bin as upstream's Dockerfile has it; busybox in place
+	// of Alpine.
+	{"registry.k8s.io/e2e-test-images/nonewprivs:1.4", "nonewprivs", v1.Config{Cmd: []string{"nnp"}}, ""},
 }
 
 func main() {
@@ -53,14 +58,15 @@ func main() {
 	out := flag.String("out", "e2e-images.tar", "OCI layout tar to write")
 	nettools := flag.String("nettools", "", "hack/e2eimages/nettools binary (static): curl, dig, getent and nc in the agnhost-based images (needed with --agnhost)")
 	k8sSrc := flag.String("k8s-src", "", "k8s.io/kubernetes source (module) dir, for the kitten and nautilus images' html files; without it those images are left out")
+	nnp := flag.String("nnp", "", "upstream's nnp binary (static), for the nonewprivs image; without it that image is left out")
 	flag.Parse()
-	if err := run(*agnhost, *nettools, *k8sSrc, *out); err != nil {
+	if err := run(*agnhost, *nettools, *k8sSrc, *nnp, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "e2eimages:", err)
 		os.Exit(1)
 	}
 }
 
-func run(agnhostPath, nettoolsPath, k8sSrc, out string) error {
+func run(agnhostPath, nettoolsPath, k8sSrc, nnpPath, out string) error {
 	busybox, err := imagetest.BusyboxFiles()
 	if err != nil {
 		return err
@@ -95,16 +101,25 @@ func run(agnhostPath, nettoolsPath, k8sSrc, out string) error {
 			}
 		}
 	}
+	nonewprivs := busybox
+	if nnpPath != "" {
+		bin, err := os.ReadFile(nnpPath)
+		if err != nil {
+			return err
+		}
+		nonewprivs = append(append([]imagetest.File{}, busybox...),
+			imagetest.File{Path: "usr/local/bin/nnp", Mode: 0o755 | os.ModeSetuid, Data: bin})
+	}
 	// One layer per kind, shared by its images; only configs differ.
 	base := map[string]v1.Image{}
-	for kind, files := range map[string][]imagetest.File{"busybox": busybox, "agnhost": agnhost} {
+	for kind, files := range map[string][]imagetest.File{"busybox": busybox, "agnhost": agnhost, "nonewprivs": nonewprivs} {
 		if base[kind], err = imagetest.Build(files, v1.Config{}); err != nil {
 			return err
 		}
 	}
 	refs := map[string]v1.Image{}
 	for _, s := range standIns {
-		if s.kind == "agnhost" && agnhostPath == "" || s.html != "" && k8sSrc == "" {
+		if s.kind == "agnhost" && agnhostPath == "" || s.kind == "nonewprivs" && nnpPath == "" || s.html != "" && k8sSrc == "" {
 			continue
 		}
 		cfg := s.cfg

@@ -29,7 +29,8 @@ import (
 const BusyboxPath = "/bin/busybox"
 
 // File is one entry of an image layer: a regular file with Data and
-// Mode, or a symbolic link to Link. Parent directories are added.
+// Mode (permissions, and os.ModeSetuid/os.ModeSetgid), or a symbolic
+// link to Link. Parent directories are added. Every entry is root's.
 type File struct {
 	Path string
 	Mode os.FileMode
@@ -112,6 +113,12 @@ func tarFiles(files []File) ([]byte, error) {
 			hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeReg, int64(f.Mode.Perm()), int64(len(f.Data))
 			if hdr.Mode == 0 {
 				hdr.Mode = 0o644
+			}
+			if f.Mode&os.ModeSetuid != 0 {
+				hdr.Mode |= 0o4000 // c_ISUID
+			}
+			if f.Mode&os.ModeSetgid != 0 {
+				hdr.Mode |= 0o2000 // c_ISGID
 			}
 		}
 		if err := tw.WriteHeader(hdr); err != nil {

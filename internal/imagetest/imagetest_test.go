@@ -64,6 +64,43 @@ func TestBusyboxImage(t *testing.T) {
 	}
 }
 
+// TestBuildSetuid: a File's os.ModeSetuid and os.ModeSetgid reach the
+// layer as the tar mode's set-user-ID and set-group-ID bits (the
+// nonewprivs stand-in's program is set-user-ID root, as upstream's).
+func TestBuildSetuid(t *testing.T) {
+	img, err := Build([]File{{Path: "usr/local/bin/nnp", Mode: 0o755 | os.ModeSetuid, Data: []byte("x")},
+		{Path: "g", Mode: 0o755 | os.ModeSetgid, Data: []byte("y")}, {Path: "plain", Mode: 0o755}}, v1.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := layers[0].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	modes := map[string]int64{}
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		modes[hdr.Name] = hdr.Mode
+	}
+	for name, want := range map[string]int64{"usr/local/bin/nnp": 0o4755, "g": 0o2755, "plain": 0o755} {
+		if modes[name] != want {
+			t.Errorf("%s: mode %o, want %o", name, modes[name], want)
+		}
+	}
+}
+
 func TestBuildRejectsBadFiles(t *testing.T) {
 	for _, files := range [][]File{
 		{{Path: "/"}},

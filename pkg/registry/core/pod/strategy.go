@@ -56,6 +56,17 @@ func (s Strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 	addDefaultTolerations(p)
 }
 
+// PrepareForUpdate keeps the status, as every resource with a status
+// subresource does, and gives the updated pod the default
+// not-ready/unreachable tolerations again if the client left them out:
+// upstream's DefaultTolerationSeconds admission runs on update as on
+// create, so an update that sets tolerations to a new list adds to the
+// defaults rather than removing them (which validation forbids).
+func (s Strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+	s.Default.PrepareForUpdate(ctx, obj, old)
+	addDefaultTolerations(obj.(*corev1.Pod))
+}
+
 // GracePeriod: unscheduled and terminal pods go at once; pods on a node
 // wait for the node to confirm, for the requested period or the pod's
 // terminationGracePeriodSeconds.
