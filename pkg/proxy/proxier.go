@@ -39,7 +39,8 @@ type Config struct {
 	// are batched); SyncPeriod: a full resync this often.
 	MinSyncPeriod, SyncPeriod time.Duration
 	Logger                    *slog.Logger
-	// NFT, when set, is used instead of `nft` on table inet tinykube.
+	// NFT, when set, is used instead of NewNFT() (`nft` on table inet
+	// tinykube).
 	NFT knftables.Interface
 	// OnSync, when set, is called after each successful sync.
 	OnSync func(SyncStats)
@@ -111,7 +112,7 @@ func New(cfg Config) (*Proxier, error) {
 		rules: map[types.NamespacedName]*keyedRules{}, kernelElems: map[string]element{},
 		kernelChains: map[string][]string{}, kernelSets: map[string]int32{}, collisions: map[string]bool{}}
 	if p.nft == nil {
-		nft, err := knftables.New(knftables.InetFamily, Table)
+		nft, err := NewNFT()
 		if err != nil {
 			return nil, fmt.Errorf("service proxy: nftables: %w", err)
 		}

@@ -1,0 +1,68 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"slices"
+	"testing"
+
+	"sigs.k8s.io/knftables"
+)
+
+func TestWithTunable(t *testing.T) {
+	for _, c := range []struct{ in, want []string }{
+		{[]string{"A=1"}, []string{"A=1", "GLIBC_TUNABLES=" + hugePages}},
+		{[]string{"GLIBC_TUNABLES=", "B=2"}, []string{"GLIBC_TUNABLES=" + hugePages, "B=2"}},
+		{[]string{"GLIBC_TUNABLES=glibc.malloc.check=0"}, []string{"GLIBC_TUNABLES=glibc.malloc.check=0:" + hugePages}},
+	} {
+		if got := withTunable(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("withTunable(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestNFTRunner runs transactions through NewNFT's nft in a network
+// namespace of its own: a good one is applied, a failing one gives
+// knftables' error (IsNotFound), an invalid object its validation error.
+func TestNFTRunner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (network namespaces, nftables)")
+	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("no nft")
+	}
+	l := &lab{}
+	name := fmt.Sprintf("tkp%d-r", rand.IntN(100000))
+	run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	ctx := context.Background()
+	l.do(t, name, func() {
+		nft, err := NewNFT()
+		if err != nil {
+			t.Skipf("nftables: %v", err)
+		}
+		tx := nft.NewTransaction()
+		tx.Add(&knftables.Table{})
+		tx.Add(&knftables.Chain{Name: "c"})
+		tx.Add(&knftables.Rule{Chain: "c", Rule: "counter"})
+		if err := nft.Run(ctx, tx); err != nil {
+			t.Fatalf("good transaction: %v", err)
+		}
+		if chains, err := nft.List(ctx, "chain"); err != nil || !slices.Equal(chains, []string{"c"}) {
+			t.Errorf("chains %q, %v; want [c]", chains, err)
+		}
+		tx = nft.NewTransaction()
+		tx.Delete(&knftables.Chain{Name: "absent"})
+		if err := nft.Run(ctx, tx); !knftables.IsNotFound(err) {
+			t.Errorf("deleting a missing chain: %v, want a not-found error", err)
+		}
+		tx = nft.NewTransaction()
+		tx.Add(&knftables.Rule{Rule: "counter"}) // no chain
+		if err := nft.Run(ctx, tx); err == nil {
+			t.Errorf("a rule without a chain ran")
+		}
+	})
+}
