@@ -26,7 +26,8 @@ func TestWithTunable(t *testing.T) {
 
 // TestNFTRunner runs transactions through NewNFT's nft in a network
 // namespace of its own: a good one is applied, a failing one gives
-// knftables' error (IsNotFound), an invalid object its validation error.
+// knftables' error (IsNotFound), an invalid object its validation error;
+// List names the table's objects of a kind.
 func TestNFTRunner(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (network namespaces, nftables)")
@@ -48,11 +49,20 @@ func TestNFTRunner(t *testing.T) {
 		tx.Add(&knftables.Table{})
 		tx.Add(&knftables.Chain{Name: "c"})
 		tx.Add(&knftables.Rule{Chain: "c", Rule: "counter"})
+		tx.Add(&knftables.Set{Name: "s", Type: "ipv4_addr"})
+		tx.Add(&knftables.Element{Set: "s", Key: []string{"10.1.2.3"}})
+		tx.Add(&knftables.Map{Name: "m", Type: "ipv4_addr : verdict"})
+		tx.Add(&knftables.Element{Map: "m", Key: []string{"10.1.2.3"}, Value: []string{"goto c"}})
 		if err := nft.Run(ctx, tx); err != nil {
 			t.Fatalf("good transaction: %v", err)
 		}
-		if chains, err := nft.List(ctx, "chain"); err != nil || !slices.Equal(chains, []string{"c"}) {
-			t.Errorf("chains %q, %v; want [c]", chains, err)
+		// Another table's objects are not listed.
+		run(t, "nft", "add table inet other; add chain inet other x; add set inet other y { type ipv4_addr; }")
+		for kind, want := range map[string][]string{"chain": {"c"}, "chains": {"c"}, "set": {"s"}, "map": {"m"}, "flowtable": nil} {
+			got, err := nft.List(ctx, kind)
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("List(%s) = %q, %v; want %q", kind, got, err, want)
+			}
 		}
 		tx = nft.NewTransaction()
 		tx.Delete(&knftables.Chain{Name: "absent"})
