@@ -12,11 +12,12 @@ import (
 )
 
 // NewNFT is `nft` on table inet tinykube: knftables, but for how a
-// transaction runs and how objects are listed (List, below). Most of what `nft -f` spends on a large transaction
-// (1,000 Services) is its own malloc touching fresh heap pages, a page
-// fault each 4 KiB; with glibc's glibc.malloc.hugetlb=1 its heap is on
-// transparent huge pages and nft takes about two thirds of the CPU for
-// the same transaction (BENCHMARKS.md §8). The tunable is set for nft
+// transaction runs and how objects are listed (List, below). Most of
+// what `nft -f` spends on a large transaction (1,000 Services) is its
+// own malloc touching fresh heap pages, a page fault each 4 KiB; with
+// glibc's glibc.malloc.hugetlb=1 its heap is on transparent huge pages
+// and nft takes about two thirds of the CPU for the same transaction
+// (BENCHMARKS.md §8). The tunable is set for large transactions' nft
 // alone, not for this process's other children; where THP is off or
 // glibc is older it changes nothing.
 func NewNFT() (knftables.Interface, error) {
@@ -28,22 +29,32 @@ func NewNFT() (knftables.Interface, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &nftRunner{Interface: nft, path: path}, nil
+	return &nftRunner{Interface: nft, path: path, hugeOps: hugeOps}, nil
 }
 
-// hugePages asks glibc's malloc for transparent huge pages.
-const hugePages = "glibc.malloc.hugetlb=1"
+// hugePages asks glibc's malloc for transparent huge pages, for
+// transactions of hugeOps operations or more: below about that many
+// (200 to 300 Services) clearing the huge pages costs nft more than the
+// page faults it saves.
+const (
+	hugePages = "glibc.malloc.hugetlb=1"
+	hugeOps   = 1000
+)
 
 type nftRunner struct {
 	knftables.Interface
-	path string
+	path    string
+	hugeOps int
 }
 
-// Run is knftables' Run (`nft -f -` fed the transaction) with the
-// tunable in nft's environment. A failed transaction changed nothing;
-// it is run again by knftables itself, for knftables' error (which
-// IsNotFound and IsAlreadyExists read).
+// Run is knftables' Run (`nft -f -` fed the transaction), with the
+// tunable in nft's environment when the transaction is large. A failed
+// transaction changed nothing; it is run again by knftables itself, for
+// knftables' error (which IsNotFound and IsAlreadyExists read).
 func (n *nftRunner) Run(ctx context.Context, tx *knftables.Transaction) error {
+	if tx.NumOperations() < n.hugeOps {
+		return n.Interface.Run(ctx, tx)
+	}
 	text := tx.String()
 	// knftables writes a transaction's pending error (an invalid
 	// object) as a last comment, "# ERROR: …"; its Run returns it.
