@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/knftables"
 )
 
@@ -76,4 +77,21 @@ func TestNFTRunner(t *testing.T) {
 			t.Errorf("a rule without a chain ran")
 		}
 	})
+}
+
+// TestHairpinLocalOnly: only an endpoint on this node has a hairpin
+// element (only a pod here sends its packets through this node's rules).
+func TestHairpinLocalOnly(t *testing.T) {
+	ports, _ := servicePorts(service("web", "10.96.0.10", 80, 0),
+		[]*discoveryv1.EndpointSlice{slice("web", ready("10.99.2.2"), ep{ip: "10.99.3.2", ready: true, serving: true, node: "other"})}, nodeName)
+	var g generator
+	var hairpin []string
+	for _, e := range g.serviceRules(ports).Elements {
+		if e.Set == hairpinSet {
+			hairpin = append(hairpin, e.ID)
+		}
+	}
+	if want := []string{hairpinSet + " 10.99.2.2 . 10.99.2.2 . tcp . 8080"}; !slices.Equal(hairpin, want) {
+		t.Errorf("hairpin elements %q, want %q", hairpin, want)
+	}
 }
