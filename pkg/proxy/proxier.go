@@ -39,7 +39,8 @@ type Config struct {
 	// are batched); SyncPeriod: a full resync this often.
 	MinSyncPeriod, SyncPeriod time.Duration
 	Logger                    *slog.Logger
-	// NFT, when set, is used instead of `nft` on table inet tinykube.
+	// NFT, when set, is used instead of NewNFT() (`nft` on table inet
+	// tinykube).
 	NFT knftables.Interface
 	// OnSync, when set, is called after each successful sync.
 	OnSync func(SyncStats)
@@ -111,7 +112,7 @@ func New(cfg Config) (*Proxier, error) {
 		rules: map[types.NamespacedName]*keyedRules{}, kernelElems: map[string]element{},
 		kernelChains: map[string][]string{}, kernelSets: map[string]int32{}, collisions: map[string]bool{}}
 	if p.nft == nil {
-		nft, err := knftables.New(knftables.InetFamily, Table)
+		nft, err := NewNFT()
 		if err != nil {
 			return nil, fmt.Errorf("service proxy: nftables: %w", err)
 		}
@@ -548,16 +549,24 @@ func (p *Proxier) winningElements() map[string]element {
 // staleObjects lists the table's svc-* chains and sets ("chain NAME",
 // "set NAME") for a full sync to remove those no Service has.
 func (p *Proxier) staleObjects(ctx context.Context) ([]string, error) {
+	// The two listings (an nft process each) run at once.
+	kinds := []string{"chain", "set"}
+	names := make([][]string, len(kinds))
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, kind := range kinds {
+		wg.Go(func() { names[i], errs[i] = p.nft.List(ctx, kind) })
+	}
+	wg.Wait()
 	var out []string
-	for _, kind := range []string{"chain", "set"} {
-		names, err := p.nft.List(ctx, kind)
-		if err != nil {
+	for i, kind := range kinds {
+		if err := errs[i]; err != nil {
 			if knftables.IsNotFound(err) {
 				return nil, nil
 			}
 			return nil, fmt.Errorf("listing nftables %ss: %w", kind, err)
 		}
-		for _, n := range names {
+		for _, n := range names[i] {
 			if strings.HasPrefix(n, svcPrfx) {
 				out = append(out, kind+" "+n)
 			}

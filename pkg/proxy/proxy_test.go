@@ -120,7 +120,7 @@ func newLab(t *testing.T) *lab {
 	var nft knftables.Interface
 	l.do(t, l.node, func() {
 		var err error
-		if nft, err = knftables.New(knftables.InetFamily, Table); err != nil {
+		if nft, err = NewNFT(); err != nil {
 			t.Skipf("nftables: %v", err)
 		}
 	})

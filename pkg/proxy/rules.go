@@ -27,9 +27,9 @@ const (
 	noEndpointServices  = "proxy-no-endpoint-services"
 	noEndpointNodePorts = "proxy-no-endpoint-nodeports"
 	clusterIPsSet       = "proxy-cluster-ips"
-	// hairpinSet: endpoint . endpoint . proto . port of every endpoint,
-	// the connections of a pod to itself through a Service, which are
-	// masqueraded (kube-proxy's hairpin-connections).
+	// hairpinSet: endpoint . endpoint . proto . port of every endpoint
+	// on this node, the connections of a pod to itself through a
+	// Service, which are masqueraded (kube-proxy's hairpin-connections).
 	hairpinSet           = "proxy-hairpin-connections"
 	proxyPrefix, svcPrfx = "proxy-", "svc-"
 
@@ -201,8 +201,11 @@ func (g *generator) portRules(sp *servicePort, r *serviceRules) {
 	port := fmt.Sprint(sp.Port)
 	r.Elements = append(r.Elements, setElem(clusterIPsSet, cip))
 
-	// Every endpoint used: its hairpin element, and with session
-	// affinity a chain of its own that records the client.
+	// Every endpoint used: with session affinity a chain of its own
+	// that records the client; on this node, its hairpin element (a pod
+	// reaching itself through the Service: only a pod on this node
+	// sends its packets through this node's rules, so only local
+	// endpoints can hairpin here; kube-proxy adds only those too).
 	used := map[netip.Addr]bool{}
 	for _, e := range append(append([]endpoint(nil), clusterEPs...), localEPs...) {
 		if used[e.IP] {
@@ -210,7 +213,9 @@ func (g *generator) portRules(sp *servicePort, r *serviceRules) {
 		}
 		used[e.IP] = true
 		ip := e.IP.String()
-		r.Elements = append(r.Elements, setElem(hairpinSet, ip, ip, proto, fmt.Sprint(e.Port)))
+		if e.Local {
+			r.Elements = append(r.Elements, setElem(hairpinSet, ip, ip, proto, fmt.Sprint(e.Port)))
+		}
 		if proto == "udp" {
 			r.UDPEndpoints[cip+" "+ip] = true
 		}
