@@ -58,6 +58,11 @@ type Resource struct {
 	// a grace period hold it) rather than a Status, exactly where
 	// upstream's store sets ReturnDeletedObject.
 	ReturnsDeletedObject bool
+	// StoredAsJSON: the objects are stored in etcd as JSON, where
+	// upstream's server for them does (the apiextensions-apiserver's CRDs,
+	// the kube-aggregator's APIServices); the rest are protobuf. Reads
+	// accept either, and YAML (storagecodec.go).
+	StoredAsJSON bool
 }
 
 // GVR returns the resource's group/version/resource.
@@ -146,6 +151,12 @@ func (r Resource) at(keyRoot string) Resource {
 	return r
 }
 
+// json stores the resource's objects as JSON, as upstream does.
+func (r Resource) json() Resource {
+	r.StoredAsJSON = true
+	return r
+}
+
 // generation marks a resource whose metadata.generation tracks its spec.
 func (r Resource) generation() Resource {
 	r.TracksGeneration = true
@@ -216,9 +227,9 @@ var Resources = []Resource{
 	// the kube-aggregator its APIServices.
 	res(gvApiext, "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, []string{"crd", "crds"}, false,
 		status(gvApiext, "CustomResourceDefinition")).
-		at("/registry/apiextensions.k8s.io/customresourcedefinitions").generation().extension(),
+		at("/registry/apiextensions.k8s.io/customresourcedefinitions").generation().extension().json(),
 	res(gvApireg, "apiservices", "apiservice", "APIService", false, nil, false, status(gvApireg, "APIService")).
-		at("/registry/apiregistration.k8s.io/apiservices").extension(),
+		at("/registry/apiregistration.k8s.io/apiservices").extension().json(),
 
 	res(gvApps, "controllerrevisions", "controllerrevision", "ControllerRevision", true, nil, false),
 	res(gvApps, "daemonsets", "daemonset", "DaemonSet", true, []string{"ds"}, true, status(gvApps, "DaemonSet")).generation(),

@@ -6,7 +6,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 
 	"github.com/tinykube/tinykube/pkg/api"
 	"github.com/tinykube/tinykube/pkg/apiextensions/controller"
@@ -21,21 +20,21 @@ import (
 var componentStatuses = corev1.SchemeGroupVersion.WithResource("componentstatuses")
 
 // storageFunc returns the per-resource storage: a watch cache in front of
-// etcd. Built-in types are stored as protobuf (upstream's "k8s\x00"
-// envelope) in their storage version (api.StorageVersion), so upstream
-// can read our etcd and we can read theirs. Every
+// etcd. Built-in types are stored as upstream stores them
+// (api.StorageCodec: protobuf, or JSON for CRDs and APIServices, in their
+// storage version), and read in any encoding, so upstream can read our
+// etcd and we can read theirs. Every
 // cache is added to caches, for Close to stop. The caches are lazy: each
 // lists and watches etcd at the first read it answers, not before
 // /readyz, and a resource nobody lists or watches (core/v1 Events when
 // no client watches them, the autoscaling/v1 view of HPAs) holds none.
 func storageFunc(client *clientv3.Client, caches *[]*cacher.Cacher, components **componentstatus.Storage, logger *slog.Logger) registry.StorageFunc {
-	pb := protobuf.NewSerializer(api.Scheme, api.Scheme)
 	return func(r api.Resource, keyRoot string, newFunc, newListFunc func() runtime.Object, attrs storage.AttrFunc) (storage.Interface, error) {
 		if r.GVR() == componentStatuses {
 			*components = componentstatus.New(client)
 			return *components, nil
 		}
-		codec := api.Codecs.CodecForVersions(pb, pb, api.StorageVersioner(r), r.GroupVersion)
+		codec := api.StorageCodec(r)
 		c, err := cacher.New(cacher.Config{
 			Storage: etcd3.New(client, codec, newFunc, newListFunc), ResourcePrefix: keyRoot,
 			NewFunc: newFunc, NewListFunc: newListFunc, GetAttrs: attrs, Logger: logger, Lazy: true,
