@@ -316,10 +316,14 @@ func TestGenerateUpstreamFixture(t *testing.T) {
 	for _, kv := range resp.Kvs {
 		fx.Values[string(kv.Key)] = kv.Value
 	}
-	if err := os.MkdirAll(filepath.Dir(upstreamFixture), 0o755); err != nil {
+	out := upstreamFixture
+	if o := os.Getenv("TINYKUBE_FIXTURE_OUT"); o != "" {
+		out = o // e.g. the same objects written through tinykube, for upstream to read
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(upstreamFixture)
+	f, err := os.Create(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +337,7 @@ func TestGenerateUpstreamFixture(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote %s: %d keys, %d served objects", upstreamFixture, len(fx.Values), len(served))
+	t.Logf("wrote %s: %d keys, %d served objects", out, len(fx.Values), len(served))
 }
 
 func mustLookup(t *testing.T, gvr schema.GroupVersionResource) api.Resource {
