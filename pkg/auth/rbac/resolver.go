@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
@@ -156,15 +157,21 @@ func subjectIs(u *authn.User, s *rbacv1.Subject, namespace string) bool {
 		if s.Namespace != "" {
 			ns = s.Namespace
 		}
-		return ns != "" && s.Name != "" && u.Name == ServiceAccountUser(ns, s.Name)
+		// u.Name == ServiceAccountUser(ns, s.Name), without building
+		// the string (this runs for every binding on every request).
+		rest, ok := strings.CutPrefix(u.Name, saPrefix)
+		return ok && ns != "" && s.Name != "" && len(rest) == len(ns)+1+len(s.Name) &&
+			rest[:len(ns)] == ns && rest[len(ns)] == ':' && rest[len(ns)+1:] == s.Name
 	}
 	return false
 }
 
 // ServiceAccountUser is the user name of a service account.
 func ServiceAccountUser(namespace, name string) string {
-	return "system:serviceaccount:" + namespace + ":" + name
+	return saPrefix + namespace + ":" + name
 }
+
+const saPrefix = "system:serviceaccount:"
 
 // clusterBindingSource and bindingSource describe where a rule came from,
 // in upstream's words (the "RBAC: allowed by ..." reason).
