@@ -123,7 +123,9 @@ func rbacInformers(reg *registry.Registry) rbac.Informers {
 // admission of the four RBAC stores, so they run on every create and
 // update of a role or binding, as upstream's RBAC storage does. Writes
 // without a user (the server's own, such as the bootstrap policy) are
-// not checked.
+// not checked, nor updates that leave the rules (and aggregationRule) or
+// the roleRef as they were — a label change, say; upstream checks those
+// too, unless only ownerReferences and finalizers change.
 func guardRBACWrites(reg *registry.Registry, g *rbac.Guard) {
 	plugin := generic.Plugin{Name: "RBACEscalation", Admit: func(ctx context.Context, a *generic.Attributes) error {
 		u, ok := authn.UserFrom(ctx)
