@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/tinykube/tinykube/pkg/auth/authn"
 	"github.com/tinykube/tinykube/pkg/auth/authz"
@@ -13,6 +12,9 @@ import (
 
 // withAuthorization asks a for a decision on every request, described by
 // upstream's request attributes (verb, group, resource, namespace, name).
+// A request not allowed is answered with upstream's Forbidden Status
+// ("User "u" cannot get resource "pods" ...: <reason>"); an authorizer
+// error with 500.
 //
 // verbs fixes the verb of some subresources whatever the method, keyed
 // "<resource>/<sub>" (connectVerbs).
@@ -27,18 +29,14 @@ func withAuthorization(h http.Handler, a authz.Authorizer, verbs map[string]stri
 			h.ServeHTTP(w, r)
 			return
 		}
-		msg := reason
 		if err != nil {
-			msg = err.Error()
+			// The authorizer could not decide: 500, as upstream.
+			writeError(w, r, apierrors.NewInternalError(err))
+			return
 		}
-		gr := schema.GroupResource{Group: attrs.APIGroup, Resource: attrs.Resource}
-		writeError(w, r, apierrors.NewForbidden(gr, attrs.Name, forbiddenReason(msg)))
+		writeError(w, r, &apierrors.StatusError{ErrStatus: *authz.Forbidden(attrs, reason)})
 	})
 }
-
-type forbiddenReason string
-
-func (f forbiddenReason) Error() string { return string(f) }
 
 // requestAttributes parses /api/v1/namespaces/ns/pods/name/sub style paths
 // into authorization attributes.

@@ -180,8 +180,8 @@ func findAll(s, re, n ref.Val) ref.Val {
 }
 
 // The authorizer variable. Upstream answers authorizer checks with the
-// server's authorizer; tinykube has no RBAC yet (the security issue adds
-// it), so this stub answers every check "allowed" — policies that use
+// server's authorizer; this stub does not call tinykube's (RBAC, still to
+// be wired in here) and answers every check "allowed" — policies that use
 // authorizer compile and run, and see a permissive cluster.
 var (
 	authorizerType    = cel.ObjectType("kubernetes.authorization.Authorizer")

@@ -8,6 +8,7 @@ import (
 	"github.com/tinykube/tinykube/pkg/controller/bootstrapsigner"
 	"github.com/tinykube/tinykube/pkg/controller/certificates/approver"
 	"github.com/tinykube/tinykube/pkg/controller/certificates/signer"
+	"github.com/tinykube/tinykube/pkg/controller/clusterroleaggregation"
 	"github.com/tinykube/tinykube/pkg/controller/cronjob"
 	"github.com/tinykube/tinykube/pkg/controller/daemonset"
 	"github.com/tinykube/tinykube/pkg/controller/deployment"
@@ -34,10 +35,11 @@ import (
 // controllers maps each controller's name (as in --controllers) to its
 // constructor. Adding a controller is one line here.
 var controllers = map[string]func(context.Context, controller.Context) (controller.Runner, error){
-	"bootstrapsigner": bootstrapsigner.New,
-	"cronjob":         cronjob.New,
-	"csrapproving":    approver.New,
-	"csrsigning":      signer.New,
+	"bootstrapsigner":         bootstrapsigner.New,
+	"cronjob":                 cronjob.New,
+	"csrapproving":            approver.New,
+	"csrsigning":              signer.New,
+	"clusterrole-aggregation": clusterroleaggregation.New,
 	"validatingadmissionpolicy-status-controller": admissionpolicystatus.New,
 	"daemonset":              daemonset.New,
 	"deployment":             deployment.New,

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -23,7 +24,6 @@ import (
 	crdschema "github.com/tinykube/tinykube/pkg/apiextensions/schema"
 	"github.com/tinykube/tinykube/pkg/apiserver"
 	"github.com/tinykube/tinykube/pkg/auth/authn"
-	"github.com/tinykube/tinykube/pkg/auth/authz"
 	"github.com/tinykube/tinykube/pkg/etcd"
 	"github.com/tinykube/tinykube/pkg/openapi"
 	"github.com/tinykube/tinykube/pkg/pki"
@@ -52,6 +52,11 @@ type Config struct {
 	// EtcdServers, if set, are external etcd client URLs used instead of
 	// the embedded etcd.
 	EtcdServers []string
+	// AuthorizationModes are the authorizers after the system:masters
+	// one, in order, as kube-apiserver's --authorization-mode: "RBAC"
+	// (the default) and/or "AlwaysAllow" (every authenticated user may
+	// do anything; tinykube's only mode before RBAC).
+	AuthorizationModes []string
 	// TokenAuthFile is an optional static token file (token,user,uid,"groups").
 	TokenAuthFile string
 	// ServiceAccountIssuer is the "iss" of the service-account tokens the
@@ -96,6 +101,7 @@ func DefaultConfig() Config {
 		DataDir: "tinykube-data", BindAddress: "127.0.0.1", SecurePort: 6443,
 		ServiceCIDR: "10.0.0.0/24", NodePortRange: "30000-32767",
 		MaxRequestsInFlight: 400, CompactionInterval: 5 * time.Minute, Profiling: true,
+		AuthorizationModes: slices.Clone(DefaultAuthorizationModes),
 	}
 }
 
@@ -114,6 +120,9 @@ func (c Config) Validate() error {
 		if _, err := netip.ParseAddr(c.AdvertiseAddress); err != nil {
 			return fmt.Errorf("--advertise-address: %w", err)
 		}
+	}
+	if err := validateAuthorizationModes(c.AuthorizationModes); err != nil {
+		return err
 	}
 	if c.SecurePort < 0 || c.SecurePort > 65535 {
 		return fmt.Errorf("--secure-port %d out of range", c.SecurePort)
@@ -142,6 +151,8 @@ type Server struct {
 	// crds serves custom resources and keeps CRD status; stopCRDs ends it.
 	crds     *crdcontroller.Controller
 	stopCRDs context.CancelFunc
+	// stopAuthz stops the authorizer's informers (rbac.go).
+	stopAuthz func()
 	// stopEndpoints stops the kubernetes endpoints reconciler and waits
 	// for it to take this server out of the list.
 	stopEndpoints func()
@@ -280,7 +291,12 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	reg := s.Registry
-	authorizer := authz.AlwaysAllow()
+	authorizer, stopAuthz, err := s.authorizer(ctx, reg)
+	s.stopAuthz = stopAuthz
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	creates := apiserver.AccessReviewHandlers(authorizer)
 	tokenReviews, reviewTokens := apiserver.TokenReviewHandler(authenticator, saTokens.apiAudiences)
 	creates[tokenReviews] = reviewTokens
@@ -475,6 +491,9 @@ func (s *Server) Close() error {
 	if s.stopCRDs != nil {
 		s.stopCRDs()
 		s.crds.Stop()
+	}
+	if s.stopAuthz != nil {
+		s.stopAuthz()
 	}
 	for _, c := range s.caches {
 		c.Stop()

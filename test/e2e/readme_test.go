@@ -436,20 +436,24 @@ var statusChecks = map[string]func(t *testing.T, qs *quickStart, status string) 
 		return nil
 	},
 	"authorization": func(t *testing.T, qs *quickStart, status string) error {
-		if err := wantStatus(status, "not yet"); err != nil {
+		if err := wantStatus(status, "works"); err != nil {
 			return err
 		}
-		// Not there yet: anyone may do anything.
-		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User:               "someone-without-any-binding",
-			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "delete", Resource: "nodes"},
-		}}
-		got, err := qs.client.AuthorizationV1().SubjectAccessReviews().Create(context.Background(), sar, metav1.CreateOptions{})
-		if err != nil {
-			return err
+		// RBAC: a user without a binding may not delete nodes; the
+		// admin (system:masters) may.
+		review := func(user string, groups ...string) (bool, error) {
+			sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: user, Groups: groups,
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "delete", Resource: "nodes"},
+			}}
+			got, err := qs.client.AuthorizationV1().SubjectAccessReviews().Create(context.Background(), sar, metav1.CreateOptions{})
+			return err == nil && got.Status.Allowed, err
 		}
-		if !got.Status.Allowed {
-			return fmt.Errorf("a user with no RBAC binding may not delete nodes: authorization is there now")
+		if allowed, err := review("someone-without-any-binding", "system:authenticated"); err != nil || allowed {
+			return fmt.Errorf("a user with no RBAC binding may delete nodes (%v): no authorization", err)
+		}
+		if allowed, err := review("tinykube-admin", "system:masters"); err != nil || !allowed {
+			return fmt.Errorf("system:masters may not delete nodes (%v)", err)
 		}
 		return nil
 	},

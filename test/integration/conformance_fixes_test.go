@@ -183,6 +183,14 @@ func testAccessReviews(t *testing.T, ctx context.Context, s *testserver.Server) 
 				return authorizationv1.SubjectAccessReviewStatus{}, err
 			}
 			return r.Status, nil
+		}, false, false}, // RBAC: jane has no binding
+		{"subject in system:masters", func() (authorizationv1.SubjectAccessReviewStatus, error) {
+			r, err := authz.SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
+				Spec: authorizationv1.SubjectAccessReviewSpec{User: "jane", Groups: []string{"system:masters"}, ResourceAttributes: get}}, metav1.CreateOptions{})
+			if err != nil {
+				return authorizationv1.SubjectAccessReviewStatus{}, err
+			}
+			return r.Status, nil
 		}, true, false},
 		{"subject without user or group", func() (authorizationv1.SubjectAccessReviewStatus, error) {
 			_, err := authz.SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
@@ -197,7 +205,7 @@ func testAccessReviews(t *testing.T, ctx context.Context, s *testserver.Server) 
 				return authorizationv1.SubjectAccessReviewStatus{}, err
 			}
 			return r.Status, nil
-		}, true, false},
+		}, false, false}, // RBAC: jane has no binding
 	}
 	for _, c := range cases {
 		st, err := c.create()

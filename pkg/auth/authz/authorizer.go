@@ -82,9 +82,9 @@ type alwaysAllow struct{}
 
 var _ Authorizer = alwaysAllow{}
 
-// AlwaysAllow returns an Authorizer that allows every request. Until RBAC
-// exists it is the server's authorizer: anyone who authenticates may do
-// anything.
+// AlwaysAllow returns an Authorizer that allows every request: with
+// --authorization-mode=AlwaysAllow anyone who authenticates may do
+// anything, as before RBAC.
 func AlwaysAllow() Authorizer { return alwaysAllow{} }
 
 func (alwaysAllow) Authorize(context.Context, Attributes) (Decision, string, error) {

@@ -9,8 +9,10 @@
 // Forbidden Status (Forbidden, WriteForbidden); an error from the
 // authorizer ends it with 500.
 //
-// For now the only implementation is AlwaysAllow: every request that got
-// past authentication is allowed. RBAC (roles, bindings and the
-// bootstrap policy that gives system:masters cluster-admin) comes later as
-// another Authorizer combined with NewUnion; nothing else changes then.
+// The server's authorizer (pkg/server/rbac.go, --authorization-mode) is a
+// union, as kube-apiserver's: NewPrivilegedGroups(system:masters) first,
+// then the configured modes in order — RBAC (pkg/auth/rbac, the default)
+// and/or AlwaysAllow (every authenticated user may do anything). The
+// union is also a RuleResolver, which selfsubjectrulesreviews (`kubectl
+// auth can-i --list`) ask.
 package authz

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"errors"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 
@@ -27,4 +28,30 @@ var _ RuleResolver = alwaysAllow{}
 func (alwaysAllow) RulesFor(context.Context, *authn.User, string) ([]authorizationv1.ResourceRule, []authorizationv1.NonResourceRule, bool, error) {
 	return []authorizationv1.ResourceRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}},
 		[]authorizationv1.NonResourceRule{{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}}, false, nil
+}
+
+var _ RuleResolver = union(nil)
+
+// RulesFor joins the rules of the union's members, as upstream's union
+// rule resolver: incomplete if any member is incomplete or cannot list
+// its rules, with the errors joined.
+func (u union) RulesFor(ctx context.Context, user *authn.User, namespace string) ([]authorizationv1.ResourceRule, []authorizationv1.NonResourceRule, bool, error) {
+	var res []authorizationv1.ResourceRule
+	var nonRes []authorizationv1.NonResourceRule
+	var incomplete bool
+	var errs []error
+	for _, z := range u {
+		r, ok := z.(RuleResolver)
+		if !ok {
+			incomplete = true
+			continue
+		}
+		rr, nr, inc, err := r.RulesFor(ctx, user, namespace)
+		res, nonRes = append(res, rr...), append(nonRes, nr...)
+		incomplete = incomplete || inc
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return res, nonRes, incomplete, errors.Join(errs...)
 }

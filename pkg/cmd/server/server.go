@@ -73,6 +73,7 @@ func (f *flags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.AdvertiseAddress, "advertise-address", "", "IP listed in the kubernetes Service's endpoints (default: --bind-address unless loopback, else the host's default-route address)")
 	fs.IntVar(&f.cfg.SecurePort, "secure-port", f.cfg.SecurePort, "port to serve HTTPS on (0 = any free port)")
 	fs.StringVar(&f.etcdServers, "etcd-servers", "", "comma-separated etcd client URLs; empty runs an embedded etcd under --data-dir")
+	fs.StringSliceVar(&f.cfg.AuthorizationModes, "authorization-mode", f.cfg.AuthorizationModes, "ordered authorizers after system:masters (always allowed): RBAC, AlwaysAllow")
 	fs.StringVar(&f.cfg.TokenAuthFile, "token-auth-file", "", "static bearer tokens, CSV: token,user,uid,\"group1,group2\"")
 	fs.StringVar(&f.cfg.ServiceAccountIssuer, "service-account-issuer", server.DefaultServiceAccountIssuer, "the \"iss\" of the service-account tokens the server issues (signed with DATA-DIR/pki/sa.key)")
 	fs.StringSliceVar(&f.cfg.APIAudiences, "api-audiences", nil, "audiences the API accepts tokens for (default: the service-account issuer)")

@@ -16,10 +16,10 @@
 // certificatesigningrequests/nodeclient (or selfnodeclient); kubeadm
 // binds nodeclient to its tokens' group
 // system:bootstrappers:kubeadm:default-node-token and selfnodeclient to
-// system:nodes, and system:masters may do anything. tinykube has no RBAC
-// yet (every authenticated user is allowed everything), so the
-// controller checks groups itself, a little more widely: any
-// system:bootstrappers user (every bootstrap token) for nodeclient.
+// system:nodes, and system:masters may do anything. The controller does
+// not ask a SubjectAccessReview yet; it checks groups itself, a little
+// more widely: any system:bootstrappers user (every bootstrap token) for
+// nodeclient (RBAC also binds those roles, pkg/auth/rbac/bootstrappolicy).
 //
 // kubelet-serving requests: upstream auto-approves none (an admin or an
 // external approver must). tinykube approves one when, and only when, it
