@@ -181,9 +181,10 @@ func TestCustomResourceDefinition(t *testing.T) {
 		t.Errorf("conversion = %+v", crd.Spec.Conversion)
 	}
 
-	// Stored as protobuf under upstream's key.
+	// Stored as JSON (as upstream's apiextensions-apiserver stores CRDs)
+	// under upstream's key.
 	resp, err := env.s.EtcdClient().Get(ctx, "/registry/apiextensions.k8s.io/customresourcedefinitions/widgets.example.com")
-	if err != nil || len(resp.Kvs) != 1 || !strings.HasPrefix(string(resp.Kvs[0].Value), "k8s\x00") {
+	if err != nil || len(resp.Kvs) != 1 || !strings.HasPrefix(string(resp.Kvs[0].Value), `{"kind":"CustomResourceDefinition","apiVersion":"apiextensions.k8s.io/v1"`) {
 		t.Errorf("etcd value: %v %v", err, resp)
 	}
 
