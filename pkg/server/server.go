@@ -234,7 +234,7 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.URL = "https://" + s.listener.Addr().String()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if err := etcd.PrivateDir(cfg.DataDir, cfg.Logger); err != nil { // it holds the store's socket and the CA key
 		s.listener.Close()
 		return nil, err
 	}
@@ -260,10 +260,10 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 
 	if len(cfg.EtcdServers) > 0 {
 		cfg.Logger.Info("connecting to etcd", "servers", cfg.EtcdServers)
-		s.client, err = etcd.NewClient(cfg.EtcdServers)
+		s.client, err = etcd.NewClient(cfg.EtcdServers, nil)
 	} else {
 		cfg.Logger.Info("starting embedded etcd", "dir", filepath.Join(cfg.DataDir, "etcd"))
-		s.etcd, err = etcd.StartEmbedded(ctx, etcd.Config{DataDir: filepath.Join(cfg.DataDir, "etcd"), UnsafeNoFsync: cfg.UnsafeNoFsync})
+		s.etcd, err = etcd.StartEmbedded(ctx, etcd.Config{DataDir: filepath.Join(cfg.DataDir, "etcd"), UnsafeNoFsync: cfg.UnsafeNoFsync, Logger: cfg.Logger})
 		if err == nil {
 			s.client = s.etcd.Client()
 		}
