@@ -12,7 +12,7 @@ import (
 
 // NewClient connects to the etcd members at endpoints ("http://host:2379",
 // "https://host:2379", "unix:///path"), with tlsConfig for https and
-// unixs endpoints (nil: none; see NewExternalClient for one from files).
+// unixs endpoints (nil: none; see External for loading one from files).
 // It does not wait for a connection: the first request fails if no member
 // answers. The caller closes the client.
 func NewClient(endpoints []string, tlsConfig *tls.Config) (*clientv3.Client, error) {
