@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,7 +30,8 @@ const (
 var ErrNotPrivate = errors.New("not owned by this user")
 
 // PrivateDir creates dir (and missing parents) with mode 0700, or makes an
-// existing dir 0700 if it was looser, saying so on log. A dir owned by
+// existing dir 0700 if it was looser, saying so on log (a warning if it
+// held anything). A dir owned by
 // another user is refused (ErrNotPrivate): its owner could open it again.
 //
 // Tightening rather than refusing: the dirs are tinykube's own, and a
@@ -59,7 +61,13 @@ func PrivateDir(dir string, log *slog.Logger) error {
 		if log == nil {
 			log = slog.Default()
 		}
-		log.Warn("data dir was open to other users; made it private", "dir", dir, "was", fmt.Sprintf("%#o", mode), "now", "0700")
+		// Warn when there was something to see: an empty dir (a test's
+		// temp dir, a fresh mkdir) exposed nothing.
+		level := slog.LevelInfo
+		if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, "data dir was open to other users; made it private", "dir", dir, "was", fmt.Sprintf("%#o", mode), "now", "0700")
 	}
 	return nil
 }

@@ -149,8 +149,21 @@ func TestPrivateDir(t *testing.T) {
 	if fi, _ := os.Stat(loose); fi.Mode().Perm() != 0o700 {
 		t.Errorf("tightened %v, want 0700", fi.Mode())
 	}
-	if !strings.Contains(logs.String(), "was=0750") {
-		t.Errorf("log %q does not say what the mode was", logs.String())
+	if !strings.Contains(logs.String(), "level=INFO") || !strings.Contains(logs.String(), "was=0750") {
+		t.Errorf("log %q: want an INFO line (the dir was empty) saying what the mode was", logs.String())
+	}
+	logs.Reset()
+	if err := os.WriteFile(filepath.Join(loose, "secret"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(loose, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	if err := PrivateDir(loose, log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("log %q: want a warning for a loose dir with contents", logs.String())
 	}
 
 	file := filepath.Join(root, "file")
