@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
-	"strings"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -17,14 +18,12 @@ import (
 // Config configures an embedded etcd. Only DataDir is required; the zero
 // value of every other field picks a default suited to a small cluster.
 type Config struct {
-	// DataDir holds the WAL, snapshots and the bbolt backend. A second
-	// start on the same DataDir keeps all data.
+	// DataDir holds the WAL, snapshots and the bbolt backend, and the
+	// unix sockets the member serves on (etcd.sock for clients,
+	// etcd-peer.sock for peers). It is made private (PrivateDir): mode
+	// 0700, owned by this user. A second start on the same DataDir keeps
+	// all data.
 	DataDir string
-
-	// ClientURL is where clients connect: "" picks a random loopback port
-	// ("http://127.0.0.1:0"); "unix:///path/etcd.sock" serves a unix
-	// socket. Only loopback hosts are accepted.
-	ClientURL string
 
 	// QuotaBackendBytes caps the backend size (etcd raises NOSPACE above
 	// it). Default 2 GiB, as etcd.
@@ -46,12 +45,14 @@ type Config struct {
 	// StartTimeout bounds how long StartEmbedded waits for the member to
 	// become ready. Default 60s.
 	StartTimeout time.Duration
+
+	// Logger receives what this package says (a data dir made private,
+	// sockets moved off a long path); etcd's own log goes through zap at
+	// LogLevel. Default slog.Default().
+	Logger *slog.Logger
 }
 
 func (c *Config) setDefaults() {
-	if c.ClientURL == "" {
-		c.ClientURL = "http://127.0.0.1:0"
-	}
 	if c.QuotaBackendBytes == 0 {
 		c.QuotaBackendBytes = 2 << 30
 	}
@@ -64,27 +65,15 @@ func (c *Config) setDefaults() {
 	if c.StartTimeout == 0 {
 		c.StartTimeout = 60 * time.Second
 	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
 }
 
 // Validate reports a configuration that StartEmbedded would refuse.
 func (c Config) Validate() error {
 	if c.DataDir == "" {
 		return errors.New("etcd: DataDir is required")
-	}
-	if c.ClientURL != "" {
-		u, err := url.Parse(c.ClientURL)
-		if err != nil {
-			return fmt.Errorf("etcd: ClientURL: %w", err)
-		}
-		switch u.Scheme {
-		case "unix":
-		case "http":
-			if h := u.Hostname(); h != "127.0.0.1" && h != "localhost" && h != "::1" {
-				return fmt.Errorf("etcd: ClientURL %q is not loopback", c.ClientURL)
-			}
-		default:
-			return fmt.Errorf("etcd: ClientURL scheme %q: want http or unix", u.Scheme)
-		}
 	}
 	return nil
 }
@@ -94,59 +83,84 @@ type Embedded struct {
 	etcd    *embed.Etcd
 	client  *clientv3.Client
 	closing *atomic.Bool
-	// Endpoint is the URL clients use ("http://127.0.0.1:41234" or
-	// "unix:///…/etcd.sock").
+	// removeSockets removes a temp socket dir (socketDir); nil if none.
+	removeSockets func()
+	// Endpoint is the URL clients use: "unix:///…/etcd.sock".
 	Endpoint string
 }
 
 // StartEmbedded starts etcd in this process and returns once it serves
-// requests. The member listens on loopback only (peer traffic on a
-// random loopback port that nothing else uses). Call Close to stop it.
+// requests. The member listens on unix sockets only, in DataDir or, if
+// that path is too long for a socket, in a private temp dir: no TCP port
+// at all, so no other local user can reach the store. Call Close to stop
+// it.
 func StartEmbedded(ctx context.Context, cfg Config) (*Embedded, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg.setDefaults()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if err := PrivateDir(cfg.DataDir, cfg.Logger); err != nil {
 		return nil, fmt.Errorf("etcd: %w", err)
+	}
+	sockDir, removeSockets, err := socketDir(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("etcd: %w", err)
+	}
+	if removeSockets != nil {
+		cfg.Logger.Info("etcd data dir path too long for a unix socket; serving from a private temp dir", "dir", sockDir)
+	} else {
+		removeSockets = func() {}
+	}
+	clientSock := filepath.Join(sockDir, clientSocket)
+	peerSock := filepath.Join(sockDir, peerSocket)
+	if err := checkNotServed(clientSock); err != nil {
+		removeSockets()
+		return nil, err
 	}
 
 	closing := new(atomic.Bool)
-	ec, err := embedConfig(cfg, closing)
+	ec, err := embedConfig(cfg, clientSock, peerSock, closing)
 	if err != nil {
+		removeSockets()
 		return nil, err
 	}
 	noPopulate()
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
+		removeSockets()
 		return nil, fmt.Errorf("etcd: start: %w", err)
+	}
+	fail := func(err error) (*Embedded, error) {
+		closing.Store(true)
+		e.Close()
+		removeSockets()
+		return nil, err
 	}
 	timer := time.NewTimer(cfg.StartTimeout)
 	defer timer.Stop()
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
-		closing.Store(true)
-		e.Close()
-		return nil, fmt.Errorf("etcd: start: %w", err)
+		return fail(fmt.Errorf("etcd: start: %w", err))
 	case <-timer.C:
-		closing.Store(true)
-		e.Close()
-		return nil, fmt.Errorf("etcd: not ready after %s", cfg.StartTimeout)
+		return fail(fmt.Errorf("etcd: not ready after %s", cfg.StartTimeout))
 	case <-ctx.Done():
-		closing.Store(true)
-		e.Close()
-		return nil, ctx.Err()
+		return fail(ctx.Err())
+	}
+	// The dir already keeps others out; 0600 sockets say so twice, in
+	// case the dir is ever loosened by hand.
+	for _, sock := range []string{clientSock, peerSock} {
+		if err := os.Chmod(sock, 0o600); err != nil {
+			return fail(fmt.Errorf("etcd: %w", err))
+		}
 	}
 
-	endpoint := clientEndpoint(cfg.ClientURL, e)
-	client, err := NewClient([]string{endpoint})
+	endpoint := "unix://" + clientSock
+	client, err := NewClient([]string{endpoint}, nil)
 	if err != nil {
-		closing.Store(true)
-		e.Close()
-		return nil, err
+		return fail(err)
 	}
-	return &Embedded{etcd: e, client: client, closing: closing, Endpoint: endpoint}, nil
+	return &Embedded{etcd: e, client: client, closing: closing, removeSockets: removeSockets, Endpoint: endpoint}, nil
 }
 
 // Client returns the client connected to the embedded member. It is
@@ -162,26 +176,30 @@ func (e *Embedded) Close() error {
 	err := e.client.Close()
 	e.closing.Store(true)
 	e.etcd.Close()
+	e.removeSockets()
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
 	return err
 }
 
-func embedConfig(cfg Config, closing *atomic.Bool) (*embed.Config, error) {
+func embedConfig(cfg Config, clientSock, peerSock string, closing *atomic.Bool) (*embed.Config, error) {
 	ec := embed.NewConfig()
 	ec.Name = "tinykube"
 	ec.Dir = cfg.DataDir
 
-	clientURL, err := url.Parse(cfg.ClientURL)
-	if err != nil {
-		return nil, err
-	}
-	peerURL, _ := url.Parse("http://127.0.0.1:0")
-	ec.ListenClientUrls = []url.URL{*clientURL}
-	ec.AdvertiseClientUrls = []url.URL{*clientURL}
-	ec.ListenPeerUrls = []url.URL{*peerURL}
-	ec.AdvertisePeerUrls = []url.URL{*peerURL}
+	// Clients: etcd binds Host+Path of a unix URL, so the usual
+	// unix:///abs/path form works.
+	clientURL := url.URL{Scheme: "unix", Path: clientSock}
+	ec.ListenClientUrls = []url.URL{clientURL}
+	ec.AdvertiseClientUrls = []url.URL{clientURL}
+	// Peers: etcd needs a peer listener even for one member, and binds
+	// only the Host of a peer URL, so an absolute path goes there (a URL
+	// that only this struct can hold; it is never parsed). The advertised
+	// form is the usual one. A single member never dials its own peer
+	// URL; the socket exists so that no TCP port does.
+	ec.ListenPeerUrls = []url.URL{{Scheme: "unix", Host: peerSock}}
+	ec.AdvertisePeerUrls = []url.URL{{Scheme: "unix", Path: peerSock}}
 	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
 	ec.InitialClusterToken = "tinykube"
 
@@ -211,16 +229,4 @@ func embedConfig(cfg Config, closing *atomic.Bool) (*embed.Config, error) {
 	ec.LogLevel = cfg.LogLevel
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
 	return ec, nil
-}
-
-// clientEndpoint turns the configured client URL into a dialable one,
-// resolving a random port to the port actually bound.
-func clientEndpoint(configured string, e *embed.Etcd) string {
-	if strings.HasPrefix(configured, "unix://") {
-		return configured
-	}
-	if len(e.Clients) > 0 {
-		return "http://" + e.Clients[0].Addr().String()
-	}
-	return configured
 }

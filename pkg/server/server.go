@@ -50,8 +50,12 @@ type Config struct {
 	// entry lives 1.5 times as long).
 	EndpointReconcileInterval time.Duration
 	// EtcdServers, if set, are external etcd client URLs used instead of
-	// the embedded etcd.
-	EtcdServers []string
+	// the embedded etcd. For https ones, EtcdCAFile is the CA of their
+	// serving certificates (default: the system's) and EtcdCertFile and
+	// EtcdKeyFile the client certificate they require, as
+	// kube-apiserver's --etcd-cafile, --etcd-certfile and --etcd-keyfile.
+	EtcdServers                           []string
+	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
 	// AuthorizationModes are the authorizers after the system:masters
 	// one, in order, as kube-apiserver's --authorization-mode: "RBAC"
 	// (the default) and/or "AlwaysAllow" (every authenticated user may
@@ -234,7 +238,7 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.URL = "https://" + s.listener.Addr().String()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if err := etcd.PrivateDir(cfg.DataDir, cfg.Logger); err != nil { // it holds the store's socket and the CA key
 		s.listener.Close()
 		return nil, err
 	}
@@ -260,10 +264,11 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 
 	if len(cfg.EtcdServers) > 0 {
 		cfg.Logger.Info("connecting to etcd", "servers", cfg.EtcdServers)
-		s.client, err = etcd.NewClient(cfg.EtcdServers)
+		s.client, err = etcd.NewExternalClient(ctx, etcd.External{Servers: cfg.EtcdServers,
+			CAFile: cfg.EtcdCAFile, CertFile: cfg.EtcdCertFile, KeyFile: cfg.EtcdKeyFile})
 	} else {
 		cfg.Logger.Info("starting embedded etcd", "dir", filepath.Join(cfg.DataDir, "etcd"))
-		s.etcd, err = etcd.StartEmbedded(ctx, etcd.Config{DataDir: filepath.Join(cfg.DataDir, "etcd"), UnsafeNoFsync: cfg.UnsafeNoFsync})
+		s.etcd, err = etcd.StartEmbedded(ctx, etcd.Config{DataDir: filepath.Join(cfg.DataDir, "etcd"), UnsafeNoFsync: cfg.UnsafeNoFsync, Logger: cfg.Logger})
 		if err == nil {
 			s.client = s.etcd.Client()
 		}
