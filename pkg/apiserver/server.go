@@ -51,6 +51,10 @@ type Config struct {
 	// SpecialCreates serve the resources whose only verb is create
 	// (bindings, selfsubjectreviews, the access and token reviews).
 	SpecialCreates map[schema.GroupVersionResource]restful.RouteFunction
+	// ShuttingDown, closed when the server stops accepting new
+	// requests, ends the watches and other long-running requests in
+	// flight cleanly (shutdown.go); nil never does.
+	ShuttingDown <-chan struct{}
 }
 
 // Server is the HTTP side of the API server. Build it with New; serve
@@ -143,6 +147,7 @@ func New(cfg Config) (*Server, error) {
 		h = authn.WithAuthentication(h, cfg.Authenticator)
 	}
 	h = withWarmStacks(h)
+	h = withShutdownSignal(h, cfg.ShuttingDown)
 	h = withInFlightLimit(h, cfg.MaxRequestsInFlight)
 	h = withPanicRecovery(h)
 	s.handler = h

@@ -96,7 +96,16 @@ type Config struct {
 	// pointing there (dns.go). The DNS itself is run by the caller
 	// (`tinykube server`, pkg/cmd/server).
 	ClusterDNSPort int
-	Logger         *slog.Logger
+	// ShutdownDelayDuration is how long the server keeps serving after
+	// BeginShutdown with /readyz failing, so that load balancers take
+	// it out first (upstream's --shutdown-delay-duration; shutdown.go).
+	// ShutdownTimeout bounds the wait for in-flight requests after that
+	// (0: 60s, upstream's request timeout, which it uses likewise).
+	ShutdownDelayDuration, ShutdownTimeout time.Duration
+	// EtcdStartTimeout bounds the wait for an external etcd at start
+	// (etcdwait.go; 0: DefaultEtcdStartTimeout).
+	EtcdStartTimeout time.Duration
+	Logger           *slog.Logger
 }
 
 // DefaultConfig returns the defaults of `tinykube server`.
@@ -106,6 +115,7 @@ func DefaultConfig() Config {
 		ServiceCIDR: "10.0.0.0/24", NodePortRange: "30000-32767",
 		MaxRequestsInFlight: 400, CompactionInterval: 5 * time.Minute, Profiling: true,
 		AuthorizationModes: slices.Clone(DefaultAuthorizationModes),
+		ShutdownTimeout:    defaultShutdownTimeout, EtcdStartTimeout: DefaultEtcdStartTimeout,
 	}
 }
 
@@ -134,6 +144,9 @@ func (c Config) Validate() error {
 	if c.MaxConnections < 0 || c.MaxConnectionsPerClient < 0 {
 		return errors.New("--max-connections and --max-connections-per-client may not be negative")
 	}
+	if c.ShutdownDelayDuration < 0 || c.ShutdownTimeout < 0 || c.EtcdStartTimeout < 0 {
+		return errors.New("--shutdown-delay-duration and the shutdown and etcd start timeouts may not be negative")
+	}
 	if c.ClusterDNSPort < 0 || c.ClusterDNSPort > 65535 {
 		return fmt.Errorf("cluster DNS port %d out of range", c.ClusterDNSPort)
 	}
@@ -150,8 +163,11 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	ready    atomic.Bool
-	// closing is set when Close begins: /readyz fails "shutdown".
+	// closing is set when BeginShutdown is called: /readyz fails
+	// "shutdown" from then on (shutdown.go).
 	closing atomic.Bool
+	// shutdown is the state of the graceful shutdown (shutdown.go).
+	shutdown *shutdownState
 	// crds serves custom resources and keeps CRD status; stopCRDs ends it.
 	crds     *crdcontroller.Controller
 	stopCRDs context.CancelFunc
@@ -228,7 +244,7 @@ func noteDataDir(dir string) (undo func() error, err error) {
 }
 
 func start(ctx context.Context, cfg Config) (*Server, error) {
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, shutdown: newShutdownState()}
 	// Listen first so the port is claimed (and clients can poll /readyz)
 	// as early as possible, and a busy port fails before anything is
 	// written.
@@ -266,6 +282,13 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Logger.Info("connecting to etcd", "servers", cfg.EtcdServers)
 		s.client, err = etcd.NewExternalClient(ctx, etcd.External{Servers: cfg.EtcdServers,
 			CAFile: cfg.EtcdCAFile, CertFile: cfg.EtcdCertFile, KeyFile: cfg.EtcdKeyFile})
+		if err == nil {
+			if err = waitForEtcd(ctx, s.client, cfg.EtcdServers, cfg.EtcdStartTimeout, cfg.Logger); err != nil {
+				s.client.Close()
+				s.listener.Close()
+				return nil, err
+			}
+		}
 	} else {
 		cfg.Logger.Info("starting embedded etcd", "dir", filepath.Join(cfg.DataDir, "etcd"))
 		s.etcd, err = etcd.StartEmbedded(ctx, etcd.Config{DataDir: filepath.Join(cfg.DataDir, "etcd"), UnsafeNoFsync: cfg.UnsafeNoFsync, Logger: cfg.Logger})
@@ -318,6 +341,7 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		LivezChecks:         []apiserver.HealthCheck{s.etcdCheck("etcd")},
 		ReadyzChecks:        s.readyzChecks(),
 		SpecialCreates:      creates,
+		ShuttingDown:        s.shutdown.notAccepting,
 	}
 	AddSubresources(&apiConfig, reg)
 	AddServiceAccountToken(&apiConfig, saTokens.tokenRequest(reg))
@@ -342,6 +366,8 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	// Shutdown closes the listener, then calls this: watches end.
+	s.http.RegisterOnShutdown(s.shutdown.stopAccepting)
 	go func() {
 		total, perClient := ConnectionLimits()
 		if cfg.MaxConnections > 0 {
@@ -477,38 +503,6 @@ func (s *Server) startCRDs(ctx context.Context, api *apiserver.Server, openapiHa
 	runCtx, stop := context.WithCancel(context.Background())
 	s.crds, s.stopCRDs = c, stop
 	go c.Run(runCtx)
-	return nil
-}
-
-// Close stops serving and shuts etcd down.
-func (s *Server) Close() error {
-	s.closing.Store(true)
-	if s.stopEndpoints != nil {
-		s.stopEndpoints()
-	}
-	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = s.http.Shutdown(ctx)
-		cancel()
-	} else if s.listener != nil {
-		s.listener.Close()
-	}
-	if s.stopCRDs != nil {
-		s.stopCRDs()
-		s.crds.Stop()
-	}
-	if s.stopAuthz != nil {
-		s.stopAuthz()
-	}
-	for _, c := range s.caches {
-		c.Stop()
-	}
-	if s.etcd != nil {
-		return s.etcd.Close()
-	}
-	if s.client != nil {
-		return s.client.Close()
-	}
 	return nil
 }
 

@@ -23,6 +23,11 @@ type server struct {
 	URL        string
 	Kubeconfig string
 	logPath    string
+	proc       *os.Process
+	// exited is closed once the process has exited, with exitErr
+	// (cmd.Wait's error) set.
+	exited  chan struct{}
+	exitErr error
 }
 
 var readyLine = regexp.MustCompile(`msg="tinykube ready".* url=(\S+)`)
@@ -40,7 +45,7 @@ func startServer(t *testing.T, bin string, args ...string) *server {
 func startServerUnder(t *testing.T, wrapper []string, bin string, args ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	s := &server{Kubeconfig: filepath.Join(dir, "admin.kubeconfig"), logPath: filepath.Join(dir, "server.log")}
+	s := &server{Kubeconfig: filepath.Join(dir, "admin.kubeconfig"), logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{})}
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +57,8 @@ func startServerUnder(t *testing.T, wrapper []string, bin string, args ...string
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { err := cmd.Wait(); pw.CloseWithError(io.EOF); exited <- err }()
+	s.proc = cmd.Process
+	go func() { s.exitErr = cmd.Wait(); pw.CloseWithError(io.EOF); close(s.exited) }()
 
 	urls := make(chan string, 1)
 	go func() {
@@ -74,10 +79,10 @@ func startServerUnder(t *testing.T, wrapper []string, bin string, args ...string
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // may have exited already
 		select {
-		case <-exited:
+		case <-s.exited:
 		case <-time.After(10 * time.Second):
 			cmd.Process.Kill() //nolint:errcheck
-			<-exited
+			<-s.exited
 		}
 		if t.Failed() {
 			s.dumpLog(t)
@@ -86,9 +91,9 @@ func startServerUnder(t *testing.T, wrapper []string, bin string, args ...string
 
 	select {
 	case s.URL = <-urls:
-	case err := <-exited:
+	case <-s.exited:
 		s.dumpLog(t)
-		t.Fatalf("tinykube server exited before ready: %v", err)
+		t.Fatalf("tinykube server exited before ready: %v", s.exitErr)
 	case <-time.After(60 * time.Second):
 		t.Fatal("tinykube server: no ready line within 60s")
 	}

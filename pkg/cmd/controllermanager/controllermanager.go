@@ -102,6 +102,9 @@ func NewCommand() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if err := kubeconfig.WaitForAPIServer(ctx, rc, kubeconfig.DefaultWaitTimeout, cfg.Logger); err != nil {
+				return err
+			}
 			return controllermanager.Run(ctx, cfg)
 		},
 	}

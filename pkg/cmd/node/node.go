@@ -98,8 +98,8 @@ func NewCommand() *cobra.Command {
 			var err error
 			if f.joining(cmd.Flags().Changed("runtime")) {
 				rc, err = f.joinConfig(ctx, f.Config.Logger)
-			} else {
-				rc, err = f.Kubeconfig.RESTConfig()
+			} else if rc, err = f.Kubeconfig.RESTConfig(); err == nil {
+				err = kubeconfig.WaitForAPIServer(ctx, rc, kubeconfig.DefaultWaitTimeout, f.Config.Logger)
 			}
 			if err != nil {
 				return err

@@ -94,6 +94,9 @@ func NewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := kubeconfig.WaitForAPIServer(ctx, rc, kubeconfig.DefaultWaitTimeout, slog.Default()); err != nil {
+				return err
+			}
 			return Run(ctx, cfg)
 		},
 	}

@@ -59,6 +59,9 @@ func NewCommand() *cobra.Command {
 			f.Apply(&cfg)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if err := kubeconfig.WaitForAPIServer(ctx, rc, kubeconfig.DefaultWaitTimeout, cfg.Logger); err != nil {
+				return err
+			}
 			return scheduler.Run(ctx, cfg)
 		},
 	}

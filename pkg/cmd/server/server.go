@@ -89,6 +89,8 @@ func (f *flags) add(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.cfg.CompactionInterval, "etcd-compaction-interval", f.cfg.CompactionInterval, "interval between etcd compactions (0 disables)")
 	fs.BoolVar(&f.cfg.UnsafeNoFsync, "unsafe-no-fsync", false, "embedded etcd skips fsync: fast, loses data on a machine crash (tests only)")
 	fs.BoolVar(&f.cfg.Profiling, "profiling", f.cfg.Profiling, "serve /debug/pprof to authenticated users")
+	fs.DurationVar(&f.cfg.ShutdownDelayDuration, "shutdown-delay-duration", f.cfg.ShutdownDelayDuration,
+		"on SIGTERM or SIGINT, keep serving this long with /readyz failing before no longer accepting connections, so that load balancers stop sending requests first")
 	fs.IntVar(&f.idleGCPercent, "idle-gc-percent", idlegc.DefaultConfig().IdlePercent,
 		"GOGC while the process allocates under 4 MiB/s (idle); GOGC (default 100) applies again as soon as it is busy. 0 disables; ignored when the GOGC environment variable is set")
 }
@@ -173,7 +175,12 @@ func (f *flags) run(ctx context.Context) error {
 		dnsL.close()
 		return err
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			logger.Warn("shutting down", "err", err)
+		}
+		logger.Info("tinykube stopped")
+	}()
 	errs := make(chan error, 5)
 	if dnsL != nil {
 		dnsDone, err := f.dns.run(ctx, dnsL, s, f.cfg, logger, errs)
@@ -307,8 +314,13 @@ func (f *flags) run(ctx context.Context) error {
 		err = fmt.Errorf("etcd: %w", err)
 	case err = <-errs:
 	}
-	logger.Info("shutting down")
-	stop()
+	// Shutdown, clients first: /readyz fails at once; the in-process
+	// components stop and give up their Leases through the API, which
+	// still serves; the DNS and the real node stop (deferred above);
+	// then Close (deferred first) waits out --shutdown-delay-duration,
+	// stops accepting, ends watches, drains requests and closes etcd.
+	s.BeginShutdown()
+	stop() // a second signal kills the process at once
 	waitReleased(&components, releaseTimeout, logger)
 	return err
 }
