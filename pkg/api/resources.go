@@ -12,7 +12,7 @@ var (
 
 // Subresource describes /<resource>/<name>/<sub>.
 type Subresource struct {
-	Name string // "status", "scale", "binding", "eviction", "ephemeralcontainers", "finalize", "token"
+	Name string // "status", "scale", "binding", "eviction", "ephemeralcontainers", "resize", "finalize", "token"
 	// Kind is the object the subresource reads and writes; for status it
 	// is the parent's kind, for scale autoscaling/v1 Scale.
 	Kind  schema.GroupVersionKind
@@ -200,7 +200,8 @@ var Resources = []Resource{
 		status(gvCore, "Pod"),
 		Subresource{Name: "binding", Kind: gvCore.WithKind("Binding"), Verbs: []string{"create"}},
 		Subresource{Name: "ephemeralcontainers", Kind: gvCore.WithKind("Pod"), Verbs: verbsGetPatchUp},
-		Subresource{Name: "eviction", Kind: gvPolicy.WithKind("Eviction"), Verbs: []string{"create"}}).
+		Subresource{Name: "eviction", Kind: gvPolicy.WithKind("Eviction"), Verbs: []string{"create"}},
+		Subresource{Name: "resize", Kind: gvCore.WithKind("Pod"), Verbs: verbsGetPatchUp}).
 		generation().deleteReturnsObject(),
 	res(gvCore, "podtemplates", "podtemplate", "PodTemplate", true, nil, false).deleteReturnsObject(),
 	res(gvCore, "replicationcontrollers", "replicationcontroller", "ReplicationController", true, []string{"rc"}, true,

@@ -41,12 +41,12 @@ func (e *endpoint) resource() api.Resource { return e.store.Resource }
 
 // writesObject reports whether the endpoint writes the resource's own
 // object (the resource itself, status, CSR approval, pods'
-// ephemeralcontainers), so that its writes are field-managed under the
+// ephemeralcontainers and resize), so that its writes are field-managed under the
 // subresource's name and an apply names the resource's kind; scale,
 // binding and the like have kinds of their own.
 func (e *endpoint) writesObject() bool {
 	switch e.sub {
-	case "", "status", "approval", "ephemeralcontainers":
+	case "", "status", "approval", "ephemeralcontainers", "resize":
 		return true
 	}
 	return false

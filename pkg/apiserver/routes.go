@@ -26,7 +26,7 @@ func gvRoot(r api.Resource) string {
 //	DELETE …/namespaces/{namespace}/pods            deletecollection
 //	GET    …/pods                                   list or watch in all namespaces
 //	GET|PUT|PATCH|DELETE …/namespaces/{namespace}/pods/{name}
-//	GET|PUT|PATCH …/pods/{name}/status, …/scale, …/ephemeralcontainers;
+//	GET|PUT|PATCH …/pods/{name}/status, …/scale, …/ephemeralcontainers, …/resize;
 //	POST …/binding, …/eviction
 //
 // types are the resource's Types: the scheme's (builtinTypes) or a
@@ -113,7 +113,7 @@ func (s *Server) installResource(t *routeTable, store *generic.Store, types Type
 		default:
 			if ss, ok := store.Strategy.(generic.SubresourceStrategist); ok {
 				if strategy := ss.SubresourceStrategy(sr.Name); strategy != nil {
-					// pods/ephemeralcontainers: the object itself,
+					// pods/ephemeralcontainers, pods/resize: the object itself,
 					// written through the subresource's strategy.
 					e := &endpoint{store: store, sub: sr.Name, strategy: strategy, types: types}
 					add(http.MethodGet, sub, sr.Name, e.get)

@@ -57,6 +57,8 @@ type podRecord struct {
 	// readyRecheck, on a simulated node, is how long until a container
 	// becomes ready by the ready-after annotation (0: none pending).
 	readyRecheck time.Duration
+	// resize is the in-place resize bookkeeping (agent_resize.go).
+	resize resizeState
 }
 
 type containerRecord struct {
@@ -69,6 +71,9 @@ type containerRecord struct {
 	// waiting, when set and there is no container, is why (an image
 	// that could not be pulled).
 	waiting *corev1.ContainerStateWaiting
+	// actuated is the resources the current instance's cgroups were
+	// given (status resources; agent_resize.go).
+	actuated *corev1.ResourceRequirements
 }
 
 func (a *Agent) record(key cache.ObjectName) *podRecord {
@@ -154,14 +159,24 @@ func (a *Agent) syncPod(ctx context.Context, key cache.ObjectName) (time.Duratio
 	if hasDeadline && left <= 0 {
 		return a.failDeadline(ctx, key, pod, rec)
 	}
-	after, err := a.step(ctx, pod, rec)
+	// In-place resize: admit the desired resources if they fit, bring
+	// running containers to the allocation; containers are created
+	// from it (agent_resize.go).
+	run, resizeAfter := a.allocateResize(pod, rec)
+	if err := a.actuateResize(ctx, run, rec); err != nil {
+		return 0, err
+	}
+	after, err := a.step(ctx, run, rec)
 	if err != nil {
 		return 0, err
+	}
+	if resizeAfter > 0 && (after == 0 || resizeAfter < after) {
+		after = resizeAfter // a deferred resize is tried again
 	}
 	if hasDeadline && (after == 0 || left < after) {
 		after = left // sync again when the deadline passes
 	}
-	status, err := a.podStatus(ctx, pod, rec, false)
+	status, err := a.podStatus(ctx, run, rec, false)
 	if err != nil {
 		return 0, err
 	}
@@ -450,7 +465,7 @@ func (a *Agent) ensure(ctx context.Context, pod *corev1.Pod, rec *podRecord, c *
 		a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, fmt.Sprintf("Error: %v", err))
 		return nil, 0, fmt.Errorf("creating container %s: %w", c.Name, err)
 	}
-	cr.id = id
+	cr.id, cr.actuated = id, c.Resources.DeepCopy()
 	a.containerEvent(rec, pod, c.Name, corev1.EventTypeNormal, events.Created, events.MsgCreated)
 	if err := rt.StartContainer(ctx, id); err != nil {
 		a.containerEvent(rec, pod, c.Name, corev1.EventTypeWarning, events.Failed, fmt.Sprintf("Error: %v", err))

@@ -208,6 +208,7 @@ func (a *Agent) podStatus(ctx context.Context, pod *corev1.Pod, rec *podRecord, 
 			status.Conditions = append(status.Conditions, old)
 		}
 	}
+	resizeStatus(pod, rec, &status, a.cfg.Clock.Now())
 	// The generation of the spec this status reflects, as the kubelet
 	// reports it (PodObservedGenerationTracking).
 	status.ObservedGeneration = pod.Generation

@@ -46,6 +46,10 @@ type Runtime interface {
 	RemoveContainer(ctx context.Context, containerID string) error
 	ListContainers(ctx context.Context, filter *runtimeapi.ContainerFilter) ([]*runtimeapi.Container, error)
 	ContainerStatus(ctx context.Context, containerID string, verbose bool) (*runtimeapi.ContainerStatusResponse, error)
+	// UpdateContainerResources changes a running container's cgroup
+	// settings in place (in-place pod resize): cpu shares and CFS quota,
+	// memory limit. The container keeps running.
+	UpdateContainerResources(ctx context.Context, containerID string, resources *runtimeapi.ContainerResources) error
 
 	// GetContainerEvents streams container state changes the runtime
 	// decides on its own (a process exiting) to ch until ctx ends. Each

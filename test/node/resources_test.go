@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tinykube/tinykube/internal/nodetest"
 	"github.com/tinykube/tinykube/pkg/node"
@@ -97,4 +98,88 @@ func TestRealOOMKilled(t *testing.T) {
 	if pod.Status.Phase != corev1.PodRunning {
 		t.Errorf("phase %s", pod.Status.Phase)
 	}
+}
+
+// TestRealInPlaceResize: a resize through pods/resize reaches the
+// running container's cgroups through CRI UpdateContainerResources
+// (cpu.shares 250m → 512 for 500m, cpu.cfs_quota_us 50000 → 100000,
+// memory.limit_in_bytes 64Mi → 128Mi) without a restart: same container
+// ID, same process, restartCount 0; the status reports the new
+// allocatedResources and resources and the new generation as observed.
+func TestRealInPlaceResize(t *testing.T) {
+	n := nodetest.StartNode(t)
+	img := n.Busybox(t)
+	ctx, pods := context.Background(), n.Client.CoreV1().Pods("default")
+	p := busyboxPod(n, "resized", img, "exec sleep 3600")
+	p.Spec.Containers[0].Resources = corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
+		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+	}
+	if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := waitPod(t, n, "resized", "Running", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	id := pod.Status.ContainerStatuses[0].ContainerID
+	pid := containerPID(t, n, id)
+	if got := cgroupValue(t, pid, "cpu", "cpu.cfs_quota_us"); got != "50000" {
+		t.Fatalf("cpu.cfs_quota_us before = %s", got)
+	}
+
+	patch := `{"spec":{"containers":[{"name":"` + pod.Spec.Containers[0].Name + `","resources":{` +
+		`"requests":{"cpu":"500m","memory":"64Mi"},"limits":{"cpu":"1","memory":"128Mi"}}}]}}`
+	if _, err := pods.Patch(ctx, "resized", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}, "resize"); err != nil {
+		t.Fatal(err)
+	}
+	pod = waitPod(t, n, "resized", "resize actuated", func(p *corev1.Pod) bool {
+		if p.Status.ObservedGeneration != 2 || len(p.Status.ContainerStatuses) != 1 {
+			return false
+		}
+		r := p.Status.ContainerStatuses[0].Resources
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodResizePending || c.Type == corev1.PodResizeInProgress {
+				return false
+			}
+		}
+		return r != nil && r.Limits.Cpu().String() == "1"
+	})
+	cs := pod.Status.ContainerStatuses[0]
+	if cs.ContainerID != id || cs.RestartCount != 0 {
+		t.Errorf("container %s restartCount %d, want %s unrestarted", cs.ContainerID, cs.RestartCount, id)
+	}
+	if got := cs.AllocatedResources.Memory().String(); got != "64Mi" {
+		t.Errorf("allocatedResources memory %s, want 64Mi", got)
+	}
+	if got := containerPID(t, n, id); got != pid {
+		t.Errorf("container process %d, was %d", got, pid)
+	}
+	for _, c := range []struct{ controller, file, want string }{
+		{"memory", "memory.limit_in_bytes", strconv.Itoa(128 << 20)},
+		{"cpu", "cpu.shares", "512"},
+		{"cpu", "cpu.cfs_quota_us", "100000"},
+	} {
+		if got := cgroupValue(t, pid, c.controller, c.file); got != c.want {
+			t.Errorf("after resize %s = %s, want %s", c.file, got, c.want)
+		}
+	}
+}
+
+// containerPID is the pid of container id's process, from the
+// runtime's verbose status.
+func containerPID(t *testing.T, n *nodetest.Node, id string) int {
+	t.Helper()
+	st, err := n.Runtime.CRI.ContainerStatus(context.Background(), strings.TrimPrefix(id, "containerd://"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := st.Info["info"]
+	i := strings.Index(info, `"pid":`)
+	if i < 0 {
+		t.Fatalf("no pid in the container's status: %s", info)
+	}
+	rest := info[i+len(`"pid":`):]
+	pid, err := strconv.Atoi(strings.TrimSpace(rest[:strings.IndexAny(rest, ",}")]))
+	if err != nil || pid <= 0 {
+		t.Fatalf("pid in %q: %v", rest, err)
+	}
+	return pid
 }

@@ -35,6 +35,7 @@ type podSpecOpts struct {
 func validatePod(pod *corev1.Pod) field.ErrorList {
 	errs := objectMeta(&pod.ObjectMeta, true, nameIsDNSSubdomain)
 	errs = append(errs, validatePodSpec(&pod.Spec, field.NewPath("spec"), podSpecOpts{isPod: true})...)
+	errs = append(errs, validatePodResizePolicies(&pod.Spec, field.NewPath("spec"), true)...)
 	if len(pod.Spec.EphemeralContainers) > 0 {
 		// Added only through pods/ephemeralcontainers.
 		errs = append(errs, field.Forbidden(field.NewPath("spec", "ephemeralContainers"), "cannot be set on create"))

@@ -20,6 +20,7 @@ func validatePodUpdate(pod, old *corev1.Pod) field.ErrorList {
 	errs := metaUpdate(&pod.ObjectMeta, &old.ObjectMeta)
 	sp := field.NewPath("spec")
 	errs = append(errs, validatePodSpec(&pod.Spec, sp, podSpecOpts{isPod: true})...)
+	errs = append(errs, validatePodResizePolicies(&pod.Spec, sp, false)...)
 
 	if len(pod.Spec.Containers) != len(old.Spec.Containers) || len(pod.Spec.InitContainers) != len(old.Spec.InitContainers) {
 		return append(errs, field.Forbidden(sp.Child("containers"), "pod updates may not add or remove containers"))

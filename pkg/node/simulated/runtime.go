@@ -328,6 +328,28 @@ func (r *Runtime) StopContainer(_ context.Context, id string, _ int64) error {
 	return nil
 }
 
+// UpdateContainerResources records a running or created container's new
+// resources in its config (what ContainerStatus reports), as a real
+// runtime changes its cgroups; an exited container cannot be updated.
+func (r *Runtime) UpdateContainerResources(_ context.Context, id string, resources *runtimeapi.ContainerResources) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.containers[id]
+	if c == nil {
+		return notFound("container", id)
+	}
+	if c.state == runtimeapi.ContainerState_CONTAINER_EXITED {
+		return status.Errorf(codes.FailedPrecondition, "container %q is not running", id)
+	}
+	if resources.GetLinux() != nil {
+		if c.config.Linux == nil {
+			c.config.Linux = &runtimeapi.LinuxContainerConfig{}
+		}
+		c.config.Linux.Resources = resources.GetLinux()
+	}
+	return nil
+}
+
 // RemoveContainer forgets a container.
 func (r *Runtime) RemoveContainer(_ context.Context, id string) error {
 	r.mu.Lock()
@@ -383,6 +405,7 @@ func containerStatus(c *container) *runtimeapi.ContainerStatus {
 		Id: c.id, Metadata: c.config.GetMetadata(), State: c.state, CreatedAt: nanos(c.createdAt),
 		Image: c.config.GetImage(), ImageRef: imageRef(c.config.GetImage().GetImage()), ImageId: imageRef(c.config.GetImage().GetImage()),
 		Labels: c.config.GetLabels(), Annotations: c.config.GetAnnotations(),
+		Resources: &runtimeapi.ContainerResources{Linux: c.config.GetLinux().GetResources()},
 	}
 	if !c.startedAt.IsZero() {
 		st.StartedAt = nanos(c.startedAt)

@@ -12,10 +12,14 @@ import (
 )
 
 // SubresourceStrategy returns the strategy of pods/ephemeralcontainers
-// (generic.SubresourceStrategist); nil for any other name.
+// and pods/resize (generic.SubresourceStrategist); nil for any other
+// name.
 func (s Strategy) SubresourceStrategy(name string) generic.Strategy {
-	if name == "ephemeralcontainers" {
+	switch name {
+	case "ephemeralcontainers":
 		return ephemeralContainersStrategy{Strategy: s}
+	case "resize":
+		return resizeStrategy{Strategy: s}
 	}
 	return nil
 }
