@@ -11,6 +11,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/tinykube/tinykube/pkg/startwait"
 )
 
 // DefaultEtcdStartTimeout bounds how long start-up waits for an external
@@ -30,33 +32,8 @@ func waitForEtcd(ctx context.Context, client *clientv3.Client, servers []string,
 		timeout = DefaultEtcdStartTimeout
 	}
 	where := strings.Join(servers, ",")
-	deadline := time.Now().Add(timeout)
-	var last error // the last reason that is not the interruption
-	interrupted := func() error {
-		if last == nil {
-			return fmt.Errorf("interrupted while waiting for etcd at %s", where)
-		}
-		return fmt.Errorf("interrupted while waiting for etcd at %s: %w", where, last)
-	}
-	for {
-		err := probeEtcd(ctx, client, servers)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return interrupted()
-		}
-		last = err
-		if time.Now().After(deadline) {
-			return fmt.Errorf("etcd at %s did not answer within %s: %w", where, timeout, err)
-		}
-		logger.Info("waiting for etcd at "+where+": "+err.Error(), "servers", servers)
-		select {
-		case <-ctx.Done():
-			return interrupted()
-		case <-time.After(time.Second):
-		}
-	}
+	return startwait.For(ctx, "etcd at "+where, timeout, logger,
+		func(ctx context.Context) error { return probeEtcd(ctx, client, servers) }, "servers", servers)
 }
 
 // probeEtcd reads the key upstream's health check reads. The client only

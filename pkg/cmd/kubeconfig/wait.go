@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/tinykube/tinykube/pkg/startwait"
 )
 
 // DefaultWaitTimeout bounds WaitForAPIServer for the commands that run
@@ -29,33 +31,8 @@ func WaitForAPIServer(ctx context.Context, rc *rest.Config, timeout time.Duratio
 		return err
 	}
 	url := strings.TrimSuffix(rc.Host, "/") + "/healthz"
-	deadline := time.Now().Add(timeout)
-	var last error // the last reason that is not the interruption
-	interrupted := func() error {
-		if last == nil {
-			return fmt.Errorf("interrupted while waiting for the API server at %s", rc.Host)
-		}
-		return fmt.Errorf("interrupted while waiting for the API server at %s: %w", rc.Host, last)
-	}
-	for {
-		err := probe(ctx, client, url)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return interrupted()
-		}
-		last = err
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the API server at %s did not answer within %s: %w", rc.Host, timeout, err)
-		}
-		logger.Info("waiting for the API server at "+rc.Host+": "+err.Error(), "server", rc.Host)
-		select {
-		case <-ctx.Done():
-			return interrupted()
-		case <-time.After(time.Second):
-		}
-	}
+	return startwait.For(ctx, "the API server at "+rc.Host, timeout, logger,
+		func(ctx context.Context) error { return probe(ctx, client, url) }, "server", rc.Host)
 }
 
 func probe(ctx context.Context, client *http.Client, url string) error {
