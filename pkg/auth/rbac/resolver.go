@@ -157,7 +157,7 @@ func subjectIs(u *authn.User, s *rbacv1.Subject, namespace string) bool {
 		if s.Namespace != "" {
 			ns = s.Namespace
 		}
-		// u.Name == ServiceAccountUser(ns, s.Name), without building
+		// u.Name == satoken.Username(ns, s.Name), without building
 		// the string (this runs for every binding on every request).
 		rest, ok := strings.CutPrefix(u.Name, saPrefix)
 		return ok && ns != "" && s.Name != "" && len(rest) == len(ns)+1+len(s.Name) &&
@@ -166,11 +166,7 @@ func subjectIs(u *authn.User, s *rbacv1.Subject, namespace string) bool {
 	return false
 }
 
-// ServiceAccountUser is the user name of a service account.
-func ServiceAccountUser(namespace, name string) string {
-	return saPrefix + namespace + ":" + name
-}
-
+// saPrefix begins the user name of a service account (satoken.Username).
 const saPrefix = "system:serviceaccount:"
 
 // clusterBindingSource and bindingSource describe where a rule came from,
